@@ -1,0 +1,208 @@
+//! Provider endpoints defined in code: what each takes, how its parameters are validated, what
+//! rows it returns and which plan it needs. A job group names an endpoint of this catalog and
+//! is validated against it before anything is stored.
+
+mod params;
+
+pub use params::parse_date;
+
+use std::collections::BTreeMap;
+
+pub use params::{ParamKind, ParamSpec};
+
+use crate::dataset::DatasetKind;
+use crate::domain::{DataSourceId, IssueCode, Plan};
+
+/// Whether an endpoint takes an issue code, and so whether a group has one job per symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymbolUse {
+    /// One job per symbol; symbols are required.
+    PerSymbol,
+    /// The endpoint takes no symbol: one job for the whole request.
+    None,
+}
+
+/// One endpoint of a provider.
+#[derive(Debug)]
+pub struct Endpoint {
+    /// Stable id used in requests, e.g. `eq-bars-daily`.
+    pub id: &'static str,
+    /// Display name.
+    pub name: &'static str,
+    /// The data source that serves it.
+    pub data_source: &'static str,
+    /// Path under the data source's base URL.
+    pub path: &'static str,
+    /// HTTP method (every J-Quants data endpoint is GET).
+    pub method: &'static str,
+    /// Query parameters a request may set (the symbol parameter excluded).
+    pub params: &'static [ParamSpec],
+    /// Name of the query parameter that carries the symbol.
+    pub symbol_param: Option<&'static str>,
+    /// One job per symbol, or one job.
+    pub symbols: SymbolUse,
+    /// The rows it returns.
+    pub dataset: DatasetKind,
+    /// The lowest plan that may call it.
+    pub min_plan: Plan,
+    /// A cap of its own, on top of the plan's (requests per minute).
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+/// Every endpoint the system can fetch.
+pub static ENDPOINTS: &[Endpoint] = &[Endpoint {
+    id: "eq-bars-daily",
+    name: "Equities daily bars (OHLCV, adjusted)",
+    data_source: "jquants-v2",
+    path: "/equities/bars/daily",
+    method: "GET",
+    params: &[
+        ParamSpec {
+            name: "date",
+            kind: ParamKind::Date,
+            conflicts_with: &["from", "to"],
+        },
+        ParamSpec {
+            name: "from",
+            kind: ParamKind::Date,
+            conflicts_with: &["date"],
+        },
+        ParamSpec {
+            name: "to",
+            kind: ParamKind::Date,
+            conflicts_with: &["date"],
+        },
+    ],
+    symbol_param: Some("code"),
+    symbols: SymbolUse::PerSymbol,
+    dataset: DatasetKind::EqBarsDaily,
+    min_plan: Plan::Free,
+    rate_limit_per_minute: None,
+}];
+
+/// Looks an endpoint up by data source and id.
+pub fn find(data_source: &DataSourceId, endpoint_id: &str) -> Option<&'static Endpoint> {
+    ENDPOINTS
+        .iter()
+        .find(|e| e.data_source == data_source.as_str() && e.id == endpoint_id)
+}
+
+/// A request that does not fit its endpoint. The message says what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValidationError(pub String);
+
+/// A request checked against its endpoint: canonical parameters and parsed symbols.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidRequest {
+    /// Parameters in canonical form (dates as `YYYY-MM-DD`).
+    pub params: BTreeMap<String, String>,
+    /// One entry per job: the symbol, or `None` for an endpoint without symbols.
+    pub symbols: Vec<Option<IssueCode>>,
+}
+
+/// Most symbols one request may name.
+pub const MAX_SYMBOLS: usize = 10_000;
+
+impl Endpoint {
+    /// Validates symbols and parameters, so a bad request is refused before any job exists.
+    pub fn validate(
+        &self,
+        symbols: &[String],
+        params: &BTreeMap<String, String>,
+    ) -> Result<ValidRequest, ValidationError> {
+        let params = params::validate(self, params)?;
+        let symbols = match self.symbols {
+            SymbolUse::None if !symbols.is_empty() => {
+                return Err(ValidationError(format!(
+                    "endpoint `{}` takes no symbols: remove `symbols`",
+                    self.id
+                )));
+            }
+            SymbolUse::None => vec![None],
+            SymbolUse::PerSymbol => parse_symbols(self, symbols)?,
+        };
+        Ok(ValidRequest { params, symbols })
+    }
+}
+
+fn parse_symbols(
+    endpoint: &Endpoint,
+    symbols: &[String],
+) -> Result<Vec<Option<IssueCode>>, ValidationError> {
+    if symbols.is_empty() {
+        return Err(ValidationError(format!(
+            "endpoint `{}` needs at least one symbol in `symbols`",
+            endpoint.id
+        )));
+    }
+    if symbols.len() > MAX_SYMBOLS {
+        return Err(ValidationError(format!(
+            "{} symbols requested; at most {MAX_SYMBOLS} per request",
+            symbols.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(symbols.len());
+    symbols
+        .iter()
+        .map(|s| {
+            let code = IssueCode::parse(s).map_err(ValidationError)?;
+            if !seen.insert(code.clone()) {
+                return Err(ValidationError(format!(
+                    "symbol `{s}` appears more than once: list each symbol once"
+                )));
+            }
+            Ok(Some(code))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bars() -> &'static Endpoint {
+        find(&DataSourceId::parse("jquants-v2").unwrap(), "eq-bars-daily").unwrap()
+    }
+
+    fn p(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_request_is_canonicalised() {
+        let v = bars()
+            .validate(
+                &["7203".into(), "130A0".into()],
+                &p(&[("from", "20240104"), ("to", "2024-01-31")]),
+            )
+            .unwrap();
+        assert_eq!(v.params, p(&[("from", "2024-01-04"), ("to", "2024-01-31")]));
+        assert_eq!(v.symbols.len(), 2);
+        assert_eq!(v.symbols[0].as_ref().unwrap().as_str(), "72030");
+    }
+
+    #[test]
+    fn bad_requests_say_what_to_change() {
+        let e = |s: &[&str], ps: &[(&str, &str)]| {
+            let s: Vec<String> = s.iter().map(|x| x.to_string()).collect();
+            bars().validate(&s, &p(ps)).unwrap_err().0
+        };
+        assert!(e(&[], &[]).contains("at least one symbol"));
+        assert!(e(&["72x"], &[]).contains("not an issue code"));
+        assert!(e(&["7203", "72030"], &[]).contains("more than once"));
+        assert!(e(&["7203"], &[("from", "2024-02-30")]).contains("`from`"));
+        assert!(e(&["7203"], &[("from", "2024-02-01"), ("to", "2024-01-01")]).contains("after"));
+        assert!(e(&["7203"], &[("date", "2024-02-01"), ("to", "2024-03-01")]).contains("together"));
+        assert!(e(&["7203"], &[("pagination_key", "x")]).contains("unknown parameter"));
+    }
+
+    #[test]
+    fn unknown_endpoints_are_not_found() {
+        assert!(find(&DataSourceId::parse("jquants-v2").unwrap(), "nope").is_none());
+        assert!(find(&DataSourceId::parse("yahoo").unwrap(), "eq-bars-daily").is_none());
+    }
+}

@@ -1,0 +1,95 @@
+//! Configuration: the only module that reads the environment. Each function's variables are set
+//! by `template.yaml`; locally the devstack resolves the same template into the same variables,
+//! so the code and the template cannot disagree on names.
+
+use std::collections::HashMap;
+
+/// A required variable is missing or unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not set.
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    /// Set but not parseable.
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid {
+        /// Variable name.
+        name: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Names and settings every function may need. Functions read only the fields they use, but
+/// the names are defined once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Users, API keys, credentials, data sources.
+    pub accounts_table: String,
+    /// Job groups and jobs.
+    pub jobs_table: String,
+    /// Fetched rows.
+    pub market_data_table: String,
+    /// The job queue URL.
+    pub jobs_queue_url: String,
+    /// KMS key id or alias that seals credentials.
+    pub credentials_key_id: String,
+    /// Secrets Manager id of the API-key hashing key.
+    pub api_key_pepper_secret_id: String,
+    /// Secrets Manager id of the admin bootstrap secret.
+    pub admin_secret_id: String,
+    /// Attempts a job gets before a transient failure fails it for good.
+    pub max_attempts: u32,
+}
+
+impl Config {
+    /// Reads the process environment.
+    #[allow(clippy::disallowed_methods)]
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads from a map (the devstack's resolved template variables).
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let req = |name: &'static str| {
+            get(name)
+                .filter(|v| !v.is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
+        let max_attempts = match get("MAX_ATTEMPTS") {
+            None => 5,
+            Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
+                name: "MAX_ATTEMPTS",
+                reason: format!("`{v}` is not a positive integer"),
+            })?,
+        };
+        Ok(Self {
+            accounts_table: req("ACCOUNTS_TABLE")?,
+            jobs_table: req("JOBS_TABLE")?,
+            market_data_table: req("MARKET_DATA_TABLE")?,
+            jobs_queue_url: req("JOBS_QUEUE_URL")?,
+            credentials_key_id: req("CREDENTIALS_KEY_ID")?,
+            api_key_pepper_secret_id: req("API_KEY_PEPPER_SECRET_ID")?,
+            admin_secret_id: req("ADMIN_SECRET_ID")?,
+            max_attempts,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        let err = Config::from_map(&HashMap::new()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable ACCOUNTS_TABLE is not set"
+        );
+    }
+}

@@ -1,0 +1,452 @@
+//! Contract suites: one behaviour per port, run against the in-memory fake (unit tests) and the
+//! AWS adapter on the emulator (`tests/`), so the fakes other tests rely on cannot drift.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, TimeZone, Utc};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::crypto::{CryptoError, EncryptionContext, SecretCipher};
+use crate::dataset::{FieldValue, Record};
+use crate::domain::{
+    ApiKeyId, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
+    JobGroupStatus, JobId, JobStatus, Plan, ResponseData, User, UserId,
+};
+use crate::store::{
+    ApiKeyRecord, CredentialStore, DataSourceStore, FinishOutcome, JobResult, JobStore, RowScope,
+    RowStore, StartOutcome, StoreError, UserStore,
+};
+
+fn t0() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap()
+}
+
+/// Users are created with their first key, found by key hash, and never overwritten.
+pub async fn user_store(store: &dyn UserStore) {
+    let user = User {
+        id: UserId::new(),
+        name: "alice".into(),
+        is_admin: false,
+        created_at: t0(),
+    };
+    let key = ApiKeyRecord {
+        id: ApiKeyId::new(),
+        user_id: user.id,
+        hash: format!("{:064x}", rand_u64()),
+        display_prefix: "mmk_abcdef".into(),
+        created_at: t0(),
+    };
+    store.create_user(&user, &key).await.unwrap();
+    assert_eq!(store.get_user(user.id).await.unwrap(), Some(user.clone()));
+    assert_eq!(
+        store.find_api_key(&key.hash).await.unwrap(),
+        Some(key.clone())
+    );
+    assert_eq!(store.find_api_key("0000").await.unwrap(), None);
+    assert_eq!(store.get_user(UserId::new()).await.unwrap(), None);
+    let again = store.create_user(&user, &key).await;
+    assert!(matches!(again, Err(StoreError::AlreadyExists)), "{again:?}");
+}
+
+/// Data sources are upserted and listed in id order.
+pub async fn data_source_store(store: &dyn DataSourceStore) {
+    let mut a = DataSource::jquants_v2("http://localhost:1/v2");
+    store.put_data_source(&a).await.unwrap();
+    a.base_url = "http://localhost:2/v2".into();
+    a.is_enabled = false;
+    store.put_data_source(&a).await.unwrap();
+    let mut b = DataSource::jquants_v2("x");
+    b.id = DataSourceId::parse("a-first").unwrap();
+    store.put_data_source(&b).await.unwrap();
+    assert_eq!(store.get_data_source(&a.id).await.unwrap(), Some(a.clone()));
+    let ids: Vec<_> = store
+        .list_data_sources()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(ids, vec![b.id, a.id]);
+    assert_eq!(
+        store
+            .get_data_source(&DataSourceId::parse("nope").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// One credential per (user, data source); a put replaces it.
+pub async fn credential_store(store: &dyn CredentialStore) {
+    let ds = DataSourceId::parse("jquants-v2").unwrap();
+    let mut c = DataSourceCredential {
+        user_id: UserId::new(),
+        data_source_id: ds.clone(),
+        plan: Plan::Light,
+        encrypted_credentials: vec![1, 2, 3, 255],
+        key_id: "arn:aws:kms:us-east-1:123456789012:key/k1".into(),
+        created_at: t0(),
+        updated_at: t0(),
+    };
+    store.put_credential(&c).await.unwrap();
+    assert_eq!(
+        store.get_credential(c.user_id, &ds).await.unwrap(),
+        Some(c.clone())
+    );
+    c.plan = Plan::Premium;
+    c.updated_at = t0() + Duration::minutes(1);
+    store.put_credential(&c).await.unwrap();
+    assert_eq!(
+        store.get_credential(c.user_id, &ds).await.unwrap(),
+        Some(c.clone())
+    );
+    assert_eq!(
+        store.get_credential(UserId::new(), &ds).await.unwrap(),
+        None
+    );
+}
+
+fn group(total: u32) -> (JobGroup, Vec<Job>) {
+    let g = JobGroup {
+        id: JobGroupId::new(),
+        user_id: UserId::new(),
+        data_source_id: DataSourceId::parse("jquants-v2").unwrap(),
+        endpoint_id: "eq-bars-daily".into(),
+        params: BTreeMap::from([("from".into(), "2024-01-04".into())]),
+        status: JobGroupStatus::Pending,
+        created_at: t0(),
+        started_at: None,
+        completed_at: None,
+        error_message: None,
+        total_jobs: total,
+        completed_jobs: 0,
+        failed_jobs: 0,
+    };
+    let jobs = (0..total)
+        .map(|i| {
+            Job::new(
+                g.id,
+                JobId::new(i),
+                Some(IssueCode::parse(&format!("{}", 1300 + i)).unwrap()),
+            )
+        })
+        .collect();
+    (g, jobs)
+}
+
+/// The job life cycle: start, retry, finish exactly once, counters exact, the group ends once.
+pub async fn job_store(store: &dyn JobStore) {
+    let (g, jobs) = group(30);
+    store.create_group(&g, &jobs).await.unwrap();
+    assert!(matches!(
+        store.create_group(&g, &[]).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    assert_eq!(store.get_group(g.id).await.unwrap(), Some(g.clone()));
+    assert_eq!(
+        store.list_jobs(g.id).await.unwrap(),
+        jobs,
+        "listing returns every job in order"
+    );
+    let (rg, rj) = store.get_job(g.id, JobId::new(7)).await.unwrap().unwrap();
+    assert_eq!((rg, rj), (g.clone(), jobs[7].clone()));
+    assert_eq!(store.get_job(g.id, JobId::new(99)).await.unwrap(), None);
+
+    let now = t0() + Duration::seconds(5);
+    let StartOutcome::Started(j0) = store.start_job(&g, JobId::new(0), now).await.unwrap() else {
+        panic!("a pending job starts");
+    };
+    assert_eq!(
+        (j0.status, j0.started_at, j0.retry_count),
+        (JobStatus::Running, Some(now), 0)
+    );
+    let running = store.get_group(g.id).await.unwrap().unwrap();
+    assert_eq!(
+        (running.status, running.started_at),
+        (JobGroupStatus::Running, Some(now))
+    );
+
+    let later = now + Duration::seconds(30);
+    let StartOutcome::Started(again) = store
+        .start_job(&running, JobId::new(0), later)
+        .await
+        .unwrap()
+    else {
+        panic!("a running job starts again as a retry");
+    };
+    assert_eq!(
+        (again.retry_count, again.last_retry_at, again.started_at),
+        (1, Some(later), Some(now))
+    );
+    assert_eq!(
+        store.start_job(&g, JobId::new(99), now).await.unwrap(),
+        StartOutcome::NotFound
+    );
+
+    let done = JobResult::Completed(ResponseData { rows: 20, pages: 2 });
+    assert_eq!(
+        store
+            .finish_job(g.id, JobId::new(0), &done, later)
+            .await
+            .unwrap(),
+        FinishOutcome::Recorded
+    );
+    assert_eq!(
+        store
+            .finish_job(g.id, JobId::new(0), &done, later)
+            .await
+            .unwrap(),
+        FinishOutcome::AlreadyTerminal,
+        "a duplicate is not counted"
+    );
+    assert!(matches!(
+        store.start_job(&g, JobId::new(0), later).await.unwrap(),
+        StartOutcome::AlreadyTerminal(_)
+    ));
+    let c = store.get_group(g.id).await.unwrap().unwrap();
+    assert_eq!((c.completed_jobs, c.failed_jobs), (1, 0));
+
+    // A pending job can fail without starting (e.g. its credential is gone); a job that never
+    // ran cannot complete.
+    let failed = JobResult::Failed("credential rejected".into());
+    assert_eq!(
+        store
+            .finish_job(g.id, JobId::new(1), &failed, later)
+            .await
+            .unwrap(),
+        FinishOutcome::Recorded
+    );
+    assert_eq!(
+        store
+            .finish_job(g.id, JobId::new(2), &done, later)
+            .await
+            .unwrap(),
+        FinishOutcome::AlreadyTerminal
+    );
+    assert_eq!(
+        store.finalize_group(g.id, later).await.unwrap(),
+        None,
+        "jobs remain"
+    );
+
+    for i in 2..30 {
+        store
+            .start_job(&running, JobId::new(i), later)
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .finish_job(g.id, JobId::new(i), &done, later)
+                .await
+                .unwrap(),
+            FinishOutcome::Recorded
+        );
+    }
+    let end = later + Duration::seconds(1);
+    assert_eq!(
+        store.finalize_group(g.id, end).await.unwrap(),
+        Some(JobGroupStatus::Failed)
+    );
+    assert_eq!(
+        store.finalize_group(g.id, end).await.unwrap(),
+        None,
+        "a group ends once"
+    );
+    let fin = store.get_group(g.id).await.unwrap().unwrap();
+    assert_eq!(
+        (fin.completed_jobs, fin.failed_jobs, fin.total_jobs),
+        (29, 1, 30)
+    );
+    assert_eq!(fin.completed_at, Some(end));
+    assert_eq!(
+        fin.error_message.as_deref(),
+        Some("1 of 30 jobs failed; first error: credential rejected")
+    );
+    let jobs = store.list_jobs(g.id).await.unwrap();
+    assert_eq!(
+        jobs[0].response_data,
+        Some(ResponseData { rows: 20, pages: 2 })
+    );
+    assert_eq!(
+        jobs[1].error_message.as_deref(),
+        Some("credential rejected")
+    );
+    let by_status = |s| jobs.iter().filter(|j| j.status == s).count() as u32;
+    assert_eq!(
+        (
+            by_status(JobStatus::Completed),
+            by_status(JobStatus::Failed)
+        ),
+        (fin.completed_jobs, fin.failed_jobs)
+    );
+
+    let (ok, _) = group(1);
+    store
+        .create_group(&ok, &[Job::new(ok.id, JobId::new(0), None)])
+        .await
+        .unwrap();
+    store.start_job(&ok, JobId::new(0), now).await.unwrap();
+    store
+        .finish_job(ok.id, JobId::new(0), &done, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.finalize_group(ok.id, now).await.unwrap(),
+        Some(JobGroupStatus::Completed)
+    );
+    assert_eq!(
+        store.get_group(ok.id).await.unwrap().unwrap().error_message,
+        None
+    );
+}
+
+fn bar(code: &str, date: &str, close: Option<f64>) -> Record {
+    Record {
+        partition: code.into(),
+        sort: date.into(),
+        fields: vec![
+            ("Code".into(), FieldValue::Text(code.into())),
+            ("Date".into(), FieldValue::Text(date.into())),
+            (
+                "C".into(),
+                close.map_or(FieldValue::Null, FieldValue::Number),
+            ),
+            ("UL".into(), FieldValue::Text("0".into())),
+        ],
+    }
+}
+
+/// Rows are keyed by owner, dataset and natural key; storing again overwrites.
+pub async fn row_store(store: &dyn RowStore) {
+    let scope = RowScope {
+        user_id: UserId::new(),
+        dataset: crate::dataset::DatasetKind::EqBarsDaily,
+    };
+    let other = RowScope {
+        user_id: UserId::new(),
+        ..scope
+    };
+    let rows: Vec<Record> = (1..=30)
+        .map(|d| {
+            bar(
+                "72030",
+                &format!("2024-01-{d:02}"),
+                if d == 5 {
+                    None
+                } else {
+                    Some(2000.5 + d as f64)
+                },
+            )
+        })
+        .collect();
+    store.put_rows(scope, &rows).await.unwrap();
+    store
+        .put_rows(
+            scope,
+            &[
+                bar("72030", "2024-01-02", Some(1.25)),
+                bar("86970", "2024-01-02", Some(3.0)),
+            ],
+        )
+        .await
+        .unwrap();
+    let got = store
+        .query_rows(scope, "72030", Some("2024-01-02"), Some("2024-01-05"))
+        .await
+        .unwrap();
+    let json: Vec<_> = got.iter().map(Record::to_json).collect();
+    let want: Vec<_> = [
+        bar("72030", "2024-01-02", Some(1.25)),
+        bar("72030", "2024-01-03", Some(2003.5)),
+        bar("72030", "2024-01-04", Some(2004.5)),
+        bar("72030", "2024-01-05", None),
+    ]
+    .iter()
+    .map(Record::to_json)
+    .collect();
+    assert_eq!(json, want);
+    assert_eq!(
+        store
+            .query_rows(scope, "72030", None, None)
+            .await
+            .unwrap()
+            .len(),
+        30,
+        "no duplicates"
+    );
+    assert!(
+        store
+            .query_rows(other, "72030", None, None)
+            .await
+            .unwrap()
+            .is_empty(),
+        "rows are per user"
+    );
+    assert_eq!(
+        store
+            .query_rows(scope, "86970", None, None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// Sealed secrets open only under the context they were sealed with.
+pub async fn cipher(c: &dyn SecretCipher) {
+    let ctx = |user| EncryptionContext {
+        user_id: user,
+        data_source_id: DataSourceId::parse("jquants-v2").unwrap(),
+        purpose: "credentials",
+    };
+    let (a, b) = (ctx(UserId::new()), ctx(UserId::new()));
+    let secret = SecretString::from(r#"{"api_key":"sentinel-Zq9"}"#);
+    let sealed = c.seal(&secret, &a).await.unwrap();
+    assert!(!String::from_utf8_lossy(&sealed.ciphertext).contains("sentinel-Zq9"));
+    assert_eq!(
+        c.open(&sealed.ciphertext, &a)
+            .await
+            .unwrap()
+            .expose_secret(),
+        secret.expose_secret()
+    );
+    assert!(
+        matches!(
+            c.open(&sealed.ciphertext, &b).await,
+            Err(CryptoError::Invalid)
+        ),
+        "moved to another user"
+    );
+    let other_purpose = EncryptionContext {
+        purpose: "id_token",
+        ..a.clone()
+    };
+    assert!(matches!(
+        c.open(&sealed.ciphertext, &other_purpose).await,
+        Err(CryptoError::Invalid)
+    ));
+}
+
+fn rand_u64() -> u64 {
+    let mut b = [0u8; 8];
+    aws_lc_rs::rand::fill(&mut b).expect("system RNG");
+    u64::from_le_bytes(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::LocalCipher;
+    use crate::store::memory::{MemoryAccounts, MemoryJobs, MemoryRows};
+
+    #[tokio::test]
+    async fn memory_fakes_keep_the_contracts() {
+        let accounts = MemoryAccounts::default();
+        user_store(&accounts).await;
+        data_source_store(&accounts).await;
+        credential_store(&accounts).await;
+        job_store(&MemoryJobs::default()).await;
+        row_store(&MemoryRows::default()).await;
+        cipher(&LocalCipher::default()).await;
+    }
+}

@@ -1,0 +1,220 @@
+//! A job: one fetch inside a group, with its retry bookkeeping.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{IssueCode, JobGroupId, JobId, TransitionError};
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// Waiting for a fetcher.
+    Pending,
+    /// A fetcher took it (it may have died since: a redelivery starts it again).
+    Running,
+    /// Rows stored.
+    Completed,
+    /// Failed for good.
+    Failed,
+}
+
+impl JobStatus {
+    /// The stored text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Parses the stored text form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "running" => Self::Running,
+            "completed" => Self::Completed,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+
+    /// Completed or failed.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed)
+    }
+}
+
+/// What a completed job fetched: a summary, never the rows themselves (those are stored as
+/// items of the market-data table, out of the 400 KB item limit's way).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseData {
+    /// Rows stored.
+    pub rows: u64,
+    /// Provider pages read.
+    pub pages: u32,
+}
+
+/// A job (data-model.md "Job").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    /// The group it belongs to.
+    pub job_group_id: JobGroupId,
+    /// Its position in the group.
+    pub id: JobId,
+    /// The issue code, when the endpoint takes one.
+    pub symbol: Option<IssueCode>,
+    /// Life-cycle status.
+    pub status: JobStatus,
+    /// First start.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it became terminal.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Why it failed.
+    pub error_message: Option<String>,
+    /// What it fetched.
+    pub response_data: Option<ResponseData>,
+    /// Starts after the first one.
+    pub retry_count: u32,
+    /// When the last retry started.
+    pub last_retry_at: Option<DateTime<Utc>>,
+}
+
+impl Job {
+    /// A new pending job.
+    pub fn new(job_group_id: JobGroupId, id: JobId, symbol: Option<IssueCode>) -> Self {
+        Self {
+            job_group_id,
+            id,
+            symbol,
+            status: JobStatus::Pending,
+            started_at: None,
+            completed_at: None,
+            error_message: None,
+            response_data: None,
+            retry_count: 0,
+            last_retry_at: None,
+        }
+    }
+
+    /// A fetcher takes the job. Starting a running job again is a retry: the previous attempt
+    /// failed transiently or its fetcher died.
+    pub fn start(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        match self.status {
+            JobStatus::Pending => {
+                self.status = JobStatus::Running;
+                self.started_at = Some(now);
+                Ok(())
+            }
+            JobStatus::Running => {
+                self.retry_count += 1;
+                self.last_retry_at = Some(now);
+                Ok(())
+            }
+            other => Err(self.refuse("start", other)),
+        }
+    }
+
+    /// The fetch succeeded and its rows are stored.
+    pub fn complete(
+        &mut self,
+        now: DateTime<Utc>,
+        data: ResponseData,
+    ) -> Result<(), TransitionError> {
+        if self.status != JobStatus::Running {
+            return Err(self.refuse("complete", self.status));
+        }
+        self.status = JobStatus::Completed;
+        self.completed_at = Some(now);
+        self.response_data = Some(data);
+        self.error_message = None;
+        Ok(())
+    }
+
+    /// The job failed for good (permanent error, or attempts exhausted).
+    pub fn fail(&mut self, now: DateTime<Utc>, message: String) -> Result<(), TransitionError> {
+        if self.status.is_terminal() {
+            return Err(self.refuse("fail", self.status));
+        }
+        self.status = JobStatus::Failed;
+        self.completed_at = Some(now);
+        self.error_message = Some(message);
+        Ok(())
+    }
+
+    fn refuse(&self, action: &'static str, from: JobStatus) -> TransitionError {
+        TransitionError {
+            entity: "job",
+            action,
+            from: from.as_str(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> Job {
+        Job::new(
+            JobGroupId::new(),
+            JobId::new(0),
+            Some(IssueCode::parse("7203").unwrap()),
+        )
+    }
+
+    #[test]
+    fn happy_path_runs_then_completes() {
+        let mut j = job();
+        let now = Utc::now();
+        j.start(now).unwrap();
+        assert_eq!(
+            (j.status, j.started_at, j.retry_count),
+            (JobStatus::Running, Some(now), 0)
+        );
+        j.complete(now, ResponseData { rows: 3, pages: 1 }).unwrap();
+        assert_eq!(j.status, JobStatus::Completed);
+        assert_eq!(j.response_data.as_ref().map(|d| d.rows), Some(3));
+    }
+
+    #[test]
+    fn a_second_start_is_a_retry() {
+        let mut j = job();
+        let t0 = Utc::now();
+        let t1 = t0 + chrono::Duration::seconds(30);
+        j.start(t0).unwrap();
+        j.start(t1).unwrap();
+        assert_eq!(
+            (j.started_at, j.retry_count, j.last_retry_at),
+            (Some(t0), 1, Some(t1))
+        );
+    }
+
+    #[test]
+    fn terminal_jobs_stay_terminal() {
+        let mut j = job();
+        j.start(Utc::now()).unwrap();
+        j.fail(Utc::now(), "403".into()).unwrap();
+        assert!(j.start(Utc::now()).is_err());
+        assert!(
+            j.complete(Utc::now(), ResponseData { rows: 0, pages: 0 })
+                .is_err()
+        );
+        assert!(j.fail(Utc::now(), "again".into()).is_err());
+    }
+
+    #[test]
+    fn only_a_running_job_completes() {
+        let mut j = job();
+        assert!(
+            j.complete(Utc::now(), ResponseData { rows: 0, pages: 0 })
+                .is_err()
+        );
+        assert!(
+            j.fail(Utc::now(), "bad request".into()).is_ok(),
+            "a pending job can fail"
+        );
+    }
+}

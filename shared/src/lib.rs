@@ -1,0 +1,35 @@
+//! The library every moomoo-markets function links: the domain model, the endpoint catalog,
+//! the provider clients, and the ports through which the functions reach AWS.
+//!
+//! # Layout
+//! - [`domain`]: the five entities (User, DataSource, DataSourceCredential, JobGroup, Job), their
+//!   newtypes and their state transitions as pure functions.
+//! - [`catalog`]: the provider endpoints defined in code, with parameter validation.
+//! - [`dataset`]: one file per dataset: the typed row and its natural key.
+//! - [`jquants`]: the J-Quants HTTP client (V2 `x-api-key`), pagination and error dispositions.
+//! - Ports, each a small trait with an in-memory fake (feature `test-util`) and an AWS adapter,
+//!   held to one contract suite in [`contract`]: [`store`] (DynamoDB), [`queue`] (SQS),
+//!   [`crypto`] (KMS), [`secrets`] (Secrets Manager).
+//! - [`auth`]: API keys for our own API (random, shown once, stored as a keyed hash).
+//! - [`config`]: the only place that reads the environment; [`clock`]: injected time.
+//! - [`aws`]: SDK configuration shared by every client, with a call counter for benchmarks.
+//!
+//! Ports are `async_trait` objects (`Arc<dyn Port>`): the API keeps them in axum state and the
+//! fetcher in its dependencies, and trait objects let tests swap fakes in without generics
+//! spreading through every handler.
+
+pub mod auth;
+pub mod aws;
+pub mod catalog;
+pub mod clock;
+pub mod config;
+#[cfg(feature = "test-util")]
+pub mod contract;
+pub mod crypto;
+pub mod dataset;
+pub mod domain;
+pub mod jquants;
+pub mod queue;
+pub mod secrets;
+pub mod store;
+pub mod telemetry;

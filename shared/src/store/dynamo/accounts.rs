@@ -1,0 +1,281 @@
+//! The accounts table: users, API keys, credentials and data sources.
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | user | `USER#<user id>` | `USER` |
+//! | API key | `APIKEY#<hmac hex>` | `APIKEY` |
+//! | credential | `USER#<user id>` | `CREDENTIAL#<data source id>` |
+//! | data source | `DATASOURCE` | `<data source id>` |
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+
+use super::item::{Item, ItemExt, n, s, ts};
+use super::unavailable;
+use crate::domain::{
+    ApiKeyId, ApiVersion, DataSource, DataSourceCredential, DataSourceId, Plan, ProviderType, User,
+    UserId,
+};
+use crate::store::{ApiKeyRecord, CredentialStore, DataSourceStore, StoreError, UserStore};
+
+/// The accounts table.
+#[derive(Debug, Clone)]
+pub struct DynamoAccounts {
+    client: Client,
+    table: String,
+}
+
+impl DynamoAccounts {
+    /// The adapter over `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item)
+    }
+}
+
+fn user_item(u: &User) -> Item {
+    Item::from([
+        ("pk".into(), s(format!("USER#{}", u.id))),
+        ("sk".into(), s("USER")),
+        ("name".into(), s(&u.name)),
+        ("is_admin".into(), AttributeValue::Bool(u.is_admin)),
+        ("created_at".into(), ts(u.created_at)),
+    ])
+}
+
+fn user_from(item: &Item) -> Result<User, StoreError> {
+    Ok(User {
+        id: item.parse("pk", |pk| UserId::parse(pk.trim_start_matches("USER#")))?,
+        name: item.str("name")?.to_owned(),
+        is_admin: item.bool("is_admin")?,
+        created_at: item.time("created_at")?,
+    })
+}
+
+fn key_item(k: &ApiKeyRecord) -> Item {
+    Item::from([
+        ("pk".into(), s(format!("APIKEY#{}", k.hash))),
+        ("sk".into(), s("APIKEY")),
+        ("key_id".into(), s(k.id.to_string())),
+        ("user_id".into(), s(k.user_id.to_string())),
+        ("display_prefix".into(), s(&k.display_prefix)),
+        ("created_at".into(), ts(k.created_at)),
+    ])
+}
+
+fn key_from(item: &Item) -> Result<ApiKeyRecord, StoreError> {
+    Ok(ApiKeyRecord {
+        id: item.parse("key_id", ApiKeyId::parse)?,
+        user_id: item.parse("user_id", UserId::parse)?,
+        hash: item.str("pk")?.trim_start_matches("APIKEY#").to_owned(),
+        display_prefix: item.str("display_prefix")?.to_owned(),
+        created_at: item.time("created_at")?,
+    })
+}
+
+fn put_new(table: &str, item: Item) -> TransactWriteItem {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .expect("table and item are set");
+    TransactWriteItem::builder().put(put).build()
+}
+
+#[async_trait]
+impl UserStore for DynamoAccounts {
+    async fn create_user(&self, user: &User, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let res = self
+            .client
+            .transact_write_items()
+            .transact_items(put_new(&self.table, user_item(user)))
+            .transact_items(put_new(&self.table, key_item(key)))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_transaction_canceled_exception()) =>
+            {
+                Err(StoreError::AlreadyExists)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn get_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.get(format!("USER#{id}"), "USER".into())
+            .await?
+            .as_ref()
+            .map(user_from)
+            .transpose()
+    }
+
+    async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.get(format!("APIKEY#{hash}"), "APIKEY".into())
+            .await?
+            .as_ref()
+            .map(key_from)
+            .transpose()
+    }
+}
+
+/// Enum fields are stored in their serde text form.
+fn enum_text<T: serde::Serialize>(v: &T) -> AttributeValue {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(text)) => s(text),
+        _ => unreachable!("unit enum variants serialize to strings"),
+    }
+}
+
+fn ds_item(d: &DataSource) -> Item {
+    Item::from([
+        ("pk".into(), s("DATASOURCE")),
+        ("sk".into(), s(d.id.as_str())),
+        ("name".into(), s(&d.name)),
+        ("description".into(), s(&d.description)),
+        ("provider_type".into(), enum_text(&d.provider_type)),
+        ("is_enabled".into(), AttributeValue::Bool(d.is_enabled)),
+        ("base_url".into(), s(&d.base_url)),
+        ("api_version".into(), enum_text(&d.api_version)),
+        ("rate_limit_per_minute".into(), n(d.rate_limit_per_minute)),
+        ("rate_limit_per_hour".into(), n(d.rate_limit_per_hour)),
+        ("rate_limit_per_day".into(), n(d.rate_limit_per_day)),
+    ])
+}
+
+fn enum_from<T: serde::de::DeserializeOwned>(item: &Item, k: &str) -> Result<T, StoreError> {
+    item.parse(k, |v| {
+        serde_json::from_value::<T>(serde_json::Value::String(v.to_owned()))
+    })
+}
+
+fn ds_from(item: &Item) -> Result<DataSource, StoreError> {
+    Ok(DataSource {
+        id: item.parse("sk", DataSourceId::parse)?,
+        name: item.str("name")?.to_owned(),
+        description: item.str("description")?.to_owned(),
+        provider_type: enum_from::<ProviderType>(item, "provider_type")?,
+        is_enabled: item.bool("is_enabled")?,
+        base_url: item.str("base_url")?.to_owned(),
+        api_version: enum_from::<ApiVersion>(item, "api_version")?,
+        rate_limit_per_minute: item.num("rate_limit_per_minute")?,
+        rate_limit_per_hour: item.num("rate_limit_per_hour")?,
+        rate_limit_per_day: item.num("rate_limit_per_day")?,
+    })
+}
+
+#[async_trait]
+impl DataSourceStore for DynamoAccounts {
+    async fn put_data_source(&self, ds: &DataSource) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(ds_item(ds)))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn get_data_source(&self, id: &DataSourceId) -> Result<Option<DataSource>, StoreError> {
+        self.get("DATASOURCE".into(), id.to_string())
+            .await?
+            .as_ref()
+            .map(ds_from)
+            .transpose()
+    }
+
+    async fn list_data_sources(&self) -> Result<Vec<DataSource>, StoreError> {
+        let items: Vec<Item> = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s("DATASOURCE"))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(unavailable)?;
+        items.iter().map(ds_from).collect()
+    }
+}
+
+fn credential_from(item: &Item) -> Result<DataSourceCredential, StoreError> {
+    Ok(DataSourceCredential {
+        user_id: item.parse("pk", |pk| UserId::parse(pk.trim_start_matches("USER#")))?,
+        data_source_id: item.parse("sk", |sk| {
+            DataSourceId::parse(sk.trim_start_matches("CREDENTIAL#"))
+        })?,
+        plan: item.parse("plan", str::parse::<Plan>)?,
+        encrypted_credentials: item
+            .get("encrypted_credentials")
+            .and_then(|v| v.as_b().ok())
+            .map(|b| b.as_ref().to_vec())
+            .ok_or_else(|| {
+                StoreError::Corrupt("attribute `encrypted_credentials` missing".into())
+            })?,
+        key_id: item.str("key_id")?.to_owned(),
+        created_at: item.time("created_at")?,
+        updated_at: item.time("updated_at")?,
+    })
+}
+
+#[async_trait]
+impl CredentialStore for DynamoAccounts {
+    async fn put_credential(&self, c: &DataSourceCredential) -> Result<(), StoreError> {
+        let item = Item::from([
+            ("pk".into(), s(format!("USER#{}", c.user_id))),
+            ("sk".into(), s(format!("CREDENTIAL#{}", c.data_source_id))),
+            ("plan".into(), s(c.plan.as_str())),
+            (
+                "encrypted_credentials".into(),
+                AttributeValue::B(Blob::new(c.encrypted_credentials.clone())),
+            ),
+            ("key_id".into(), s(&c.key_id)),
+            ("created_at".into(), ts(c.created_at)),
+            ("updated_at".into(), ts(c.updated_at)),
+        ]);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn get_credential(
+        &self,
+        user: UserId,
+        ds: &DataSourceId,
+    ) -> Result<Option<DataSourceCredential>, StoreError> {
+        self.get(format!("USER#{user}"), format!("CREDENTIAL#{ds}"))
+            .await?
+            .as_ref()
+            .map(credential_from)
+            .transpose()
+    }
+}

@@ -1,0 +1,520 @@
+//! The jobs table: a group and its jobs share a partition.
+//!
+//! | item | pk | sk | gsi1pk / gsi1sk |
+//! |---|---|---|---|
+//! | group | `GROUP#<group id>` | `GROUP` | `USER#<user id>` / `<created_at>#<group id>` |
+//! | job | `GROUP#<group id>` | `JOB#<index, 8 digits>` | – |
+//!
+//! A job's terminal transition and its group's counter change are one `TransactWriteItems`
+//! whose job condition (`status = running`) makes a duplicate delivery a no-op.
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, PutRequest, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
+};
+use chrono::{DateTime, Utc};
+
+use super::item::{Item, ItemExt, n, s, ts};
+use super::unavailable;
+use crate::domain::{
+    DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus, JobId, JobStatus,
+    ResponseData, UserId,
+};
+use crate::store::{FinishOutcome, JobResult, JobStore, StartOutcome, StoreError};
+
+/// The jobs table.
+#[derive(Debug, Clone)]
+pub struct DynamoJobs {
+    client: Client,
+    table: String,
+}
+
+impl DynamoJobs {
+    /// The adapter over `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+fn group_pk(id: JobGroupId) -> AttributeValue {
+    s(format!("GROUP#{id}"))
+}
+
+fn job_sk(id: JobId) -> AttributeValue {
+    s(format!("JOB#{:08}", id.index()))
+}
+
+fn group_key(id: JobGroupId) -> Item {
+    Item::from([("pk".into(), group_pk(id)), ("sk".into(), s("GROUP"))])
+}
+
+fn job_key(group: JobGroupId, job: JobId) -> Item {
+    Item::from([("pk".into(), group_pk(group)), ("sk".into(), job_sk(job))])
+}
+
+fn group_item(g: &JobGroup) -> Item {
+    let mut item = group_key(g.id);
+    let params = g.params.iter().map(|(k, v)| (k.clone(), s(v))).collect();
+    item.extend([
+        ("user_id".into(), s(g.user_id.to_string())),
+        ("data_source_id".into(), s(g.data_source_id.as_str())),
+        ("endpoint_id".into(), s(&g.endpoint_id)),
+        ("params".into(), AttributeValue::M(params)),
+        ("status".into(), s(g.status.as_str())),
+        ("created_at".into(), ts(g.created_at)),
+        ("total_jobs".into(), n(g.total_jobs)),
+        ("completed_jobs".into(), n(g.completed_jobs)),
+        ("failed_jobs".into(), n(g.failed_jobs)),
+        ("gsi1pk".into(), s(format!("USER#{}", g.user_id))),
+        (
+            "gsi1sk".into(),
+            s(format!("{}#{}", g.created_at.to_rfc3339(), g.id)),
+        ),
+    ]);
+    item
+}
+
+fn group_from(item: &Item) -> Result<JobGroup, StoreError> {
+    let params = match item.get("params") {
+        Some(AttributeValue::M(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                Ok((
+                    k.clone(),
+                    v.as_s()
+                        .map_err(|_| StoreError::Corrupt("params".into()))?
+                        .clone(),
+                ))
+            })
+            .collect::<Result<BTreeMap<_, _>, StoreError>>()?,
+        _ => BTreeMap::new(),
+    };
+    Ok(JobGroup {
+        id: item.parse("pk", |pk| {
+            JobGroupId::parse(pk.trim_start_matches("GROUP#"))
+        })?,
+        user_id: item.parse("user_id", UserId::parse)?,
+        data_source_id: item.parse("data_source_id", DataSourceId::parse)?,
+        endpoint_id: item.str("endpoint_id")?.to_owned(),
+        params,
+        status: item.parse("status", |v| {
+            JobGroupStatus::parse(v).ok_or("unknown status")
+        })?,
+        created_at: item.time("created_at")?,
+        started_at: item.opt_time("started_at")?,
+        completed_at: item.opt_time("completed_at")?,
+        error_message: item.opt_str("error_message").map(str::to_owned),
+        total_jobs: item.num("total_jobs")?,
+        completed_jobs: item.num("completed_jobs")?,
+        failed_jobs: item.num("failed_jobs")?,
+    })
+}
+
+fn job_item(j: &Job) -> Item {
+    let mut item = job_key(j.job_group_id, j.id);
+    item.insert("status".into(), s(j.status.as_str()));
+    item.insert("retry_count".into(), n(j.retry_count));
+    if let Some(sym) = &j.symbol {
+        item.insert("symbol".into(), s(sym.as_str()));
+    }
+    item
+}
+
+fn job_from(item: &Item) -> Result<Job, StoreError> {
+    let response_data = match item.get("response_data") {
+        Some(AttributeValue::M(m)) => {
+            let m: Item = m.clone();
+            Some(ResponseData {
+                rows: m.num("rows")?,
+                pages: m.num("pages")?,
+            })
+        }
+        _ => None,
+    };
+    Ok(Job {
+        job_group_id: item.parse("pk", |pk| {
+            JobGroupId::parse(pk.trim_start_matches("GROUP#"))
+        })?,
+        id: item.parse("sk", |sk| JobId::parse(sk.trim_start_matches("JOB#")))?,
+        symbol: item
+            .opt_str("symbol")
+            .map(IssueCode::parse)
+            .transpose()
+            .map_err(StoreError::Corrupt)?,
+        status: item.parse("status", |v| JobStatus::parse(v).ok_or("unknown status"))?,
+        started_at: item.opt_time("started_at")?,
+        completed_at: item.opt_time("completed_at")?,
+        error_message: item.opt_str("error_message").map(str::to_owned),
+        response_data,
+        retry_count: item.num("retry_count")?,
+        last_retry_at: item.opt_time("last_retry_at")?,
+    })
+}
+
+fn is_condition_failure(
+    e: &SdkError<UpdateItemError, impl std::fmt::Debug>,
+) -> Option<Option<Item>> {
+    match e.as_service_error() {
+        Some(UpdateItemError::ConditionalCheckFailedException(c)) => Some(c.item.clone()),
+        _ => None,
+    }
+}
+
+fn update(table: &str, key: Item) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    Update::builder().table_name(table).set_key(Some(key))
+}
+
+#[async_trait]
+impl JobStore for DynamoJobs {
+    async fn create_group(&self, group: &JobGroup, jobs: &[Job]) -> Result<(), StoreError> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(group_item(group)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        if let Err(e) = res {
+            return Err(match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => StoreError::AlreadyExists,
+                _ => unavailable(e),
+            });
+        }
+        for chunk in jobs.chunks(25) {
+            let mut pending: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|j| {
+                    let put = PutRequest::builder().set_item(Some(job_item(j))).build();
+                    WriteRequest::builder()
+                        .put_request(put.expect("item is set"))
+                        .build()
+                })
+                .collect();
+            // BatchWriteItem may leave items unprocessed under throttling: resend those.
+            for attempt in 0.. {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut m| m.remove(&self.table))
+                    .unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt >= 8 {
+                    return Err(StoreError::Unavailable(anyhow::anyhow!(
+                        "jobs left unprocessed"
+                    )));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn get_group(&self, id: JobGroupId) -> Result<Option<JobGroup>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(group_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item.as_ref().map(group_from).transpose()
+    }
+
+    async fn get_job(
+        &self,
+        group: JobGroupId,
+        job: JobId,
+    ) -> Result<Option<(JobGroup, Job)>, StoreError> {
+        let keys = KeysAndAttributes::builder()
+            .keys(group_key(group))
+            .keys(job_key(group, job))
+            .consistent_read(true)
+            .build()
+            .expect("keys are set");
+        let mut request = HashMap::from([(self.table.clone(), keys)]);
+        let mut items = Vec::with_capacity(2);
+        while !request.is_empty() {
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(request))
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(
+                out.responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default(),
+            );
+            request = out.unprocessed_keys.unwrap_or_default();
+        }
+        let (mut g, mut j) = (None, None);
+        for item in &items {
+            if item.str("sk")? == "GROUP" {
+                g = Some(group_from(item)?);
+            } else {
+                j = Some(job_from(item)?);
+            }
+        }
+        Ok(g.zip(j))
+    }
+
+    async fn list_jobs(&self, group: JobGroupId) -> Result<Vec<Job>, StoreError> {
+        let items: Vec<Item> = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :job)")
+            .expression_attribute_values(":pk", group_pk(group))
+            .expression_attribute_values(":job", s("JOB#"))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(unavailable)?;
+        items.iter().map(job_from).collect()
+    }
+
+    async fn start_job(
+        &self,
+        group: &JobGroup,
+        job: JobId,
+        now: DateTime<Utc>,
+    ) -> Result<StartOutcome, StoreError> {
+        let first = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(job_key(group.id, job)))
+            .update_expression("SET #s = :running, started_at = :now")
+            .condition_expression("#s = :pending")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":running", s("running"))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":now", ts(now))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let started = match first {
+            Ok(out) => job_from(&out.attributes.unwrap_or_default())?,
+            Err(e) => {
+                let old = match is_condition_failure(&e) {
+                    Some(Some(old)) => job_from(&old)?,
+                    Some(None) => return Ok(StartOutcome::NotFound),
+                    None => return Err(unavailable(e)),
+                };
+                if old.status.is_terminal() {
+                    return Ok(StartOutcome::AlreadyTerminal(old));
+                }
+                // Running already: the previous attempt failed transiently or its fetcher died.
+                let retry = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(job_key(group.id, job)))
+                    .update_expression("ADD retry_count :one SET last_retry_at = :now")
+                    .condition_expression("#s = :running")
+                    .expression_attribute_names("#s", "status")
+                    .expression_attribute_values(":running", s("running"))
+                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":now", ts(now))
+                    .return_values(ReturnValue::AllNew)
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+                    .send()
+                    .await;
+                match retry {
+                    Ok(out) => job_from(&out.attributes.unwrap_or_default())?,
+                    Err(e) => match is_condition_failure(&e) {
+                        Some(Some(old)) => {
+                            return Ok(StartOutcome::AlreadyTerminal(job_from(&old)?));
+                        }
+                        Some(None) => return Ok(StartOutcome::NotFound),
+                        None => return Err(unavailable(e)),
+                    },
+                }
+            }
+        };
+        if group.status == JobGroupStatus::Pending {
+            let res = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(group_key(group.id)))
+                .update_expression("SET #s = :running, started_at = :now")
+                .condition_expression("#s = :pending")
+                .expression_attribute_names("#s", "status")
+                .expression_attribute_values(":running", s("running"))
+                .expression_attribute_values(":pending", s("pending"))
+                .expression_attribute_values(":now", ts(now))
+                .send()
+                .await;
+            // Another fetcher started the group first: nothing to do.
+            if let Err(e) = res {
+                if is_condition_failure(&e).is_none() {
+                    return Err(unavailable(e));
+                }
+            }
+        }
+        Ok(StartOutcome::Started(started))
+    }
+
+    async fn finish_job(
+        &self,
+        group: JobGroupId,
+        job: JobId,
+        result: &JobResult,
+        now: DateTime<Utc>,
+    ) -> Result<FinishOutcome, StoreError> {
+        let job_update = update(&self.table, job_key(group, job))
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":now", ts(now))
+            .expression_attribute_values(":running", s("running"));
+        let (job_update, counter) = match result {
+            JobResult::Completed(data) => (
+                job_update
+                    .update_expression("SET #s = :done, completed_at = :now, response_data = :rd REMOVE error_message")
+                    .condition_expression("#s = :running")
+                    .expression_attribute_values(":done", s("completed"))
+                    .expression_attribute_values(
+                        ":rd",
+                        AttributeValue::M(HashMap::from([
+                            ("rows".into(), n(data.rows)),
+                            ("pages".into(), n(data.pages)),
+                        ])),
+                    ),
+                "completed_jobs",
+            ),
+            JobResult::Failed(msg) => (
+                job_update
+                    .update_expression("SET #s = :failed, completed_at = :now, error_message = :msg")
+                    .condition_expression("#s IN (:pending, :running)")
+                    .expression_attribute_values(":failed", s("failed"))
+                    .expression_attribute_values(":pending", s("pending"))
+                    .expression_attribute_values(":msg", s(msg)),
+                "failed_jobs",
+            ),
+        };
+        let mut group_update = update(&self.table, group_key(group))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":one", n(1));
+        group_update = match result {
+            JobResult::Completed(_) => {
+                group_update.update_expression(format!("ADD {counter} :one"))
+            }
+            JobResult::Failed(msg) => group_update
+                .update_expression(format!(
+                    "ADD {counter} :one SET first_error = if_not_exists(first_error, :msg)"
+                ))
+                .expression_attribute_values(":msg", s(msg)),
+        };
+        let res = self
+            .client
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(job_update.build().expect("key and expression set"))
+                    .build(),
+            )
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(group_update.build().expect("key and expression set"))
+                    .build(),
+            )
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(FinishOutcome::Recorded),
+            Err(e) => {
+                let job_condition_failed = e
+                    .as_service_error()
+                    .and_then(|se| match se {
+                        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => {
+                            c.cancellation_reasons().first().and_then(|r| r.code()).map(|c| c == "ConditionalCheckFailed")
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or(false);
+                if job_condition_failed {
+                    Ok(FinishOutcome::AlreadyTerminal)
+                } else {
+                    Err(unavailable(e))
+                }
+            }
+        }
+    }
+
+    async fn finalize_group(
+        &self,
+        group: JobGroupId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<JobGroupStatus>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(group_key(group)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let mut g = group_from(&item)?;
+        let (completed, failed) = (g.completed_jobs, g.failed_jobs);
+        if !g.finish(now, item.opt_str("first_error")) {
+            return Ok(None);
+        }
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(group_key(group)))
+            .condition_expression(
+                "#s IN (:pending, :running) AND completed_jobs = :c AND failed_jobs = :f",
+            )
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":running", s("running"))
+            .expression_attribute_values(":c", n(completed))
+            .expression_attribute_values(":f", n(failed))
+            .expression_attribute_values(":st", s(g.status.as_str()))
+            .expression_attribute_values(":now", ts(now));
+        req = match &g.error_message {
+            Some(m) => req
+                .update_expression("SET #s = :st, completed_at = :now, started_at = if_not_exists(started_at, :now), error_message = :m")
+                .expression_attribute_values(":m", s(m)),
+            None => req.update_expression("SET #s = :st, completed_at = :now, started_at = if_not_exists(started_at, :now)"),
+        };
+        match req.send().await {
+            Ok(_) => Ok(Some(g.status)),
+            Err(e) if is_condition_failure(&e).is_some() => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! In-memory fakes of the store ports, applying the domain's pure transitions under one lock.
+//! Held to the same contract suites as the DynamoDB adapters.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{
+    ApiKeyRecord, CredentialStore, DataSourceStore, FinishOutcome, JobResult, JobStore, RowScope,
+    RowStore, StartOutcome, StoreError, UserStore,
+};
+use crate::dataset::Record;
+use crate::domain::{
+    DataSource, DataSourceCredential, DataSourceId, Job, JobGroup, JobGroupId, JobGroupStatus,
+    JobId, JobStatus, User, UserId,
+};
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Users, keys, data sources and credentials in memory.
+#[derive(Debug, Default)]
+pub struct MemoryAccounts {
+    users: Mutex<HashMap<UserId, User>>,
+    keys: Mutex<HashMap<String, ApiKeyRecord>>,
+    sources: Mutex<BTreeMap<DataSourceId, DataSource>>,
+    credentials: Mutex<HashMap<(UserId, DataSourceId), DataSourceCredential>>,
+}
+
+#[async_trait]
+impl UserStore for MemoryAccounts {
+    async fn create_user(&self, user: &User, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let mut users = lock(&self.users);
+        let mut keys = lock(&self.keys);
+        if users.contains_key(&user.id) || keys.contains_key(&key.hash) {
+            return Err(StoreError::AlreadyExists);
+        }
+        users.insert(user.id, user.clone());
+        keys.insert(key.hash.clone(), key.clone());
+        Ok(())
+    }
+
+    async fn get_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(lock(&self.users).get(&id).cloned())
+    }
+
+    async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        Ok(lock(&self.keys).get(hash).cloned())
+    }
+}
+
+#[async_trait]
+impl DataSourceStore for MemoryAccounts {
+    async fn put_data_source(&self, ds: &DataSource) -> Result<(), StoreError> {
+        lock(&self.sources).insert(ds.id.clone(), ds.clone());
+        Ok(())
+    }
+
+    async fn get_data_source(&self, id: &DataSourceId) -> Result<Option<DataSource>, StoreError> {
+        Ok(lock(&self.sources).get(id).cloned())
+    }
+
+    async fn list_data_sources(&self) -> Result<Vec<DataSource>, StoreError> {
+        Ok(lock(&self.sources).values().cloned().collect())
+    }
+}
+
+#[async_trait]
+impl CredentialStore for MemoryAccounts {
+    async fn put_credential(&self, c: &DataSourceCredential) -> Result<(), StoreError> {
+        lock(&self.credentials).insert((c.user_id, c.data_source_id.clone()), c.clone());
+        Ok(())
+    }
+
+    async fn get_credential(
+        &self,
+        user: UserId,
+        ds: &DataSourceId,
+    ) -> Result<Option<DataSourceCredential>, StoreError> {
+        Ok(lock(&self.credentials).get(&(user, ds.clone())).cloned())
+    }
+}
+
+#[derive(Debug, Default)]
+struct GroupEntry {
+    group: Option<JobGroup>,
+    jobs: BTreeMap<JobId, Job>,
+    first_error: Option<String>,
+}
+
+/// Job groups and jobs in memory.
+#[derive(Debug, Default)]
+pub struct MemoryJobs(Mutex<HashMap<JobGroupId, GroupEntry>>);
+
+#[async_trait]
+impl JobStore for MemoryJobs {
+    async fn create_group(&self, group: &JobGroup, jobs: &[Job]) -> Result<(), StoreError> {
+        let mut all = lock(&self.0);
+        let entry = all.entry(group.id).or_default();
+        if entry.group.is_some() {
+            return Err(StoreError::AlreadyExists);
+        }
+        entry.group = Some(group.clone());
+        entry.jobs.extend(jobs.iter().map(|j| (j.id, j.clone())));
+        Ok(())
+    }
+
+    async fn get_group(&self, id: JobGroupId) -> Result<Option<JobGroup>, StoreError> {
+        Ok(lock(&self.0).get(&id).and_then(|e| e.group.clone()))
+    }
+
+    async fn get_job(
+        &self,
+        group: JobGroupId,
+        job: JobId,
+    ) -> Result<Option<(JobGroup, Job)>, StoreError> {
+        let all = lock(&self.0);
+        let Some(entry) = all.get(&group) else {
+            return Ok(None);
+        };
+        Ok(entry.group.clone().zip(entry.jobs.get(&job).cloned()))
+    }
+
+    async fn list_jobs(&self, group: JobGroupId) -> Result<Vec<Job>, StoreError> {
+        Ok(lock(&self.0)
+            .get(&group)
+            .map(|e| e.jobs.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn start_job(
+        &self,
+        group: &JobGroup,
+        job: JobId,
+        now: DateTime<Utc>,
+    ) -> Result<StartOutcome, StoreError> {
+        let mut all = lock(&self.0);
+        let Some(entry) = all.get_mut(&group.id) else {
+            return Ok(StartOutcome::NotFound);
+        };
+        let Some(j) = entry.jobs.get_mut(&job) else {
+            return Ok(StartOutcome::NotFound);
+        };
+        if j.start(now).is_err() {
+            return Ok(StartOutcome::AlreadyTerminal(j.clone()));
+        }
+        let started = j.clone();
+        if let Some(g) = entry.group.as_mut() {
+            // A group that already ended refuses: its terminal state wins.
+            let _ = g.start(now);
+        }
+        Ok(StartOutcome::Started(started))
+    }
+
+    async fn finish_job(
+        &self,
+        group: JobGroupId,
+        job: JobId,
+        result: &JobResult,
+        now: DateTime<Utc>,
+    ) -> Result<FinishOutcome, StoreError> {
+        let mut all = lock(&self.0);
+        let entry = all
+            .get_mut(&group)
+            .ok_or_else(|| StoreError::Corrupt("no such group".into()))?;
+        let j = entry
+            .jobs
+            .get_mut(&job)
+            .ok_or_else(|| StoreError::Corrupt("no such job".into()))?;
+        let g = entry
+            .group
+            .as_mut()
+            .ok_or_else(|| StoreError::Corrupt("no such group".into()))?;
+        let mut next = j.clone();
+        let applied = match result {
+            JobResult::Completed(data) => next.complete(now, data.clone()),
+            JobResult::Failed(msg) => next.fail(now, msg.clone()),
+        };
+        if applied.is_err() {
+            return Ok(FinishOutcome::AlreadyTerminal);
+        }
+        let mut counted = g.clone();
+        counted
+            .count_terminal_job(next.status == JobStatus::Completed)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if let JobResult::Failed(msg) = result {
+            entry.first_error.get_or_insert_with(|| msg.clone());
+        }
+        *j = next;
+        *g = counted;
+        Ok(FinishOutcome::Recorded)
+    }
+
+    async fn finalize_group(
+        &self,
+        group: JobGroupId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<JobGroupStatus>, StoreError> {
+        let mut all = lock(&self.0);
+        let Some(entry) = all.get_mut(&group) else {
+            return Ok(None);
+        };
+        let first_error = entry.first_error.clone();
+        let Some(g) = entry.group.as_mut() else {
+            return Ok(None);
+        };
+        Ok(g.finish(now, first_error.as_deref()).then_some(g.status))
+    }
+}
+
+/// Rows in memory, keyed like the table.
+#[derive(Debug, Default)]
+pub struct MemoryRows(Mutex<BTreeMap<(RowScopeKey, String, String), Record>>);
+
+type RowScopeKey = (UserId, &'static str);
+
+#[async_trait]
+impl RowStore for MemoryRows {
+    async fn put_rows(&self, scope: RowScope, rows: &[Record]) -> Result<(), StoreError> {
+        let mut all = lock(&self.0);
+        for r in rows {
+            let key = (
+                (scope.user_id, scope.dataset.as_str()),
+                r.partition.clone(),
+                r.sort.clone(),
+            );
+            all.insert(key, r.clone());
+        }
+        Ok(())
+    }
+
+    async fn query_rows(
+        &self,
+        scope: RowScope,
+        partition: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Vec<Record>, StoreError> {
+        let all = lock(&self.0);
+        Ok(all
+            .iter()
+            .filter(|((s, p, sort), _)| {
+                *s == (scope.user_id, scope.dataset.as_str())
+                    && p == partition
+                    && from.is_none_or(|f| sort.as_str() >= f)
+                    && to.is_none_or(|t| sort.as_str() <= t)
+            })
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+}

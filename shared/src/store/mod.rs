@@ -1,0 +1,174 @@
+//! Persistence ports for the five entities and the fetched rows. Each trait is small and has a
+//! DynamoDB adapter ([`dynamo`]) and an in-memory fake ([`memory`], feature `test-util`); the
+//! contract suites in [`crate::contract`] run against both. The table design and access
+//! patterns are documented in `infra/TABLES.md`.
+
+pub mod dynamo;
+#[cfg(feature = "test-util")]
+pub mod memory;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::dataset::{DatasetKind, Record};
+use crate::domain::{
+    ApiKeyId, DataSource, DataSourceCredential, DataSourceId, Job, JobGroup, JobGroupId,
+    JobGroupStatus, JobId, ResponseData, User, UserId,
+};
+
+/// A store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The item already exists (a create that must not overwrite).
+    #[error("already exists")]
+    AlreadyExists,
+    /// A stored item could not be read back: a bug or a manual edit, not retryable.
+    #[error("stored item is corrupt: {0}")]
+    Corrupt(String),
+    /// The database failed or throttled: retry later.
+    #[error("store unavailable")]
+    Unavailable(#[source] anyhow::Error),
+}
+
+/// A stored API key: its keyed hash and owner, never the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    /// The key's id.
+    pub id: ApiKeyId,
+    /// Owner.
+    pub user_id: UserId,
+    /// HMAC of the key (hex).
+    pub hash: String,
+    /// First characters of the key, for listings.
+    pub display_prefix: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Users and their API keys.
+#[async_trait]
+pub trait UserStore: Send + Sync + std::fmt::Debug {
+    /// Stores a new user with its first key, atomically.
+    async fn create_user(&self, user: &User, key: &ApiKeyRecord) -> Result<(), StoreError>;
+    /// A user by id.
+    async fn get_user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// The key whose hash is `hash`, with its owner.
+    async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+}
+
+/// System-managed data sources.
+#[async_trait]
+pub trait DataSourceStore: Send + Sync + std::fmt::Debug {
+    /// Creates or replaces a data source.
+    async fn put_data_source(&self, ds: &DataSource) -> Result<(), StoreError>;
+    /// A data source by id.
+    async fn get_data_source(&self, id: &DataSourceId) -> Result<Option<DataSource>, StoreError>;
+    /// Every data source, by id.
+    async fn list_data_sources(&self) -> Result<Vec<DataSource>, StoreError>;
+}
+
+/// Users' sealed provider credentials, one per (user, data source).
+#[async_trait]
+pub trait CredentialStore: Send + Sync + std::fmt::Debug {
+    /// Creates or replaces the credential.
+    async fn put_credential(&self, c: &DataSourceCredential) -> Result<(), StoreError>;
+    /// The user's credential for a data source.
+    async fn get_credential(
+        &self,
+        user: UserId,
+        ds: &DataSourceId,
+    ) -> Result<Option<DataSourceCredential>, StoreError>;
+}
+
+/// What happened when a fetcher tried to start a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartOutcome {
+    /// The job is running now (first attempt or a retry).
+    Started(Job),
+    /// The job is already completed or failed: a duplicate delivery.
+    AlreadyTerminal(Job),
+    /// No such job.
+    NotFound,
+}
+
+/// A job's final result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobResult {
+    /// Rows stored.
+    Completed(ResponseData),
+    /// Failed for good.
+    Failed(String),
+}
+
+/// What happened when a fetcher recorded a job's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinishOutcome {
+    /// The job became terminal and the group counted it, in one transaction.
+    Recorded,
+    /// The job was already terminal; nothing changed (the duplicate is not counted).
+    AlreadyTerminal,
+}
+
+/// Job groups and their jobs.
+#[async_trait]
+pub trait JobStore: Send + Sync + std::fmt::Debug {
+    /// Stores a new group and its pending jobs.
+    async fn create_group(&self, group: &JobGroup, jobs: &[Job]) -> Result<(), StoreError>;
+    /// A group by id (callers check ownership).
+    async fn get_group(&self, id: JobGroupId) -> Result<Option<JobGroup>, StoreError>;
+    /// A job and its group, read together.
+    async fn get_job(
+        &self,
+        group: JobGroupId,
+        job: JobId,
+    ) -> Result<Option<(JobGroup, Job)>, StoreError>;
+    /// Every job of a group, in id order.
+    async fn list_jobs(&self, group: JobGroupId) -> Result<Vec<Job>, StoreError>;
+    /// Marks a job running (and its group, if pending), with a conditional write.
+    async fn start_job(
+        &self,
+        group: &JobGroup,
+        job: JobId,
+        now: DateTime<Utc>,
+    ) -> Result<StartOutcome, StoreError>;
+    /// Makes a running (or, for failures, pending) job terminal and counts it in its group,
+    /// in one transaction: a duplicate delivery is never counted twice.
+    async fn finish_job(
+        &self,
+        group: JobGroupId,
+        job: JobId,
+        result: &JobResult,
+        now: DateTime<Utc>,
+    ) -> Result<FinishOutcome, StoreError>;
+    /// Ends the group if every job is terminal. Returns the final status when this call ended
+    /// it; `None` when jobs remain or another caller ended it first.
+    async fn finalize_group(
+        &self,
+        group: JobGroupId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<JobGroupStatus>, StoreError>;
+}
+
+/// Whose rows of which dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RowScope {
+    /// Owner: rows fetched with a user's account belong to that user.
+    pub user_id: UserId,
+    /// The dataset.
+    pub dataset: DatasetKind,
+}
+
+/// Fetched rows, keyed by their natural key (storing a row again overwrites it).
+#[async_trait]
+pub trait RowStore: Send + Sync + std::fmt::Debug {
+    /// Stores rows.
+    async fn put_rows(&self, scope: RowScope, rows: &[Record]) -> Result<(), StoreError>;
+    /// Rows of one partition (e.g. one issue code) with `sort` in `[from, to]`, in order.
+    async fn query_rows(
+        &self,
+        scope: RowScope,
+        partition: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Vec<Record>, StoreError>;
+}
