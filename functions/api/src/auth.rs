@@ -1,0 +1,89 @@
+//! Who is calling: the `Authorization: Bearer <api key>` header resolved to a user through the
+//! key's keyed hash. The admin bootstrap secret is checked here too.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use secrecy::ExposeSecret;
+use shared::auth::{ApiKeyHasher, secrets_equal};
+use shared::domain::User;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller(pub User);
+
+/// An authenticated administrator.
+#[derive(Debug, Clone)]
+pub struct Admin(pub User);
+
+/// The bearer token of a request, if well-formed.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then_some(token.trim())
+}
+
+/// Builds the hasher from the pepper secret (cached by the secret source).
+pub async fn hasher(state: &AppState) -> Result<ApiKeyHasher, ApiError> {
+    let pepper = state
+        .secrets
+        .get_secret(&state.pepper_secret_id)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.into()))?;
+    Ok(ApiKeyHasher::new(&pepper))
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
+        let hash = hasher(state).await?.hash(token);
+        let key = state
+            .users
+            .find_api_key(&hash)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let user = state
+            .users
+            .get_user(key.user_id)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(Caller(user))
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Caller(user) = Caller::from_request_parts(parts, state).await?;
+        if !user.is_admin {
+            return Err(ApiError::Forbidden(
+                "this route is for administrators".into(),
+            ));
+        }
+        Ok(Admin(user))
+    }
+}
+
+/// Checks the admin bootstrap secret presented as the bearer token.
+pub async fn check_bootstrap_secret(parts: &Parts, state: &AppState) -> Result<(), ApiError> {
+    let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
+    let secret = state
+        .secrets
+        .get_secret(&state.admin_secret_id)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.into()))?;
+    if secrets_equal(token, secret.expose_secret()) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}

@@ -1,0 +1,85 @@
+//! The API's one error type. Every variant is a decision about what the client is told;
+//! answers are RFC 9457 problem+json, and 5xx bodies say nothing about the cause (it is logged).
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use shared::store::StoreError;
+
+/// An error answered to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed; the message says what to change.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no or unknown API key.
+    #[error("missing or invalid API key: send `Authorization: Bearer <api key>`")]
+    Unauthorized,
+    /// 403: authenticated but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such resource for this caller (another user's ids answer the same).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 409: the request conflicts with stored state; the message says how to resolve it.
+    #[error("{0}")]
+    Conflict(String),
+    /// 503: a dependency failed; retrying later may succeed.
+    #[error("service temporarily unavailable, retry later")]
+    Unavailable(#[source] anyhow::Error),
+    /// 500: a bug or corrupt data.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) => ApiError::Unavailable(e.into()),
+            StoreError::AlreadyExists => ApiError::Conflict("already exists".into()),
+            StoreError::Corrupt(_) => ApiError::Internal(e.into()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error.message = %self, error.cause_chain = ?self, "request failed");
+        }
+        let body = json!({
+            "type": "about:blank",
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "detail": self.to_string(),
+        });
+        let mut resp = (status, Json(body)).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        resp
+    }
+}

@@ -1,0 +1,46 @@
+//! The public HTTP API: an axum [`Router`] that `main` serves through `lambda_http` behind API
+//! Gateway (HTTP API), and that tests and the devstack serve over plain TCP.
+//!
+//! # Layout
+//! - [`state`]: the ports the handlers use, built once per container.
+//! - [`auth`]: `Authorization: Bearer <api key>` → the calling user; admin checks.
+//! - [`error`]: one error type, answered as RFC 9457 problem+json.
+//! - [`routes`]: one file per resource.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod state;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+
+pub use state::AppState;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The API's routes over `state`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/health", get(routes::health::get))
+        .route("/v1/admin/bootstrap", post(routes::admin::bootstrap))
+        .route("/v1/admin/users", post(routes::admin::create_user))
+        .route(
+            "/v1/admin/data-sources/{id}",
+            put(routes::admin::put_data_source),
+        )
+        .route("/v1/whoami", get(routes::whoami::get))
+        .route("/v1/data-sources", get(routes::data_sources::list))
+        .route(
+            "/v1/credentials/{data_source}",
+            put(routes::credentials::put),
+        )
+        .route("/v1/job-groups", post(routes::job_groups::create))
+        .route("/v1/job-groups/{id}", get(routes::job_groups::get))
+        .fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,12 @@
+//! The API Lambda: configuration, AWS clients, then the router under `lambda_http`.
+
+use shared::{aws, config::Config, telemetry};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    telemetry::init();
+    let config = Config::from_env()?;
+    let clients = aws::Clients::new(&aws::load_sdk_config().await, None);
+    let state = api::AppState::from_aws(&config, &clients);
+    lambda_http::run(api::router(state)).await
+}

@@ -1,0 +1,141 @@
+//! Administration: the bootstrap of the first user (authenticated by the admin secret held in
+//! Secrets Manager), creating users, and seeding or tuning data sources.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use shared::domain::{ApiKeyId, DataSource, DataSourceId, User, UserId};
+use shared::store::ApiKeyRecord;
+
+use crate::auth::{Admin, check_bootstrap_secret, hasher};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+/// Body of user creation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// Display name, 1–100 characters.
+    pub name: String,
+}
+
+/// A created user and its first API key, shown this once.
+#[derive(Debug, Serialize)]
+pub struct CreatedUser {
+    /// The user's id.
+    pub user_id: UserId,
+    /// The API key. It is not stored and cannot be shown again.
+    pub api_key: String,
+    /// Whether the user administers the system.
+    pub is_admin: bool,
+}
+
+async fn create(state: &AppState, name: String, is_admin: bool) -> Result<CreatedUser, ApiError> {
+    let name = name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::BadRequest(
+            "`name` must be 1 to 100 characters".into(),
+        ));
+    }
+    let now = state.clock.now();
+    let user = User {
+        id: UserId::new(),
+        name,
+        is_admin,
+        created_at: now,
+    };
+    let key = hasher(state).await?.generate();
+    let record = ApiKeyRecord {
+        id: ApiKeyId::new(),
+        user_id: user.id,
+        hash: key.hash.clone(),
+        display_prefix: key.display_prefix.clone(),
+        created_at: now,
+    };
+    state.users.create_user(&user, &record).await?;
+    tracing::info!(user_id = %user.id, is_admin, "user created");
+    Ok(CreatedUser {
+        user_id: user.id,
+        api_key: key.plaintext.expose_secret().to_owned(),
+        is_admin,
+    })
+}
+
+/// `POST /v1/admin/bootstrap` with `Authorization: Bearer <admin secret>`: creates an
+/// administrator and returns its API key.
+pub async fn bootstrap(
+    State(state): State<AppState>,
+    parts: Parts,
+    ApiJson(body): ApiJson<NewUser>,
+) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
+    check_bootstrap_secret(&parts, &state).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(create(&state, body.name, true).await?),
+    ))
+}
+
+/// `POST /v1/admin/users`: an administrator creates a user.
+pub async fn create_user(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiJson(body): ApiJson<NewUser>,
+) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(create(&state, body.name, false).await?),
+    ))
+}
+
+/// Body of a data-source upsert: the whole definition except the id (from the path).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSourceBody {
+    name: String,
+    description: String,
+    provider_type: shared::domain::ProviderType,
+    is_enabled: bool,
+    base_url: String,
+    api_version: shared::domain::ApiVersion,
+    rate_limit_per_minute: u32,
+    rate_limit_per_hour: u32,
+    rate_limit_per_day: u32,
+}
+
+/// `PUT /v1/admin/data-sources/{id}`: creates or replaces a data source.
+pub async fn put_data_source(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<DataSourceBody>,
+) -> Result<Json<DataSource>, ApiError> {
+    let id = DataSourceId::parse(&id).map_err(|_| {
+        ApiError::BadRequest("data source ids are 1-40 characters of a-z, 0-9 and -".into())
+    })?;
+    if !(b.base_url.starts_with("https://") || b.base_url.starts_with("http://")) {
+        return Err(ApiError::BadRequest(
+            "`base_url` must be an http(s) URL".into(),
+        ));
+    }
+    if b.rate_limit_per_minute == 0 || b.rate_limit_per_hour == 0 || b.rate_limit_per_day == 0 {
+        return Err(ApiError::BadRequest("rate limits must be positive".into()));
+    }
+    let ds = DataSource {
+        id,
+        name: b.name,
+        description: b.description,
+        provider_type: b.provider_type,
+        is_enabled: b.is_enabled,
+        base_url: b.base_url,
+        api_version: b.api_version,
+        rate_limit_per_minute: b.rate_limit_per_minute,
+        rate_limit_per_hour: b.rate_limit_per_hour,
+        rate_limit_per_day: b.rate_limit_per_day,
+    };
+    state.sources.put_data_source(&ds).await?;
+    Ok(Json(ds))
+}

@@ -1,0 +1,15 @@
+//! One file per resource.
+
+pub mod admin;
+pub mod credentials;
+pub mod data_sources;
+pub mod health;
+pub mod job_groups;
+pub mod whoami;
+
+use crate::error::ApiError;
+
+/// Unknown routes answer problem+json too.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("route")
+}

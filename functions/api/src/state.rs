@@ -1,0 +1,75 @@
+//! What the handlers share: the ports, the clock and the names of the system secrets.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use shared::aws::Clients;
+use shared::clock::{Clock, SystemClock};
+use shared::config::Config;
+use shared::crypto::{KmsCipher, SecretCipher};
+use shared::queue::{JobQueue, SqsJobQueue};
+use shared::secrets::{CachedSecrets, SecretSource, SecretsManager};
+use shared::store::dynamo::{DynamoAccounts, DynamoJobs};
+use shared::store::{CredentialStore, DataSourceStore, JobStore, UserStore};
+
+/// Shared state of the router. Every field is a cheap handle.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Users and API keys.
+    pub users: Arc<dyn UserStore>,
+    /// Data sources.
+    pub sources: Arc<dyn DataSourceStore>,
+    /// Sealed provider credentials.
+    pub credentials: Arc<dyn CredentialStore>,
+    /// Job groups and jobs.
+    pub jobs: Arc<dyn JobStore>,
+    /// Where job messages go.
+    pub queue: Arc<dyn JobQueue>,
+    /// Seals provider credentials.
+    pub cipher: Arc<dyn SecretCipher>,
+    /// System secrets.
+    pub secrets: Arc<dyn SecretSource>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Secret id of the API-key hashing key.
+    pub pepper_secret_id: String,
+    /// Secret id of the admin bootstrap secret.
+    pub admin_secret_id: String,
+}
+
+/// How long a warm container keeps system secrets before reading them again.
+pub const SECRET_TTL: Duration = Duration::from_secs(300);
+
+impl AppState {
+    /// The production wiring: DynamoDB, SQS, KMS and Secrets Manager.
+    pub fn from_aws(config: &Config, clients: &Clients) -> Self {
+        let accounts = Arc::new(DynamoAccounts::new(
+            clients.dynamodb.clone(),
+            &config.accounts_table,
+        ));
+        Self {
+            users: accounts.clone(),
+            sources: accounts.clone(),
+            credentials: accounts,
+            jobs: Arc::new(DynamoJobs::new(
+                clients.dynamodb.clone(),
+                &config.jobs_table,
+            )),
+            queue: Arc::new(SqsJobQueue::new(
+                clients.sqs.clone(),
+                &config.jobs_queue_url,
+            )),
+            cipher: Arc::new(KmsCipher::new(
+                clients.kms.clone(),
+                &config.credentials_key_id,
+            )),
+            secrets: Arc::new(CachedSecrets::new(
+                SecretsManager(clients.secrets.clone()),
+                SECRET_TTL,
+            )),
+            clock: Arc::new(SystemClock),
+            pepper_secret_id: config.api_key_pepper_secret_id.clone(),
+            admin_secret_id: config.admin_secret_id.clone(),
+        }
+    }
+}

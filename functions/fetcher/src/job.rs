@@ -1,0 +1,269 @@
+//! One job as a step: load it, start it, fetch every page into the row store, record the
+//! result. Returns whether the message is done or should be delivered again.
+
+use std::time::Instant;
+
+use secrecy::ExposeSecret;
+use shared::catalog::{self, Endpoint};
+use shared::crypto::{CryptoError, EncryptionContext};
+use shared::domain::{CredentialSecret, DataSource, Job, JobGroup, Plan};
+use shared::jquants::{Disposition, ProviderError};
+use shared::queue::JobMessage;
+use shared::store::{JobResult, RowScope, StartOutcome, StoreError};
+use tracing::Instrument;
+
+use crate::deps::{CREDENTIAL_TTL, Deps, SOURCE_TTL};
+
+/// What becomes of the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Delete it: the job is terminal (now or already).
+    Done,
+    /// Leave it to reappear after the visibility timeout.
+    Redeliver,
+}
+
+/// Why an attempt did not complete the job.
+#[derive(Debug)]
+enum Failure {
+    /// Fails the job for good.
+    Permanent(String),
+    /// Worth another attempt; fails the job once attempts run out.
+    Transient { message: String, once: bool },
+    /// Our own storage failed: deliver again without judging the job.
+    Infrastructure(StoreError),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Infrastructure(e)
+    }
+}
+
+impl From<ProviderError> for Failure {
+    fn from(e: ProviderError) -> Self {
+        let message = e.to_string();
+        match e.disposition() {
+            Disposition::Fail => Failure::Permanent(message),
+            Disposition::Retry | Disposition::RetryAfter(_) => Failure::Transient {
+                message,
+                once: false,
+            },
+            Disposition::RetryOnce => Failure::Transient {
+                message,
+                once: true,
+            },
+        }
+    }
+}
+
+/// Runs one job message; `attempt` is the message's receive count.
+pub async fn run(msg: JobMessage, attempt: u32, deps: &Deps) -> Outcome {
+    let span = tracing::info_span!("job", job_group_id = %msg.job_group_id, job_id = %msg.job_id, symbol = tracing::field::Empty, attempt);
+    async move {
+        match try_run(msg, attempt, deps).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::warn!(error.message = %e, error.cause_chain = ?e, "job attempt failed; message will be redelivered");
+                Outcome::Redeliver
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, StoreError> {
+    let Some((group, job)) = deps.jobs.get_job(msg.job_group_id, msg.job_id).await? else {
+        tracing::warn!("message names no stored job");
+        return Ok(Outcome::Redeliver);
+    };
+    if let Some(symbol) = &job.symbol {
+        tracing::Span::current().record("symbol", symbol.as_str());
+    }
+    if job.status.is_terminal() {
+        tracing::info!(
+            status = job.status.as_str(),
+            "duplicate delivery of a finished job"
+        );
+        deps.jobs.finalize_group(group.id, deps.clock.now()).await?;
+        return Ok(Outcome::Done);
+    }
+    let job = match deps
+        .jobs
+        .start_job(&group, job.id, deps.clock.now())
+        .await?
+    {
+        StartOutcome::Started(job) => job,
+        StartOutcome::AlreadyTerminal(_) => return Ok(Outcome::Done),
+        StartOutcome::NotFound => return Ok(Outcome::Redeliver),
+    };
+    let started = Instant::now();
+    let result = match fetch(&group, &job, deps).await {
+        Ok(data) => JobResult::Completed(data),
+        Err(Failure::Infrastructure(e)) => return Err(e),
+        Err(Failure::Permanent(message)) => JobResult::Failed(message),
+        Err(Failure::Transient { message, once }) => {
+            let limit = if once {
+                2.min(deps.max_attempts)
+            } else {
+                deps.max_attempts
+            };
+            if attempt < limit {
+                tracing::warn!(error.message = %message, "transient failure; will retry");
+                return Ok(Outcome::Redeliver);
+            }
+            JobResult::Failed(format!("{message} (gave up after {attempt} attempts)"))
+        }
+    };
+    let now = deps.clock.now();
+    deps.jobs.finish_job(group.id, job.id, &result, now).await?;
+    match &result {
+        JobResult::Completed(d) => {
+            tracing::info!(
+                rows = d.rows,
+                pages = d.pages,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "job completed"
+            );
+        }
+        JobResult::Failed(m) => tracing::warn!(error.message = %m, "job failed"),
+    }
+    if let Some(status) = deps.jobs.finalize_group(group.id, now).await? {
+        tracing::info!(status = status.as_str(), "job group finished");
+    }
+    Ok(Outcome::Done)
+}
+
+async fn fetch(
+    group: &JobGroup,
+    job: &Job,
+    deps: &Deps,
+) -> Result<shared::domain::ResponseData, Failure> {
+    let endpoint = catalog::find(&group.data_source_id, &group.endpoint_id).ok_or_else(|| {
+        Failure::Permanent(format!(
+            "endpoint `{}` is no longer in the catalog",
+            group.endpoint_id
+        ))
+    })?;
+    let source = data_source(group, deps).await?;
+    let (plan, api_key) = credential(group, deps).await?;
+    if plan < endpoint.min_plan {
+        return Err(Failure::Permanent(format!(
+            "endpoint `{}` needs the {} plan",
+            endpoint.id, endpoint.min_plan
+        )));
+    }
+    let query = query(group, job, endpoint);
+    let scope = RowScope {
+        user_id: group.user_id,
+        dataset: endpoint.dataset,
+    };
+    let (mut rows, mut pages, mut next) = (0u64, 0u32, None::<String>);
+    loop {
+        let page = deps
+            .provider
+            .get_page(
+                &source.base_url,
+                endpoint,
+                &query,
+                &api_key,
+                next.as_deref(),
+            )
+            .await?;
+        // Each page is stored before the next is fetched: memory stays bounded by one page.
+        deps.rows.put_rows(scope, &page.records).await?;
+        rows += page.records.len() as u64;
+        pages += 1;
+        match page.next {
+            Some(key) => next = Some(key),
+            None => break,
+        }
+    }
+    Ok(shared::domain::ResponseData { rows, pages })
+}
+
+fn query(group: &JobGroup, job: &Job, endpoint: &Endpoint) -> Vec<(String, String)> {
+    let mut q: Vec<(String, String)> = group
+        .params
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let (Some(param), Some(symbol)) = (endpoint.symbol_param, &job.symbol) {
+        q.push((param.to_owned(), symbol.as_str().to_owned()));
+    }
+    q
+}
+
+async fn data_source(group: &JobGroup, deps: &Deps) -> Result<DataSource, Failure> {
+    let mut cache = deps.source_cache.lock().await;
+    if let Some((at, ds)) = cache.get(&group.data_source_id) {
+        if at.elapsed() < SOURCE_TTL {
+            return Ok(ds.clone());
+        }
+    }
+    let ds = deps
+        .sources
+        .get_data_source(&group.data_source_id)
+        .await?
+        .ok_or_else(|| {
+            Failure::Permanent(format!(
+                "data source `{}` no longer exists",
+                group.data_source_id
+            ))
+        })?;
+    cache.insert(ds.id.clone(), (Instant::now(), ds.clone()));
+    Ok(ds)
+}
+
+async fn credential(
+    group: &JobGroup,
+    deps: &Deps,
+) -> Result<(Plan, secrecy::SecretString), Failure> {
+    let stored = deps
+        .credentials
+        .get_credential(group.user_id, &group.data_source_id)
+        .await?
+        .ok_or_else(|| {
+            Failure::Permanent(format!(
+                "no credential stored for `{}`",
+                group.data_source_id
+            ))
+        })?;
+    let key = (
+        stored.user_id,
+        stored.data_source_id.clone(),
+        stored.updated_at,
+    );
+    let mut cache = deps.credential_cache.lock().await;
+    cache.retain(|_, (at, _)| at.elapsed() < CREDENTIAL_TTL);
+    let secret = match cache.get(&key) {
+        Some((_, secret)) => secret.clone(),
+        None => {
+            let ctx = EncryptionContext {
+                user_id: stored.user_id,
+                data_source_id: stored.data_source_id.clone(),
+                purpose: "credentials",
+            };
+            let opened = deps
+                .cipher
+                .open(&stored.encrypted_credentials, &ctx)
+                .await
+                .map_err(|e| match e {
+                    CryptoError::Invalid => Failure::Permanent(
+                        "stored credential cannot be decrypted: store it again".into(),
+                    ),
+                    CryptoError::Unavailable(e) => Failure::Transient {
+                        message: format!("key service: {e}"),
+                        once: false,
+                    },
+                })?;
+            let secret =
+                CredentialSecret::from_json(opened.expose_secret()).map_err(Failure::Permanent)?;
+            cache.insert(key, (Instant::now(), secret.clone()));
+            secret
+        }
+    };
+    let CredentialSecret::ApiKey(api_key) = secret;
+    Ok((stored.plan, api_key))
+}

@@ -1,0 +1,16 @@
+//! The fetcher Lambda: configuration, AWS clients, then the SQS batch handler.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use shared::{aws, config::Config, telemetry};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    telemetry::init();
+    let config = Config::from_env()?;
+    let clients = aws::Clients::new(&aws::load_sdk_config().await, None);
+    let deps = fetcher::Deps::from_aws(&config, &clients);
+    lambda_runtime::run(service_fn(|event: LambdaEvent<_>| {
+        fetcher::handle(event, &deps)
+    }))
+    .await
+}

@@ -1,0 +1,137 @@
+//! A thin HTTP client of our API for the demo and the end-to-end tests.
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+/// Calls the API with an optional bearer key.
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: String,
+    key: Option<String>,
+}
+
+/// A response: status and JSON body (or `Null`).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Parsed body.
+    pub body: Value,
+}
+
+impl ApiClient {
+    /// A client of the API at `base`.
+    pub fn new(base: &str, key: Option<&str>) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').into(),
+            key: key.map(Into::into),
+        }
+    }
+
+    /// The same client with another key.
+    pub fn with_key(&self, key: &str) -> Self {
+        Self {
+            key: Some(key.into()),
+            ..self.clone()
+        }
+    }
+
+    /// Sends `method path` with an optional JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Reply> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(k) = &self.key {
+            req = req.bearer_auth(k);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await?;
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Ok(Reply { status, body })
+    }
+
+    /// Like [`ApiClient::call`], failing unless the status is `want`.
+    pub async fn expect(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        want: u16,
+    ) -> anyhow::Result<Value> {
+        let r = self.call(method.clone(), path, body).await?;
+        if r.status != want {
+            bail!(
+                "{method} {path}: expected {want}, got {}: {}",
+                r.status,
+                r.body
+            );
+        }
+        Ok(r.body)
+    }
+}
+
+/// The usual set-up as an operator and a user would do it: bootstrap an admin with the secret
+/// from Secrets Manager, point the J-Quants data source at `jquants_base_url`, create a user and
+/// store its J-Quants key. Returns the user's client.
+pub async fn onboard_user(
+    api: &ApiClient,
+    admin_secret: &str,
+    jquants_base_url: &str,
+    jquants_key: &str,
+    plan: &str,
+) -> anyhow::Result<ApiClient> {
+    use reqwest::Method;
+    let admin = api
+        .with_key(admin_secret)
+        .expect(
+            Method::POST,
+            "/v1/admin/bootstrap",
+            Some(&json!({"name": "operator"})),
+            201,
+        )
+        .await?;
+    let admin = api.with_key(admin["api_key"].as_str().context("no admin key")?);
+    let ds = json!({
+        "name": "J-Quants", "description": "JPX J-Quants API V2", "provider_type": "jquants",
+        "is_enabled": true, "base_url": jquants_base_url, "api_version": "v2",
+        "rate_limit_per_minute": 500, "rate_limit_per_hour": 30000, "rate_limit_per_day": 720000,
+    });
+    admin
+        .expect(
+            Method::PUT,
+            "/v1/admin/data-sources/jquants-v2",
+            Some(&ds),
+            200,
+        )
+        .await?;
+    let user = admin
+        .expect(
+            Method::POST,
+            "/v1/admin/users",
+            Some(&json!({"name": "quant"})),
+            201,
+        )
+        .await?;
+    let user = api.with_key(user["api_key"].as_str().context("no user key")?);
+    user.expect(
+        Method::PUT,
+        "/v1/credentials/jquants-v2",
+        Some(&json!({"api_key": jquants_key, "plan": plan})),
+        200,
+    )
+    .await?;
+    Ok(user)
+}

@@ -1,0 +1,18 @@
+//! The local stack: everything `template.yaml` deploys, on one machine, without an AWS account.
+//!
+//! # Layout
+//! - [`template`]: reads `template.yaml` (SAM) and resolves the intrinsic functions we use.
+//! - [`provision`]: creates the template's tables, queues, key, alias, secrets and bucket in the
+//!   emulator (moto) under a unique prefix, and resolves each function's environment from it, so
+//!   local configuration cannot drift from the template.
+//! - [`esm`]: what Lambda's SQS event-source mapping does, emulated: receive, invoke the
+//!   fetcher's handler, delete what succeeded, leave failures to the visibility timeout.
+//! - [`stack`]: provisioning + the API served on loopback + pollers, as one handle.
+//! - [`demo`]: the README's main job.
+
+pub mod client;
+pub mod demo;
+pub mod esm;
+pub mod provision;
+pub mod stack;
+pub mod template;
