@@ -197,10 +197,10 @@ fn query(group: &JobGroup, job: &Job, endpoint: &Endpoint) -> Vec<(String, Strin
 
 async fn data_source(group: &JobGroup, deps: &Deps) -> Result<DataSource, Failure> {
     let mut cache = deps.source_cache.lock().await;
-    if let Some((at, ds)) = cache.get(&group.data_source_id) {
-        if at.elapsed() < SOURCE_TTL {
-            return Ok(ds.clone());
-        }
+    if let Some((at, ds)) = cache.get(&group.data_source_id)
+        && at.elapsed() < SOURCE_TTL
+    {
+        return Ok(ds.clone());
     }
     let ds = deps
         .sources

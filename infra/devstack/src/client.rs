@@ -30,6 +30,11 @@ impl ApiClient {
         }
     }
 
+    /// The key this client sends.
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
     /// The same client with another key.
     pub fn with_key(&self, key: &str) -> Self {
         Self {

@@ -97,7 +97,7 @@ pub async fn run() -> anyhow::Result<()> {
     let mut stored = 0;
     for (i, s) in symbols.iter().enumerate() {
         let recs = rows
-            .query_rows(scope, &s, Some(&from.to_string()), Some(&to.to_string()))
+            .query_rows(scope, s, Some(&from.to_string()), Some(&to.to_string()))
             .await?;
         stored += recs.len();
         if i < 2 {
@@ -134,12 +134,8 @@ async fn watch(user: &ApiClient, id: &str) -> anyhow::Result<serde_json::Value> 
             count(&g, "completed_jobs"),
             count(&g, "failed_jobs"),
         );
-        let width = 30;
-        let filled = if total == 0 {
-            width
-        } else {
-            ((done + failed) * width / total) as usize as u64
-        } as usize;
+        let width: u64 = 30;
+        let filled = ((done + failed) * width).checked_div(total).unwrap_or(width) as usize;
         print!(
             "\r  [{}{}] {}/{} done, {} failed, {} ({:.0}s)   ",
             "#".repeat(filled),

@@ -68,12 +68,10 @@ pub(super) fn validate(
         };
         out.insert(name.clone(), canonical);
     }
-    if let (Some(from), Some(to)) = (out.get("from"), out.get("to")) {
-        if from > to {
-            return Err(ValidationError(format!(
-                "`from` ({from}) is after `to` ({to}): swap them"
-            )));
-        }
+    if let (Some(from), Some(to)) = (out.get("from"), out.get("to"))
+        && from > to
+    {
+        return Err(ValidationError(format!("`from` ({from}) is after `to` ({to}): swap them")));
     }
     Ok(out)
 }

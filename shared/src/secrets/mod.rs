@@ -77,10 +77,10 @@ impl<S: SecretSource> SecretSource for CachedSecrets<S> {
     async fn get_secret(&self, id: &str) -> Result<SecretString, SecretsError> {
         // Held across the fetch so concurrent misses make one call, not N.
         let mut cache = self.cache.lock().await;
-        if let Some((at, v)) = cache.get(id) {
-            if at.elapsed() < self.ttl {
-                return Ok(v.clone());
-            }
+        if let Some((at, v)) = cache.get(id)
+            && at.elapsed() < self.ttl
+        {
+            return Ok(v.clone());
         }
         let v = self.inner.get_secret(id).await?;
         cache.insert(id.to_owned(), (Instant::now(), v.clone()));

@@ -374,10 +374,10 @@ impl JobStore for DynamoJobs {
                 .send()
                 .await;
             // Another fetcher started the group first: nothing to do.
-            if let Err(e) = res {
-                if is_condition_failure(&e).is_none() {
-                    return Err(unavailable(e));
-                }
+            if let Err(e) = res
+                && is_condition_failure(&e).is_none()
+            {
+                return Err(unavailable(e));
             }
         }
         Ok(StartOutcome::Started(started))

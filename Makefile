@@ -1,0 +1,42 @@
+# The single entry point. `make demo` runs the main job, `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+STAMP := $(VENV)/.installed
+WITH_MOTO := infra/local/with-moto.sh
+
+.PHONY: demo test fmt-check clippy unit-and-e2e lint-template bench venv clean
+
+## Python tools (moto server, cfn-lint) in a project-local virtualenv, pinned.
+venv: $(STAMP)
+$(STAMP): infra/local/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements.txt
+	touch $(STAMP)
+
+## The main job: emulator + sandbox + functions locally, a user, a 50-issue job group with progress.
+demo: $(STAMP)
+	cargo build --locked -p devstack
+	$(WITH_MOTO) target/debug/devstack demo
+
+## Every test: format, lints, unit + contract + end-to-end tests on the emulator, template lint.
+test: fmt-check clippy unit-and-e2e lint-template
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+
+unit-and-e2e: $(STAMP)
+	$(WITH_MOTO) cargo test --locked --workspace
+
+lint-template: $(STAMP)
+	$(VENV)/bin/cfn-lint template.yaml
+
+## Figures: AWS calls per job (counted at the SDK), release binary sizes.
+bench: $(STAMP)
+	cargo build --locked --release -p api -p fetcher
+	$(WITH_MOTO) cargo run --locked --release -p integration-tests --bin bench
+
+clean:
+	rm -rf $(VENV) target

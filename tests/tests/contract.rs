@@ -1,0 +1,39 @@
+//! The store, cipher and queue contracts against the real adapters on the emulator: the same
+//! suites the in-memory fakes pass (`shared::contract`).
+
+use integration_tests::{require_emulator, unique};
+use shared::contract;
+use shared::crypto::KmsCipher;
+use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
+
+async fn stack() -> devstack::stack::LocalStack {
+    require_emulator();
+    devstack::stack::LocalStack::start(&unique("c"), Default::default()).await.expect("stack")
+}
+
+#[tokio::test]
+async fn dynamodb_accounts_keep_the_contracts() {
+    let s = stack().await;
+    let a = DynamoAccounts::new(s.aws.dynamodb.clone(), &s.api_config.accounts_table);
+    contract::user_store(&a).await;
+    contract::data_source_store(&a).await;
+    contract::credential_store(&a).await;
+}
+
+#[tokio::test]
+async fn dynamodb_jobs_keep_the_contract() {
+    let s = stack().await;
+    contract::job_store(&DynamoJobs::new(s.aws.dynamodb.clone(), &s.api_config.jobs_table)).await;
+}
+
+#[tokio::test]
+async fn dynamodb_rows_keep_the_contract() {
+    let s = stack().await;
+    contract::row_store(&DynamoRows::new(s.aws.dynamodb.clone(), &s.api_config.market_data_table)).await;
+}
+
+#[tokio::test]
+async fn kms_keeps_the_cipher_contract() {
+    let s = stack().await;
+    contract::cipher(&KmsCipher::new(s.aws.kms.clone(), &s.api_config.credentials_key_id)).await;
+}

@@ -1,0 +1,207 @@
+//! End to end on the emulator and the sandbox: the real API router, the real fetcher handler
+//! driven by the emulated SQS event-source mapping, the real adapters.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use chrono::{Days, NaiveDate, Utc};
+use devstack::client::ApiClient;
+use integration_tests::World;
+use reqwest::Method;
+use serde_json::{Value, json};
+use shared::dataset::{DatasetKind, Record};
+use shared::domain::{JobGroupId, UserId};
+use shared::store::dynamo::{DynamoJobs, DynamoRows};
+use shared::store::{JobStore, RowScope, RowStore};
+
+fn window() -> (NaiveDate, NaiveDate) {
+    let today = Utc::now().date_naive();
+    (today - Days::new(75), today - Days::new(44))
+}
+
+async fn create_group(user: &ApiClient, symbols: &[&str], from: NaiveDate, to: NaiveDate) -> String {
+    let body = json!({
+        "data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": symbols,
+        "params": {"from": from.to_string(), "to": to.to_string()},
+    });
+    let g = user.expect(Method::POST, "/v1/job-groups", Some(&body), 202).await.unwrap();
+    assert_eq!(g["status"], "pending");
+    assert_eq!(g["total_jobs"], symbols.len());
+    g["id"].as_str().unwrap().to_owned()
+}
+
+async fn wait_until_done(user: &ApiClient, id: &str) -> Value {
+    let start = Instant::now();
+    loop {
+        let g = user.expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200).await.unwrap();
+        let (c, f, t) = (g["completed_jobs"].as_u64().unwrap(), g["failed_jobs"].as_u64().unwrap(), g["total_jobs"].as_u64().unwrap());
+        assert!(c + f <= t, "counters passed the total: {g}");
+        if matches!(g["status"].as_str(), Some("completed" | "failed")) {
+            assert_eq!(c + f, t, "an ended group accounts for every job: {g}");
+            return g;
+        }
+        assert!(start.elapsed() < Duration::from_secs(180), "group did not finish: {g}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn user_id(user: &ApiClient) -> UserId {
+    let me = user.expect(Method::GET, "/v1/whoami", None, 200).await.unwrap();
+    UserId::parse(me["user_id"].as_str().unwrap()).unwrap()
+}
+
+/// Stored rows equal the sandbox's own data, field for field, for 24 issues whose month spans
+/// several pages (7 rows a page).
+#[tokio::test]
+async fn stored_rows_equal_the_sandbox_data_across_page_boundaries() {
+    let mut w = World::new(7, Default::default()).await;
+    w.stack.start_pollers(3);
+    let symbols: Vec<&str> = sandbox::issue_codes().iter().step_by(151).take(24).map(String::as_str).collect();
+    let (from, to) = window();
+    let id = create_group(&w.user, &symbols, from, to).await;
+    let g = wait_until_done(&w.user, &id).await;
+    assert_eq!((g["status"].as_str(), g["completed_jobs"].as_u64()), (Some("completed"), Some(24)), "{g}");
+    assert!(g["started_at"].is_string() && g["completed_at"].is_string());
+
+    let rows = DynamoRows::new(w.stack.aws.dynamodb.clone(), &w.stack.fetcher_config.market_data_table);
+    let scope = RowScope { user_id: user_id(&w.user).await, dataset: DatasetKind::EqBarsDaily };
+    let mut total = 0;
+    for code in &symbols {
+        let stored: Vec<_> = rows
+            .query_rows(scope, code, Some(&from.to_string()), Some(&to.to_string()))
+            .await
+            .unwrap()
+            .iter()
+            .map(Record::to_json)
+            .collect();
+        let expected: Vec<_> = sandbox::trading_days(from, to)
+            .filter_map(|d| sandbox::daily_bar(code, d, sandbox::Plan::Light))
+            .collect();
+        assert!(expected.len() > 14, "a month holds more than two pages");
+        assert_eq!(stored, expected, "rows of {code}");
+        total += stored.len();
+    }
+    let jobs = DynamoJobs::new(w.stack.aws.dynamodb.clone(), &w.stack.fetcher_config.jobs_table);
+    let listed = jobs.list_jobs(JobGroupId::parse(&id).unwrap()).await.unwrap();
+    let pages: u32 = listed.iter().map(|j| j.response_data.as_ref().unwrap().pages).sum();
+    let stored_rows: u64 = listed.iter().map(|j| j.response_data.as_ref().unwrap().rows).sum();
+    assert!(listed.iter().all(|j| j.response_data.as_ref().unwrap().pages >= 3), "every job crossed page boundaries");
+    assert_eq!(stored_rows as usize, total);
+    assert_eq!(w.sandbox.stats().requests(integration_tests::KEY), u64::from(pages), "one request per page");
+}
+
+fn to_record(m: aws_sdk_sqs::types::Message, id_suffix: &str) -> aws_lambda_events::event::sqs::SqsMessage {
+    let mut r = aws_lambda_events::event::sqs::SqsMessage::default();
+    r.message_id = m.message_id.map(|id| format!("{id}{id_suffix}"));
+    r.receipt_handle = m.receipt_handle;
+    r.body = m.body;
+    r.attributes = m.attributes.unwrap_or_default().into_iter().map(|(k, v)| (k.as_str().to_owned(), v)).collect();
+    r
+}
+
+/// SQS delivers at least once: the same message twice, at once and later, counts once.
+#[tokio::test]
+async fn a_message_delivered_twice_is_counted_once() {
+    let w = World::new(1000, Default::default()).await;
+    let (from, to) = window();
+    let id = create_group(&w.user, &["72030", "86970", "130A0"], from, to).await;
+    let q = &w.stack.fetcher_config.jobs_queue_url;
+    let mut messages = Vec::new();
+    while messages.len() < 3 {
+        let out = w.stack.aws.sqs.receive_message().queue_url(q).max_number_of_messages(10)
+            .message_system_attribute_names(MessageSystemAttributeName::All).send().await.unwrap();
+        messages.extend(out.messages.unwrap_or_default());
+    }
+    assert_eq!(messages.len(), 3);
+    let first = messages[0].clone();
+    // The same body twice in one batch (two deliveries racing), then the rest, then again.
+    let batch = vec![to_record(first.clone(), ""), to_record(first.clone(), "-dup")];
+    let resp = fetcher::handle_records(batch, &w.stack.fetcher).await.unwrap();
+    assert!(resp.batch_item_failures.is_empty());
+    let rest = messages[1..].iter().cloned().map(|m| to_record(m, "")).collect();
+    fetcher::handle_records(rest, &w.stack.fetcher).await.unwrap();
+    let resp = fetcher::handle_records(vec![to_record(first, "-late")], &w.stack.fetcher).await.unwrap();
+    assert!(resp.batch_item_failures.is_empty(), "a duplicate of a finished job is acknowledged");
+
+    let g = w.user.expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200).await.unwrap();
+    assert_eq!((g["completed_jobs"].as_u64(), g["failed_jobs"].as_u64(), g["total_jobs"].as_u64()), (Some(3), Some(0), Some(3)), "{g}");
+    assert_eq!(g["status"], "completed");
+}
+
+async fn count_items(w: &World, table: &str) -> i32 {
+    w.stack.aws.dynamodb.scan().table_name(table).select(aws_sdk_dynamodb::types::Select::Count).send().await.unwrap().count
+}
+
+async fn queue_depth(w: &World) -> String {
+    let out = w.stack.aws.sqs.get_queue_attributes().queue_url(&w.stack.fetcher_config.jobs_queue_url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages).send().await.unwrap();
+    out.attributes.unwrap()[&QueueAttributeName::ApproximateNumberOfMessages].clone()
+}
+
+/// Bad input gets a 4xx problem+json whose detail says what is wrong, and stores nothing.
+#[tokio::test]
+async fn bad_input_is_refused_with_a_clear_error_and_nothing_stored() {
+    let w = World::new(1000, Default::default()).await;
+    let good = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": ["7203"], "params": {"from": "2026-01-05", "to": "2026-01-30"}});
+    let with = |k: &str, v: Value| { let mut b = good.clone(); b[k] = v; b };
+    let cases: Vec<(&str, ApiClient, Option<Value>, u16, &str)> = vec![
+        ("no key", w.api.clone(), Some(good.clone()), 401, "API key"),
+        ("wrong key", w.api.with_key("mmk_not-a-key"), Some(good.clone()), 401, "API key"),
+        ("unknown data source", w.user.clone(), Some(with("data_source", json!("bloomberg"))), 400, "unknown data source"),
+        ("unknown endpoint", w.user.clone(), Some(with("endpoint", json!("eq-bars-weekly"))), 400, "no endpoint"),
+        ("empty symbols", w.user.clone(), Some(with("symbols", json!([]))), 400, "at least one symbol"),
+        ("malformed symbol", w.user.clone(), Some(with("symbols", json!(["7203", "72-3"]))), 400, "not an issue code"),
+        ("from after to", w.user.clone(), Some(with("params", json!({"from": "2026-02-01", "to": "2026-01-01"}))), 400, "after"),
+        ("bad date", w.user.clone(), Some(with("params", json!({"from": "2026-02-30"}))), 400, "not a date"),
+        ("unknown field", w.user.clone(), Some(with("colour", json!("red"))), 400, "unknown field"),
+        ("symbols not a list", w.user.clone(), Some(with("symbols", json!("7203"))), 400, "symbols"),
+    ];
+    for (name, client, body, status, needle) in cases {
+        let r = client.call(Method::POST, "/v1/job-groups", body.as_ref()).await.unwrap();
+        assert_eq!(r.status, status, "{name}: {}", r.body);
+        let detail = r.body["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(needle), "{name}: `{detail}` should mention `{needle}`");
+        assert_eq!(r.body["status"], status, "{name}: problem+json status");
+    }
+    // Malformed JSON is not JSON at all.
+    let raw = reqwest::Client::new()
+        .post(format!("{}/v1/job-groups", w.stack.api_url))
+        .bearer_auth(user_key(&w).await)
+        .header("content-type", "application/json")
+        .body("{\"data_source\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 400);
+    assert_eq!(raw.headers()["content-type"], "application/problem+json");
+    let body: Value = raw.json().await.unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("JSON"), "{body}");
+
+    assert_eq!(count_items(&w, &w.stack.api_config.jobs_table).await, 0, "no group or job stored");
+    assert_eq!(queue_depth(&w).await, "0", "nothing enqueued");
+}
+
+async fn user_key(w: &World) -> String {
+    // The user client carries its key; recover it by asking the client to echo a call.
+    let r = w.user.call(Method::GET, "/v1/whoami", None).await.unwrap();
+    assert_eq!(r.status, 200);
+    w.user.key().unwrap().to_owned()
+}
+
+/// Another user's group, and ids that are not ids, answer 404.
+#[tokio::test]
+async fn another_users_group_is_not_found() {
+    let w = World::new(1000, Default::default()).await;
+    let (from, to) = window();
+    let id = create_group(&w.user, &["72030"], from, to).await;
+    let admin_secret = w.stack.admin_secret().await.unwrap();
+    let admin = w.api.with_key(&admin_secret).expect(Method::POST, "/v1/admin/bootstrap", Some(&json!({"name": "ops2"})), 201).await.unwrap();
+    let other = w.api.with_key(admin["api_key"].as_str().unwrap());
+    let r = other.call(Method::GET, &format!("/v1/job-groups/{id}"), None).await.unwrap();
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(!r.body.to_string().contains(&id), "nothing about the group leaks");
+    let r = w.user.call(Method::GET, "/v1/job-groups/grp_nonsense", None).await.unwrap();
+    assert_eq!(r.status, 404);
+    let r = w.user.call(Method::POST, "/v1/admin/users", Some(&json!({"name": "x"}))).await.unwrap();
+    assert_eq!(r.status, 403, "users are not administrators");
+}
