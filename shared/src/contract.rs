@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{Duration, TimeZone, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::crypto::{CryptoError, EncryptionContext, SecretCipher};
+use crate::crypto::{self, CryptoError, EncryptionContext, Envelope, KeyService};
 use crate::dataset::{FieldValue, Record};
 use crate::domain::{
     ApiKeyId, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
@@ -76,34 +76,87 @@ pub async fn data_source_store(store: &dyn DataSourceStore) {
     );
 }
 
-/// One credential per (user, data source); a put replaces it.
-pub async fn credential_store(store: &dyn CredentialStore) {
-    let ds = DataSourceId::parse("jquants-v2").unwrap();
-    let mut c = DataSourceCredential {
-        user_id: UserId::new(),
+fn envelope(tag: u8) -> Envelope {
+    Envelope {
+        version: 1,
+        key_arn: format!("arn:aws:kms:us-east-1:123456789012:key/k{tag}"),
+        encrypted_data_key: vec![tag, 0, 255],
+        nonce: [tag; 12],
+        ciphertext: vec![9, tag, 8, 7],
+    }
+}
+
+fn credential(user: UserId, ds: &DataSourceId) -> DataSourceCredential {
+    DataSourceCredential {
+        user_id: user,
         data_source_id: ds.clone(),
         plan: Plan::Light,
-        encrypted_credentials: vec![1, 2, 3, 255],
-        key_id: "arn:aws:kms:us-east-1:123456789012:key/k1".into(),
+        encrypted_credentials: envelope(1),
+        refresh_token: None,
+        refresh_token_expired_at: None,
+        id_token: None,
+        id_token_expired_at: None,
         created_at: t0(),
         updated_at: t0(),
-    };
+        version: 1,
+    }
+}
+
+/// One credential per (user, data source): put replaces, replace honours the version lock,
+/// delete removes, and listing pages through every credential once.
+pub async fn credential_store(store: &dyn CredentialStore) {
+    let ds = DataSourceId::parse("jquants-v2").unwrap();
+    let mut c = credential(UserId::new(), &ds);
     store.put_credential(&c).await.unwrap();
-    assert_eq!(
-        store.get_credential(c.user_id, &ds).await.unwrap(),
-        Some(c.clone())
-    );
+    assert_eq!(store.get_credential(c.user_id, &ds).await.unwrap(), Some(c.clone()));
     c.plan = Plan::Premium;
     c.updated_at = t0() + Duration::minutes(1);
+    c.refresh_token = Some(envelope(2));
+    c.refresh_token_expired_at = Some(t0() + Duration::days(7));
+    c.id_token = Some(envelope(3));
+    c.id_token_expired_at = Some(t0() + Duration::hours(24));
+    c.version = 2;
     store.put_credential(&c).await.unwrap();
-    assert_eq!(
-        store.get_credential(c.user_id, &ds).await.unwrap(),
-        Some(c.clone())
-    );
-    assert_eq!(
-        store.get_credential(UserId::new(), &ds).await.unwrap(),
-        None
-    );
+    assert_eq!(store.get_credential(c.user_id, &ds).await.unwrap(), Some(c.clone()));
+    assert_eq!(store.get_credential(UserId::new(), &ds).await.unwrap(), None);
+
+    let mut next = c.clone();
+    next.encrypted_credentials = envelope(4);
+    next.version = 3;
+    assert!(!store.replace_credential(&next, 1).await.unwrap(), "a stale version is refused");
+    assert!(store.replace_credential(&next, 2).await.unwrap());
+    assert_eq!(store.get_credential(c.user_id, &ds).await.unwrap(), Some(next.clone()));
+
+    assert!(store.delete_credential(c.user_id, &ds).await.unwrap());
+    assert!(!store.delete_credential(c.user_id, &ds).await.unwrap());
+    assert_eq!(store.get_credential(c.user_id, &ds).await.unwrap(), None);
+    assert!(!store.replace_credential(&next, 3).await.unwrap(), "a deleted record is not resurrected");
+}
+
+/// Listing pages through every credential exactly once (run on a store holding no others).
+pub async fn credential_listing(store: &dyn CredentialStore) {
+    let ds = DataSourceId::parse("jquants-v2").unwrap();
+    let mut want: Vec<UserId> = Vec::new();
+    for _ in 0..23 {
+        let c = credential(UserId::new(), &ds);
+        store.put_credential(&c).await.unwrap();
+        want.push(c.user_id);
+    }
+    let (mut seen, mut cursor, mut pages) = (Vec::new(), None::<String>, 0);
+    loop {
+        let (page, next) = store.list_credentials(cursor.as_deref(), 5).await.unwrap();
+        assert!(page.len() <= 5);
+        seen.extend(page.into_iter().map(|c| c.user_id));
+        pages += 1;
+        match next {
+            Some(n) => cursor = Some(n),
+            None => break,
+        }
+    }
+    seen.sort();
+    want.sort();
+    assert_eq!(seen, want, "every credential once, none twice");
+    assert!(pages >= 5, "paged: {pages}");
 }
 
 fn group(total: u32) -> (JobGroup, Vec<Job>) {
@@ -392,8 +445,9 @@ pub async fn row_store(store: &dyn RowStore) {
     );
 }
 
-/// Sealed secrets open only under the context they were sealed with.
-pub async fn cipher(c: &dyn SecretCipher) {
+/// Envelopes open only under the context they were sealed with, and re-wrapped data keys
+/// still open them.
+pub async fn key_service(keys: &dyn KeyService) {
     let ctx = |user| EncryptionContext {
         user_id: user,
         data_source_id: DataSourceId::parse("jquants-v2").unwrap(),
@@ -401,30 +455,20 @@ pub async fn cipher(c: &dyn SecretCipher) {
     };
     let (a, b) = (ctx(UserId::new()), ctx(UserId::new()));
     let secret = SecretString::from(r#"{"api_key":"sentinel-Zq9"}"#);
-    let sealed = c.seal(&secret, &a).await.unwrap();
-    assert!(!String::from_utf8_lossy(&sealed.ciphertext).contains("sentinel-Zq9"));
-    assert_eq!(
-        c.open(&sealed.ciphertext, &a)
-            .await
-            .unwrap()
-            .expose_secret(),
-        secret.expose_secret()
-    );
-    assert!(
-        matches!(
-            c.open(&sealed.ciphertext, &b).await,
-            Err(CryptoError::Invalid)
-        ),
-        "moved to another user"
-    );
-    let other_purpose = EncryptionContext {
-        purpose: "id_token",
-        ..a.clone()
-    };
-    assert!(matches!(
-        c.open(&sealed.ciphertext, &other_purpose).await,
-        Err(CryptoError::Invalid)
-    ));
+    let env = crypto::seal(keys, &secret, &a).await.unwrap();
+    assert!(!String::from_utf8_lossy(&env.ciphertext).contains("sentinel-Zq9"));
+    assert_eq!(env.key_arn, keys.current_key_arn().await.unwrap());
+    assert_eq!(crypto::open(keys, &env, &a).await.unwrap().expose_secret(), secret.expose_secret());
+    assert!(matches!(crypto::open(keys, &env, &b).await, Err(CryptoError::Invalid)), "moved to another user");
+    let other_purpose = EncryptionContext { purpose: "id_token", ..a.clone() };
+    assert!(matches!(crypto::open(keys, &env, &other_purpose).await, Err(CryptoError::Invalid)));
+    let mut tampered = env.clone();
+    tampered.ciphertext[0] ^= 1;
+    assert!(matches!(crypto::open(keys, &tampered, &a).await, Err(CryptoError::Invalid)));
+    let (edk, arn) = keys.re_encrypt(&env.encrypted_data_key, &a).await.unwrap();
+    let rewrapped = Envelope { encrypted_data_key: edk, key_arn: arn, ..env.clone() };
+    assert_eq!(crypto::open(keys, &rewrapped, &a).await.unwrap().expose_secret(), secret.expose_secret());
+    assert!(keys.re_encrypt(&env.encrypted_data_key, &b).await.is_err(), "re-wrap checks the context");
 }
 
 fn rand_u64() -> u64 {
@@ -436,7 +480,7 @@ fn rand_u64() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::LocalCipher;
+    use crate::crypto::LocalKeys;
     use crate::store::memory::{MemoryAccounts, MemoryJobs, MemoryRows};
 
     #[tokio::test]
@@ -445,8 +489,9 @@ mod tests {
         user_store(&accounts).await;
         data_source_store(&accounts).await;
         credential_store(&accounts).await;
+        credential_listing(&MemoryAccounts::default()).await;
         job_store(&MemoryJobs::default()).await;
         row_store(&MemoryRows::default()).await;
-        cipher(&LocalCipher::default()).await;
+        key_service(&LocalKeys::default()).await;
     }
 }

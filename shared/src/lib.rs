@@ -10,6 +10,8 @@
 //! - Ports, each a small trait with an in-memory fake (feature `test-util`) and an AWS adapter,
 //!   held to one contract suite in [`contract`]: [`store`] (DynamoDB), [`queue`] (SQS),
 //!   [`crypto`] (KMS), [`secrets`] (Secrets Manager).
+//! - [`vault`]: credentials sealed by envelope encryption, opened through a cache, re-wrapped
+//!   by the rotation sweep.
 //! - [`auth`]: API keys for our own API (random, shown once, stored as a keyed hash).
 //! - [`config`]: the only place that reads the environment; [`clock`]: injected time.
 //! - [`aws`]: SDK configuration shared by every client, with a call counter for benchmarks.
@@ -33,3 +35,4 @@ pub mod queue;
 pub mod secrets;
 pub mod store;
 pub mod telemetry;
+pub mod vault;

@@ -3,7 +3,7 @@
 
 use integration_tests::{require_emulator, unique};
 use shared::contract;
-use shared::crypto::KmsCipher;
+use shared::crypto::KmsKeys;
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
 
 async fn stack() -> devstack::stack::LocalStack {
@@ -18,6 +18,9 @@ async fn dynamodb_accounts_keep_the_contracts() {
     contract::user_store(&a).await;
     contract::data_source_store(&a).await;
     contract::credential_store(&a).await;
+    // On a second stack: the listing contract needs a store holding no other credentials.
+    let s2 = stack().await;
+    contract::credential_listing(&DynamoAccounts::new(s2.aws.dynamodb.clone(), &s2.api_config.accounts_table)).await;
 }
 
 #[tokio::test]
@@ -33,7 +36,7 @@ async fn dynamodb_rows_keep_the_contract() {
 }
 
 #[tokio::test]
-async fn kms_keeps_the_cipher_contract() {
+async fn kms_keeps_the_key_service_contract() {
     let s = stack().await;
-    contract::cipher(&KmsCipher::new(s.aws.kms.clone(), &s.api_config.credentials_key_id)).await;
+    contract::key_service(&KmsKeys::new(s.aws.kms.clone(), &s.api_config.credentials_key_id)).await;
 }

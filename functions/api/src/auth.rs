@@ -29,14 +29,15 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then_some(token.trim())
 }
 
-/// Builds the hasher from the pepper secret (cached by the secret source).
-pub async fn hasher(state: &AppState) -> Result<ApiKeyHasher, ApiError> {
+/// Hashers for the pepper's current version and, during a rotation, its previous one.
+/// New keys are always hashed with the first.
+pub async fn hashers(state: &AppState) -> Result<Vec<ApiKeyHasher>, ApiError> {
     let pepper = state
         .secrets
         .get_secret(&state.pepper_secret_id)
         .await
         .map_err(|e| ApiError::Unavailable(e.into()))?;
-    Ok(ApiKeyHasher::new(&pepper))
+    Ok(pepper.all().map(ApiKeyHasher::new).collect())
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -44,12 +45,14 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
-        let hash = hasher(state).await?.hash(token);
-        let key = state
-            .users
-            .find_api_key(&hash)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+        let mut key = None;
+        for hasher in hashers(state).await? {
+            key = state.users.find_api_key(&hasher.hash(token)).await?;
+            if key.is_some() {
+                break;
+            }
+        }
+        let key = key.ok_or(ApiError::Unauthorized)?;
         let user = state
             .users
             .get_user(key.user_id)
@@ -81,7 +84,7 @@ pub async fn check_bootstrap_secret(parts: &Parts, state: &AppState) -> Result<(
         .get_secret(&state.admin_secret_id)
         .await
         .map_err(|e| ApiError::Unavailable(e.into()))?;
-    if secrets_equal(token, secret.expose_secret()) {
+    if secret.all().any(|s| secrets_equal(token, s.expose_secret())) {
         Ok(())
     } else {
         Err(ApiError::Unauthorized)

@@ -6,11 +6,13 @@ use std::time::Duration;
 use shared::aws::Clients;
 use shared::clock::{Clock, SystemClock};
 use shared::config::Config;
-use shared::crypto::{KmsCipher, SecretCipher};
+use shared::crypto::KmsKeys;
+use shared::jquants::JQuantsClient;
 use shared::queue::{JobQueue, SqsJobQueue};
 use shared::secrets::{CachedSecrets, SecretSource, SecretsManager};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs};
-use shared::store::{CredentialStore, DataSourceStore, JobStore, UserStore};
+use shared::store::{DataSourceStore, JobStore, UserStore};
+use shared::vault::Vault;
 
 /// Shared state of the router. Every field is a cheap handle.
 #[derive(Debug, Clone)]
@@ -19,14 +21,14 @@ pub struct AppState {
     pub users: Arc<dyn UserStore>,
     /// Data sources.
     pub sources: Arc<dyn DataSourceStore>,
-    /// Sealed provider credentials.
-    pub credentials: Arc<dyn CredentialStore>,
+    /// Users' provider credentials.
+    pub vault: Arc<Vault>,
     /// Job groups and jobs.
     pub jobs: Arc<dyn JobStore>,
     /// Where job messages go.
     pub queue: Arc<dyn JobQueue>,
-    /// Seals provider credentials.
-    pub cipher: Arc<dyn SecretCipher>,
+    /// For `?verify=true`: one request to the provider with the key being stored.
+    pub provider: JQuantsClient,
     /// System secrets.
     pub secrets: Arc<dyn SecretSource>,
     /// Time.
@@ -43,31 +45,18 @@ pub const SECRET_TTL: Duration = Duration::from_secs(300);
 impl AppState {
     /// The production wiring: DynamoDB, SQS, KMS and Secrets Manager.
     pub fn from_aws(config: &Config, clients: &Clients) -> Self {
-        let accounts = Arc::new(DynamoAccounts::new(
-            clients.dynamodb.clone(),
-            &config.accounts_table,
-        ));
+        let accounts = Arc::new(DynamoAccounts::new(clients.dynamodb.clone(), &config.accounts_table));
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let keys = Arc::new(KmsKeys::new(clients.kms.clone(), &config.credentials_key_id));
         Self {
             users: accounts.clone(),
             sources: accounts.clone(),
-            credentials: accounts,
-            jobs: Arc::new(DynamoJobs::new(
-                clients.dynamodb.clone(),
-                &config.jobs_table,
-            )),
-            queue: Arc::new(SqsJobQueue::new(
-                clients.sqs.clone(),
-                &config.jobs_queue_url,
-            )),
-            cipher: Arc::new(KmsCipher::new(
-                clients.kms.clone(),
-                &config.credentials_key_id,
-            )),
-            secrets: Arc::new(CachedSecrets::new(
-                SecretsManager(clients.secrets.clone()),
-                SECRET_TTL,
-            )),
-            clock: Arc::new(SystemClock),
+            vault: Arc::new(Vault::new(accounts, keys, clock.clone())),
+            jobs: Arc::new(DynamoJobs::new(clients.dynamodb.clone(), &config.jobs_table)),
+            queue: Arc::new(SqsJobQueue::new(clients.sqs.clone(), &config.jobs_queue_url)),
+            provider: JQuantsClient::new(Duration::from_secs(10)),
+            secrets: Arc::new(CachedSecrets::new(SecretsManager(clients.secrets.clone()), SECRET_TTL)),
+            clock,
             pepper_secret_id: config.api_key_pepper_secret_id.clone(),
             admin_secret_id: config.admin_secret_id.clone(),
         }

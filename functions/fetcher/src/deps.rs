@@ -1,28 +1,24 @@
-//! What a warm fetcher keeps between invocations: the ports, the provider client, and short
-//! caches of data sources and opened credentials (so steady state makes no KMS call per job).
+//! What a warm fetcher keeps between invocations: the ports, the provider client, a short
+//! cache of data sources, and the vault with its cache of opened credentials (so steady state
+//! makes no KMS call per job).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use shared::aws::Clients;
 use shared::clock::{Clock, SystemClock};
 use shared::config::Config;
-use shared::crypto::{KmsCipher, SecretCipher};
-use shared::domain::{CredentialSecret, DataSource, DataSourceId, UserId};
+use shared::crypto::KmsKeys;
+use shared::domain::{DataSource, DataSourceId};
 use shared::jquants::JQuantsClient;
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
-use shared::store::{CredentialStore, DataSourceStore, JobStore, RowStore};
+use shared::store::{DataSourceStore, JobStore, RowStore};
+use shared::vault::Vault;
 use tokio::sync::Mutex;
 
 /// How long a data source definition is reused before it is read again.
 pub(crate) const SOURCE_TTL: Duration = Duration::from_secs(60);
-/// How long an opened credential is reused. Keyed by its `updated_at`, so a replaced
-/// credential is never served from the cache.
-pub const CREDENTIAL_TTL: Duration = Duration::from_secs(600);
-
-type CredentialKey = (UserId, DataSourceId, DateTime<Utc>);
 
 /// The fetcher's dependencies.
 #[derive(Debug)]
@@ -31,10 +27,8 @@ pub struct Deps {
     pub jobs: Arc<dyn JobStore>,
     /// Data sources.
     pub sources: Arc<dyn DataSourceStore>,
-    /// Sealed credentials.
-    pub credentials: Arc<dyn CredentialStore>,
-    /// Opens credentials.
-    pub cipher: Arc<dyn SecretCipher>,
+    /// Users' credentials.
+    pub vault: Arc<Vault>,
     /// Where rows go.
     pub rows: Arc<dyn RowStore>,
     /// The provider client.
@@ -44,17 +38,14 @@ pub struct Deps {
     /// Attempts before a transient failure fails a job.
     pub max_attempts: u32,
     pub(crate) source_cache: Mutex<HashMap<DataSourceId, (Instant, DataSource)>>,
-    pub(crate) credential_cache: Mutex<HashMap<CredentialKey, (Instant, CredentialSecret)>>,
 }
 
 impl Deps {
     /// Dependencies over the given ports.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         jobs: Arc<dyn JobStore>,
         sources: Arc<dyn DataSourceStore>,
-        credentials: Arc<dyn CredentialStore>,
-        cipher: Arc<dyn SecretCipher>,
+        vault: Arc<Vault>,
         rows: Arc<dyn RowStore>,
         clock: Arc<dyn Clock>,
         max_attempts: u32,
@@ -62,39 +53,26 @@ impl Deps {
         Self {
             jobs,
             sources,
-            credentials,
-            cipher,
+            vault,
             rows,
             provider: JQuantsClient::new(Duration::from_secs(20)),
             clock,
             max_attempts,
             source_cache: Mutex::default(),
-            credential_cache: Mutex::default(),
         }
     }
 
     /// The production wiring.
     pub fn from_aws(config: &Config, clients: &Clients) -> Self {
-        let accounts = Arc::new(DynamoAccounts::new(
-            clients.dynamodb.clone(),
-            &config.accounts_table,
-        ));
+        let accounts = Arc::new(DynamoAccounts::new(clients.dynamodb.clone(), &config.accounts_table));
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let keys = Arc::new(KmsKeys::new(clients.kms.clone(), &config.credentials_key_id));
         Self::new(
-            Arc::new(DynamoJobs::new(
-                clients.dynamodb.clone(),
-                &config.jobs_table,
-            )),
+            Arc::new(DynamoJobs::new(clients.dynamodb.clone(), &config.jobs_table)),
             accounts.clone(),
-            accounts,
-            Arc::new(KmsCipher::new(
-                clients.kms.clone(),
-                &config.credentials_key_id,
-            )),
-            Arc::new(DynamoRows::new(
-                clients.dynamodb.clone(),
-                &config.market_data_table,
-            )),
-            Arc::new(SystemClock),
+            Arc::new(Vault::new(accounts, keys, clock.clone())),
+            Arc::new(DynamoRows::new(clients.dynamodb.clone(), &config.market_data_table)),
+            clock,
             config.max_attempts,
         )
     }

@@ -3,16 +3,16 @@
 
 use std::time::Instant;
 
-use secrecy::ExposeSecret;
 use shared::catalog::{self, Endpoint};
-use shared::crypto::{CryptoError, EncryptionContext};
+use shared::crypto::CryptoError;
 use shared::domain::{CredentialSecret, DataSource, Job, JobGroup, Plan};
 use shared::jquants::{Disposition, ProviderError};
 use shared::queue::JobMessage;
 use shared::store::{JobResult, RowScope, StartOutcome, StoreError};
+use shared::vault::VaultError;
 use tracing::Instrument;
 
-use crate::deps::{CREDENTIAL_TTL, Deps, SOURCE_TTL};
+use crate::deps::{Deps, SOURCE_TTL};
 
 /// What becomes of the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,54 +216,16 @@ async fn data_source(group: &JobGroup, deps: &Deps) -> Result<DataSource, Failur
     Ok(ds)
 }
 
-async fn credential(
-    group: &JobGroup,
-    deps: &Deps,
-) -> Result<(Plan, secrecy::SecretString), Failure> {
-    let stored = deps
-        .credentials
-        .get_credential(group.user_id, &group.data_source_id)
-        .await?
-        .ok_or_else(|| {
-            Failure::Permanent(format!(
-                "no credential stored for `{}`",
-                group.data_source_id
-            ))
-        })?;
-    let key = (
-        stored.user_id,
-        stored.data_source_id.clone(),
-        stored.updated_at,
-    );
-    let mut cache = deps.credential_cache.lock().await;
-    cache.retain(|_, (at, _)| at.elapsed() < CREDENTIAL_TTL);
-    let secret = match cache.get(&key) {
-        Some((_, secret)) => secret.clone(),
-        None => {
-            let ctx = EncryptionContext {
-                user_id: stored.user_id,
-                data_source_id: stored.data_source_id.clone(),
-                purpose: "credentials",
-            };
-            let opened = deps
-                .cipher
-                .open(&stored.encrypted_credentials, &ctx)
-                .await
-                .map_err(|e| match e {
-                    CryptoError::Invalid => Failure::Permanent(
-                        "stored credential cannot be decrypted: store it again".into(),
-                    ),
-                    CryptoError::Unavailable(e) => Failure::Transient {
-                        message: format!("key service: {e}"),
-                        once: false,
-                    },
-                })?;
-            let secret =
-                CredentialSecret::from_json(opened.expose_secret()).map_err(Failure::Permanent)?;
-            cache.insert(key, (Instant::now(), secret.clone()));
-            secret
+async fn credential(group: &JobGroup, deps: &Deps) -> Result<(Plan, secrecy::SecretString), Failure> {
+    let opened = deps.vault.open(group.user_id, &group.data_source_id).await.map_err(|e| match e {
+        VaultError::Store(e) => Failure::Infrastructure(e),
+        VaultError::Crypto(CryptoError::Unavailable(e)) => {
+            Failure::Transient { message: format!("key service: {e}"), once: false }
         }
-    };
-    let CredentialSecret::ApiKey(api_key) = secret;
-    Ok((stored.plan, api_key))
+        VaultError::Crypto(e) => Failure::Permanent(format!("stored credential cannot be opened ({e}): store it again")),
+        VaultError::Malformed => Failure::Permanent("stored credential is malformed: store it again".into()),
+    })?;
+    let (plan, CredentialSecret::ApiKey(api_key)) = opened
+        .ok_or_else(|| Failure::Permanent(format!("no credential stored for `{}`", group.data_source_id)))?;
+    Ok((plan, api_key))
 }

@@ -1,81 +1,124 @@
-//! An in-process cipher for tests: AES-256-GCM under a random key, the context as associated
-//! data, so it refuses moved ciphertexts exactly as KMS does.
+//! An in-process [`KeyService`] for tests, with the key states moto lacks: the alias can move
+//! to a new key, disabled keys refuse to unwrap, and every call is counted.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::rand;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret, SecretBox};
 
-use super::{CryptoError, EncryptionContext, Sealed, SecretCipher};
+use super::{CryptoError, DataKey, EncryptionContext, GeneratedKey, KeyService, aead};
 
-/// The fake cipher.
-pub struct LocalCipher {
-    key: LessSafeKey,
+#[derive(Debug)]
+struct Key {
+    arn: String,
+    material: [u8; 32],
+    enabled: bool,
 }
 
-impl std::fmt::Debug for LocalCipher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LocalCipher")
+/// The fake key service.
+#[derive(Debug)]
+pub struct LocalKeys {
+    keys: Mutex<Vec<Key>>,
+    current: Mutex<usize>,
+    calls: AtomicU64,
+}
+
+impl Default for LocalKeys {
+    fn default() -> Self {
+        let keys = Self { keys: Mutex::default(), current: Mutex::new(0), calls: AtomicU64::new(0) };
+        keys.add_key();
+        keys
     }
 }
 
-impl Default for LocalCipher {
-    fn default() -> Self {
-        let mut bytes = [0u8; 32];
-        rand::fill(&mut bytes).expect("system RNG");
-        let key = UnboundKey::new(&AES_256_GCM, &bytes).expect("32-byte key");
-        Self {
-            key: LessSafeKey::new(key),
+fn random32() -> [u8; 32] {
+    let mut b = [0u8; 32];
+    rand::fill(&mut b).expect("system RNG");
+    b
+}
+
+impl LocalKeys {
+    fn add_key(&self) -> String {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let arn = format!("arn:aws:kms:local:000000000000:key/local-{}", keys.len());
+        keys.push(Key { arn: arn.clone(), material: random32(), enabled: true });
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = keys.len() - 1;
+        arn
+    }
+
+    /// Points the alias at a new key (as moving the alias to K2 does); returns its ARN.
+    pub fn rotate_to_new_key(&self) -> String {
+        self.add_key()
+    }
+
+    /// Disables a key: it no longer unwraps data keys.
+    pub fn disable(&self, arn: &str) {
+        for k in self.keys.lock().unwrap_or_else(|e| e.into_inner()).iter_mut() {
+            if k.arn == arn {
+                k.enabled = false;
+            }
         }
     }
-}
 
-fn aad(ctx: &EncryptionContext) -> Vec<u8> {
-    serde_json::to_vec(&ctx.pairs()).expect("strings serialize")
+    /// Calls made so far.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    fn wrap(&self, dek: &[u8; 32], ctx: &EncryptionContext) -> (Vec<u8>, String) {
+        let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let k = &keys[*self.current.lock().unwrap_or_else(|e| e.into_inner())];
+        let (nonce, ct) = aead::seal(&k.material, &ctx.aad(0), dek);
+        let mut blob = k.arn.as_bytes().to_vec();
+        blob.push(0);
+        blob.extend_from_slice(&nonce);
+        blob.extend(ct);
+        (blob, k.arn.clone())
+    }
+
+    fn unwrap_key(&self, blob: &[u8], ctx: &EncryptionContext) -> Result<[u8; 32], CryptoError> {
+        let sep = blob.iter().position(|b| *b == 0).ok_or(CryptoError::Invalid)?;
+        let arn = std::str::from_utf8(&blob[..sep]).map_err(|_| CryptoError::Invalid)?;
+        let rest = &blob[sep + 1..];
+        if rest.len() < 12 {
+            return Err(CryptoError::Invalid);
+        }
+        let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let k = keys.iter().find(|k| k.arn == arn).ok_or(CryptoError::Invalid)?;
+        if !k.enabled {
+            return Err(CryptoError::KeyUnusable("DisabledException".into()));
+        }
+        let nonce: [u8; 12] = rest[..12].try_into().expect("12 bytes");
+        let plain = aead::open(&k.material, &ctx.aad(0), &nonce, &rest[12..])?;
+        plain.try_into().map_err(|_| CryptoError::Invalid)
+    }
 }
 
 #[async_trait]
-impl SecretCipher for LocalCipher {
-    async fn seal(
-        &self,
-        plaintext: &SecretString,
-        ctx: &EncryptionContext,
-    ) -> Result<Sealed, CryptoError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::fill(&mut nonce).expect("system RNG");
-        let mut buf = plaintext.expose_secret().as_bytes().to_vec();
-        self.key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad(ctx)),
-                &mut buf,
-            )
-            .map_err(|_| CryptoError::Invalid)?;
-        let mut ciphertext = nonce.to_vec();
-        ciphertext.extend(buf);
-        Ok(Sealed {
-            key_id: "local".into(),
-            ciphertext,
-        })
+impl KeyService for LocalKeys {
+    async fn generate_data_key(&self, ctx: &EncryptionContext) -> Result<GeneratedKey, CryptoError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let dek = random32();
+        let (encrypted, key_arn) = self.wrap(&dek, ctx);
+        Ok(GeneratedKey { plaintext: SecretBox::new(Box::new(dek)), encrypted, key_arn })
     }
 
-    async fn open(
-        &self,
-        ciphertext: &[u8],
-        ctx: &EncryptionContext,
-    ) -> Result<SecretString, CryptoError> {
-        if ciphertext.len() < NONCE_LEN {
-            return Err(CryptoError::Invalid);
-        }
-        let (nonce, body) = ciphertext.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Invalid)?;
-        let mut buf = body.to_vec();
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::from(aad(ctx)), &mut buf)
-            .map_err(|_| CryptoError::Invalid)?;
-        String::from_utf8(plain.to_vec())
-            .map(SecretString::from)
-            .map_err(|_| CryptoError::Invalid)
+    async fn decrypt_data_key(&self, encrypted: &[u8], ctx: &EncryptionContext) -> Result<DataKey, CryptoError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        Ok(SecretBox::new(Box::new(self.unwrap_key(encrypted, ctx)?)))
+    }
+
+    async fn re_encrypt(&self, encrypted: &[u8], ctx: &EncryptionContext) -> Result<(Vec<u8>, String), CryptoError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let dek = SecretBox::new(Box::new(self.unwrap_key(encrypted, ctx)?));
+        Ok(self.wrap(dek.expose_secret(), ctx))
+    }
+
+    async fn current_key_arn(&self) -> Result<String, CryptoError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(keys[*self.current.lock().unwrap_or_else(|e| e.into_inner())].arn.clone())
     }
 }

@@ -1,18 +1,30 @@
-//! Sealing users' provider secrets. Every seal binds an encryption context naming the owner and
-//! the data source, so a ciphertext copied into another user's record does not open.
+//! Envelope encryption of users' provider secrets. A fresh AES-256 data key from KMS
+//! (`GenerateDataKey`) seals each secret locally with AES-256-GCM; the record keeps the data
+//! key only as KMS ciphertext. The encryption context `{user_id, data_source_id, purpose}` is
+//! sent to KMS and bound as AES-GCM associated data, so a ciphertext copied into another
+//! user's record opens neither its data key nor its secret.
+//!
+//! - [`KeyService`]: the KMS port (generate, decrypt and re-wrap data keys).
+//! - [`KmsKeys`]: the KMS adapter; [`LocalKeys`] (feature `test-util`): a fake with real key
+//!   states (rotation to a new key, disabled keys refuse), which moto does not model.
+//! - [`Envelope`]: the stored form; [`seal`] and [`open`].
 
+mod aead;
 mod kms;
 #[cfg(feature = "test-util")]
 mod local;
 
-pub use kms::KmsCipher;
+pub use kms::KmsKeys;
 #[cfg(feature = "test-util")]
-pub use local::LocalCipher;
+pub use local::LocalKeys;
 
 use async_trait::async_trait;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretBox, SecretString};
 
 use crate::domain::{DataSourceId, UserId};
+
+/// The envelope format written by this code.
+pub const ENVELOPE_VERSION: u8 = 1;
 
 /// What a ciphertext is bound to. Not secret (KMS logs it), but authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +33,7 @@ pub struct EncryptionContext {
     pub user_id: UserId,
     /// Data source the secret is for.
     pub data_source_id: DataSourceId,
-    /// What the secret is (`credentials`, later `refresh_token`, `id_token`).
+    /// What the secret is: `credentials`, `refresh_token` or `id_token`.
     pub purpose: &'static str,
 }
 
@@ -34,15 +46,44 @@ impl EncryptionContext {
             ("user_id", self.user_id.to_string()),
         ]
     }
+
+    /// Canonical bytes for AES-GCM associated data, including the envelope version.
+    fn aad(&self, version: u8) -> Vec<u8> {
+        let mut aad = vec![version];
+        for (k, v) in self.pairs() {
+            aad.extend_from_slice(k.as_bytes());
+            aad.push(b'=');
+            aad.extend_from_slice(v.as_bytes());
+            aad.push(0);
+        }
+        aad
+    }
 }
 
-/// A sealed secret and the key that sealed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sealed {
-    /// Key ARN (or the fake's name).
-    pub key_id: String,
-    /// Opaque ciphertext.
+/// A sealed secret as stored: format version, the KMS key that wraps the data key, the wrapped
+/// data key, the nonce and the ciphertext (with its GCM tag).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// Format version ([`ENVELOPE_VERSION`]).
+    pub version: u8,
+    /// ARN of the KMS key that wrapped `encrypted_data_key`.
+    pub key_arn: String,
+    /// The data key, encrypted by KMS under the context.
+    pub encrypted_data_key: Vec<u8>,
+    /// 96-bit random nonce.
+    pub nonce: [u8; 12],
+    /// AES-256-GCM ciphertext and tag.
     pub ciphertext: Vec<u8>,
+}
+
+impl std::fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Envelope")
+            .field("version", &self.version)
+            .field("key_arn", &self.key_arn)
+            .field("ciphertext_len", &self.ciphertext.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a secret could not be sealed or opened.
@@ -52,25 +93,55 @@ pub enum CryptoError {
     /// retrying will not help.
     #[error("ciphertext does not match its context")]
     Invalid,
-    /// KMS could not be reached or refused for now: retry later.
+    /// The key is disabled or pending deletion: an operator must act; retrying will not help.
+    #[error("the key is not usable: {0}")]
+    KeyUnusable(String),
+    /// KMS could not be reached or throttled: retry later.
     #[error("key service unavailable")]
     Unavailable(#[source] anyhow::Error),
 }
 
-/// Seals and opens secrets.
-#[async_trait]
-pub trait SecretCipher: Send + Sync + std::fmt::Debug {
-    /// Encrypts `plaintext` bound to `ctx`.
-    async fn seal(
-        &self,
-        plaintext: &SecretString,
-        ctx: &EncryptionContext,
-    ) -> Result<Sealed, CryptoError>;
+/// A plaintext data key: zeroized when dropped, never printed.
+pub type DataKey = SecretBox<[u8; 32]>;
 
-    /// Decrypts a ciphertext sealed under the same `ctx`.
-    async fn open(
-        &self,
-        ciphertext: &[u8],
-        ctx: &EncryptionContext,
-    ) -> Result<SecretString, CryptoError>;
+/// A new data key in both forms.
+#[derive(Debug)]
+pub struct GeneratedKey {
+    /// For local encryption, then dropped.
+    pub plaintext: DataKey,
+    /// What the record keeps.
+    pub encrypted: Vec<u8>,
+    /// The key that wrapped it.
+    pub key_arn: String,
+}
+
+/// The key service (KMS).
+#[async_trait]
+pub trait KeyService: Send + Sync + std::fmt::Debug {
+    /// A new AES-256 data key under the current key, bound to `ctx`.
+    async fn generate_data_key(&self, ctx: &EncryptionContext) -> Result<GeneratedKey, CryptoError>;
+    /// Unwraps a data key (the wrapping key is named inside the ciphertext).
+    async fn decrypt_data_key(&self, encrypted: &[u8], ctx: &EncryptionContext) -> Result<DataKey, CryptoError>;
+    /// Re-wraps a data key under the key now behind the alias without exposing it; returns the
+    /// new wrapped key and the ARN of the key that wrapped it.
+    async fn re_encrypt(&self, encrypted: &[u8], ctx: &EncryptionContext) -> Result<(Vec<u8>, String), CryptoError>;
+    /// ARN of the key now behind the alias.
+    async fn current_key_arn(&self) -> Result<String, CryptoError>;
+}
+
+/// Seals `plaintext` under a fresh data key.
+pub async fn seal(keys: &dyn KeyService, plaintext: &SecretString, ctx: &EncryptionContext) -> Result<Envelope, CryptoError> {
+    let key = keys.generate_data_key(ctx).await?;
+    let (nonce, ciphertext) = aead::seal(key.plaintext.expose_secret(), &ctx.aad(ENVELOPE_VERSION), plaintext.expose_secret().as_bytes());
+    Ok(Envelope { version: ENVELOPE_VERSION, key_arn: key.key_arn, encrypted_data_key: key.encrypted, nonce, ciphertext })
+}
+
+/// Opens an envelope sealed under `ctx`.
+pub async fn open(keys: &dyn KeyService, env: &Envelope, ctx: &EncryptionContext) -> Result<SecretString, CryptoError> {
+    if env.version != ENVELOPE_VERSION {
+        return Err(CryptoError::Invalid);
+    }
+    let key = keys.decrypt_data_key(&env.encrypted_data_key, ctx).await?;
+    let plain = aead::open(key.expose_secret(), &ctx.aad(env.version), &env.nonce, &env.ciphertext)?;
+    String::from_utf8(plain).map(SecretString::from).map_err(|_| CryptoError::Invalid)
 }

@@ -6,9 +6,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{DataSourceId, Plan, UserId};
+use crate::crypto::Envelope;
 
-/// The stored credential (data-model.md "DataSourceCredential"). `encrypted_credentials` is
-/// opaque ciphertext bound to `(user_id, data_source_id)` by the cipher's encryption context.
+/// The stored credential (data-model.md "DataSourceCredential"). Every secret in it is an
+/// [`Envelope`] bound to `(user_id, data_source_id, purpose)`; token expiry times stay in the
+/// clear so sweeps can find tokens nearing expiry without decrypting anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataSourceCredential {
     /// Owner.
@@ -17,14 +19,35 @@ pub struct DataSourceCredential {
     pub data_source_id: DataSourceId,
     /// The plan of the user's provider account: decides rate limits and data windows.
     pub plan: Plan,
-    /// The sealed secret JSON.
-    pub encrypted_credentials: Vec<u8>,
-    /// The KMS key that sealed it.
-    pub key_id: String,
+    /// The sealed secret JSON (`{"api_key": ...}`).
+    pub encrypted_credentials: Envelope,
+    /// J-Quants V1 refresh token (valid one week), sealed.
+    pub refresh_token: Option<Envelope>,
+    /// When the refresh token expires.
+    pub refresh_token_expired_at: Option<DateTime<Utc>>,
+    /// J-Quants V1 id token (valid 24 hours), sealed.
+    pub id_token: Option<Envelope>,
+    /// When the id token expires.
+    pub id_token_expired_at: Option<DateTime<Utc>>,
     /// First stored.
     pub created_at: DateTime<Utc>,
-    /// Last replaced; part of the cache key for decrypted secrets.
+    /// When the secret was last replaced; part of the cache key for opened secrets.
     pub updated_at: DateTime<Utc>,
+    /// Incremented by every write: the optimistic lock of re-wraps and token updates.
+    pub version: u64,
+}
+
+impl DataSourceCredential {
+    /// Every envelope in the record, with its purpose.
+    pub fn envelopes(&self) -> impl Iterator<Item = (&'static str, &Envelope)> {
+        [
+            Some(("credentials", &self.encrypted_credentials)),
+            self.refresh_token.as_ref().map(|e| ("refresh_token", e)),
+            self.id_token.as_ref().map(|e| ("id_token", e)),
+        ]
+        .into_iter()
+        .flatten()
+    }
 }
 
 /// The plaintext secret JSON of a credential. Debug and Display never show it.

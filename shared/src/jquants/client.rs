@@ -94,6 +94,25 @@ impl JQuantsClient {
     }
 }
 
+impl JQuantsClient {
+    /// Checks a V2 API key with one cheap request (one issue, one day, 100 days back: inside
+    /// every plan's window). `Ok` when the provider accepts the key.
+    pub async fn verify_key(
+        &self,
+        base_url: &str,
+        api_key: &SecretString,
+        today: chrono::NaiveDate,
+    ) -> Result<(), ProviderError> {
+        let endpoint = crate::catalog::ENDPOINTS
+            .iter()
+            .find(|e| e.id == "eq-bars-daily")
+            .expect("eq-bars-daily is in the catalog");
+        let day = (today - chrono::Days::new(100)).format("%Y-%m-%d").to_string();
+        let query = [("code".to_owned(), "72030".to_owned()), ("date".to_owned(), day)];
+        self.get_page(base_url, endpoint, &query, api_key, None).await.map(|_| ())
+    }
+}
+
 fn describe(e: &reqwest::Error) -> String {
     // Never the URL: it may carry query parameters a user considers private.
     if e.is_timeout() {

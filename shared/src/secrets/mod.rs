@@ -1,5 +1,7 @@
 //! System secrets (the API-key pepper, the admin bootstrap secret) from Secrets Manager, behind a
-//! small port with a TTL cache so a warm function does not fetch them per request.
+//! small port with a TTL cache so a warm function does not fetch them per request. Both the
+//! current and the previous version are read, so a value being rotated is accepted under
+//! either while callers catch up ("verify with AWSCURRENT, then AWSPREVIOUS").
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -19,37 +21,50 @@ pub enum SecretsError {
     Unavailable(#[source] anyhow::Error),
 }
 
-/// Reads a secret's current string value.
+/// A secret's current value and, during a rotation, the previous one.
+#[derive(Debug, Clone)]
+pub struct SecretVersions {
+    /// `AWSCURRENT`: used for anything new.
+    pub current: SecretString,
+    /// `AWSPREVIOUS`, if the secret was ever rotated: still accepted when verifying.
+    pub previous: Option<SecretString>,
+}
+
+impl SecretVersions {
+    /// Current first, then previous.
+    pub fn all(&self) -> impl Iterator<Item = &SecretString> {
+        std::iter::once(&self.current).chain(self.previous.as_ref())
+    }
+}
+
+/// Reads a secret's versions.
 #[async_trait]
 pub trait SecretSource: Send + Sync + std::fmt::Debug {
-    /// The value of secret `id`.
-    async fn get_secret(&self, id: &str) -> Result<SecretString, SecretsError>;
+    /// The versions of secret `id`.
+    async fn get_secret(&self, id: &str) -> Result<SecretVersions, SecretsError>;
 }
 
 /// Secrets Manager adapter.
 #[derive(Debug, Clone)]
 pub struct SecretsManager(pub aws_sdk_secretsmanager::Client);
 
+impl SecretsManager {
+    async fn stage(&self, id: &str, stage: &str) -> Result<Option<SecretString>, SecretsError> {
+        use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+        match self.0.get_secret_value().secret_id(id).version_stage(stage).send().await {
+            Ok(out) => Ok(out.secret_string.map(SecretString::from)),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
+            Err(e) => Err(SecretsError::Unavailable(anyhow::Error::new(e))),
+        }
+    }
+}
+
 #[async_trait]
 impl SecretSource for SecretsManager {
-    async fn get_secret(&self, id: &str) -> Result<SecretString, SecretsError> {
-        use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
-        let out = self
-            .0
-            .get_secret_value()
-            .secret_id(id)
-            .send()
-            .await
-            .map_err(|e| {
-                if e.code() == Some("ResourceNotFoundException") {
-                    SecretsError::NotFound(id.to_owned())
-                } else {
-                    SecretsError::Unavailable(anyhow::Error::new(e))
-                }
-            })?;
-        out.secret_string
-            .map(SecretString::from)
-            .ok_or_else(|| SecretsError::NotFound(id.to_owned()))
+    async fn get_secret(&self, id: &str) -> Result<SecretVersions, SecretsError> {
+        let current = self.stage(id, "AWSCURRENT").await?.ok_or_else(|| SecretsError::NotFound(id.to_owned()))?;
+        let previous = self.stage(id, "AWSPREVIOUS").await?;
+        Ok(SecretVersions { current, previous })
     }
 }
 
@@ -58,7 +73,7 @@ impl SecretSource for SecretsManager {
 pub struct CachedSecrets<S> {
     inner: S,
     ttl: Duration,
-    cache: Mutex<HashMap<String, (Instant, SecretString)>>,
+    cache: Mutex<HashMap<String, (Instant, SecretVersions)>>,
 }
 
 impl<S: SecretSource> CachedSecrets<S> {
@@ -74,7 +89,7 @@ impl<S: SecretSource> CachedSecrets<S> {
 
 #[async_trait]
 impl<S: SecretSource> SecretSource for CachedSecrets<S> {
-    async fn get_secret(&self, id: &str) -> Result<SecretString, SecretsError> {
+    async fn get_secret(&self, id: &str) -> Result<SecretVersions, SecretsError> {
         // Held across the fetch so concurrent misses make one call, not N.
         let mut cache = self.cache.lock().await;
         if let Some((at, v)) = cache.get(id)
@@ -96,10 +111,10 @@ pub struct StaticSecrets(pub HashMap<String, String>);
 #[cfg(feature = "test-util")]
 #[async_trait]
 impl SecretSource for StaticSecrets {
-    async fn get_secret(&self, id: &str) -> Result<SecretString, SecretsError> {
+    async fn get_secret(&self, id: &str) -> Result<SecretVersions, SecretsError> {
         self.0
             .get(id)
-            .map(|v| SecretString::from(v.clone()))
+            .map(|v| SecretVersions { current: SecretString::from(v.clone()), previous: None })
             .ok_or_else(|| SecretsError::NotFound(id.into()))
     }
 }

@@ -27,7 +27,7 @@ pub struct MemoryAccounts {
     users: Mutex<HashMap<UserId, User>>,
     keys: Mutex<HashMap<String, ApiKeyRecord>>,
     sources: Mutex<BTreeMap<DataSourceId, DataSource>>,
-    credentials: Mutex<HashMap<(UserId, DataSourceId), DataSourceCredential>>,
+    credentials: Mutex<BTreeMap<String, DataSourceCredential>>,
 }
 
 #[async_trait]
@@ -68,10 +68,14 @@ impl DataSourceStore for MemoryAccounts {
     }
 }
 
+fn credential_key(user: UserId, ds: &DataSourceId) -> String {
+    format!("{user}#{ds}")
+}
+
 #[async_trait]
 impl CredentialStore for MemoryAccounts {
     async fn put_credential(&self, c: &DataSourceCredential) -> Result<(), StoreError> {
-        lock(&self.credentials).insert((c.user_id, c.data_source_id.clone()), c.clone());
+        lock(&self.credentials).insert(credential_key(c.user_id, &c.data_source_id), c.clone());
         Ok(())
     }
 
@@ -80,7 +84,45 @@ impl CredentialStore for MemoryAccounts {
         user: UserId,
         ds: &DataSourceId,
     ) -> Result<Option<DataSourceCredential>, StoreError> {
-        Ok(lock(&self.credentials).get(&(user, ds.clone())).cloned())
+        Ok(lock(&self.credentials).get(&credential_key(user, ds)).cloned())
+    }
+
+    async fn delete_credential(&self, user: UserId, ds: &DataSourceId) -> Result<bool, StoreError> {
+        Ok(lock(&self.credentials).remove(&credential_key(user, ds)).is_some())
+    }
+
+    async fn replace_credential(
+        &self,
+        c: &DataSourceCredential,
+        expected_version: u64,
+    ) -> Result<bool, StoreError> {
+        let mut all = lock(&self.credentials);
+        match all.get_mut(&credential_key(c.user_id, &c.data_source_id)) {
+            Some(stored) if stored.version == expected_version => {
+                *stored = c.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn list_credentials(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<DataSourceCredential>, Option<String>), StoreError> {
+        let all = lock(&self.credentials);
+        let start = cursor.map_or(std::ops::Bound::Unbounded, |c| std::ops::Bound::Excluded(c.to_owned()));
+        let page: Vec<_> = all
+            .range((start, std::ops::Bound::Unbounded))
+            .take(limit as usize)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let next = (page.len() == limit as usize)
+            .then(|| page.last().map(|(k, _)| k.clone()))
+            .flatten()
+            .filter(|last| all.range::<String, _>((std::ops::Bound::Excluded(last.clone()), std::ops::Bound::Unbounded)).next().is_some());
+        Ok((page.into_iter().map(|(_, v)| v).collect(), next))
     }
 }
 

@@ -78,6 +78,22 @@ pub trait CredentialStore: Send + Sync + std::fmt::Debug {
         user: UserId,
         ds: &DataSourceId,
     ) -> Result<Option<DataSourceCredential>, StoreError>;
+    /// Deletes it; `false` when there was none.
+    async fn delete_credential(&self, user: UserId, ds: &DataSourceId) -> Result<bool, StoreError>;
+    /// Replaces the credential only if the stored one still has `expected_version` (an
+    /// optimistic lock for re-wraps and token updates); `false` when it changed or is gone.
+    async fn replace_credential(
+        &self,
+        c: &DataSourceCredential,
+        expected_version: u64,
+    ) -> Result<bool, StoreError>;
+    /// One page of every credential, in a stable order, for sweeps: the page and the cursor
+    /// of the next one (`None` after the last page).
+    async fn list_credentials(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<DataSourceCredential>, Option<String>), StoreError>;
 }
 
 /// What happened when a fetcher tried to start a job.

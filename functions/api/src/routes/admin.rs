@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use shared::domain::{ApiKeyId, DataSource, DataSourceId, User, UserId};
 use shared::store::ApiKeyRecord;
 
-use crate::auth::{Admin, check_bootstrap_secret, hasher};
+use crate::auth::{Admin, check_bootstrap_secret, hashers};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -48,7 +48,7 @@ async fn create(state: &AppState, name: String, is_admin: bool) -> Result<Create
         is_admin,
         created_at: now,
     };
-    let key = hasher(state).await?.generate();
+    let key = hashers(state).await?[0].generate();
     let record = ApiKeyRecord {
         id: ApiKeyId::new(),
         user_id: user.id,
@@ -138,4 +138,32 @@ pub async fn put_data_source(
     };
     state.sources.put_data_source(&ds).await?;
     Ok(Json(ds))
+}
+
+/// Body of a rotation sweep call.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepBody {
+    /// Where a previous call stopped (`next_cursor`).
+    #[serde(default)]
+    cursor: Option<String>,
+    /// Records to read in this call (default 500, at most 5,000).
+    #[serde(default)]
+    max_records: Option<u32>,
+}
+
+/// `POST /v1/admin/key-rotation`: re-wraps credentials to the KMS key now behind the alias.
+/// Call again with `next_cursor` until it is null; safe to repeat and to run beside fetchers.
+pub async fn key_rotation(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiJson(body): ApiJson<SweepBody>,
+) -> Result<Json<shared::vault::SweepReport>, ApiError> {
+    let max = body.max_records.unwrap_or(500);
+    if max == 0 || max > 5000 {
+        return Err(ApiError::BadRequest("`max_records` must be 1 to 5000".into()));
+    }
+    let report = state.vault.rotation_sweep(body.cursor, max).await.map_err(crate::routes::credentials::vault_error)?;
+    tracing::info!(scanned = report.scanned, rewrapped = report.rewrapped, failed = report.failed, "rotation sweep");
+    Ok(Json(report))
 }

@@ -1,12 +1,16 @@
-//! `PUT /v1/credentials/{data_source}`: stores the caller's provider secret, sealed by KMS and
-//! bound to (user, data source). The answer is metadata only, never the secret.
+//! `/v1/credentials/{data_source}`: the caller's provider secret, sealed by envelope
+//! encryption and bound to (user, data source). Answers carry metadata only, never a secret.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use secrecy::SecretString;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use shared::crypto::{CryptoError, EncryptionContext};
-use shared::domain::{CredentialSecret, DataSourceCredential, DataSourceId, Plan};
+use shared::crypto::CryptoError;
+use shared::domain::{DataSourceCredential, DataSourceId, Plan, UserId};
+use shared::jquants::ProviderError;
+use shared::vault::VaultError;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -23,76 +27,136 @@ pub struct CredentialBody {
 
 impl std::fmt::Debug for CredentialBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CredentialBody")
-            .field("plan", &self.plan)
-            .finish_non_exhaustive()
+        f.debug_struct("CredentialBody").field("plan", &self.plan).finish_non_exhaustive()
     }
 }
 
-/// What is stored, without the secret.
+/// `?verify=true` checks the key against the provider before storing it.
+#[derive(Debug, Default, Deserialize)]
+pub struct PutQuery {
+    #[serde(default)]
+    verify: bool,
+}
+
+/// Whether a token is usable.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum TokenState {
+    Absent,
+    Valid,
+    Expired,
+}
+
+/// What is stored, without any secret.
 #[derive(Debug, Serialize)]
 pub struct CredentialMetadata {
     data_source_id: DataSourceId,
     plan: Plan,
-    key_id: String,
-    created_at: chrono::DateTime<chrono::Utc>,
-    updated_at: chrono::DateTime<chrono::Utc>,
+    key_arn: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    refresh_token: TokenState,
+    refresh_token_expired_at: Option<DateTime<Utc>>,
+    id_token: TokenState,
+    id_token_expired_at: Option<DateTime<Utc>>,
 }
 
-/// Seals and stores the credential, replacing any previous one.
+fn token_state(present: bool, expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> TokenState {
+    match (present, expires) {
+        (false, _) => TokenState::Absent,
+        (true, Some(t)) if t <= now => TokenState::Expired,
+        (true, _) => TokenState::Valid,
+    }
+}
+
+fn metadata(c: DataSourceCredential, now: DateTime<Utc>) -> CredentialMetadata {
+    CredentialMetadata {
+        refresh_token: token_state(c.refresh_token.is_some(), c.refresh_token_expired_at, now),
+        id_token: token_state(c.id_token.is_some(), c.id_token_expired_at, now),
+        data_source_id: c.data_source_id,
+        plan: c.plan,
+        key_arn: c.encrypted_credentials.key_arn,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+        refresh_token_expired_at: c.refresh_token_expired_at,
+        id_token_expired_at: c.id_token_expired_at,
+    }
+}
+
+/// Maps vault failures to answers.
+pub(crate) fn vault_error(e: VaultError) -> ApiError {
+    match e {
+        VaultError::Store(e) => e.into(),
+        VaultError::Crypto(CryptoError::Unavailable(e)) => ApiError::Unavailable(e),
+        VaultError::Crypto(e) => ApiError::Internal(e.into()),
+        VaultError::Malformed => ApiError::Internal(anyhow::anyhow!("malformed stored secret")),
+    }
+}
+
+async fn source(state: &AppState, ds: &str) -> Result<shared::domain::DataSource, ApiError> {
+    let id = DataSourceId::parse(ds).map_err(|_| ApiError::NotFound("data source"))?;
+    state.sources.get_data_source(&id).await?.ok_or(ApiError::NotFound("data source"))
+}
+
+async fn stored(state: &AppState, user: UserId, ds: &DataSourceId) -> Result<DataSourceCredential, ApiError> {
+    state.vault.record(user, ds).await.map_err(vault_error)?.ok_or(ApiError::NotFound("credential"))
+}
+
+/// `PUT`: seals and stores the credential, replacing any previous one.
 pub async fn put(
     State(state): State<AppState>,
     Caller(user): Caller,
     Path(ds): Path<String>,
+    Query(q): Query<PutQuery>,
     ApiJson(body): ApiJson<CredentialBody>,
 ) -> Result<Json<CredentialMetadata>, ApiError> {
-    let ds = DataSourceId::parse(&ds).map_err(|_| ApiError::NotFound("data source"))?;
-    state
-        .sources
-        .get_data_source(&ds)
-        .await?
-        .ok_or(ApiError::NotFound("data source"))?;
-    if secrecy::ExposeSecret::expose_secret(&body.api_key)
-        .trim()
-        .is_empty()
-    {
+    let source = source(&state, &ds).await?;
+    if body.api_key.expose_secret().trim().is_empty() {
         return Err(ApiError::BadRequest("`api_key` must not be empty".into()));
     }
-    let ctx = EncryptionContext {
-        user_id: user.id,
-        data_source_id: ds.clone(),
-        purpose: "credentials",
-    };
-    let sealed = state
-        .cipher
-        .seal(&CredentialSecret::ApiKey(body.api_key).to_json(), &ctx)
-        .await
-        .map_err(|e| match e {
-            CryptoError::Unavailable(e) => ApiError::Unavailable(e),
-            CryptoError::Invalid => ApiError::Internal(anyhow::anyhow!("sealing failed")),
-        })?;
-    let now = state.clock.now();
-    let created_at = state
-        .credentials
-        .get_credential(user.id, &ds)
-        .await?
-        .map_or(now, |old| old.created_at);
-    let record = DataSourceCredential {
-        user_id: user.id,
-        data_source_id: ds.clone(),
-        plan: body.plan,
-        encrypted_credentials: sealed.ciphertext,
-        key_id: sealed.key_id,
-        created_at,
-        updated_at: now,
-    };
-    state.credentials.put_credential(&record).await?;
-    tracing::info!(user_id = %user.id, data_source = %ds, "credential stored");
-    Ok(Json(CredentialMetadata {
-        data_source_id: ds,
-        plan: record.plan,
-        key_id: record.key_id,
-        created_at,
-        updated_at: now,
-    }))
+    if q.verify {
+        let today = state.clock.now().date_naive();
+        match state.provider.verify_key(&source.base_url, &body.api_key, today).await {
+            Ok(()) => {}
+            Err(e @ (ProviderError::Auth { .. } | ProviderError::Plan(_))) => {
+                return Err(ApiError::BadRequest(format!(
+                    "{} did not accept this key ({e}); nothing was stored: check the key and try again",
+                    source.name
+                )));
+            }
+            Err(e) => {
+                return Err(ApiError::Unavailable(anyhow::anyhow!(
+                    "could not verify the key now ({e}); nothing was stored: retry, or store it without ?verify=true"
+                )));
+            }
+        }
+    }
+    let record = state.vault.store_api_key(user.id, &source.id, body.plan, body.api_key).await.map_err(vault_error)?;
+    tracing::info!(user_id = %user.id, data_source = %source.id, verified = q.verify, "credential stored");
+    Ok(Json(metadata(record, state.clock.now())))
+}
+
+/// `GET`: metadata of the stored credential.
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(ds): Path<String>,
+) -> Result<Json<CredentialMetadata>, ApiError> {
+    let source = source(&state, &ds).await?;
+    Ok(Json(metadata(stored(&state, user.id, &source.id).await?, state.clock.now())))
+}
+
+/// `DELETE`: removes the credential; 204, or 404 when there was none.
+pub async fn delete(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(ds): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let source = source(&state, &ds).await?;
+    if state.vault.delete(user.id, &source.id).await.map_err(vault_error)? {
+        tracing::info!(user_id = %user.id, data_source = %source.id, "credential deleted");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("credential"))
+    }
 }

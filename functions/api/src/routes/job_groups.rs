@@ -102,7 +102,7 @@ pub async fn create(
     let valid = endpoint
         .validate(&req.symbols, &req.params)
         .map_err(|e| ApiError::BadRequest(e.0))?;
-    let credential = state.credentials.get_credential(user.id, &ds_id).await?.ok_or_else(|| {
+    let credential = state.vault.record(user.id, &ds_id).await.map_err(crate::routes::credentials::vault_error)?.ok_or_else(|| {
         ApiError::Conflict(format!(
             "no credential stored for `{ds_id}`: store one with PUT /v1/credentials/{ds_id} first"
         ))

@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 use super::item::{Item, ItemExt, n, s, ts};
 use super::unavailable;
+use crate::crypto::Envelope;
 use crate::domain::{
     ApiKeyId, ApiVersion, DataSource, DataSourceCredential, DataSourceId, Plan, ProviderType, User,
     UserId,
@@ -222,45 +223,85 @@ impl DataSourceStore for DynamoAccounts {
     }
 }
 
+fn envelope_value(e: &Envelope) -> AttributeValue {
+    AttributeValue::M(Item::from([
+        ("v".into(), n(e.version)),
+        ("key_arn".into(), s(&e.key_arn)),
+        ("edk".into(), AttributeValue::B(Blob::new(e.encrypted_data_key.clone()))),
+        ("nonce".into(), AttributeValue::B(Blob::new(e.nonce.to_vec()))),
+        ("ct".into(), AttributeValue::B(Blob::new(e.ciphertext.clone()))),
+    ]))
+}
+
+fn envelope_from(item: &Item, k: &str) -> Result<Option<Envelope>, StoreError> {
+    let Some(v) = item.get(k) else { return Ok(None) };
+    let m = v.as_m().map_err(|_| StoreError::Corrupt(format!("`{k}` is not a map")))?;
+    let bytes = |f: &str| {
+        m.get(f)
+            .and_then(|v| v.as_b().ok())
+            .map(|b| b.as_ref().to_vec())
+            .ok_or_else(|| StoreError::Corrupt(format!("`{k}.{f}` missing")))
+    };
+    let m_item: Item = m.clone();
+    Ok(Some(Envelope {
+        version: m_item.num("v")?,
+        key_arn: m_item.str("key_arn")?.to_owned(),
+        encrypted_data_key: bytes("edk")?,
+        nonce: bytes("nonce")?.try_into().map_err(|_| StoreError::Corrupt(format!("`{k}.nonce` length")))?,
+        ciphertext: bytes("ct")?,
+    }))
+}
+
+fn credential_item(c: &DataSourceCredential) -> Item {
+    let mut item = Item::from([
+        ("pk".into(), s(format!("USER#{}", c.user_id))),
+        ("sk".into(), s(format!("CREDENTIAL#{}", c.data_source_id))),
+        ("gsi1pk".into(), s("CREDENTIALS")),
+        ("gsi1sk".into(), s(format!("{}#{}", c.user_id, c.data_source_id))),
+        ("plan".into(), s(c.plan.as_str())),
+        ("encrypted_credentials".into(), envelope_value(&c.encrypted_credentials)),
+        ("created_at".into(), ts(c.created_at)),
+        ("updated_at".into(), ts(c.updated_at)),
+        ("version".into(), n(c.version)),
+    ]);
+    for (k, v) in [("refresh_token", &c.refresh_token), ("id_token", &c.id_token)] {
+        if let Some(e) = v {
+            item.insert(k.into(), envelope_value(e));
+        }
+    }
+    for (k, v) in [("refresh_token_expired_at", c.refresh_token_expired_at), ("id_token_expired_at", c.id_token_expired_at)] {
+        if let Some(t) = v {
+            item.insert(k.into(), ts(t));
+        }
+    }
+    item
+}
+
 fn credential_from(item: &Item) -> Result<DataSourceCredential, StoreError> {
     Ok(DataSourceCredential {
         user_id: item.parse("pk", |pk| UserId::parse(pk.trim_start_matches("USER#")))?,
-        data_source_id: item.parse("sk", |sk| {
-            DataSourceId::parse(sk.trim_start_matches("CREDENTIAL#"))
-        })?,
+        data_source_id: item
+            .parse("sk", |sk| DataSourceId::parse(sk.trim_start_matches("CREDENTIAL#")))?,
         plan: item.parse("plan", str::parse::<Plan>)?,
-        encrypted_credentials: item
-            .get("encrypted_credentials")
-            .and_then(|v| v.as_b().ok())
-            .map(|b| b.as_ref().to_vec())
-            .ok_or_else(|| {
-                StoreError::Corrupt("attribute `encrypted_credentials` missing".into())
-            })?,
-        key_id: item.str("key_id")?.to_owned(),
+        encrypted_credentials: envelope_from(item, "encrypted_credentials")?
+            .ok_or_else(|| StoreError::Corrupt("`encrypted_credentials` missing".into()))?,
+        refresh_token: envelope_from(item, "refresh_token")?,
+        refresh_token_expired_at: item.opt_time("refresh_token_expired_at")?,
+        id_token: envelope_from(item, "id_token")?,
+        id_token_expired_at: item.opt_time("id_token_expired_at")?,
         created_at: item.time("created_at")?,
         updated_at: item.time("updated_at")?,
+        version: item.num("version")?,
     })
 }
 
 #[async_trait]
 impl CredentialStore for DynamoAccounts {
     async fn put_credential(&self, c: &DataSourceCredential) -> Result<(), StoreError> {
-        let item = Item::from([
-            ("pk".into(), s(format!("USER#{}", c.user_id))),
-            ("sk".into(), s(format!("CREDENTIAL#{}", c.data_source_id))),
-            ("plan".into(), s(c.plan.as_str())),
-            (
-                "encrypted_credentials".into(),
-                AttributeValue::B(Blob::new(c.encrypted_credentials.clone())),
-            ),
-            ("key_id".into(), s(&c.key_id)),
-            ("created_at".into(), ts(c.created_at)),
-            ("updated_at".into(), ts(c.updated_at)),
-        ]);
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(credential_item(c)))
             .send()
             .await
             .map_err(unavailable)?;
@@ -277,5 +318,70 @@ impl CredentialStore for DynamoAccounts {
             .as_ref()
             .map(credential_from)
             .transpose()
+    }
+
+    async fn delete_credential(&self, user: UserId, ds: &DataSourceId) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("USER#{user}")))
+            .key("sk", s(format!("CREDENTIAL#{ds}")))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+
+    async fn replace_credential(
+        &self,
+        c: &DataSourceCredential,
+        expected_version: u64,
+    ) -> Result<bool, StoreError> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(credential_item(c)))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(expected_version))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn list_credentials(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<DataSourceCredential>, Option<String>), StoreError> {
+        let mut q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :p")
+            .expression_attribute_values(":p", s("CREDENTIALS"))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        if let Some(c) = cursor {
+            let (user, ds) = c.split_once('#').ok_or_else(|| StoreError::Corrupt("bad cursor".into()))?;
+            q = q.set_exclusive_start_key(Some(Item::from([
+                ("pk".into(), s(format!("USER#{user}"))),
+                ("sk".into(), s(format!("CREDENTIAL#{ds}"))),
+                ("gsi1pk".into(), s("CREDENTIALS")),
+                ("gsi1sk".into(), s(c)),
+            ])));
+        }
+        let out = q.send().await.map_err(unavailable)?;
+        let page = out.items.unwrap_or_default().iter().map(credential_from).collect::<Result<Vec<_>, _>>()?;
+        let next = out
+            .last_evaluated_key
+            .and_then(|k| k.get("gsi1sk").and_then(|v| v.as_s().ok()).cloned());
+        Ok((page, next))
     }
 }
