@@ -108,7 +108,10 @@ pub async fn credential_store(store: &dyn CredentialStore) {
     let ds = DataSourceId::parse("jquants-v2").unwrap();
     let mut c = credential(UserId::new(), &ds);
     store.put_credential(&c).await.unwrap();
-    assert_eq!(store.get_credential(c.user_id, &ds).await.unwrap(), Some(c.clone()));
+    assert_eq!(
+        store.get_credential(c.user_id, &ds).await.unwrap(),
+        Some(c.clone())
+    );
     c.plan = Plan::Premium;
     c.updated_at = t0() + Duration::minutes(1);
     c.refresh_token = Some(envelope(2));
@@ -117,20 +120,35 @@ pub async fn credential_store(store: &dyn CredentialStore) {
     c.id_token_expired_at = Some(t0() + Duration::hours(24));
     c.version = 2;
     store.put_credential(&c).await.unwrap();
-    assert_eq!(store.get_credential(c.user_id, &ds).await.unwrap(), Some(c.clone()));
-    assert_eq!(store.get_credential(UserId::new(), &ds).await.unwrap(), None);
+    assert_eq!(
+        store.get_credential(c.user_id, &ds).await.unwrap(),
+        Some(c.clone())
+    );
+    assert_eq!(
+        store.get_credential(UserId::new(), &ds).await.unwrap(),
+        None
+    );
 
     let mut next = c.clone();
     next.encrypted_credentials = envelope(4);
     next.version = 3;
-    assert!(!store.replace_credential(&next, 1).await.unwrap(), "a stale version is refused");
+    assert!(
+        !store.replace_credential(&next, 1).await.unwrap(),
+        "a stale version is refused"
+    );
     assert!(store.replace_credential(&next, 2).await.unwrap());
-    assert_eq!(store.get_credential(c.user_id, &ds).await.unwrap(), Some(next.clone()));
+    assert_eq!(
+        store.get_credential(c.user_id, &ds).await.unwrap(),
+        Some(next.clone())
+    );
 
     assert!(store.delete_credential(c.user_id, &ds).await.unwrap());
     assert!(!store.delete_credential(c.user_id, &ds).await.unwrap());
     assert_eq!(store.get_credential(c.user_id, &ds).await.unwrap(), None);
-    assert!(!store.replace_credential(&next, 3).await.unwrap(), "a deleted record is not resurrected");
+    assert!(
+        !store.replace_credential(&next, 3).await.unwrap(),
+        "a deleted record is not resurrected"
+    );
 }
 
 /// Listing pages through every credential exactly once (run on a store holding no others).
@@ -458,17 +476,48 @@ pub async fn key_service(keys: &dyn KeyService) {
     let env = crypto::seal(keys, &secret, &a).await.unwrap();
     assert!(!String::from_utf8_lossy(&env.ciphertext).contains("sentinel-Zq9"));
     assert_eq!(env.key_arn, keys.current_key_arn().await.unwrap());
-    assert_eq!(crypto::open(keys, &env, &a).await.unwrap().expose_secret(), secret.expose_secret());
-    assert!(matches!(crypto::open(keys, &env, &b).await, Err(CryptoError::Invalid)), "moved to another user");
-    let other_purpose = EncryptionContext { purpose: "id_token", ..a.clone() };
-    assert!(matches!(crypto::open(keys, &env, &other_purpose).await, Err(CryptoError::Invalid)));
+    assert_eq!(
+        crypto::open(keys, &env, &a).await.unwrap().expose_secret(),
+        secret.expose_secret()
+    );
+    assert!(
+        matches!(
+            crypto::open(keys, &env, &b).await,
+            Err(CryptoError::Invalid)
+        ),
+        "moved to another user"
+    );
+    let other_purpose = EncryptionContext {
+        purpose: "id_token",
+        ..a.clone()
+    };
+    assert!(matches!(
+        crypto::open(keys, &env, &other_purpose).await,
+        Err(CryptoError::Invalid)
+    ));
     let mut tampered = env.clone();
     tampered.ciphertext[0] ^= 1;
-    assert!(matches!(crypto::open(keys, &tampered, &a).await, Err(CryptoError::Invalid)));
+    assert!(matches!(
+        crypto::open(keys, &tampered, &a).await,
+        Err(CryptoError::Invalid)
+    ));
     let (edk, arn) = keys.re_encrypt(&env.encrypted_data_key, &a).await.unwrap();
-    let rewrapped = Envelope { encrypted_data_key: edk, key_arn: arn, ..env.clone() };
-    assert_eq!(crypto::open(keys, &rewrapped, &a).await.unwrap().expose_secret(), secret.expose_secret());
-    assert!(keys.re_encrypt(&env.encrypted_data_key, &b).await.is_err(), "re-wrap checks the context");
+    let rewrapped = Envelope {
+        encrypted_data_key: edk,
+        key_arn: arn,
+        ..env.clone()
+    };
+    assert_eq!(
+        crypto::open(keys, &rewrapped, &a)
+            .await
+            .unwrap()
+            .expose_secret(),
+        secret.expose_secret()
+    );
+    assert!(
+        keys.re_encrypt(&env.encrypted_data_key, &b).await.is_err(),
+        "re-wrap checks the context"
+    );
 }
 
 fn rand_u64() -> u64 {

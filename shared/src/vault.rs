@@ -73,13 +73,26 @@ pub struct Vault {
 }
 
 fn ctx(user: UserId, ds: &DataSourceId, purpose: &'static str) -> EncryptionContext {
-    EncryptionContext { user_id: user, data_source_id: ds.clone(), purpose }
+    EncryptionContext {
+        user_id: user,
+        data_source_id: ds.clone(),
+        purpose,
+    }
 }
 
 impl Vault {
     /// A vault over a store and a key service.
-    pub fn new(store: Arc<dyn CredentialStore>, keys: Arc<dyn KeyService>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, keys, clock, cache: Mutex::default() }
+    pub fn new(
+        store: Arc<dyn CredentialStore>,
+        keys: Arc<dyn KeyService>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            keys,
+            clock,
+            cache: Mutex::default(),
+        }
     }
 
     /// Seals and stores an API key credential, replacing any previous one (and its tokens).
@@ -91,7 +104,8 @@ impl Vault {
         api_key: SecretString,
     ) -> Result<DataSourceCredential, VaultError> {
         let json = CredentialSecret::ApiKey(api_key).to_json();
-        let envelope = crypto::seal(self.keys.as_ref(), &json, &ctx(user, ds, "credentials")).await?;
+        let envelope =
+            crypto::seal(self.keys.as_ref(), &json, &ctx(user, ds, "credentials")).await?;
         let now = self.clock.now();
         let previous = self.store.get_credential(user, ds).await?;
         let record = DataSourceCredential {
@@ -113,7 +127,11 @@ impl Vault {
     }
 
     /// The stored record (metadata and sealed secrets), if any.
-    pub async fn record(&self, user: UserId, ds: &DataSourceId) -> Result<Option<DataSourceCredential>, VaultError> {
+    pub async fn record(
+        &self,
+        user: UserId,
+        ds: &DataSourceId,
+    ) -> Result<Option<DataSourceCredential>, VaultError> {
         Ok(self.store.get_credential(user, ds).await?)
     }
 
@@ -124,7 +142,11 @@ impl Vault {
     }
 
     /// The user's plan and opened secret for a data source, or `None` without a credential.
-    pub async fn open(&self, user: UserId, ds: &DataSourceId) -> Result<Option<(Plan, CredentialSecret)>, VaultError> {
+    pub async fn open(
+        &self,
+        user: UserId,
+        ds: &DataSourceId,
+    ) -> Result<Option<(Plan, CredentialSecret)>, VaultError> {
         let Some(record) = self.store.get_credential(user, ds).await? else {
             self.cache.lock().await.remove(&(user, ds.clone()));
             return Ok(None);
@@ -138,9 +160,22 @@ impl Vault {
         {
             return Ok(Some((record.plan, c.secret.clone())));
         }
-        let opened = crypto::open(self.keys.as_ref(), &record.encrypted_credentials, &ctx(user, ds, "credentials")).await?;
-        let secret = CredentialSecret::from_json(opened.expose_secret()).map_err(|_| VaultError::Malformed)?;
-        cache.insert(key, Cached { updated_at: record.updated_at, at: Instant::now(), secret: secret.clone() });
+        let opened = crypto::open(
+            self.keys.as_ref(),
+            &record.encrypted_credentials,
+            &ctx(user, ds, "credentials"),
+        )
+        .await?;
+        let secret = CredentialSecret::from_json(opened.expose_secret())
+            .map_err(|_| VaultError::Malformed)?;
+        cache.insert(
+            key,
+            Cached {
+                updated_at: record.updated_at,
+                at: Instant::now(),
+                secret: secret.clone(),
+            },
+        );
         Ok(Some((record.plan, secret)))
     }
 
@@ -155,11 +190,14 @@ impl Vault {
         let (user, ds) = (record.user_id, &record.data_source_id);
         let mut next = record.clone();
         if let Some((token, expires)) = refresh {
-            next.refresh_token = Some(crypto::seal(self.keys.as_ref(), token, &ctx(user, ds, "refresh_token")).await?);
+            next.refresh_token = Some(
+                crypto::seal(self.keys.as_ref(), token, &ctx(user, ds, "refresh_token")).await?,
+            );
             next.refresh_token_expired_at = Some(expires);
         }
         if let Some((token, expires)) = id {
-            next.id_token = Some(crypto::seal(self.keys.as_ref(), token, &ctx(user, ds, "id_token")).await?);
+            next.id_token =
+                Some(crypto::seal(self.keys.as_ref(), token, &ctx(user, ds, "id_token")).await?);
             next.id_token_expired_at = Some(expires);
         }
         next.version = record.version + 1;
@@ -178,7 +216,14 @@ impl Vault {
             _ => None,
         };
         let Some(env) = env else { return Ok(None) };
-        Ok(Some(crypto::open(self.keys.as_ref(), env, &ctx(record.user_id, &record.data_source_id, purpose)).await?))
+        Ok(Some(
+            crypto::open(
+                self.keys.as_ref(),
+                env,
+                &ctx(record.user_id, &record.data_source_id, purpose),
+            )
+            .await?,
+        ))
     }
 
     /// Re-wraps every envelope not on the key now behind the alias, from `cursor`, reading at
@@ -186,13 +231,23 @@ impl Vault {
     /// (from `next_cursor`), safe beside readers (the data key does not change, so old and new
     /// envelopes open alike) and beside writers (a record that changed meanwhile is left
     /// alone: optimistic lock on `version`).
-    pub async fn rotation_sweep(&self, cursor: Option<String>, max_records: u32) -> Result<SweepReport, VaultError> {
+    pub async fn rotation_sweep(
+        &self,
+        cursor: Option<String>,
+        max_records: u32,
+    ) -> Result<SweepReport, VaultError> {
         let current = self.keys.current_key_arn().await?;
-        let mut report = SweepReport { current_key_arn: current.clone(), ..SweepReport::default() };
+        let mut report = SweepReport {
+            current_key_arn: current.clone(),
+            ..SweepReport::default()
+        };
         let mut cursor = cursor;
         while report.scanned < u64::from(max_records) {
             let limit = (u64::from(max_records) - report.scanned).min(100) as u32;
-            let (page, next) = self.store.list_credentials(cursor.as_deref(), limit).await?;
+            let (page, next) = self
+                .store
+                .list_credentials(cursor.as_deref(), limit)
+                .await?;
             for record in page {
                 report.scanned += 1;
                 match self.rewrap(&record, &current).await {
@@ -214,7 +269,11 @@ impl Vault {
         Ok(report)
     }
 
-    async fn rewrap(&self, record: &DataSourceCredential, current: &str) -> Result<Rewrap, VaultError> {
+    async fn rewrap(
+        &self,
+        record: &DataSourceCredential,
+        current: &str,
+    ) -> Result<Rewrap, VaultError> {
         if record.envelopes().all(|(_, e)| e.key_arn == current) {
             return Ok(Rewrap::AlreadyCurrent);
         }
@@ -224,8 +283,15 @@ impl Vault {
             if env.key_arn == current {
                 return Ok::<_, VaultError>(env);
             }
-            let (edk, arn) = self.keys.re_encrypt(&env.encrypted_data_key, &ctx(user, ds, purpose)).await?;
-            Ok(Envelope { encrypted_data_key: edk, key_arn: arn, ..env })
+            let (edk, arn) = self
+                .keys
+                .re_encrypt(&env.encrypted_data_key, &ctx(user, ds, purpose))
+                .await?;
+            Ok(Envelope {
+                encrypted_data_key: edk,
+                key_arn: arn,
+                ..env
+            })
         };
         next.encrypted_credentials = rewrap_one(next.encrypted_credentials, "credentials").await?;
         if let Some(e) = next.refresh_token.take() {
@@ -236,7 +302,11 @@ impl Vault {
         }
         next.version = record.version + 1;
         let stored = self.store.replace_credential(&next, record.version).await?;
-        Ok(if stored { Rewrap::Done } else { Rewrap::Changed })
+        Ok(if stored {
+            Rewrap::Done
+        } else {
+            Rewrap::Changed
+        })
     }
 }
 
@@ -256,7 +326,11 @@ mod tests {
     fn vault() -> (Vault, Arc<LocalKeys>, Arc<MemoryAccounts>) {
         let keys = Arc::new(LocalKeys::default());
         let store = Arc::new(MemoryAccounts::default());
-        (Vault::new(store.clone(), keys.clone(), Arc::new(SystemClock)), keys, store)
+        (
+            Vault::new(store.clone(), keys.clone(), Arc::new(SystemClock)),
+            keys,
+            store,
+        )
     }
 
     fn ds() -> DataSourceId {
@@ -272,30 +346,56 @@ mod tests {
     async fn a_ciphertext_moved_to_another_user_does_not_open() {
         let (v, _, store) = vault();
         let (a, b) = (UserId::new(), UserId::new());
-        let rec_a = v.store_api_key(a, &ds(), Plan::Light, "key-of-a".into()).await.unwrap();
-        let mut rec_b = v.store_api_key(b, &ds(), Plan::Light, "key-of-b".into()).await.unwrap();
+        let rec_a = v
+            .store_api_key(a, &ds(), Plan::Light, "key-of-a".into())
+            .await
+            .unwrap();
+        let mut rec_b = v
+            .store_api_key(b, &ds(), Plan::Light, "key-of-b".into())
+            .await
+            .unwrap();
         rec_b.encrypted_credentials = rec_a.encrypted_credentials.clone();
         rec_b.updated_at += chrono::Duration::seconds(1);
         store.put_credential(&rec_b).await.unwrap();
-        assert!(matches!(v.open(b, &ds()).await, Err(VaultError::Crypto(CryptoError::Invalid))));
-        assert_eq!(api_key(&v.open(a, &ds()).await.unwrap().unwrap().1), "key-of-a");
+        assert!(matches!(
+            v.open(b, &ds()).await,
+            Err(VaultError::Crypto(CryptoError::Invalid))
+        ));
+        assert_eq!(
+            api_key(&v.open(a, &ds()).await.unwrap().unwrap().1),
+            "key-of-a"
+        );
     }
 
     #[tokio::test]
     async fn opened_secrets_are_cached_until_the_record_changes() {
         let (v, keys, _) = vault();
         let u = UserId::new();
-        v.store_api_key(u, &ds(), Plan::Free, "first".into()).await.unwrap();
+        v.store_api_key(u, &ds(), Plan::Free, "first".into())
+            .await
+            .unwrap();
         let before = keys.calls();
         for _ in 0..1000 {
-            assert_eq!(api_key(&v.open(u, &ds()).await.unwrap().unwrap().1), "first");
+            assert_eq!(
+                api_key(&v.open(u, &ds()).await.unwrap().unwrap().1),
+                "first"
+            );
         }
         assert_eq!(keys.calls() - before, 1, "one KMS call for 1,000 opens");
-        v.store_api_key(u, &ds(), Plan::Premium, "second".into()).await.unwrap();
+        v.store_api_key(u, &ds(), Plan::Premium, "second".into())
+            .await
+            .unwrap();
         let (plan, secret) = v.open(u, &ds()).await.unwrap().unwrap();
-        assert_eq!((plan, api_key(&secret).as_str()), (Plan::Premium, "second"), "never stale after an update");
+        assert_eq!(
+            (plan, api_key(&secret).as_str()),
+            (Plan::Premium, "second"),
+            "never stale after an update"
+        );
         assert!(v.delete(u, &ds()).await.unwrap());
-        assert!(v.open(u, &ds()).await.unwrap().is_none(), "never served after a delete");
+        assert!(
+            v.open(u, &ds()).await.unwrap().is_none(),
+            "never served after a delete"
+        );
     }
 
     #[tokio::test]
@@ -303,10 +403,21 @@ mod tests {
         let (v, keys, _) = vault();
         let users: Vec<UserId> = (0..25).map(|_| UserId::new()).collect();
         for (i, u) in users.iter().enumerate() {
-            let rec = v.store_api_key(*u, &ds(), Plan::Light, format!("key-{i}").into()).await.unwrap();
+            let rec = v
+                .store_api_key(*u, &ds(), Plan::Light, format!("key-{i}").into())
+                .await
+                .unwrap();
             if i % 5 == 0 {
                 let exp = chrono::Utc::now() + chrono::Duration::days(7);
-                assert!(v.store_tokens(&rec, Some((&"refresh".into(), exp)), Some((&"id".into(), exp))).await.unwrap());
+                assert!(
+                    v.store_tokens(
+                        &rec,
+                        Some((&"refresh".into(), exp)),
+                        Some((&"id".into(), exp))
+                    )
+                    .await
+                    .unwrap()
+                );
             }
         }
         let old = keys.current_key_arn().await.unwrap();
@@ -314,33 +425,59 @@ mod tests {
         let first = v.rotation_sweep(None, 10).await.unwrap();
         assert_eq!((first.scanned, first.rewrapped), (10, 10));
         assert!(first.next_cursor.is_some());
-        let rest = v.rotation_sweep(first.next_cursor.clone(), 100).await.unwrap();
-        assert_eq!((rest.scanned, rest.rewrapped, rest.next_cursor), (15, 15, None));
+        let rest = v
+            .rotation_sweep(first.next_cursor.clone(), 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            (rest.scanned, rest.rewrapped, rest.next_cursor),
+            (15, 15, None)
+        );
         // The old key can go: everything opens under the new one.
         keys.disable(&old);
         for (i, u) in users.iter().enumerate() {
             let rec = v.record(*u, &ds()).await.unwrap().unwrap();
             assert!(rec.envelopes().all(|(_, e)| e.key_arn == new));
-            assert_eq!(api_key(&v.open(*u, &ds()).await.unwrap().unwrap().1), format!("key-{i}"));
+            assert_eq!(
+                api_key(&v.open(*u, &ds()).await.unwrap().unwrap().1),
+                format!("key-{i}")
+            );
             if i % 5 == 0 {
-                assert_eq!(v.open_token(&rec, "id_token").await.unwrap().unwrap().expose_secret(), "id");
+                assert_eq!(
+                    v.open_token(&rec, "id_token")
+                        .await
+                        .unwrap()
+                        .unwrap()
+                        .expose_secret(),
+                    "id"
+                );
             }
         }
         let again = v.rotation_sweep(None, 100).await.unwrap();
-        assert_eq!((again.rewrapped, again.already_current, again.failed), (0, 25, 0), "idempotent");
+        assert_eq!(
+            (again.rewrapped, again.already_current, again.failed),
+            (0, 25, 0),
+            "idempotent"
+        );
     }
 
     #[tokio::test]
     async fn a_record_changed_during_the_sweep_is_left_alone() {
         let (v, keys, store) = vault();
         let u = UserId::new();
-        let rec = v.store_api_key(u, &ds(), Plan::Light, "k".into()).await.unwrap();
+        let rec = v
+            .store_api_key(u, &ds(), Plan::Light, "k".into())
+            .await
+            .unwrap();
         keys.rotate_to_new_key();
         // Simulate a concurrent writer: the version moves on under the sweep's feet.
         let mut moved = rec.clone();
         moved.version += 1;
         store.put_credential(&moved).await.unwrap();
-        assert!(!v.store_tokens(&rec, None, None).await.unwrap(), "a stale token write is refused");
+        assert!(
+            !v.store_tokens(&rec, None, None).await.unwrap(),
+            "a stale token write is refused"
+        );
         let report = v.rotation_sweep(None, 10).await.unwrap();
         assert_eq!(report.rewrapped + report.changed_concurrently, 1);
     }

@@ -19,7 +19,10 @@ pub fn require_emulator() {
 
 /// A unique stack name.
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+    format!(
+        "{prefix}{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    )
 }
 
 /// A stack, a sandbox with [`KEY`] on `plan`, and a user whose J-Quants credential is stored.
@@ -45,10 +48,19 @@ impl World {
             today: None,
         })
         .await;
-        let stack = LocalStack::start(&unique("t"), counters).await.expect("stack starts");
+        let stack = LocalStack::start(&unique("t"), counters)
+            .await
+            .expect("stack starts");
         let api = ApiClient::new(&stack.api_url, None);
         let secret = stack.admin_secret().await.expect("admin secret");
-        let user = onboard_user(&api, &secret, &sandbox.base_url(), KEY, "light").await.expect("onboarding");
-        Self { stack, sandbox, api, user }
+        let user = onboard_user(&api, &secret, &sandbox.base_url(), KEY, "light")
+            .await
+            .expect("onboarding");
+        Self {
+            stack,
+            sandbox,
+            api,
+            user,
+        }
     }
 }

@@ -8,7 +8,9 @@ use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
 
 async fn stack() -> devstack::stack::LocalStack {
     require_emulator();
-    devstack::stack::LocalStack::start(&unique("c"), Default::default()).await.expect("stack")
+    devstack::stack::LocalStack::start(&unique("c"), Default::default())
+        .await
+        .expect("stack")
 }
 
 #[tokio::test]
@@ -20,23 +22,39 @@ async fn dynamodb_accounts_keep_the_contracts() {
     contract::credential_store(&a).await;
     // On a second stack: the listing contract needs a store holding no other credentials.
     let s2 = stack().await;
-    contract::credential_listing(&DynamoAccounts::new(s2.aws.dynamodb.clone(), &s2.api_config.accounts_table)).await;
+    contract::credential_listing(&DynamoAccounts::new(
+        s2.aws.dynamodb.clone(),
+        &s2.api_config.accounts_table,
+    ))
+    .await;
 }
 
 #[tokio::test]
 async fn dynamodb_jobs_keep_the_contract() {
     let s = stack().await;
-    contract::job_store(&DynamoJobs::new(s.aws.dynamodb.clone(), &s.api_config.jobs_table)).await;
+    contract::job_store(&DynamoJobs::new(
+        s.aws.dynamodb.clone(),
+        &s.api_config.jobs_table,
+    ))
+    .await;
 }
 
 #[tokio::test]
 async fn dynamodb_rows_keep_the_contract() {
     let s = stack().await;
-    contract::row_store(&DynamoRows::new(s.aws.dynamodb.clone(), &s.api_config.market_data_table)).await;
+    contract::row_store(&DynamoRows::new(
+        s.aws.dynamodb.clone(),
+        &s.api_config.market_data_table,
+    ))
+    .await;
 }
 
 #[tokio::test]
 async fn kms_keeps_the_key_service_contract() {
     let s = stack().await;
-    contract::key_service(&KmsKeys::new(s.aws.kms.clone(), &s.api_config.credentials_key_id)).await;
+    contract::key_service(&KmsKeys::new(
+        s.aws.kms.clone(),
+        &s.api_config.credentials_key_id,
+    ))
+    .await;
 }

@@ -19,12 +19,20 @@ fn window() -> (NaiveDate, NaiveDate) {
     (today - Days::new(75), today - Days::new(44))
 }
 
-async fn create_group(user: &ApiClient, symbols: &[&str], from: NaiveDate, to: NaiveDate) -> String {
+async fn create_group(
+    user: &ApiClient,
+    symbols: &[&str],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> String {
     let body = json!({
         "data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": symbols,
         "params": {"from": from.to_string(), "to": to.to_string()},
     });
-    let g = user.expect(Method::POST, "/v1/job-groups", Some(&body), 202).await.unwrap();
+    let g = user
+        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
+        .await
+        .unwrap();
     assert_eq!(g["status"], "pending");
     assert_eq!(g["total_jobs"], symbols.len());
     g["id"].as_str().unwrap().to_owned()
@@ -33,20 +41,33 @@ async fn create_group(user: &ApiClient, symbols: &[&str], from: NaiveDate, to: N
 async fn wait_until_done(user: &ApiClient, id: &str) -> Value {
     let start = Instant::now();
     loop {
-        let g = user.expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200).await.unwrap();
-        let (c, f, t) = (g["completed_jobs"].as_u64().unwrap(), g["failed_jobs"].as_u64().unwrap(), g["total_jobs"].as_u64().unwrap());
+        let g = user
+            .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
+            .await
+            .unwrap();
+        let (c, f, t) = (
+            g["completed_jobs"].as_u64().unwrap(),
+            g["failed_jobs"].as_u64().unwrap(),
+            g["total_jobs"].as_u64().unwrap(),
+        );
         assert!(c + f <= t, "counters passed the total: {g}");
         if matches!(g["status"].as_str(), Some("completed" | "failed")) {
             assert_eq!(c + f, t, "an ended group accounts for every job: {g}");
             return g;
         }
-        assert!(start.elapsed() < Duration::from_secs(180), "group did not finish: {g}");
+        assert!(
+            start.elapsed() < Duration::from_secs(180),
+            "group did not finish: {g}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
 async fn user_id(user: &ApiClient) -> UserId {
-    let me = user.expect(Method::GET, "/v1/whoami", None, 200).await.unwrap();
+    let me = user
+        .expect(Method::GET, "/v1/whoami", None, 200)
+        .await
+        .unwrap();
     UserId::parse(me["user_id"].as_str().unwrap()).unwrap()
 }
 
@@ -56,15 +77,30 @@ async fn user_id(user: &ApiClient) -> UserId {
 async fn stored_rows_equal_the_sandbox_data_across_page_boundaries() {
     let mut w = World::new(7, Default::default()).await;
     w.stack.start_pollers(3);
-    let symbols: Vec<&str> = sandbox::issue_codes().iter().step_by(151).take(24).map(String::as_str).collect();
+    let symbols: Vec<&str> = sandbox::issue_codes()
+        .iter()
+        .step_by(151)
+        .take(24)
+        .map(String::as_str)
+        .collect();
     let (from, to) = window();
     let id = create_group(&w.user, &symbols, from, to).await;
     let g = wait_until_done(&w.user, &id).await;
-    assert_eq!((g["status"].as_str(), g["completed_jobs"].as_u64()), (Some("completed"), Some(24)), "{g}");
+    assert_eq!(
+        (g["status"].as_str(), g["completed_jobs"].as_u64()),
+        (Some("completed"), Some(24)),
+        "{g}"
+    );
     assert!(g["started_at"].is_string() && g["completed_at"].is_string());
 
-    let rows = DynamoRows::new(w.stack.aws.dynamodb.clone(), &w.stack.fetcher_config.market_data_table);
-    let scope = RowScope { user_id: user_id(&w.user).await, dataset: DatasetKind::EqBarsDaily };
+    let rows = DynamoRows::new(
+        w.stack.aws.dynamodb.clone(),
+        &w.stack.fetcher_config.market_data_table,
+    );
+    let scope = RowScope {
+        user_id: user_id(&w.user).await,
+        dataset: DatasetKind::EqBarsDaily,
+    };
     let mut total = 0;
     for code in &symbols {
         let stored: Vec<_> = rows
@@ -81,21 +117,50 @@ async fn stored_rows_equal_the_sandbox_data_across_page_boundaries() {
         assert_eq!(stored, expected, "rows of {code}");
         total += stored.len();
     }
-    let jobs = DynamoJobs::new(w.stack.aws.dynamodb.clone(), &w.stack.fetcher_config.jobs_table);
-    let listed = jobs.list_jobs(JobGroupId::parse(&id).unwrap()).await.unwrap();
-    let pages: u32 = listed.iter().map(|j| j.response_data.as_ref().unwrap().pages).sum();
-    let stored_rows: u64 = listed.iter().map(|j| j.response_data.as_ref().unwrap().rows).sum();
-    assert!(listed.iter().all(|j| j.response_data.as_ref().unwrap().pages >= 3), "every job crossed page boundaries");
+    let jobs = DynamoJobs::new(
+        w.stack.aws.dynamodb.clone(),
+        &w.stack.fetcher_config.jobs_table,
+    );
+    let listed = jobs
+        .list_jobs(JobGroupId::parse(&id).unwrap())
+        .await
+        .unwrap();
+    let pages: u32 = listed
+        .iter()
+        .map(|j| j.response_data.as_ref().unwrap().pages)
+        .sum();
+    let stored_rows: u64 = listed
+        .iter()
+        .map(|j| j.response_data.as_ref().unwrap().rows)
+        .sum();
+    assert!(
+        listed
+            .iter()
+            .all(|j| j.response_data.as_ref().unwrap().pages >= 3),
+        "every job crossed page boundaries"
+    );
     assert_eq!(stored_rows as usize, total);
-    assert_eq!(w.sandbox.stats().requests(integration_tests::KEY), u64::from(pages), "one request per page");
+    assert_eq!(
+        w.sandbox.stats().requests(integration_tests::KEY),
+        u64::from(pages),
+        "one request per page"
+    );
 }
 
-fn to_record(m: aws_sdk_sqs::types::Message, id_suffix: &str) -> aws_lambda_events::event::sqs::SqsMessage {
+fn to_record(
+    m: aws_sdk_sqs::types::Message,
+    id_suffix: &str,
+) -> aws_lambda_events::event::sqs::SqsMessage {
     let mut r = aws_lambda_events::event::sqs::SqsMessage::default();
     r.message_id = m.message_id.map(|id| format!("{id}{id_suffix}"));
     r.receipt_handle = m.receipt_handle;
     r.body = m.body;
-    r.attributes = m.attributes.unwrap_or_default().into_iter().map(|(k, v)| (k.as_str().to_owned(), v)).collect();
+    r.attributes = m
+        .attributes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v))
+        .collect();
     r
 }
 
@@ -108,33 +173,87 @@ async fn a_message_delivered_twice_is_counted_once() {
     let q = &w.stack.fetcher_config.jobs_queue_url;
     let mut messages = Vec::new();
     while messages.len() < 3 {
-        let out = w.stack.aws.sqs.receive_message().queue_url(q).max_number_of_messages(10)
-            .message_system_attribute_names(MessageSystemAttributeName::All).send().await.unwrap();
+        let out = w
+            .stack
+            .aws
+            .sqs
+            .receive_message()
+            .queue_url(q)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .unwrap();
         messages.extend(out.messages.unwrap_or_default());
     }
     assert_eq!(messages.len(), 3);
     let first = messages[0].clone();
     // The same body twice in one batch (two deliveries racing), then the rest, then again.
-    let batch = vec![to_record(first.clone(), ""), to_record(first.clone(), "-dup")];
-    let resp = fetcher::handle_records(batch, &w.stack.fetcher).await.unwrap();
+    let batch = vec![
+        to_record(first.clone(), ""),
+        to_record(first.clone(), "-dup"),
+    ];
+    let resp = fetcher::handle_records(batch, &w.stack.fetcher)
+        .await
+        .unwrap();
     assert!(resp.batch_item_failures.is_empty());
-    let rest = messages[1..].iter().cloned().map(|m| to_record(m, "")).collect();
-    fetcher::handle_records(rest, &w.stack.fetcher).await.unwrap();
-    let resp = fetcher::handle_records(vec![to_record(first, "-late")], &w.stack.fetcher).await.unwrap();
-    assert!(resp.batch_item_failures.is_empty(), "a duplicate of a finished job is acknowledged");
+    let rest = messages[1..]
+        .iter()
+        .cloned()
+        .map(|m| to_record(m, ""))
+        .collect();
+    fetcher::handle_records(rest, &w.stack.fetcher)
+        .await
+        .unwrap();
+    let resp = fetcher::handle_records(vec![to_record(first, "-late")], &w.stack.fetcher)
+        .await
+        .unwrap();
+    assert!(
+        resp.batch_item_failures.is_empty(),
+        "a duplicate of a finished job is acknowledged"
+    );
 
-    let g = w.user.expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200).await.unwrap();
-    assert_eq!((g["completed_jobs"].as_u64(), g["failed_jobs"].as_u64(), g["total_jobs"].as_u64()), (Some(3), Some(0), Some(3)), "{g}");
+    let g = w
+        .user
+        .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            g["completed_jobs"].as_u64(),
+            g["failed_jobs"].as_u64(),
+            g["total_jobs"].as_u64()
+        ),
+        (Some(3), Some(0), Some(3)),
+        "{g}"
+    );
     assert_eq!(g["status"], "completed");
 }
 
 async fn count_items(w: &World, table: &str) -> i32 {
-    w.stack.aws.dynamodb.scan().table_name(table).select(aws_sdk_dynamodb::types::Select::Count).send().await.unwrap().count
+    w.stack
+        .aws
+        .dynamodb
+        .scan()
+        .table_name(table)
+        .select(aws_sdk_dynamodb::types::Select::Count)
+        .send()
+        .await
+        .unwrap()
+        .count
 }
 
 async fn queue_depth(w: &World) -> String {
-    let out = w.stack.aws.sqs.get_queue_attributes().queue_url(&w.stack.fetcher_config.jobs_queue_url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages).send().await.unwrap();
+    let out = w
+        .stack
+        .aws
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&w.stack.fetcher_config.jobs_queue_url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .unwrap();
     out.attributes.unwrap()[&QueueAttributeName::ApproximateNumberOfMessages].clone()
 }
 
@@ -143,24 +262,91 @@ async fn queue_depth(w: &World) -> String {
 async fn bad_input_is_refused_with_a_clear_error_and_nothing_stored() {
     let w = World::new(1000, Default::default()).await;
     let good = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": ["7203"], "params": {"from": "2026-01-05", "to": "2026-01-30"}});
-    let with = |k: &str, v: Value| { let mut b = good.clone(); b[k] = v; b };
+    let with = |k: &str, v: Value| {
+        let mut b = good.clone();
+        b[k] = v;
+        b
+    };
     let cases: Vec<(&str, ApiClient, Option<Value>, u16, &str)> = vec![
         ("no key", w.api.clone(), Some(good.clone()), 401, "API key"),
-        ("wrong key", w.api.with_key("mmk_not-a-key"), Some(good.clone()), 401, "API key"),
-        ("unknown data source", w.user.clone(), Some(with("data_source", json!("bloomberg"))), 400, "unknown data source"),
-        ("unknown endpoint", w.user.clone(), Some(with("endpoint", json!("eq-bars-weekly"))), 400, "no endpoint"),
-        ("empty symbols", w.user.clone(), Some(with("symbols", json!([]))), 400, "at least one symbol"),
-        ("malformed symbol", w.user.clone(), Some(with("symbols", json!(["7203", "72-3"]))), 400, "not an issue code"),
-        ("from after to", w.user.clone(), Some(with("params", json!({"from": "2026-02-01", "to": "2026-01-01"}))), 400, "after"),
-        ("bad date", w.user.clone(), Some(with("params", json!({"from": "2026-02-30"}))), 400, "not a date"),
-        ("unknown field", w.user.clone(), Some(with("colour", json!("red"))), 400, "unknown field"),
-        ("symbols not a list", w.user.clone(), Some(with("symbols", json!("7203"))), 400, "symbols"),
+        (
+            "wrong key",
+            w.api.with_key("mmk_not-a-key"),
+            Some(good.clone()),
+            401,
+            "API key",
+        ),
+        (
+            "unknown data source",
+            w.user.clone(),
+            Some(with("data_source", json!("bloomberg"))),
+            400,
+            "unknown data source",
+        ),
+        (
+            "unknown endpoint",
+            w.user.clone(),
+            Some(with("endpoint", json!("eq-bars-weekly"))),
+            400,
+            "no endpoint",
+        ),
+        (
+            "empty symbols",
+            w.user.clone(),
+            Some(with("symbols", json!([]))),
+            400,
+            "at least one symbol",
+        ),
+        (
+            "malformed symbol",
+            w.user.clone(),
+            Some(with("symbols", json!(["7203", "72-3"]))),
+            400,
+            "not an issue code",
+        ),
+        (
+            "from after to",
+            w.user.clone(),
+            Some(with(
+                "params",
+                json!({"from": "2026-02-01", "to": "2026-01-01"}),
+            )),
+            400,
+            "after",
+        ),
+        (
+            "bad date",
+            w.user.clone(),
+            Some(with("params", json!({"from": "2026-02-30"}))),
+            400,
+            "not a date",
+        ),
+        (
+            "unknown field",
+            w.user.clone(),
+            Some(with("colour", json!("red"))),
+            400,
+            "unknown field",
+        ),
+        (
+            "symbols not a list",
+            w.user.clone(),
+            Some(with("symbols", json!("7203"))),
+            400,
+            "symbols",
+        ),
     ];
     for (name, client, body, status, needle) in cases {
-        let r = client.call(Method::POST, "/v1/job-groups", body.as_ref()).await.unwrap();
+        let r = client
+            .call(Method::POST, "/v1/job-groups", body.as_ref())
+            .await
+            .unwrap();
         assert_eq!(r.status, status, "{name}: {}", r.body);
         let detail = r.body["detail"].as_str().unwrap_or_default();
-        assert!(detail.contains(needle), "{name}: `{detail}` should mention `{needle}`");
+        assert!(
+            detail.contains(needle),
+            "{name}: `{detail}` should mention `{needle}`"
+        );
         assert_eq!(r.body["status"], status, "{name}: problem+json status");
     }
     // Malformed JSON is not JSON at all.
@@ -177,7 +363,11 @@ async fn bad_input_is_refused_with_a_clear_error_and_nothing_stored() {
     let body: Value = raw.json().await.unwrap();
     assert!(body["detail"].as_str().unwrap().contains("JSON"), "{body}");
 
-    assert_eq!(count_items(&w, &w.stack.api_config.jobs_table).await, 0, "no group or job stored");
+    assert_eq!(
+        count_items(&w, &w.stack.api_config.jobs_table).await,
+        0,
+        "no group or job stored"
+    );
     assert_eq!(queue_depth(&w).await, "0", "nothing enqueued");
 }
 
@@ -195,13 +385,37 @@ async fn another_users_group_is_not_found() {
     let (from, to) = window();
     let id = create_group(&w.user, &["72030"], from, to).await;
     let admin_secret = w.stack.admin_secret().await.unwrap();
-    let admin = w.api.with_key(&admin_secret).expect(Method::POST, "/v1/admin/bootstrap", Some(&json!({"name": "ops2"})), 201).await.unwrap();
+    let admin = w
+        .api
+        .with_key(&admin_secret)
+        .expect(
+            Method::POST,
+            "/v1/admin/bootstrap",
+            Some(&json!({"name": "ops2"})),
+            201,
+        )
+        .await
+        .unwrap();
     let other = w.api.with_key(admin["api_key"].as_str().unwrap());
-    let r = other.call(Method::GET, &format!("/v1/job-groups/{id}"), None).await.unwrap();
+    let r = other
+        .call(Method::GET, &format!("/v1/job-groups/{id}"), None)
+        .await
+        .unwrap();
     assert_eq!(r.status, 404, "{}", r.body);
-    assert!(!r.body.to_string().contains(&id), "nothing about the group leaks");
-    let r = w.user.call(Method::GET, "/v1/job-groups/grp_nonsense", None).await.unwrap();
+    assert!(
+        !r.body.to_string().contains(&id),
+        "nothing about the group leaks"
+    );
+    let r = w
+        .user
+        .call(Method::GET, "/v1/job-groups/grp_nonsense", None)
+        .await
+        .unwrap();
     assert_eq!(r.status, 404);
-    let r = w.user.call(Method::POST, "/v1/admin/users", Some(&json!({"name": "x"}))).await.unwrap();
+    let r = w
+        .user
+        .call(Method::POST, "/v1/admin/users", Some(&json!({"name": "x"})))
+        .await
+        .unwrap();
     assert_eq!(r.status, 403, "users are not administrators");
 }

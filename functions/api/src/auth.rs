@@ -84,7 +84,10 @@ pub async fn check_bootstrap_secret(parts: &Parts, state: &AppState) -> Result<(
         .get_secret(&state.admin_secret_id)
         .await
         .map_err(|e| ApiError::Unavailable(e.into()))?;
-    if secret.all().any(|s| secrets_equal(token, s.expose_secret())) {
+    if secret
+        .all()
+        .any(|s| secrets_equal(token, s.expose_secret()))
+    {
         Ok(())
     } else {
         Err(ApiError::Unauthorized)

@@ -45,17 +45,32 @@ pub const SECRET_TTL: Duration = Duration::from_secs(300);
 impl AppState {
     /// The production wiring: DynamoDB, SQS, KMS and Secrets Manager.
     pub fn from_aws(config: &Config, clients: &Clients) -> Self {
-        let accounts = Arc::new(DynamoAccounts::new(clients.dynamodb.clone(), &config.accounts_table));
+        let accounts = Arc::new(DynamoAccounts::new(
+            clients.dynamodb.clone(),
+            &config.accounts_table,
+        ));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let keys = Arc::new(KmsKeys::new(clients.kms.clone(), &config.credentials_key_id));
+        let keys = Arc::new(KmsKeys::new(
+            clients.kms.clone(),
+            &config.credentials_key_id,
+        ));
         Self {
             users: accounts.clone(),
             sources: accounts.clone(),
             vault: Arc::new(Vault::new(accounts, keys, clock.clone())),
-            jobs: Arc::new(DynamoJobs::new(clients.dynamodb.clone(), &config.jobs_table)),
-            queue: Arc::new(SqsJobQueue::new(clients.sqs.clone(), &config.jobs_queue_url)),
+            jobs: Arc::new(DynamoJobs::new(
+                clients.dynamodb.clone(),
+                &config.jobs_table,
+            )),
+            queue: Arc::new(SqsJobQueue::new(
+                clients.sqs.clone(),
+                &config.jobs_queue_url,
+            )),
             provider: JQuantsClient::new(Duration::from_secs(10)),
-            secrets: Arc::new(CachedSecrets::new(SecretsManager(clients.secrets.clone()), SECRET_TTL)),
+            secrets: Arc::new(CachedSecrets::new(
+                SecretsManager(clients.secrets.clone()),
+                SECRET_TTL,
+            )),
             clock,
             pepper_secret_id: config.api_key_pepper_secret_id.clone(),
             admin_secret_id: config.admin_secret_id.clone(),

@@ -64,14 +64,26 @@ impl Deps {
 
     /// The production wiring.
     pub fn from_aws(config: &Config, clients: &Clients) -> Self {
-        let accounts = Arc::new(DynamoAccounts::new(clients.dynamodb.clone(), &config.accounts_table));
+        let accounts = Arc::new(DynamoAccounts::new(
+            clients.dynamodb.clone(),
+            &config.accounts_table,
+        ));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let keys = Arc::new(KmsKeys::new(clients.kms.clone(), &config.credentials_key_id));
+        let keys = Arc::new(KmsKeys::new(
+            clients.kms.clone(),
+            &config.credentials_key_id,
+        ));
         Self::new(
-            Arc::new(DynamoJobs::new(clients.dynamodb.clone(), &config.jobs_table)),
+            Arc::new(DynamoJobs::new(
+                clients.dynamodb.clone(),
+                &config.jobs_table,
+            )),
             accounts.clone(),
             Arc::new(Vault::new(accounts, keys, clock.clone())),
-            Arc::new(DynamoRows::new(clients.dynamodb.clone(), &config.market_data_table)),
+            Arc::new(DynamoRows::new(
+                clients.dynamodb.clone(),
+                &config.market_data_table,
+            )),
             clock,
             config.max_attempts,
         )

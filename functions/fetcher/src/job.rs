@@ -216,16 +216,32 @@ async fn data_source(group: &JobGroup, deps: &Deps) -> Result<DataSource, Failur
     Ok(ds)
 }
 
-async fn credential(group: &JobGroup, deps: &Deps) -> Result<(Plan, secrecy::SecretString), Failure> {
-    let opened = deps.vault.open(group.user_id, &group.data_source_id).await.map_err(|e| match e {
-        VaultError::Store(e) => Failure::Infrastructure(e),
-        VaultError::Crypto(CryptoError::Unavailable(e)) => {
-            Failure::Transient { message: format!("key service: {e}"), once: false }
-        }
-        VaultError::Crypto(e) => Failure::Permanent(format!("stored credential cannot be opened ({e}): store it again")),
-        VaultError::Malformed => Failure::Permanent("stored credential is malformed: store it again".into()),
+async fn credential(
+    group: &JobGroup,
+    deps: &Deps,
+) -> Result<(Plan, secrecy::SecretString), Failure> {
+    let opened = deps
+        .vault
+        .open(group.user_id, &group.data_source_id)
+        .await
+        .map_err(|e| match e {
+            VaultError::Store(e) => Failure::Infrastructure(e),
+            VaultError::Crypto(CryptoError::Unavailable(e)) => Failure::Transient {
+                message: format!("key service: {e}"),
+                once: false,
+            },
+            VaultError::Crypto(e) => Failure::Permanent(format!(
+                "stored credential cannot be opened ({e}): store it again"
+            )),
+            VaultError::Malformed => {
+                Failure::Permanent("stored credential is malformed: store it again".into())
+            }
+        })?;
+    let (plan, CredentialSecret::ApiKey(api_key)) = opened.ok_or_else(|| {
+        Failure::Permanent(format!(
+            "no credential stored for `{}`",
+            group.data_source_id
+        ))
     })?;
-    let (plan, CredentialSecret::ApiKey(api_key)) = opened
-        .ok_or_else(|| Failure::Permanent(format!("no credential stored for `{}`", group.data_source_id)))?;
     Ok((plan, api_key))
 }

@@ -71,7 +71,9 @@ pub(super) fn validate(
     if let (Some(from), Some(to)) = (out.get("from"), out.get("to"))
         && from > to
     {
-        return Err(ValidationError(format!("`from` ({from}) is after `to` ({to}): swap them")));
+        return Err(ValidationError(format!(
+            "`from` ({from}) is after `to` ({to}): swap them"
+        )));
     }
     Ok(out)
 }

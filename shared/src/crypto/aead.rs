@@ -10,16 +10,29 @@ pub(super) fn seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> ([u8; NONCE_
     let mut nonce = [0u8; NONCE_LEN];
     rand::fill(&mut nonce).expect("system RNG");
     let mut buf = plaintext.to_vec();
-    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
-        .expect("in-memory sealing does not fail");
+    key.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::from(aad),
+        &mut buf,
+    )
+    .expect("in-memory sealing does not fail");
     (nonce, buf)
 }
 
-pub(super) fn open(key: &[u8; 32], aad: &[u8], nonce: &[u8; NONCE_LEN], ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+pub(super) fn open(
+    key: &[u8; 32],
+    aad: &[u8],
+    nonce: &[u8; NONCE_LEN],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).expect("32-byte key"));
     let mut buf = ciphertext.to_vec();
     let plain = key
-        .open_in_place(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut buf)
+        .open_in_place(
+            Nonce::assume_unique_for_key(*nonce),
+            Aad::from(aad),
+            &mut buf,
+        )
         .map_err(|_| CryptoError::Invalid)?;
     Ok(plain.to_vec())
 }

@@ -18,11 +18,16 @@ pub struct KmsKeys {
 impl KmsKeys {
     /// Keys under `key_id` (an alias such as `alias/moomoo-credentials`, or a key ARN).
     pub fn new(client: aws_sdk_kms::Client, key_id: impl Into<String>) -> Self {
-        Self { client, key_id: key_id.into() }
+        Self {
+            client,
+            key_id: key_id.into(),
+        }
     }
 }
 
-fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(e: aws_sdk_kms::error::SdkError<E>) -> CryptoError {
+fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+    e: aws_sdk_kms::error::SdkError<E>,
+) -> CryptoError {
     match e.code() {
         Some("InvalidCiphertextException" | "IncorrectKeyException") => CryptoError::Invalid,
         Some(code @ ("DisabledException" | "KMSInvalidStateException" | "NotFoundException")) => {
@@ -49,10 +54,21 @@ macro_rules! with_context {
 
 #[async_trait]
 impl KeyService for KmsKeys {
-    async fn generate_data_key(&self, ctx: &EncryptionContext) -> Result<GeneratedKey, CryptoError> {
-        let req = self.client.generate_data_key().key_id(&self.key_id).key_spec(DataKeySpec::Aes256);
-        let out = with_context!(req, encryption_context, ctx).send().await.map_err(classify)?;
-        let missing = || CryptoError::Unavailable(anyhow::anyhow!("incomplete GenerateDataKey answer"));
+    async fn generate_data_key(
+        &self,
+        ctx: &EncryptionContext,
+    ) -> Result<GeneratedKey, CryptoError> {
+        let req = self
+            .client
+            .generate_data_key()
+            .key_id(&self.key_id)
+            .key_spec(DataKeySpec::Aes256);
+        let out = with_context!(req, encryption_context, ctx)
+            .send()
+            .await
+            .map_err(classify)?;
+        let missing =
+            || CryptoError::Unavailable(anyhow::anyhow!("incomplete GenerateDataKey answer"));
         Ok(GeneratedKey {
             plaintext: data_key(out.plaintext.ok_or_else(missing)?.into_inner())?,
             encrypted: out.ciphertext_blob.ok_or_else(missing)?.into_inner(),
@@ -60,22 +76,49 @@ impl KeyService for KmsKeys {
         })
     }
 
-    async fn decrypt_data_key(&self, encrypted: &[u8], ctx: &EncryptionContext) -> Result<DataKey, CryptoError> {
+    async fn decrypt_data_key(
+        &self,
+        encrypted: &[u8],
+        ctx: &EncryptionContext,
+    ) -> Result<DataKey, CryptoError> {
         let req = self.client.decrypt().ciphertext_blob(Blob::new(encrypted));
-        let out = with_context!(req, encryption_context, ctx).send().await.map_err(classify)?;
+        let out = with_context!(req, encryption_context, ctx)
+            .send()
+            .await
+            .map_err(classify)?;
         data_key(out.plaintext.ok_or(CryptoError::Invalid)?.into_inner())
     }
 
-    async fn re_encrypt(&self, encrypted: &[u8], ctx: &EncryptionContext) -> Result<(Vec<u8>, String), CryptoError> {
-        let req = self.client.re_encrypt().ciphertext_blob(Blob::new(encrypted)).destination_key_id(&self.key_id);
+    async fn re_encrypt(
+        &self,
+        encrypted: &[u8],
+        ctx: &EncryptionContext,
+    ) -> Result<(Vec<u8>, String), CryptoError> {
+        let req = self
+            .client
+            .re_encrypt()
+            .ciphertext_blob(Blob::new(encrypted))
+            .destination_key_id(&self.key_id);
         let req = with_context!(req, source_encryption_context, ctx);
-        let out = with_context!(req, destination_encryption_context, ctx).send().await.map_err(classify)?;
+        let out = with_context!(req, destination_encryption_context, ctx)
+            .send()
+            .await
+            .map_err(classify)?;
         let missing = || CryptoError::Unavailable(anyhow::anyhow!("incomplete ReEncrypt answer"));
-        Ok((out.ciphertext_blob.ok_or_else(missing)?.into_inner(), out.key_id.ok_or_else(missing)?))
+        Ok((
+            out.ciphertext_blob.ok_or_else(missing)?.into_inner(),
+            out.key_id.ok_or_else(missing)?,
+        ))
     }
 
     async fn current_key_arn(&self) -> Result<String, CryptoError> {
-        let out = self.client.describe_key().key_id(&self.key_id).send().await.map_err(classify)?;
+        let out = self
+            .client
+            .describe_key()
+            .key_id(&self.key_id)
+            .send()
+            .await
+            .map_err(classify)?;
         out.key_metadata
             .and_then(|m| m.arn)
             .ok_or_else(|| CryptoError::Unavailable(anyhow::anyhow!("DescribeKey returned no ARN")))

@@ -27,7 +27,11 @@ pub struct LocalKeys {
 
 impl Default for LocalKeys {
     fn default() -> Self {
-        let keys = Self { keys: Mutex::default(), current: Mutex::new(0), calls: AtomicU64::new(0) };
+        let keys = Self {
+            keys: Mutex::default(),
+            current: Mutex::new(0),
+            calls: AtomicU64::new(0),
+        };
         keys.add_key();
         keys
     }
@@ -43,7 +47,11 @@ impl LocalKeys {
     fn add_key(&self) -> String {
         let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         let arn = format!("arn:aws:kms:local:000000000000:key/local-{}", keys.len());
-        keys.push(Key { arn: arn.clone(), material: random32(), enabled: true });
+        keys.push(Key {
+            arn: arn.clone(),
+            material: random32(),
+            enabled: true,
+        });
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = keys.len() - 1;
         arn
     }
@@ -55,7 +63,12 @@ impl LocalKeys {
 
     /// Disables a key: it no longer unwraps data keys.
     pub fn disable(&self, arn: &str) {
-        for k in self.keys.lock().unwrap_or_else(|e| e.into_inner()).iter_mut() {
+        for k in self
+            .keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter_mut()
+        {
             if k.arn == arn {
                 k.enabled = false;
             }
@@ -79,14 +92,20 @@ impl LocalKeys {
     }
 
     fn unwrap_key(&self, blob: &[u8], ctx: &EncryptionContext) -> Result<[u8; 32], CryptoError> {
-        let sep = blob.iter().position(|b| *b == 0).ok_or(CryptoError::Invalid)?;
+        let sep = blob
+            .iter()
+            .position(|b| *b == 0)
+            .ok_or(CryptoError::Invalid)?;
         let arn = std::str::from_utf8(&blob[..sep]).map_err(|_| CryptoError::Invalid)?;
         let rest = &blob[sep + 1..];
         if rest.len() < 12 {
             return Err(CryptoError::Invalid);
         }
         let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
-        let k = keys.iter().find(|k| k.arn == arn).ok_or(CryptoError::Invalid)?;
+        let k = keys
+            .iter()
+            .find(|k| k.arn == arn)
+            .ok_or(CryptoError::Invalid)?;
         if !k.enabled {
             return Err(CryptoError::KeyUnusable("DisabledException".into()));
         }
@@ -98,19 +117,34 @@ impl LocalKeys {
 
 #[async_trait]
 impl KeyService for LocalKeys {
-    async fn generate_data_key(&self, ctx: &EncryptionContext) -> Result<GeneratedKey, CryptoError> {
+    async fn generate_data_key(
+        &self,
+        ctx: &EncryptionContext,
+    ) -> Result<GeneratedKey, CryptoError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let dek = random32();
         let (encrypted, key_arn) = self.wrap(&dek, ctx);
-        Ok(GeneratedKey { plaintext: SecretBox::new(Box::new(dek)), encrypted, key_arn })
+        Ok(GeneratedKey {
+            plaintext: SecretBox::new(Box::new(dek)),
+            encrypted,
+            key_arn,
+        })
     }
 
-    async fn decrypt_data_key(&self, encrypted: &[u8], ctx: &EncryptionContext) -> Result<DataKey, CryptoError> {
+    async fn decrypt_data_key(
+        &self,
+        encrypted: &[u8],
+        ctx: &EncryptionContext,
+    ) -> Result<DataKey, CryptoError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         Ok(SecretBox::new(Box::new(self.unwrap_key(encrypted, ctx)?)))
     }
 
-    async fn re_encrypt(&self, encrypted: &[u8], ctx: &EncryptionContext) -> Result<(Vec<u8>, String), CryptoError> {
+    async fn re_encrypt(
+        &self,
+        encrypted: &[u8],
+        ctx: &EncryptionContext,
+    ) -> Result<(Vec<u8>, String), CryptoError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let dek = SecretBox::new(Box::new(self.unwrap_key(encrypted, ctx)?));
         Ok(self.wrap(dek.expose_secret(), ctx))
@@ -119,6 +153,10 @@ impl KeyService for LocalKeys {
     async fn current_key_arn(&self) -> Result<String, CryptoError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(keys[*self.current.lock().unwrap_or_else(|e| e.into_inner())].arn.clone())
+        Ok(
+            keys[*self.current.lock().unwrap_or_else(|e| e.into_inner())]
+                .arn
+                .clone(),
+        )
     }
 }

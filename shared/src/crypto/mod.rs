@@ -119,29 +119,63 @@ pub struct GeneratedKey {
 #[async_trait]
 pub trait KeyService: Send + Sync + std::fmt::Debug {
     /// A new AES-256 data key under the current key, bound to `ctx`.
-    async fn generate_data_key(&self, ctx: &EncryptionContext) -> Result<GeneratedKey, CryptoError>;
+    async fn generate_data_key(&self, ctx: &EncryptionContext)
+    -> Result<GeneratedKey, CryptoError>;
     /// Unwraps a data key (the wrapping key is named inside the ciphertext).
-    async fn decrypt_data_key(&self, encrypted: &[u8], ctx: &EncryptionContext) -> Result<DataKey, CryptoError>;
+    async fn decrypt_data_key(
+        &self,
+        encrypted: &[u8],
+        ctx: &EncryptionContext,
+    ) -> Result<DataKey, CryptoError>;
     /// Re-wraps a data key under the key now behind the alias without exposing it; returns the
     /// new wrapped key and the ARN of the key that wrapped it.
-    async fn re_encrypt(&self, encrypted: &[u8], ctx: &EncryptionContext) -> Result<(Vec<u8>, String), CryptoError>;
+    async fn re_encrypt(
+        &self,
+        encrypted: &[u8],
+        ctx: &EncryptionContext,
+    ) -> Result<(Vec<u8>, String), CryptoError>;
     /// ARN of the key now behind the alias.
     async fn current_key_arn(&self) -> Result<String, CryptoError>;
 }
 
 /// Seals `plaintext` under a fresh data key.
-pub async fn seal(keys: &dyn KeyService, plaintext: &SecretString, ctx: &EncryptionContext) -> Result<Envelope, CryptoError> {
+pub async fn seal(
+    keys: &dyn KeyService,
+    plaintext: &SecretString,
+    ctx: &EncryptionContext,
+) -> Result<Envelope, CryptoError> {
     let key = keys.generate_data_key(ctx).await?;
-    let (nonce, ciphertext) = aead::seal(key.plaintext.expose_secret(), &ctx.aad(ENVELOPE_VERSION), plaintext.expose_secret().as_bytes());
-    Ok(Envelope { version: ENVELOPE_VERSION, key_arn: key.key_arn, encrypted_data_key: key.encrypted, nonce, ciphertext })
+    let (nonce, ciphertext) = aead::seal(
+        key.plaintext.expose_secret(),
+        &ctx.aad(ENVELOPE_VERSION),
+        plaintext.expose_secret().as_bytes(),
+    );
+    Ok(Envelope {
+        version: ENVELOPE_VERSION,
+        key_arn: key.key_arn,
+        encrypted_data_key: key.encrypted,
+        nonce,
+        ciphertext,
+    })
 }
 
 /// Opens an envelope sealed under `ctx`.
-pub async fn open(keys: &dyn KeyService, env: &Envelope, ctx: &EncryptionContext) -> Result<SecretString, CryptoError> {
+pub async fn open(
+    keys: &dyn KeyService,
+    env: &Envelope,
+    ctx: &EncryptionContext,
+) -> Result<SecretString, CryptoError> {
     if env.version != ENVELOPE_VERSION {
         return Err(CryptoError::Invalid);
     }
     let key = keys.decrypt_data_key(&env.encrypted_data_key, ctx).await?;
-    let plain = aead::open(key.expose_secret(), &ctx.aad(env.version), &env.nonce, &env.ciphertext)?;
-    String::from_utf8(plain).map(SecretString::from).map_err(|_| CryptoError::Invalid)
+    let plain = aead::open(
+        key.expose_secret(),
+        &ctx.aad(env.version),
+        &env.nonce,
+        &env.ciphertext,
+    )?;
+    String::from_utf8(plain)
+        .map(SecretString::from)
+        .map_err(|_| CryptoError::Invalid)
 }

@@ -107,9 +107,16 @@ impl JQuantsClient {
             .iter()
             .find(|e| e.id == "eq-bars-daily")
             .expect("eq-bars-daily is in the catalog");
-        let day = (today - chrono::Days::new(100)).format("%Y-%m-%d").to_string();
-        let query = [("code".to_owned(), "72030".to_owned()), ("date".to_owned(), day)];
-        self.get_page(base_url, endpoint, &query, api_key, None).await.map(|_| ())
+        let day = (today - chrono::Days::new(100))
+            .format("%Y-%m-%d")
+            .to_string();
+        let query = [
+            ("code".to_owned(), "72030".to_owned()),
+            ("date".to_owned(), day),
+        ];
+        self.get_page(base_url, endpoint, &query, api_key, None)
+            .await
+            .map(|_| ())
     }
 }
 

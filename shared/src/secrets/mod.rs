@@ -51,7 +51,14 @@ pub struct SecretsManager(pub aws_sdk_secretsmanager::Client);
 impl SecretsManager {
     async fn stage(&self, id: &str, stage: &str) -> Result<Option<SecretString>, SecretsError> {
         use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
-        match self.0.get_secret_value().secret_id(id).version_stage(stage).send().await {
+        match self
+            .0
+            .get_secret_value()
+            .secret_id(id)
+            .version_stage(stage)
+            .send()
+            .await
+        {
             Ok(out) => Ok(out.secret_string.map(SecretString::from)),
             Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
             Err(e) => Err(SecretsError::Unavailable(anyhow::Error::new(e))),
@@ -62,7 +69,10 @@ impl SecretsManager {
 #[async_trait]
 impl SecretSource for SecretsManager {
     async fn get_secret(&self, id: &str) -> Result<SecretVersions, SecretsError> {
-        let current = self.stage(id, "AWSCURRENT").await?.ok_or_else(|| SecretsError::NotFound(id.to_owned()))?;
+        let current = self
+            .stage(id, "AWSCURRENT")
+            .await?
+            .ok_or_else(|| SecretsError::NotFound(id.to_owned()))?;
         let previous = self.stage(id, "AWSPREVIOUS").await?;
         Ok(SecretVersions { current, previous })
     }
@@ -114,7 +124,10 @@ impl SecretSource for StaticSecrets {
     async fn get_secret(&self, id: &str) -> Result<SecretVersions, SecretsError> {
         self.0
             .get(id)
-            .map(|v| SecretVersions { current: SecretString::from(v.clone()), previous: None })
+            .map(|v| SecretVersions {
+                current: SecretString::from(v.clone()),
+                previous: None,
+            })
             .ok_or_else(|| SecretsError::NotFound(id.into()))
     }
 }

@@ -84,11 +84,15 @@ impl CredentialStore for MemoryAccounts {
         user: UserId,
         ds: &DataSourceId,
     ) -> Result<Option<DataSourceCredential>, StoreError> {
-        Ok(lock(&self.credentials).get(&credential_key(user, ds)).cloned())
+        Ok(lock(&self.credentials)
+            .get(&credential_key(user, ds))
+            .cloned())
     }
 
     async fn delete_credential(&self, user: UserId, ds: &DataSourceId) -> Result<bool, StoreError> {
-        Ok(lock(&self.credentials).remove(&credential_key(user, ds)).is_some())
+        Ok(lock(&self.credentials)
+            .remove(&credential_key(user, ds))
+            .is_some())
     }
 
     async fn replace_credential(
@@ -112,7 +116,9 @@ impl CredentialStore for MemoryAccounts {
         limit: u32,
     ) -> Result<(Vec<DataSourceCredential>, Option<String>), StoreError> {
         let all = lock(&self.credentials);
-        let start = cursor.map_or(std::ops::Bound::Unbounded, |c| std::ops::Bound::Excluded(c.to_owned()));
+        let start = cursor.map_or(std::ops::Bound::Unbounded, |c| {
+            std::ops::Bound::Excluded(c.to_owned())
+        });
         let page: Vec<_> = all
             .range((start, std::ops::Bound::Unbounded))
             .take(limit as usize)
@@ -121,7 +127,14 @@ impl CredentialStore for MemoryAccounts {
         let next = (page.len() == limit as usize)
             .then(|| page.last().map(|(k, _)| k.clone()))
             .flatten()
-            .filter(|last| all.range::<String, _>((std::ops::Bound::Excluded(last.clone()), std::ops::Bound::Unbounded)).next().is_some());
+            .filter(|last| {
+                all.range::<String, _>((
+                    std::ops::Bound::Excluded(last.clone()),
+                    std::ops::Bound::Unbounded,
+                ))
+                .next()
+                .is_some()
+            });
         Ok((page.into_iter().map(|(_, v)| v).collect(), next))
     }
 }

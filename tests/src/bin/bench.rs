@@ -16,28 +16,44 @@ const JOBS: usize = 1000;
 async fn main() -> anyhow::Result<()> {
     shared::telemetry::init_with_default("error");
     let (api, fetcher) = (CallCounter::default(), CallCounter::default());
-    let counters = Counters { api: Some(api.clone()), fetcher: Some(fetcher.clone()) };
+    let counters = Counters {
+        api: Some(api.clone()),
+        fetcher: Some(fetcher.clone()),
+    };
     let mut w = World::new(1000, counters).await;
     api.reset();
 
-    let symbols: Vec<&str> = sandbox::issue_codes().iter().take(JOBS).map(String::as_str).collect();
+    let symbols: Vec<&str> = sandbox::issue_codes()
+        .iter()
+        .take(JOBS)
+        .map(String::as_str)
+        .collect();
     let today = chrono::Utc::now().date_naive();
     let (from, to) = (today - chrono::Days::new(75), today - chrono::Days::new(44));
     let body = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": symbols,
         "params": {"from": from.to_string(), "to": to.to_string()}});
     let t = Instant::now();
-    let g = w.user.expect(Method::POST, "/v1/job-groups", Some(&body), 202).await?;
+    let g = w
+        .user
+        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
+        .await?;
     let fanout = t.elapsed();
     let id = g["id"].as_str().unwrap_or_default().to_owned();
 
     w.stack.start_pollers(4);
     let t = Instant::now();
     let done = loop {
-        let g = w.user.expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200).await?;
+        let g = w
+            .user
+            .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
+            .await?;
         if matches!(g["status"].as_str(), Some("completed" | "failed")) {
             break g;
         }
-        anyhow::ensure!(t.elapsed() < Duration::from_secs(1800), "group did not finish");
+        anyhow::ensure!(
+            t.elapsed() < Duration::from_secs(1800),
+            "group did not finish"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     let processing = t.elapsed();
@@ -47,8 +63,18 @@ async fn main() -> anyhow::Result<()> {
     println!("| phase | calls | per job | wall time (moto, informative) |");
     println!("|---|---|---|---|");
     let per = |n: u64| n as f64 / JOBS as f64;
-    println!("| fan-out (POST /v1/job-groups) | {} | {:.3} | {:.1}s |", api.total(), per(api.total()), fanout.as_secs_f64());
-    println!("| processing (fetcher) | {} | {:.3} | {:.1}s |", fetcher.total(), per(fetcher.total()), processing.as_secs_f64());
+    println!(
+        "| fan-out (POST /v1/job-groups) | {} | {:.3} | {:.1}s |",
+        api.total(),
+        per(api.total()),
+        fanout.as_secs_f64()
+    );
+    println!(
+        "| processing (fetcher) | {} | {:.3} | {:.1}s |",
+        fetcher.total(),
+        per(fetcher.total()),
+        processing.as_secs_f64()
+    );
     println!("\nby operation:");
     for (phase, c) in [("fan-out", &api), ("fetcher", &fetcher)] {
         for (op, n) in c.snapshot() {
@@ -59,7 +85,9 @@ async fn main() -> anyhow::Result<()> {
     println!("| function | bytes | MiB |");
     println!("|---|---|---|");
     for f in ["api", "fetcher"] {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release").join(f);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/release")
+            .join(f);
         match std::fs::metadata(&path) {
             Ok(m) => println!("| {f} | {} | {:.2} |", m.len(), m.len() as f64 / 1048576.0),
             Err(_) => println!("| {f} | not built (run `cargo build --release -p {f}`) | |"),

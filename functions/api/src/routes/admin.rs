@@ -161,9 +161,20 @@ pub async fn key_rotation(
 ) -> Result<Json<shared::vault::SweepReport>, ApiError> {
     let max = body.max_records.unwrap_or(500);
     if max == 0 || max > 5000 {
-        return Err(ApiError::BadRequest("`max_records` must be 1 to 5000".into()));
+        return Err(ApiError::BadRequest(
+            "`max_records` must be 1 to 5000".into(),
+        ));
     }
-    let report = state.vault.rotation_sweep(body.cursor, max).await.map_err(crate::routes::credentials::vault_error)?;
-    tracing::info!(scanned = report.scanned, rewrapped = report.rewrapped, failed = report.failed, "rotation sweep");
+    let report = state
+        .vault
+        .rotation_sweep(body.cursor, max)
+        .await
+        .map_err(crate::routes::credentials::vault_error)?;
+    tracing::info!(
+        scanned = report.scanned,
+        rewrapped = report.rewrapped,
+        failed = report.failed,
+        "rotation sweep"
+    );
     Ok(Json(report))
 }

@@ -27,7 +27,9 @@ pub struct CredentialBody {
 
 impl std::fmt::Debug for CredentialBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CredentialBody").field("plan", &self.plan).finish_non_exhaustive()
+        f.debug_struct("CredentialBody")
+            .field("plan", &self.plan)
+            .finish_non_exhaustive()
     }
 }
 
@@ -95,11 +97,24 @@ pub(crate) fn vault_error(e: VaultError) -> ApiError {
 
 async fn source(state: &AppState, ds: &str) -> Result<shared::domain::DataSource, ApiError> {
     let id = DataSourceId::parse(ds).map_err(|_| ApiError::NotFound("data source"))?;
-    state.sources.get_data_source(&id).await?.ok_or(ApiError::NotFound("data source"))
+    state
+        .sources
+        .get_data_source(&id)
+        .await?
+        .ok_or(ApiError::NotFound("data source"))
 }
 
-async fn stored(state: &AppState, user: UserId, ds: &DataSourceId) -> Result<DataSourceCredential, ApiError> {
-    state.vault.record(user, ds).await.map_err(vault_error)?.ok_or(ApiError::NotFound("credential"))
+async fn stored(
+    state: &AppState,
+    user: UserId,
+    ds: &DataSourceId,
+) -> Result<DataSourceCredential, ApiError> {
+    state
+        .vault
+        .record(user, ds)
+        .await
+        .map_err(vault_error)?
+        .ok_or(ApiError::NotFound("credential"))
 }
 
 /// `PUT`: seals and stores the credential, replacing any previous one.
@@ -116,7 +131,11 @@ pub async fn put(
     }
     if q.verify {
         let today = state.clock.now().date_naive();
-        match state.provider.verify_key(&source.base_url, &body.api_key, today).await {
+        match state
+            .provider
+            .verify_key(&source.base_url, &body.api_key, today)
+            .await
+        {
             Ok(()) => {}
             Err(e @ (ProviderError::Auth { .. } | ProviderError::Plan(_))) => {
                 return Err(ApiError::BadRequest(format!(
@@ -131,7 +150,11 @@ pub async fn put(
             }
         }
     }
-    let record = state.vault.store_api_key(user.id, &source.id, body.plan, body.api_key).await.map_err(vault_error)?;
+    let record = state
+        .vault
+        .store_api_key(user.id, &source.id, body.plan, body.api_key)
+        .await
+        .map_err(vault_error)?;
     tracing::info!(user_id = %user.id, data_source = %source.id, verified = q.verify, "credential stored");
     Ok(Json(metadata(record, state.clock.now())))
 }
@@ -143,7 +166,10 @@ pub async fn get(
     Path(ds): Path<String>,
 ) -> Result<Json<CredentialMetadata>, ApiError> {
     let source = source(&state, &ds).await?;
-    Ok(Json(metadata(stored(&state, user.id, &source.id).await?, state.clock.now())))
+    Ok(Json(metadata(
+        stored(&state, user.id, &source.id).await?,
+        state.clock.now(),
+    )))
 }
 
 /// `DELETE`: removes the credential; 204, or 404 when there was none.
@@ -153,7 +179,12 @@ pub async fn delete(
     Path(ds): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let source = source(&state, &ds).await?;
-    if state.vault.delete(user.id, &source.id).await.map_err(vault_error)? {
+    if state
+        .vault
+        .delete(user.id, &source.id)
+        .await
+        .map_err(vault_error)?
+    {
         tracing::info!(user_id = %user.id, data_source = %source.id, "credential deleted");
         Ok(StatusCode::NO_CONTENT)
     } else {

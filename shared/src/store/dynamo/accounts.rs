@@ -227,15 +227,28 @@ fn envelope_value(e: &Envelope) -> AttributeValue {
     AttributeValue::M(Item::from([
         ("v".into(), n(e.version)),
         ("key_arn".into(), s(&e.key_arn)),
-        ("edk".into(), AttributeValue::B(Blob::new(e.encrypted_data_key.clone()))),
-        ("nonce".into(), AttributeValue::B(Blob::new(e.nonce.to_vec()))),
-        ("ct".into(), AttributeValue::B(Blob::new(e.ciphertext.clone()))),
+        (
+            "edk".into(),
+            AttributeValue::B(Blob::new(e.encrypted_data_key.clone())),
+        ),
+        (
+            "nonce".into(),
+            AttributeValue::B(Blob::new(e.nonce.to_vec())),
+        ),
+        (
+            "ct".into(),
+            AttributeValue::B(Blob::new(e.ciphertext.clone())),
+        ),
     ]))
 }
 
 fn envelope_from(item: &Item, k: &str) -> Result<Option<Envelope>, StoreError> {
-    let Some(v) = item.get(k) else { return Ok(None) };
-    let m = v.as_m().map_err(|_| StoreError::Corrupt(format!("`{k}` is not a map")))?;
+    let Some(v) = item.get(k) else {
+        return Ok(None);
+    };
+    let m = v
+        .as_m()
+        .map_err(|_| StoreError::Corrupt(format!("`{k}` is not a map")))?;
     let bytes = |f: &str| {
         m.get(f)
             .and_then(|v| v.as_b().ok())
@@ -247,7 +260,9 @@ fn envelope_from(item: &Item, k: &str) -> Result<Option<Envelope>, StoreError> {
         version: m_item.num("v")?,
         key_arn: m_item.str("key_arn")?.to_owned(),
         encrypted_data_key: bytes("edk")?,
-        nonce: bytes("nonce")?.try_into().map_err(|_| StoreError::Corrupt(format!("`{k}.nonce` length")))?,
+        nonce: bytes("nonce")?
+            .try_into()
+            .map_err(|_| StoreError::Corrupt(format!("`{k}.nonce` length")))?,
         ciphertext: bytes("ct")?,
     }))
 }
@@ -257,19 +272,31 @@ fn credential_item(c: &DataSourceCredential) -> Item {
         ("pk".into(), s(format!("USER#{}", c.user_id))),
         ("sk".into(), s(format!("CREDENTIAL#{}", c.data_source_id))),
         ("gsi1pk".into(), s("CREDENTIALS")),
-        ("gsi1sk".into(), s(format!("{}#{}", c.user_id, c.data_source_id))),
+        (
+            "gsi1sk".into(),
+            s(format!("{}#{}", c.user_id, c.data_source_id)),
+        ),
         ("plan".into(), s(c.plan.as_str())),
-        ("encrypted_credentials".into(), envelope_value(&c.encrypted_credentials)),
+        (
+            "encrypted_credentials".into(),
+            envelope_value(&c.encrypted_credentials),
+        ),
         ("created_at".into(), ts(c.created_at)),
         ("updated_at".into(), ts(c.updated_at)),
         ("version".into(), n(c.version)),
     ]);
-    for (k, v) in [("refresh_token", &c.refresh_token), ("id_token", &c.id_token)] {
+    for (k, v) in [
+        ("refresh_token", &c.refresh_token),
+        ("id_token", &c.id_token),
+    ] {
         if let Some(e) = v {
             item.insert(k.into(), envelope_value(e));
         }
     }
-    for (k, v) in [("refresh_token_expired_at", c.refresh_token_expired_at), ("id_token_expired_at", c.id_token_expired_at)] {
+    for (k, v) in [
+        ("refresh_token_expired_at", c.refresh_token_expired_at),
+        ("id_token_expired_at", c.id_token_expired_at),
+    ] {
         if let Some(t) = v {
             item.insert(k.into(), ts(t));
         }
@@ -280,8 +307,9 @@ fn credential_item(c: &DataSourceCredential) -> Item {
 fn credential_from(item: &Item) -> Result<DataSourceCredential, StoreError> {
     Ok(DataSourceCredential {
         user_id: item.parse("pk", |pk| UserId::parse(pk.trim_start_matches("USER#")))?,
-        data_source_id: item
-            .parse("sk", |sk| DataSourceId::parse(sk.trim_start_matches("CREDENTIAL#")))?,
+        data_source_id: item.parse("sk", |sk| {
+            DataSourceId::parse(sk.trim_start_matches("CREDENTIAL#"))
+        })?,
         plan: item.parse("plan", str::parse::<Plan>)?,
         encrypted_credentials: envelope_from(item, "encrypted_credentials")?
             .ok_or_else(|| StoreError::Corrupt("`encrypted_credentials` missing".into()))?,
@@ -350,7 +378,12 @@ impl CredentialStore for DynamoAccounts {
             .await;
         match res {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(unavailable(e)),
         }
     }
@@ -369,7 +402,9 @@ impl CredentialStore for DynamoAccounts {
             .expression_attribute_values(":p", s("CREDENTIALS"))
             .limit(i32::try_from(limit).unwrap_or(i32::MAX));
         if let Some(c) = cursor {
-            let (user, ds) = c.split_once('#').ok_or_else(|| StoreError::Corrupt("bad cursor".into()))?;
+            let (user, ds) = c
+                .split_once('#')
+                .ok_or_else(|| StoreError::Corrupt("bad cursor".into()))?;
             q = q.set_exclusive_start_key(Some(Item::from([
                 ("pk".into(), s(format!("USER#{user}"))),
                 ("sk".into(), s(format!("CREDENTIAL#{ds}"))),
@@ -378,7 +413,12 @@ impl CredentialStore for DynamoAccounts {
             ])));
         }
         let out = q.send().await.map_err(unavailable)?;
-        let page = out.items.unwrap_or_default().iter().map(credential_from).collect::<Result<Vec<_>, _>>()?;
+        let page = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(credential_from)
+            .collect::<Result<Vec<_>, _>>()?;
         let next = out
             .last_evaluated_key
             .and_then(|k| k.get("gsi1sk").and_then(|v| v.as_s().ok()).cloned());
