@@ -135,7 +135,9 @@ async fn watch(user: &ApiClient, id: &str) -> anyhow::Result<serde_json::Value> 
             count(&g, "failed_jobs"),
         );
         let width: u64 = 30;
-        let filled = ((done + failed) * width).checked_div(total).unwrap_or(width) as usize;
+        let filled = ((done + failed) * width)
+            .checked_div(total)
+            .unwrap_or(width) as usize;
         print!(
             "\r  [{}{}] {}/{} done, {} failed, {} ({:.0}s)   ",
             "#".repeat(filled),
