@@ -24,23 +24,23 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The API's routes over `state`.
 pub fn router(state: AppState) -> Router {
+    use routes::{admin, credentials, data_sources, health, job_groups, whoami};
     Router::new()
-        .route("/v1/health", get(routes::health::get))
-        .route("/v1/admin/bootstrap", post(routes::admin::bootstrap))
-        .route("/v1/admin/users", post(routes::admin::create_user))
-        .route(
-            "/v1/admin/data-sources/{id}",
-            put(routes::admin::put_data_source),
-        )
-        .route("/v1/whoami", get(routes::whoami::get))
-        .route("/v1/data-sources", get(routes::data_sources::list))
+        .route("/v1/health", get(health::get))
+        .route("/v1/admin/bootstrap", post(admin::bootstrap))
+        .route("/v1/admin/users", post(admin::create_user))
+        .route("/v1/admin/data-sources/{id}", put(admin::put_data_source))
+        .route("/v1/admin/key-rotation", post(admin::key_rotation))
+        .route("/v1/whoami", get(whoami::get))
+        .route("/v1/data-sources", get(data_sources::list))
         .route(
             "/v1/credentials/{data_source}",
-            put(routes::credentials::put),
+            put(credentials::put).get(credentials::get).delete(credentials::delete),
         )
-        .route("/v1/job-groups", post(routes::job_groups::create))
-        .route("/v1/job-groups/{id}", get(routes::job_groups::get))
+        .route("/v1/job-groups", post(job_groups::create))
+        .route("/v1/job-groups/{id}", get(job_groups::get))
         .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -13,3 +13,8 @@ use crate::error::ApiError;
 pub async fn not_found() -> ApiError {
     ApiError::NotFound("route")
 }
+
+/// A known route with another method answers problem+json too.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
