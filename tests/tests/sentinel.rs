@@ -57,17 +57,54 @@ async fn the_sentinel_secret_never_appears_anywhere() {
         .json()
         .init();
 
-    let sandbox = Sandbox::start(SandboxConfig { keys: vec![format!("{SENTINEL}:light").parse().unwrap()], page_size: 5, today: None }).await;
-    let mut stack = LocalStack::start(&unique("s"), Default::default()).await.unwrap();
+    let sandbox = Sandbox::start(SandboxConfig {
+        keys: vec![format!("{SENTINEL}:light").parse().unwrap()],
+        page_size: 5,
+        today: None,
+    })
+    .await;
+    let mut stack = LocalStack::start(&unique("s"), Default::default())
+        .await
+        .unwrap();
     let api = ApiClient::new(&stack.api_url, None);
-    let user = onboard_user(&api, &stack.admin_secret().await.unwrap(), &sandbox.base_url(), SENTINEL, "light").await.unwrap();
+    let user = onboard_user(
+        &api,
+        &stack.admin_secret().await.unwrap(),
+        &sandbox.base_url(),
+        SENTINEL,
+        "light",
+    )
+    .await
+    .unwrap();
     let mut answers = Vec::new();
-    answers.push(user.expect(Method::GET, "/v1/credentials/jquants-v2", None, 200).await.unwrap());
+    answers.push(
+        user.expect(Method::GET, "/v1/credentials/jquants-v2", None, 200)
+            .await
+            .unwrap(),
+    );
     // A verified re-store, and a refused one whose error mentions the provider's answer.
     let body = json!({"api_key": SENTINEL, "plan": "light"});
-    answers.push(user.expect(Method::PUT, "/v1/credentials/jquants-v2?verify=true", Some(&body), 200).await.unwrap());
+    answers.push(
+        user.expect(
+            Method::PUT,
+            "/v1/credentials/jquants-v2?verify=true",
+            Some(&body),
+            200,
+        )
+        .await
+        .unwrap(),
+    );
     let wrong = json!({"api_key": format!("{SENTINEL}-wrong"), "plan": "light"});
-    answers.push(user.call(Method::PUT, "/v1/credentials/jquants-v2?verify=true", Some(&wrong)).await.unwrap().body);
+    answers.push(
+        user.call(
+            Method::PUT,
+            "/v1/credentials/jquants-v2?verify=true",
+            Some(&wrong),
+        )
+        .await
+        .unwrap()
+        .body,
+    );
 
     let today = chrono::Utc::now().date_naive();
     let (from, to) = (today - chrono::Days::new(70), today - chrono::Days::new(45));
@@ -82,26 +119,50 @@ async fn the_sentinel_secret_never_appears_anywhere() {
     let q = stack.fetcher_config.jobs_queue_url.clone();
     let mut bodies = Vec::new();
     while bodies.len() < 5 {
-        let out = stack.aws.sqs.receive_message().queue_url(&q).max_number_of_messages(10)
-            .message_system_attribute_names(MessageSystemAttributeName::All).visibility_timeout(0).send().await.unwrap();
+        let out = stack
+            .aws
+            .sqs
+            .receive_message()
+            .queue_url(&q)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .unwrap();
         for m in out.messages.unwrap_or_default() {
-            if !bodies.iter().any(|(id, _)| Some(id) == m.message_id.as_ref()) {
-                bodies.push((m.message_id.clone().unwrap(), m.body.clone().unwrap_or_default()));
+            if !bodies
+                .iter()
+                .any(|(id, _)| Some(id) == m.message_id.as_ref())
+            {
+                bodies.push((
+                    m.message_id.clone().unwrap(),
+                    m.body.clone().unwrap_or_default(),
+                ));
             }
         }
     }
-    assert!(bodies.iter().all(|(_, b)| !b.contains(SENTINEL)), "queue messages");
+    assert!(
+        bodies.iter().all(|(_, b)| !b.contains(SENTINEL)),
+        "queue messages"
+    );
 
     stack.start_pollers(2);
     let id = group["id"].as_str().unwrap().to_owned();
     let start = Instant::now();
     loop {
-        let g = user.expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200).await.unwrap();
+        let g = user
+            .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
+            .await
+            .unwrap();
         if g["status"] == "completed" {
             answers.push(g);
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "group did not complete: {g}");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "group did not complete: {g}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
@@ -109,30 +170,84 @@ async fn the_sentinel_secret_never_appears_anywhere() {
         assert!(!a.to_string().contains(SENTINEL), "API answer leaks: {a}");
     }
     let mut items = 0;
-    for table in [&stack.api_config.accounts_table, &stack.api_config.jobs_table, &stack.api_config.market_data_table] {
-        let mut pages = stack.aws.dynamodb.scan().table_name(table).into_paginator().items().send();
+    for table in [
+        &stack.api_config.accounts_table,
+        &stack.api_config.jobs_table,
+        &stack.api_config.market_data_table,
+    ] {
+        let mut pages = stack
+            .aws
+            .dynamodb
+            .scan()
+            .table_name(table)
+            .into_paginator()
+            .items()
+            .send();
         while let Some(item) = pages.next().await {
             let item = item.unwrap();
             items += 1;
-            assert!(!item.values().any(attribute_leaks), "table {table} item leaks: {:?}", item.get("pk"));
+            assert!(
+                !item.values().any(attribute_leaks),
+                "table {table} item leaks: {:?}",
+                item.get("pk")
+            );
         }
     }
     assert!(items > 50, "the tables were searched ({items} items)");
     for queue in [&stack.fetcher_config.jobs_queue_url] {
-        let out = stack.aws.sqs.receive_message().queue_url(queue).max_number_of_messages(10).send().await.unwrap();
-        assert!(out.messages.unwrap_or_default().iter().all(|m| !m.body().unwrap_or_default().contains(SENTINEL)));
+        let out = stack
+            .aws
+            .sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            out.messages
+                .unwrap_or_default()
+                .iter()
+                .all(|m| !m.body().unwrap_or_default().contains(SENTINEL))
+        );
     }
     let buckets = stack.aws.s3.list_buckets().send().await.unwrap();
-    for b in buckets.buckets().iter().filter_map(|b| b.name()).filter(|n| n.starts_with(&stack.name)) {
-        let objects = stack.aws.s3.list_objects_v2().bucket(b).send().await.unwrap();
+    for b in buckets
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name())
+        .filter(|n| n.starts_with(&stack.name))
+    {
+        let objects = stack
+            .aws
+            .s3
+            .list_objects_v2()
+            .bucket(b)
+            .send()
+            .await
+            .unwrap();
         for o in objects.contents() {
-            let got = stack.aws.s3.get_object().bucket(b).key(o.key().unwrap()).send().await.unwrap();
+            let got = stack
+                .aws
+                .s3
+                .get_object()
+                .bucket(b)
+                .key(o.key().unwrap())
+                .send()
+                .await
+                .unwrap();
             let bytes = got.body.collect().await.unwrap().into_bytes();
             assert!(!contains(&bytes, SENTINEL), "object {b}/{:?}", o.key());
         }
     }
     let logs = logs.0.lock().unwrap().clone();
-    assert!(contains(&logs, "job completed") && contains(&logs, "credential stored"), "logs were captured");
+    assert!(
+        contains(&logs, "job completed") && contains(&logs, "credential stored"),
+        "logs were captured"
+    );
     assert!(!contains(&logs, SENTINEL), "logs leak the sentinel");
-    assert!(sandbox.stats().requests(SENTINEL) > 0, "the sentinel key was really used");
+    assert!(
+        sandbox.stats().requests(SENTINEL) > 0,
+        "the sentinel key was really used"
+    );
 }

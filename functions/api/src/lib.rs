@@ -35,7 +35,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/data-sources", get(data_sources::list))
         .route(
             "/v1/credentials/{data_source}",
-            put(credentials::put).get(credentials::get).delete(credentials::delete),
+            put(credentials::put)
+                .get(credentials::get)
+                .delete(credentials::delete),
         )
         .route("/v1/job-groups", post(job_groups::create))
         .route("/v1/job-groups/{id}", get(job_groups::get))

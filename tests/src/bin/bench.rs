@@ -81,8 +81,15 @@ async fn main() -> anyhow::Result<()> {
             println!("  {phase:8} {op:40} {n:6}  ({:.3}/job)", per(n));
         }
     }
-    let kms: u64 = fetcher.snapshot().iter().filter(|(op, _)| op.to_lowercase().starts_with("kms.")).map(|(_, n)| n).sum();
-    println!("\n## KMS calls by the fetcher for {JOBS} jobs of one user (steady state target <= 2): {kms}");
+    let kms: u64 = fetcher
+        .snapshot()
+        .iter()
+        .filter(|(op, _)| op.to_lowercase().starts_with("kms."))
+        .map(|(_, n)| n)
+        .sum();
+    println!(
+        "\n## KMS calls by the fetcher for {JOBS} jobs of one user (steady state target <= 2): {kms}"
+    );
     println!("\n## Function binaries (release, stripped)");
     println!("| function | bytes | MiB |");
     println!("|---|---|---|");
