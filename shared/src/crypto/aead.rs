@@ -27,12 +27,15 @@ pub(super) fn open(
 ) -> Result<Vec<u8>, CryptoError> {
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).expect("32-byte key"));
     let mut buf = ciphertext.to_vec();
-    let plain = key
+    let len = key
         .open_in_place(
             Nonce::assume_unique_for_key(*nonce),
             Aad::from(aad),
             &mut buf,
         )
-        .map_err(|_| CryptoError::Invalid)?;
-    Ok(plain.to_vec())
+        .map_err(|_| CryptoError::Invalid)?
+        .len();
+    // The plaintext stays in this one buffer, which the caller moves into a zeroizing type.
+    buf.truncate(len);
+    Ok(buf)
 }
