@@ -32,6 +32,8 @@ pub struct Config {
     pub market_data_table: String,
     /// The job queue URL.
     pub jobs_queue_url: String,
+    /// The job queue's dead-letter queue URL.
+    pub dead_letter_queue_url: String,
     /// KMS key id or alias that seals credentials.
     pub credentials_key_id: String,
     /// Secrets Manager id of the API-key hashing key.
@@ -72,6 +74,7 @@ impl Config {
             jobs_table: req("JOBS_TABLE")?,
             market_data_table: req("MARKET_DATA_TABLE")?,
             jobs_queue_url: req("JOBS_QUEUE_URL")?,
+            dead_letter_queue_url: req("DEAD_LETTER_QUEUE_URL")?,
             credentials_key_id: req("CREDENTIALS_KEY_ID")?,
             api_key_pepper_secret_id: req("API_KEY_PEPPER_SECRET_ID")?,
             admin_secret_id: req("ADMIN_SECRET_ID")?,

@@ -65,6 +65,7 @@ impl AppState {
             queue: Arc::new(SqsJobQueue::new(
                 clients.sqs.clone(),
                 &config.jobs_queue_url,
+                &config.dead_letter_queue_url,
             )),
             provider: JQuantsClient::new(Duration::from_secs(10)),
             secrets: Arc::new(CachedSecrets::new(

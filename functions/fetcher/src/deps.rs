@@ -12,6 +12,7 @@ use shared::config::Config;
 use shared::crypto::KmsKeys;
 use shared::domain::{DataSource, DataSourceId};
 use shared::jquants::JQuantsClient;
+use shared::queue::{MessageControl, SqsMessageControl};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
 use shared::store::{DataSourceStore, JobStore, RowStore};
 use shared::vault::Vault;
@@ -37,6 +38,8 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     /// Attempts before a transient failure fails a job.
     pub max_attempts: u32,
+    /// Deferral and dead-lettering of messages.
+    pub control: Arc<dyn MessageControl>,
     pub(crate) source_cache: Mutex<HashMap<DataSourceId, (Instant, DataSource)>>,
 }
 
@@ -49,6 +52,7 @@ impl Deps {
         rows: Arc<dyn RowStore>,
         clock: Arc<dyn Clock>,
         max_attempts: u32,
+        control: Arc<dyn MessageControl>,
     ) -> Self {
         Self {
             jobs,
@@ -58,6 +62,7 @@ impl Deps {
             provider: JQuantsClient::new(Duration::from_secs(20)),
             clock,
             max_attempts,
+            control,
             source_cache: Mutex::default(),
         }
     }
@@ -86,6 +91,11 @@ impl Deps {
             )),
             clock,
             config.max_attempts,
+            Arc::new(SqsMessageControl::new(
+                clients.sqs.clone(),
+                &config.jobs_queue_url,
+                &config.dead_letter_queue_url,
+            )),
         )
     }
 }

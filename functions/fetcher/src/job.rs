@@ -19,8 +19,13 @@ use crate::deps::{Deps, SOURCE_TTL};
 pub enum Outcome {
     /// Delete it: the job is terminal (now or already).
     Done,
-    /// Leave it to reappear after the visibility timeout.
-    Redeliver,
+    /// Deliver it again: after `after` (backoff), or after the queue's visibility timeout.
+    Redeliver {
+        /// The wait before the next attempt.
+        after: Option<std::time::Duration>,
+    },
+    /// No attempt can succeed (unparseable, or naming no job): to the dead-letter queue now.
+    DeadLetter(&'static str),
 }
 
 /// Why an attempt did not complete the job.
@@ -29,7 +34,11 @@ enum Failure {
     /// Fails the job for good.
     Permanent(String),
     /// Worth another attempt; fails the job once attempts run out.
-    Transient { message: String, once: bool },
+    Transient {
+        message: String,
+        once: bool,
+        retry_after: Option<std::time::Duration>,
+    },
     /// Our own storage failed: deliver again without judging the job.
     Infrastructure(StoreError),
 }
@@ -45,13 +54,20 @@ impl From<ProviderError> for Failure {
         let message = e.to_string();
         match e.disposition() {
             Disposition::Fail => Failure::Permanent(message),
-            Disposition::Retry | Disposition::RetryAfter(_) => Failure::Transient {
+            Disposition::Retry => Failure::Transient {
                 message,
                 once: false,
+                retry_after: None,
+            },
+            Disposition::RetryAfter(d) => Failure::Transient {
+                message,
+                once: false,
+                retry_after: Some(d),
             },
             Disposition::RetryOnce => Failure::Transient {
                 message,
                 once: true,
+                retry_after: None,
             },
         }
     }
@@ -65,7 +81,7 @@ pub async fn run(msg: JobMessage, attempt: u32, deps: &Deps) -> Outcome {
             Ok(outcome) => outcome,
             Err(e) => {
                 tracing::warn!(error.message = %e, error.cause_chain = ?e, "job attempt failed; message will be redelivered");
-                Outcome::Redeliver
+                Outcome::Redeliver { after: None }
             }
         }
     }
@@ -75,8 +91,7 @@ pub async fn run(msg: JobMessage, attempt: u32, deps: &Deps) -> Outcome {
 
 async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, StoreError> {
     let Some((group, job)) = deps.jobs.get_job(msg.job_group_id, msg.job_id).await? else {
-        tracing::warn!("message names no stored job");
-        return Ok(Outcome::Redeliver);
+        return Ok(Outcome::DeadLetter("message names no stored job"));
     };
     if let Some(symbol) = &job.symbol {
         tracing::Span::current().record("symbol", symbol.as_str());
@@ -89,6 +104,17 @@ async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, 
         deps.jobs.finalize_group(group.id, deps.clock.now()).await?;
         return Ok(Outcome::Done);
     }
+    if group.cancel_requested_at.is_some() {
+        // Cancelled before this job ran: skipped, counted as failed, never sent to the provider.
+        let skipped = JobResult::Failed("cancelled before it ran".into());
+        deps.jobs
+            .finish_job(group.id, job.id, &skipped, deps.clock.now())
+            .await?;
+        if let Some(status) = deps.jobs.finalize_group(group.id, deps.clock.now()).await? {
+            tracing::info!(status = status.as_str(), "job group finished");
+        }
+        return Ok(Outcome::Done);
+    }
     let job = match deps
         .jobs
         .start_job(&group, job.id, deps.clock.now())
@@ -96,22 +122,28 @@ async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, 
     {
         StartOutcome::Started(job) => job,
         StartOutcome::AlreadyTerminal(_) => return Ok(Outcome::Done),
-        StartOutcome::NotFound => return Ok(Outcome::Redeliver),
+        StartOutcome::NotFound => return Ok(Outcome::DeadLetter("message names no stored job")),
     };
     let started = Instant::now();
     let result = match fetch(&group, &job, deps).await {
         Ok(data) => JobResult::Completed(data),
         Err(Failure::Infrastructure(e)) => return Err(e),
         Err(Failure::Permanent(message)) => JobResult::Failed(message),
-        Err(Failure::Transient { message, once }) => {
+        Err(Failure::Transient {
+            message,
+            once,
+            retry_after,
+        }) => {
             let limit = if once {
                 2.min(deps.max_attempts)
             } else {
                 deps.max_attempts
             };
             if attempt < limit {
-                tracing::warn!(error.message = %message, "transient failure; will retry");
-                return Ok(Outcome::Redeliver);
+                let after =
+                    crate::retry::backoff(attempt, retry_after, crate::retry::unit_random());
+                tracing::warn!(error.message = %message, retry_in_s = after.as_secs(), "transient failure; will retry");
+                return Ok(Outcome::Redeliver { after: Some(after) });
             }
             JobResult::Failed(format!("{message} (gave up after {attempt} attempts)"))
         }
@@ -229,6 +261,7 @@ async fn credential(
             VaultError::Crypto(CryptoError::Unavailable(e)) => Failure::Transient {
                 message: format!("key service: {e}"),
                 once: false,
+                retry_after: None,
             },
             VaultError::Crypto(e) => Failure::Permanent(format!(
                 "stored credential cannot be opened ({e}): store it again"

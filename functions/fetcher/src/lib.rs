@@ -9,6 +9,7 @@
 
 pub mod deps;
 pub mod job;
+pub mod retry;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
@@ -39,21 +40,51 @@ pub async fn handle_records(
     {
         return Err("SQS record without a messageId".into());
     }
-    let outcomes: Vec<(String, Outcome)> = futures::stream::iter(records)
+    let outcomes: Vec<(String, bool)> = futures::stream::iter(records)
         .map(|record| async move {
             let id = record.message_id.clone().unwrap_or_default();
-            (id, process_record(&record, deps).await)
+            let outcome = process_record(&record, deps).await;
+            (id, settle(&record, outcome, deps).await)
         })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
     let mut response = SqsBatchResponse::default();
-    for (id, outcome) in outcomes {
-        if outcome == Outcome::Redeliver {
+    for (id, redeliver) in outcomes {
+        if redeliver {
             response.add_failure(id);
         }
     }
     Ok(response)
+}
+
+/// Carries out an outcome on the message; returns whether it must be reported as a failure.
+async fn settle(record: &SqsMessage, outcome: Outcome, deps: &Deps) -> bool {
+    match outcome {
+        Outcome::Done => false,
+        Outcome::Redeliver { after } => {
+            if let (Some(delay), Some(handle)) = (after, record.receipt_handle.as_deref()) {
+                // Without it the queue's visibility timeout applies: later, never lost.
+                if let Err(e) = deps.control.defer(handle, delay).await {
+                    tracing::warn!(error = %e, "could not defer the message");
+                }
+            }
+            true
+        }
+        Outcome::DeadLetter(reason) => {
+            let body = record.body.as_deref().unwrap_or_default();
+            match deps.control.dead_letter(body, reason).await {
+                Ok(()) => {
+                    tracing::warn!(message_id = ?record.message_id, reason, "message sent to the dead-letter queue");
+                    false
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not dead-letter the message; it will be redelivered");
+                    true
+                }
+            }
+        }
+    }
 }
 
 async fn process_record(record: &SqsMessage, deps: &Deps) -> Outcome {
@@ -62,8 +93,7 @@ async fn process_record(record: &SqsMessage, deps: &Deps) -> Outcome {
         .as_deref()
         .and_then(|b| serde_json::from_str::<JobMessage>(b).ok())
     else {
-        tracing::warn!(message_id = ?record.message_id, "unparseable job message");
-        return Outcome::Redeliver;
+        return Outcome::DeadLetter("unparseable job message");
     };
     let attempt = record
         .attributes

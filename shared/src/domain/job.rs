@@ -144,6 +144,20 @@ impl Job {
         Ok(())
     }
 
+    /// A failed job is queued again by a retry of its group.
+    pub fn reset_for_retry(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        if self.status != JobStatus::Failed {
+            return Err(self.refuse("retry", self.status));
+        }
+        self.status = JobStatus::Pending;
+        self.completed_at = None;
+        self.error_message = None;
+        self.response_data = None;
+        self.retry_count += 1;
+        self.last_retry_at = Some(now);
+        Ok(())
+    }
+
     fn refuse(&self, action: &'static str, from: JobStatus) -> TransitionError {
         TransitionError {
             entity: "job",
@@ -203,6 +217,24 @@ mod tests {
                 .is_err()
         );
         assert!(j.fail(Utc::now(), "again".into()).is_err());
+    }
+
+    #[test]
+    fn only_a_failed_job_is_reset_for_retry() {
+        let mut j = job();
+        assert!(j.reset_for_retry(Utc::now()).is_err());
+        j.fail(Utc::now(), "500".into()).unwrap();
+        let t = Utc::now();
+        j.reset_for_retry(t).unwrap();
+        assert_eq!(
+            (
+                j.status,
+                j.error_message.clone(),
+                j.retry_count,
+                j.last_retry_at
+            ),
+            (JobStatus::Pending, None, 1, Some(t))
+        );
     }
 
     #[test]

@@ -76,8 +76,10 @@ pub struct JobGroup {
     pub total_jobs: u32,
     /// Jobs that completed.
     pub completed_jobs: u32,
-    /// Jobs that failed for good.
+    /// Jobs that failed for good (jobs skipped by a cancel count here too).
     pub failed_jobs: u32,
+    /// When the owner asked to cancel: jobs that have not started are skipped.
+    pub cancel_requested_at: Option<DateTime<Utc>>,
 }
 
 impl JobGroup {
@@ -124,6 +126,9 @@ impl JobGroup {
         } else {
             self.status = JobGroupStatus::Failed;
             let mut msg = format!("{} of {} jobs failed", self.failed_jobs, self.total_jobs);
+            if self.cancel_requested_at.is_some() {
+                msg = format!("cancelled by the user; {msg} or were skipped");
+            }
             if let Some(e) = first_error {
                 msg.push_str("; first error: ");
                 msg.push_str(e);
@@ -133,6 +138,36 @@ impl JobGroup {
         self.started_at.get_or_insert(now);
         self.completed_at = Some(now);
         true
+    }
+
+    /// Records a cancel request. Jobs that have not started will be skipped (counted as
+    /// failed with the error "cancelled"); running jobs finish. Idempotent; refused once the
+    /// group ended.
+    pub fn request_cancel(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        if self.status.is_terminal() {
+            return Err(self.refuse("cancel", self.status));
+        }
+        self.cancel_requested_at.get_or_insert(now);
+        Ok(())
+    }
+
+    /// Reopens the group to run `jobs` of its failed jobs again: they leave `failed_jobs`, the
+    /// group runs again and its end, error and cancel request are cleared. Allowed while
+    /// failed, or running (a retry that was interrupted and is repeated).
+    pub fn reopen_for_retry(&mut self, jobs: u32) -> Result<(), TransitionError> {
+        if !matches!(
+            self.status,
+            JobGroupStatus::Failed | JobGroupStatus::Running
+        ) || jobs > self.failed_jobs
+        {
+            return Err(self.refuse("retry", self.status));
+        }
+        self.failed_jobs -= jobs;
+        self.status = JobGroupStatus::Running;
+        self.completed_at = None;
+        self.error_message = None;
+        self.cancel_requested_at = None;
+        Ok(())
     }
 
     fn refuse(&self, action: &'static str, from: JobGroupStatus) -> TransitionError {
@@ -163,7 +198,50 @@ mod tests {
             total_jobs: total,
             completed_jobs: 0,
             failed_jobs: 0,
+            cancel_requested_at: None,
         }
+    }
+
+    #[test]
+    fn a_cancelled_group_says_so_and_a_retry_reopens_it() {
+        let mut g = group(3);
+        let now = Utc::now();
+        g.start(now).unwrap();
+        g.request_cancel(now).unwrap();
+        g.request_cancel(now + chrono::Duration::seconds(1))
+            .unwrap();
+        assert_eq!(g.cancel_requested_at, Some(now), "idempotent");
+        g.count_terminal_job(true).unwrap();
+        g.count_terminal_job(false).unwrap();
+        g.count_terminal_job(false).unwrap();
+        assert!(g.finish(now, Some("cancelled")));
+        assert!(
+            g.error_message
+                .as_deref()
+                .unwrap()
+                .starts_with("cancelled by the user; 2 of 3")
+        );
+        assert!(
+            g.request_cancel(now).is_err(),
+            "an ended group cannot be cancelled"
+        );
+        g.reopen_for_retry(2).unwrap();
+        assert_eq!(
+            (
+                g.status,
+                g.failed_jobs,
+                g.completed_at,
+                g.cancel_requested_at
+            ),
+            (JobGroupStatus::Running, 0, None, None)
+        );
+        assert!(g.reopen_for_retry(1).is_err(), "never below zero");
+        let mut done = group(0);
+        assert!(done.finish(now, None));
+        assert!(
+            done.reopen_for_retry(0).is_err(),
+            "a completed group has nothing to retry"
+        );
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! The job queue: one message per job, carrying ids only (never a secret or a row).
 
+mod control;
 mod sqs;
 
+#[cfg(feature = "test-util")]
+pub use control::RecordingControl;
+pub use control::{MAX_VISIBILITY, MessageControl, SqsMessageControl, redrive};
 pub use sqs::SqsJobQueue;
 
 use async_trait::async_trait;
@@ -36,6 +40,8 @@ pub struct QueueError {
 pub trait JobQueue: Send + Sync + std::fmt::Debug {
     /// Sends every message; on error some may have been sent (consumers tolerate duplicates).
     async fn enqueue(&self, messages: &[JobMessage]) -> Result<(), QueueError>;
+    /// Moves up to `max` messages from the dead-letter queue back; returns how many moved.
+    async fn redrive(&self, max: usize) -> Result<usize, QueueError>;
 }
 
 /// An in-memory queue for tests.

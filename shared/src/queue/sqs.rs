@@ -10,6 +10,7 @@ use super::{JobMessage, JobQueue, QueueError};
 pub struct SqsJobQueue {
     client: aws_sdk_sqs::Client,
     queue_url: String,
+    dead_letter_url: String,
 }
 
 impl SqsJobQueue {
@@ -79,5 +80,15 @@ impl JobQueue for SqsJobQueue {
             total: messages.len(),
             source: last_error.unwrap_or_else(|| anyhow::anyhow!("SQS rejected batch entries")),
         })
+    }
+
+    async fn redrive(&self, max: usize) -> Result<usize, QueueError> {
+        super::redrive(&self.client, &self.dead_letter_url, &self.queue_url, max)
+            .await
+            .map_err(|source| QueueError {
+                failed: 0,
+                total: max,
+                source,
+            })
     }
 }

@@ -249,6 +249,56 @@ impl JobStore for MemoryJobs {
         Ok(FinishOutcome::Recorded)
     }
 
+    async fn request_cancel(
+        &self,
+        group: JobGroupId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<JobGroup>, StoreError> {
+        let mut all = lock(&self.0);
+        let Some(g) = all.get_mut(&group).and_then(|e| e.group.as_mut()) else {
+            return Ok(None);
+        };
+        Ok(g.request_cancel(now).ok().map(|()| g.clone()))
+    }
+
+    async fn retry_failed(
+        &self,
+        group: JobGroupId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<JobId>>, StoreError> {
+        let mut all = lock(&self.0);
+        let Some(entry) = all.get_mut(&group) else {
+            return Ok(None);
+        };
+        let Some(g) = entry.group.as_mut() else {
+            return Ok(None);
+        };
+        let failed: Vec<JobId> = entry
+            .jobs
+            .values()
+            .filter(|j| j.status == JobStatus::Failed)
+            .map(|j| j.id)
+            .collect();
+        if g.reopen_for_retry(failed.len() as u32).is_err() {
+            return Ok(None);
+        }
+        entry.first_error = None;
+        for id in &failed {
+            if let Some(j) = entry.jobs.get_mut(id) {
+                j.reset_for_retry(now)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            }
+        }
+        Ok(Some(
+            entry
+                .jobs
+                .values()
+                .filter(|j| j.status == JobStatus::Pending)
+                .map(|j| j.id)
+                .collect(),
+        ))
+    }
+
     async fn finalize_group(
         &self,
         group: JobGroupId,

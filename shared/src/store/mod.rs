@@ -156,6 +156,23 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
         result: &JobResult,
         now: DateTime<Utc>,
     ) -> Result<FinishOutcome, StoreError>;
+    /// Records the owner's cancel request. Returns the group, or `None` when it already ended
+    /// (or does not exist).
+    async fn request_cancel(
+        &self,
+        group: JobGroupId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<JobGroup>, StoreError>;
+    /// Resets the group's failed jobs to pending, each reset counted out of `failed_jobs` in
+    /// the same transaction, and reopens the group. Returns the ids of the group's pending
+    /// jobs (to enqueue), or `None` when the group is neither failed nor running. Repeating it
+    /// after an interruption is safe: it resets what is still failed and lists every pending
+    /// job again.
+    async fn retry_failed(
+        &self,
+        group: JobGroupId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<JobId>>, StoreError>;
     /// Ends the group if every job is terminal. Returns the final status when this call ended
     /// it; `None` when jobs remain or another caller ended it first.
     async fn finalize_group(

@@ -178,3 +178,34 @@ pub async fn key_rotation(
     );
     Ok(Json(report))
 }
+
+/// Body of a redrive.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedriveBody {
+    /// Messages to move (default 1,000, at most 10,000).
+    #[serde(default)]
+    max_messages: Option<usize>,
+}
+
+/// `POST /v1/admin/dlq/redrive`: moves dead-lettered job messages back to the job queue
+/// (after the cause was fixed). Answers how many moved.
+pub async fn redrive(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiJson(body): ApiJson<RedriveBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let max = body.max_messages.unwrap_or(1000);
+    if max == 0 || max > 10_000 {
+        return Err(ApiError::BadRequest(
+            "`max_messages` must be 1 to 10000".into(),
+        ));
+    }
+    let moved = state
+        .queue
+        .redrive(max)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.into()))?;
+    tracing::info!(moved, "dead letters redriven");
+    Ok(Json(serde_json::json!({ "moved": moved })))
+}

@@ -128,6 +128,7 @@ pub async fn create(
         total_jobs: u32::try_from(valid.symbols.len()).expect("at most MAX_SYMBOLS"),
         completed_jobs: 0,
         failed_jobs: 0,
+        cancel_requested_at: None,
     };
     let jobs: Vec<Job> = valid
         .symbols
@@ -164,12 +165,79 @@ pub async fn get(
     Caller(user): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<JobGroupView>, ApiError> {
-    let id = JobGroupId::parse(&id).map_err(|_| ApiError::NotFound("job group"))?;
-    let group = state
+    Ok(Json(owned_group(&state, &user, &id).await?.into()))
+}
+
+async fn owned_group(
+    state: &AppState,
+    user: &shared::domain::User,
+    id: &str,
+) -> Result<JobGroup, ApiError> {
+    let id = JobGroupId::parse(id).map_err(|_| ApiError::NotFound("job group"))?;
+    state
         .jobs
         .get_group(id)
         .await?
         .filter(|g| g.user_id == user.id)
+        .ok_or(ApiError::NotFound("job group"))
+}
+
+/// `POST /v1/job-groups/{id}/cancel`: jobs that have not started are skipped (they count as
+/// failed, with the error "cancelled before it ran"); running jobs finish; the group then ends
+/// `failed` with an error that says it was cancelled. 202 with the group; 409 once it ended.
+pub async fn cancel(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<JobGroupView>), ApiError> {
+    let group = owned_group(&state, &user, &id).await?;
+    let group = state
+        .jobs
+        .request_cancel(group.id, state.clock.now())
+        .await?
+        .ok_or_else(|| {
+            ApiError::Conflict("the job group already ended: nothing to cancel".into())
+        })?;
+    tracing::info!(job_group_id = %group.id, "cancel requested");
+    Ok((StatusCode::ACCEPTED, Json(group.into())))
+}
+
+/// `POST /v1/job-groups/{id}/retry`: runs the failed jobs again (completed ones are kept);
+/// `failed_jobs` drops by the jobs reset, the group runs again. Safe to repeat. 202 with the
+/// group; 409 when it is not failed.
+pub async fn retry(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<JobGroupView>), ApiError> {
+    let group = owned_group(&state, &user, &id).await?;
+    let pending = state
+        .jobs
+        .retry_failed(group.id, state.clock.now())
+        .await?
+        .ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "only a failed job group can be retried; this one is {}",
+                group.status.as_str()
+            ))
+        })?;
+    let messages: Vec<JobMessage> = pending
+        .iter()
+        .map(|j| JobMessage {
+            job_group_id: group.id,
+            job_id: *j,
+        })
+        .collect();
+    state
+        .queue
+        .enqueue(&messages)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.into()))?;
+    tracing::info!(job_group_id = %group.id, jobs = messages.len(), "retry enqueued");
+    let group = state
+        .jobs
+        .get_group(group.id)
+        .await?
         .ok_or(ApiError::NotFound("job group"))?;
-    Ok(Json(group.into()))
+    Ok((StatusCode::ACCEPTED, Json(group.into())))
 }

@@ -116,6 +116,7 @@ fn group_from(item: &Item) -> Result<JobGroup, StoreError> {
         total_jobs: item.num("total_jobs")?,
         completed_jobs: item.num("completed_jobs")?,
         failed_jobs: item.num("failed_jobs")?,
+        cancel_requested_at: item.opt_time("cancel_requested_at")?,
     })
 }
 
@@ -468,6 +469,81 @@ impl JobStore for DynamoJobs {
         }
     }
 
+    async fn request_cancel(
+        &self,
+        group: JobGroupId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<JobGroup>, StoreError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(group_key(group)))
+            .update_expression("SET cancel_requested_at = if_not_exists(cancel_requested_at, :now)")
+            .condition_expression("#s IN (:pending, :running)")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":running", s("running"))
+            .expression_attribute_values(":now", ts(now))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match res {
+            Ok(out) => Ok(Some(group_from(&out.attributes.unwrap_or_default())?)),
+            Err(e) if is_condition_failure(&e).is_some() => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn retry_failed(
+        &self,
+        group: JobGroupId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<JobId>>, StoreError> {
+        let Some(g) = self.get_group(group).await? else {
+            return Ok(None);
+        };
+        if !matches!(g.status, JobGroupStatus::Failed | JobGroupStatus::Running) {
+            return Ok(None);
+        }
+        let jobs = self.list_jobs(group).await?;
+        let failed: Vec<JobId> = jobs
+            .iter()
+            .filter(|j| j.status == JobStatus::Failed)
+            .map(|j| j.id)
+            .collect();
+        let mut pending: Vec<JobId> = jobs
+            .iter()
+            .filter(|j| j.status == JobStatus::Pending)
+            .map(|j| j.id)
+            .collect();
+        // Up to 99 jobs and their group per transaction (the limit is 100 items).
+        for chunk in failed.chunks(99) {
+            match self.reset_jobs(group, chunk, now).await? {
+                Reset::Done => pending.extend_from_slice(chunk),
+                Reset::GroupNotRetryable => return Ok(None),
+                // A job changed under us (a concurrent retry): one at a time, skipping it.
+                Reset::JobChanged => {
+                    for id in chunk {
+                        match self
+                            .reset_jobs(group, std::slice::from_ref(id), now)
+                            .await?
+                        {
+                            Reset::Done => pending.push(*id),
+                            Reset::GroupNotRetryable => return Ok(None),
+                            Reset::JobChanged => {}
+                        }
+                    }
+                }
+            }
+        }
+        if failed.is_empty() && g.status == JobGroupStatus::Failed {
+            return Ok(None);
+        }
+        pending.sort();
+        Ok(Some(pending))
+    }
+
     async fn finalize_group(
         &self,
         group: JobGroupId,
@@ -515,6 +591,69 @@ impl JobStore for DynamoJobs {
             Ok(_) => Ok(Some(g.status)),
             Err(e) if is_condition_failure(&e).is_some() => Ok(None),
             Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+enum Reset {
+    Done,
+    GroupNotRetryable,
+    JobChanged,
+}
+
+impl DynamoJobs {
+    async fn reset_jobs(
+        &self,
+        group: JobGroupId,
+        jobs: &[JobId],
+        now: DateTime<Utc>,
+    ) -> Result<Reset, StoreError> {
+        let mut tx = self.client.transact_write_items();
+        for id in jobs {
+            let u = update(&self.table, job_key(group, *id))
+                .update_expression("SET #s = :pending, last_retry_at = :now ADD retry_count :one REMOVE error_message, completed_at, response_data")
+                .condition_expression("#s = :failed")
+                .expression_attribute_names("#s", "status")
+                .expression_attribute_values(":pending", s("pending"))
+                .expression_attribute_values(":failed", s("failed"))
+                .expression_attribute_values(":now", ts(now))
+                .expression_attribute_values(":one", n(1));
+            tx = tx.transact_items(
+                TransactWriteItem::builder()
+                    .update(u.build().expect("key and expression set"))
+                    .build(),
+            );
+        }
+        let g = update(&self.table, group_key(group))
+            .update_expression("SET #s = :running ADD failed_jobs :minus REMOVE completed_at, error_message, first_error, cancel_requested_at")
+            .condition_expression("#s IN (:failed, :running)")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":running", s("running"))
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":minus", n(-(jobs.len() as i64)));
+        tx = tx.transact_items(
+            TransactWriteItem::builder()
+                .update(g.build().expect("key and expression set"))
+                .build(),
+        );
+        match tx.send().await {
+            Ok(_) => Ok(Reset::Done),
+            Err(e) => {
+                let reasons: Vec<Option<String>> = match e.as_service_error() {
+                    Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) => {
+                        c.cancellation_reasons().iter().map(|r| r.code().map(str::to_owned)).collect()
+                    }
+                    _ => return Err(unavailable(e)),
+                };
+                let failed = |r: &Option<String>| r.as_deref() == Some("ConditionalCheckFailed");
+                if reasons.last().is_some_and(failed) {
+                    Ok(Reset::GroupNotRetryable)
+                } else if reasons.iter().any(failed) {
+                    Ok(Reset::JobChanged)
+                } else {
+                    Err(unavailable(e))
+                }
+            }
         }
     }
 }
