@@ -67,4 +67,9 @@ impl JobQueue for MemoryJobQueue {
             .extend_from_slice(messages);
         Ok(())
     }
+
+    async fn redrive(&self, _max: usize) -> Result<usize, QueueError> {
+        // The fake has no dead-letter queue: nothing to move.
+        Ok(0)
+    }
 }

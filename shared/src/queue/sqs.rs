@@ -14,11 +14,16 @@ pub struct SqsJobQueue {
 }
 
 impl SqsJobQueue {
-    /// A queue at `queue_url`.
-    pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
+    /// The queue at `queue_url` whose dead letters go to `dead_letter_url`.
+    pub fn new(
+        client: aws_sdk_sqs::Client,
+        queue_url: impl Into<String>,
+        dead_letter_url: impl Into<String>,
+    ) -> Self {
         Self {
             client,
             queue_url: queue_url.into(),
+            dead_letter_url: dead_letter_url.into(),
         }
     }
 
