@@ -44,7 +44,9 @@ impl Intercept for CallCounter {
         "CallCounter"
     }
 
-    fn read_before_execution(
+    // Not `read_before_execution`: client-level interceptors run that hook before the
+    // operation's configuration (which carries its name) is applied.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
         cfg: &mut ConfigBag,

@@ -13,8 +13,8 @@ use crate::domain::{
     JobGroupStatus, JobId, JobStatus, Plan, ResponseData, User, UserId,
 };
 use crate::store::{
-    ApiKeyRecord, CredentialStore, DataSourceStore, FinishOutcome, JobResult, JobStore, RowScope,
-    RowStore, StartOutcome, StoreError, UserStore,
+    ApiKeyRecord, CredentialStore, DataSourceStore, FanOutCursor, FinishOutcome, JobResult,
+    JobStore, RowScope, RowStore, StartOutcome, StoreError, UserStore,
 };
 
 fn t0() -> chrono::DateTime<Utc> {
@@ -40,7 +40,8 @@ pub async fn user_store(store: &dyn UserStore) {
     assert_eq!(store.get_user(user.id).await.unwrap(), Some(user.clone()));
     assert_eq!(
         store.find_api_key(&key.hash).await.unwrap(),
-        Some(key.clone())
+        Some((key.clone(), user.clone())),
+        "one read finds the key and its owner"
     );
     assert_eq!(store.find_api_key("0000").await.unwrap(), None);
     assert_eq!(store.get_user(UserId::new()).await.unwrap(), None);
@@ -206,10 +207,108 @@ fn group(total: u32) -> (JobGroup, Vec<Job>) {
     (g, jobs)
 }
 
+/// Creates a group and writes its jobs as a finished fan-out would.
+async fn create_with_jobs(store: &dyn JobStore, g: &JobGroup, jobs: &[Job]) {
+    let symbols: Vec<_> = jobs.iter().map(|j| j.symbol.clone()).collect();
+    store.create_group(g, &symbols).await.unwrap();
+    store.write_jobs(jobs).await.unwrap();
+    let n = jobs.len() as u32;
+    assert!(
+        store
+            .advance_fan_out(g.id, FanOutCursor::Written, 0, n)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .advance_fan_out(g.id, FanOutCursor::Enqueued, 0, n)
+            .await
+            .unwrap()
+    );
+}
+
+/// Fan-out writes every job once and enqueues every job once, in chunks, resuming from its
+/// cursors; a step repeated after an interruption neither skips nor adds jobs.
+pub async fn fan_out(store: &dyn JobStore) {
+    let (g, jobs) = group(0);
+    let symbols: Vec<Option<IssueCode>> = (0..1203)
+        .map(|i| Some(IssueCode::parse(&format!("{}", 1000 + i)).unwrap()))
+        .collect();
+    let g = JobGroup {
+        total_jobs: 1203,
+        ..g
+    };
+    assert!(jobs.is_empty());
+    store.create_group(&g, &symbols).await.unwrap();
+    let f = store.fan_out(g.id).await.unwrap().unwrap();
+    assert_eq!((f.symbols.len(), f.written, f.enqueued), (1203, 0, 0));
+    assert_eq!(f.symbols, symbols);
+    assert!(
+        !store
+            .advance_fan_out(g.id, FanOutCursor::Written, 7, 9)
+            .await
+            .unwrap(),
+        "a stale cursor is refused"
+    );
+
+    let queue = crate::queue::MemoryJobQueue::default();
+    let first = crate::fanout::step(store, &queue, g.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (first.written, first.enqueued),
+        (500, 0),
+        "jobs are written before any message"
+    );
+    assert!(queue.drain().is_empty());
+    // An interrupted step: the cursor moved, the messages were never sent. The next step sends them.
+    let second = crate::fanout::step(store, &queue, g.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((second.written, second.enqueued), (500, 500));
+    let mut sent: Vec<u32> = queue.drain().iter().map(|m| m.job_id.index()).collect();
+    let done = crate::fanout::run(
+        store,
+        &queue,
+        g.id,
+        std::time::Instant::now() + std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(done.done());
+    sent.extend(queue.drain().iter().map(|m| m.job_id.index()));
+    assert_eq!(
+        sent,
+        (0..1203).collect::<Vec<_>>(),
+        "every job enqueued once, in order"
+    );
+    let again = crate::fanout::step(store, &queue, g.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        again.done() && queue.drain().is_empty(),
+        "a finished fan-out does nothing"
+    );
+    let listed = store.list_jobs(g.id).await.unwrap();
+    assert_eq!(listed.len(), 1203, "no gaps, no duplicates");
+    assert!(
+        listed
+            .iter()
+            .enumerate()
+            .all(|(i, j)| j.id.index() == i as u32
+                && j.symbol == symbols[i]
+                && j.status == JobStatus::Pending)
+    );
+}
+
 /// The job life cycle: start, retry, finish exactly once, counters exact, the group ends once.
 pub async fn job_store(store: &dyn JobStore) {
     let (g, jobs) = group(30);
-    store.create_group(&g, &jobs).await.unwrap();
+    create_with_jobs(store, &g, &jobs).await;
     assert!(matches!(
         store.create_group(&g, &[]).await,
         Err(StoreError::AlreadyExists)
@@ -353,10 +452,7 @@ pub async fn job_store(store: &dyn JobStore) {
     );
 
     let (ok, _) = group(1);
-    store
-        .create_group(&ok, &[Job::new(ok.id, JobId::new(0), None)])
-        .await
-        .unwrap();
+    create_with_jobs(store, &ok, &[Job::new(ok.id, JobId::new(0), None)]).await;
     store.start_job(&ok, JobId::new(0), now).await.unwrap();
     store
         .finish_job(ok.id, JobId::new(0), &done, now)
@@ -376,7 +472,7 @@ pub async fn job_store(store: &dyn JobStore) {
 /// and may be repeated.
 pub async fn job_cancel_and_retry(store: &dyn JobStore) {
     let (g, jobs) = group(5);
-    store.create_group(&g, &jobs).await.unwrap();
+    create_with_jobs(store, &g, &jobs).await;
     let t1 = t0() + Duration::seconds(1);
     let done = JobResult::Completed(ResponseData { rows: 1, pages: 1 });
     store.start_job(&g, JobId::new(0), t1).await.unwrap();
@@ -673,6 +769,7 @@ mod tests {
         credential_store(&accounts).await;
         credential_listing(&MemoryAccounts::default()).await;
         job_store(&MemoryJobs::default()).await;
+        fan_out(&MemoryJobs::default()).await;
         job_cancel_and_retry(&MemoryJobs::default()).await;
         row_store(&MemoryRows::default()).await;
         key_service(&LocalKeys::default()).await;

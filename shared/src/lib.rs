@@ -12,6 +12,7 @@
 //!   [`crypto`] (KMS), [`secrets`] (Secrets Manager).
 //! - [`vault`]: credentials sealed by envelope encryption, opened through a cache, re-wrapped
 //!   by the rotation sweep.
+//! - [`fanout`]: a group's jobs and messages written after the create call, resumably.
 //! - [`auth`]: API keys for our own API (random, shown once, stored as a keyed hash).
 //! - [`config`]: the only place that reads the environment; [`clock`]: injected time.
 //! - [`aws`]: SDK configuration shared by every client, with a call counter for benchmarks.
@@ -30,6 +31,7 @@ pub mod contract;
 pub mod crypto;
 pub mod dataset;
 pub mod domain;
+pub mod fanout;
 pub mod jquants;
 pub mod queue;
 pub mod secrets;

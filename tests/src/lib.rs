@@ -64,3 +64,71 @@ impl World {
         }
     }
 }
+
+/// An SQS message as Lambda's event-source mapping hands it to the fetcher.
+pub fn to_record(m: aws_sdk_sqs::types::Message) -> aws_lambda_events::event::sqs::SqsMessage {
+    let mut r = aws_lambda_events::event::sqs::SqsMessage::default();
+    r.message_id = m.message_id;
+    r.receipt_handle = m.receipt_handle;
+    r.body = m.body;
+    r.attributes = m
+        .attributes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v))
+        .collect();
+    r
+}
+
+impl World {
+    /// Runs the fan-out of every group created so far through the real fetcher handler (as
+    /// the pollers would), so tests that drive job messages by hand find them queued. Other
+    /// messages are put back untouched.
+    pub async fn run_fan_outs(&self, groups: usize) {
+        let sqs = &self.stack.aws.sqs;
+        let q = &self.stack.fetcher_config.jobs_queue_url;
+        let mut done = 0;
+        for _ in 0..200 {
+            if done == groups {
+                return;
+            }
+            let out = sqs
+                .receive_message()
+                .queue_url(q)
+                .max_number_of_messages(10)
+                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .expect("receive");
+            for m in out.messages.unwrap_or_default() {
+                let handle = m.receipt_handle.clone().expect("receipt handle");
+                if m.body().is_some_and(|b| b.contains("\"fan_out\"")) {
+                    let resp = fetcher::handle_records(vec![to_record(m)], &self.stack.fetcher)
+                        .await
+                        .expect("fan-out");
+                    assert!(
+                        resp.batch_item_failures.is_empty(),
+                        "fan-out finished in one invocation"
+                    );
+                    sqs.delete_message()
+                        .queue_url(q)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                        .expect("delete");
+                    done += 1;
+                } else {
+                    sqs.change_message_visibility()
+                        .queue_url(q)
+                        .receipt_handle(handle)
+                        .visibility_timeout(0)
+                        .send()
+                        .await
+                        .expect("put back");
+                }
+            }
+        }
+        panic!("fan-out message not found");
+    }
+}

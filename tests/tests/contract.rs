@@ -32,6 +32,11 @@ async fn dynamodb_accounts_keep_the_contracts() {
 #[tokio::test]
 async fn dynamodb_jobs_keep_the_contract() {
     let s = stack().await;
+    contract::fan_out(&DynamoJobs::new(
+        s.aws.dynamodb.clone(),
+        &s.api_config.jobs_table,
+    ))
+    .await;
     contract::job_cancel_and_retry(&DynamoJobs::new(
         s.aws.dynamodb.clone(),
         &s.api_config.jobs_table,

@@ -122,6 +122,7 @@ async fn cancel_skips_jobs_that_have_not_run() {
         .map(String::as_str)
         .collect();
     let id = create(&w, &symbols).await;
+    w.run_fan_outs(1).await;
     let q = w.stack.fetcher_config.jobs_queue_url.clone();
     let first = receive(&w, &q, 3).await;
     assert!(run_batch(&w, first[..3].to_vec()).await.is_empty());
@@ -296,6 +297,7 @@ async fn depth(w: &World, queue: &str, attr: QueueAttributeName) -> u64 {
 async fn poison_messages_go_to_the_dlq_at_once_and_can_be_redriven() {
     let w = World::new(1000, Default::default()).await;
     let id = create(&w, &["72030"]).await;
+    w.run_fan_outs(1).await;
     let (q, dlq) = (
         w.stack.fetcher_config.jobs_queue_url.clone(),
         w.stack.fetcher_config.dead_letter_queue_url.clone(),
@@ -370,6 +372,7 @@ async fn poison_messages_go_to_the_dlq_at_once_and_can_be_redriven() {
 async fn transient_failures_are_deferred_with_backoff() {
     let w = World::new(1000, Default::default()).await;
     let id = create(&w, &["72030"]).await;
+    w.run_fan_outs(1).await;
     // The provider becomes unreachable: a closed port.
     let admin_secret = w.stack.admin_secret().await.unwrap();
     let admin = w

@@ -170,6 +170,7 @@ async fn a_message_delivered_twice_is_counted_once() {
     let w = World::new(1000, Default::default()).await;
     let (from, to) = window();
     let id = create_group(&w.user, &["72030", "86970", "130A0"], from, to).await;
+    w.run_fan_outs(1).await;
     let q = &w.stack.fetcher_config.jobs_queue_url;
     let mut messages = Vec::new();
     while messages.len() < 3 {

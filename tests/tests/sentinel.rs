@@ -115,10 +115,21 @@ async fn the_sentinel_secret_never_appears_anywhere() {
         .unwrap();
     answers.push(group.clone());
 
-    // Every queued message is read before the fetcher consumes it.
+    // The fan-out runs as the fetcher would run it, then every queued message (the fan-out
+    // message and the five job messages) is read before the fetcher consumes any.
+    let gid = shared::domain::JobGroupId::parse(group["id"].as_str().unwrap()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    shared::fanout::run(
+        stack.fetcher.jobs.as_ref(),
+        stack.fetcher.queue.as_ref(),
+        gid,
+        deadline,
+    )
+    .await
+    .unwrap();
     let q = stack.fetcher_config.jobs_queue_url.clone();
     let mut bodies = Vec::new();
-    while bodies.len() < 5 {
+    while bodies.len() < 6 {
         let out = stack
             .aws
             .sqs

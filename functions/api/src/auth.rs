@@ -45,20 +45,12 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
-        let mut key = None;
         for hasher in hashers(state).await? {
-            key = state.users.find_api_key(&hasher.hash(token)).await?;
-            if key.is_some() {
-                break;
+            if let Some((_, user)) = state.users.find_api_key(&hasher.hash(token)).await? {
+                return Ok(Caller(user));
             }
         }
-        let key = key.ok_or(ApiError::Unauthorized)?;
-        let user = state
-            .users
-            .get_user(key.user_id)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        Ok(Caller(user))
+        Err(ApiError::Unauthorized)
     }
 }
 

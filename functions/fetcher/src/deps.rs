@@ -12,7 +12,7 @@ use shared::config::Config;
 use shared::crypto::KmsKeys;
 use shared::domain::{DataSource, DataSourceId};
 use shared::jquants::JQuantsClient;
-use shared::queue::{MessageControl, SqsMessageControl};
+use shared::queue::{JobQueue, MessageControl, SqsJobQueue, SqsMessageControl};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
 use shared::store::{DataSourceStore, JobStore, RowStore};
 use shared::vault::Vault;
@@ -40,6 +40,8 @@ pub struct Deps {
     pub max_attempts: u32,
     /// Deferral and dead-lettering of messages.
     pub control: Arc<dyn MessageControl>,
+    /// The job queue, for fan-out.
+    pub queue: Arc<dyn JobQueue>,
     pub(crate) source_cache: Mutex<HashMap<DataSourceId, (Instant, DataSource)>>,
 }
 
@@ -53,6 +55,7 @@ impl Deps {
         clock: Arc<dyn Clock>,
         max_attempts: u32,
         control: Arc<dyn MessageControl>,
+        queue: Arc<dyn JobQueue>,
     ) -> Self {
         Self {
             jobs,
@@ -63,6 +66,7 @@ impl Deps {
             clock,
             max_attempts,
             control,
+            queue,
             source_cache: Mutex::default(),
         }
     }
@@ -92,6 +96,11 @@ impl Deps {
             clock,
             config.max_attempts,
             Arc::new(SqsMessageControl::new(
+                clients.sqs.clone(),
+                &config.jobs_queue_url,
+                &config.dead_letter_queue_url,
+            )),
+            Arc::new(SqsJobQueue::new(
                 clients.sqs.clone(),
                 &config.jobs_queue_url,
                 &config.dead_letter_queue_url,

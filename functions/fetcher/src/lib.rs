@@ -11,13 +11,46 @@ pub mod deps;
 pub mod job;
 pub mod retry;
 
+use std::time::{Duration, Instant};
+
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
 use lambda_runtime::{Error, LambdaEvent};
-use shared::queue::JobMessage;
+use shared::domain::JobGroupId;
+use shared::queue::QueueMessage;
 
 pub use deps::Deps;
 use job::Outcome;
+
+/// How long one invocation fans out before handing the rest to a new message (the function
+/// timeout is 60 s).
+const FAN_OUT_BUDGET: Duration = Duration::from_secs(20);
+
+/// Writes and enqueues a group's jobs until done or out of time; then continues in a new
+/// message. Failures redeliver this one, which resumes from the stored cursors.
+async fn fan_out(group: JobGroupId, deps: &Deps) -> Outcome {
+    let deadline = Instant::now() + FAN_OUT_BUDGET;
+    match shared::fanout::run(deps.jobs.as_ref(), deps.queue.as_ref(), group, deadline).await {
+        Ok(None) => Outcome::DeadLetter("fan-out of a group that does not exist"),
+        Ok(Some(p)) if p.done() => {
+            tracing::info!(job_group_id = %group, jobs = p.total, "fan-out done");
+            Outcome::Done
+        }
+        Ok(Some(p)) => match deps.queue.start_fan_out(group).await {
+            Ok(()) => {
+                tracing::info!(job_group_id = %group, written = p.written, enqueued = p.enqueued, "fan-out continues");
+                Outcome::Done
+            }
+            Err(_) => Outcome::Redeliver { after: None },
+        },
+        Err(e) => {
+            tracing::warn!(job_group_id = %group, error = %e, "fan-out step failed; will resume");
+            Outcome::Redeliver {
+                after: Some(Duration::from_secs(5)),
+            }
+        }
+    }
+}
 
 /// Jobs of one batch run at once. The provider's rate limit, not this, bounds request rates.
 const CONCURRENCY: usize = 4;
@@ -88,12 +121,14 @@ async fn settle(record: &SqsMessage, outcome: Outcome, deps: &Deps) -> bool {
 }
 
 async fn process_record(record: &SqsMessage, deps: &Deps) -> Outcome {
-    let Some(message) = record
+    let message = match record
         .body
         .as_deref()
-        .and_then(|b| serde_json::from_str::<JobMessage>(b).ok())
-    else {
-        return Outcome::DeadLetter("unparseable job message");
+        .map(serde_json::from_str::<QueueMessage>)
+    {
+        Some(Ok(QueueMessage::Job(m))) => m,
+        Some(Ok(QueueMessage::FanOut(m))) => return fan_out(m.job_group_id, deps).await,
+        _ => return Outcome::DeadLetter("unparseable job message"),
     };
     let attempt = record
         .attributes

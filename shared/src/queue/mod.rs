@@ -22,6 +22,25 @@ pub struct JobMessage {
     pub job_id: JobId,
 }
 
+/// The body of a fan-out message: write the jobs of a group and enqueue them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FanOutMessage {
+    /// The group.
+    pub job_group_id: JobGroupId,
+    /// Always `true`: tells the message apart from a [`JobMessage`].
+    pub fan_out: bool,
+}
+
+/// Any message of the job queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum QueueMessage {
+    /// Run a job.
+    Job(JobMessage),
+    /// Fan a group out.
+    FanOut(FanOutMessage),
+}
+
 /// Messages could not be enqueued.
 #[derive(Debug, thiserror::Error)]
 #[error("could not enqueue {failed} of {total} job messages")]
@@ -40,6 +59,8 @@ pub struct QueueError {
 pub trait JobQueue: Send + Sync + std::fmt::Debug {
     /// Sends every message; on error some may have been sent (consumers tolerate duplicates).
     async fn enqueue(&self, messages: &[JobMessage]) -> Result<(), QueueError>;
+    /// Sends a fan-out message for `group`.
+    async fn start_fan_out(&self, group: JobGroupId) -> Result<(), QueueError>;
     /// Moves up to `max` messages from the dead-letter queue back; returns how many moved.
     async fn redrive(&self, max: usize) -> Result<usize, QueueError>;
 }
@@ -47,7 +68,12 @@ pub trait JobQueue: Send + Sync + std::fmt::Debug {
 /// An in-memory queue for tests.
 #[cfg(feature = "test-util")]
 #[derive(Debug, Default)]
-pub struct MemoryJobQueue(pub std::sync::Mutex<Vec<JobMessage>>);
+pub struct MemoryJobQueue(
+    /// Job messages sent.
+    pub std::sync::Mutex<Vec<JobMessage>>,
+    /// Fan-out messages sent.
+    pub std::sync::Mutex<Vec<JobGroupId>>,
+);
 
 #[cfg(feature = "test-util")]
 impl MemoryJobQueue {
@@ -65,6 +91,11 @@ impl JobQueue for MemoryJobQueue {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .extend_from_slice(messages);
+        Ok(())
+    }
+
+    async fn start_fan_out(&self, group: JobGroupId) -> Result<(), QueueError> {
+        self.1.lock().unwrap_or_else(|e| e.into_inner()).push(group);
         Ok(())
     }
 

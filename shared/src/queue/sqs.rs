@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
-use super::{JobMessage, JobQueue, QueueError};
+use super::{FanOutMessage, JobMessage, JobQueue, QueueError};
+use crate::domain::JobGroupId;
 
 /// The job queue on SQS.
 #[derive(Debug, Clone)]
@@ -85,6 +86,26 @@ impl JobQueue for SqsJobQueue {
             total: messages.len(),
             source: last_error.unwrap_or_else(|| anyhow::anyhow!("SQS rejected batch entries")),
         })
+    }
+
+    async fn start_fan_out(&self, group: JobGroupId) -> Result<(), QueueError> {
+        let body = serde_json::to_string(&FanOutMessage {
+            job_group_id: group,
+            fan_out: true,
+        })
+        .expect("ids serialize");
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| QueueError {
+                failed: 1,
+                total: 1,
+                source: e.into(),
+            })?;
+        Ok(())
     }
 
     async fn redrive(&self, max: usize) -> Result<usize, QueueError> {

@@ -8,13 +8,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    ApiKeyRecord, CredentialStore, DataSourceStore, FinishOutcome, JobResult, JobStore, RowScope,
-    RowStore, StartOutcome, StoreError, UserStore,
+    ApiKeyRecord, CredentialStore, DataSourceStore, FanOut, FanOutCursor, FinishOutcome, JobResult,
+    JobStore, RowScope, RowStore, StartOutcome, StoreError, UserStore,
 };
 use crate::dataset::Record;
 use crate::domain::{
-    DataSource, DataSourceCredential, DataSourceId, Job, JobGroup, JobGroupId, JobGroupStatus,
-    JobId, JobStatus, User, UserId,
+    DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
+    JobGroupStatus, JobId, JobStatus, User, UserId,
 };
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -47,8 +47,9 @@ impl UserStore for MemoryAccounts {
         Ok(lock(&self.users).get(&id).cloned())
     }
 
-    async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        Ok(lock(&self.keys).get(hash).cloned())
+    async fn find_api_key(&self, hash: &str) -> Result<Option<(ApiKeyRecord, User)>, StoreError> {
+        let key = lock(&self.keys).get(hash).cloned();
+        Ok(key.and_then(|k| lock(&self.users).get(&k.user_id).cloned().map(|u| (k, u))))
     }
 }
 
@@ -142,6 +143,7 @@ impl CredentialStore for MemoryAccounts {
 #[derive(Debug, Default)]
 struct GroupEntry {
     group: Option<JobGroup>,
+    fan_out: FanOut,
     jobs: BTreeMap<JobId, Job>,
     first_error: Option<String>,
 }
@@ -152,15 +154,63 @@ pub struct MemoryJobs(Mutex<HashMap<JobGroupId, GroupEntry>>);
 
 #[async_trait]
 impl JobStore for MemoryJobs {
-    async fn create_group(&self, group: &JobGroup, jobs: &[Job]) -> Result<(), StoreError> {
+    async fn create_group(
+        &self,
+        group: &JobGroup,
+        symbols: &[Option<IssueCode>],
+    ) -> Result<(), StoreError> {
         let mut all = lock(&self.0);
         let entry = all.entry(group.id).or_default();
         if entry.group.is_some() {
             return Err(StoreError::AlreadyExists);
         }
         entry.group = Some(group.clone());
-        entry.jobs.extend(jobs.iter().map(|j| (j.id, j.clone())));
+        entry.fan_out = FanOut {
+            symbols: symbols.to_vec(),
+            written: 0,
+            enqueued: 0,
+        };
         Ok(())
+    }
+
+    async fn fan_out(&self, group: JobGroupId) -> Result<Option<FanOut>, StoreError> {
+        Ok(lock(&self.0)
+            .get(&group)
+            .filter(|e| e.group.is_some())
+            .map(|e| e.fan_out.clone()))
+    }
+
+    async fn write_jobs(&self, jobs: &[Job]) -> Result<(), StoreError> {
+        let mut all = lock(&self.0);
+        for j in jobs {
+            all.entry(j.job_group_id)
+                .or_default()
+                .jobs
+                .insert(j.id, j.clone());
+        }
+        Ok(())
+    }
+
+    async fn advance_fan_out(
+        &self,
+        group: JobGroupId,
+        cursor: FanOutCursor,
+        from: u32,
+        to: u32,
+    ) -> Result<bool, StoreError> {
+        let mut all = lock(&self.0);
+        let Some(entry) = all.get_mut(&group) else {
+            return Ok(false);
+        };
+        let c = match cursor {
+            FanOutCursor::Written => &mut entry.fan_out.written,
+            FanOutCursor::Enqueued => &mut entry.fan_out.enqueued,
+        };
+        if *c != from {
+            return Ok(false);
+        }
+        *c = to;
+        Ok(true)
     }
 
     async fn get_group(&self, id: JobGroupId) -> Result<Option<JobGroup>, StoreError> {

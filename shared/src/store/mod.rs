@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::dataset::{DatasetKind, Record};
 use crate::domain::{
-    ApiKeyId, DataSource, DataSourceCredential, DataSourceId, Job, JobGroup, JobGroupId,
+    ApiKeyId, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
     JobGroupStatus, JobId, ResponseData, User, UserId,
 };
 
@@ -52,8 +52,9 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
     async fn create_user(&self, user: &User, key: &ApiKeyRecord) -> Result<(), StoreError>;
     /// A user by id.
     async fn get_user(&self, id: UserId) -> Result<Option<User>, StoreError>;
-    /// The key whose hash is `hash`, with its owner.
-    async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+    /// The key whose hash is `hash`, with its owner, in one read (the key item carries a copy
+    /// of the owner's fields, written with it).
+    async fn find_api_key(&self, hash: &str) -> Result<Option<(ApiKeyRecord, User)>, StoreError>;
 }
 
 /// System-managed data sources.
@@ -96,6 +97,26 @@ pub trait CredentialStore: Send + Sync + std::fmt::Debug {
     ) -> Result<(Vec<DataSourceCredential>, Option<String>), StoreError>;
 }
 
+/// A group's fan-out: jobs `0..written` exist; messages of jobs `0..enqueued` were sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FanOut {
+    /// The symbol of each job, in job order (its length is `total_jobs`).
+    pub symbols: Vec<Option<IssueCode>>,
+    /// Jobs written.
+    pub written: u32,
+    /// Job messages sent.
+    pub enqueued: u32,
+}
+
+/// The two fan-out cursors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FanOutCursor {
+    /// Jobs written.
+    Written,
+    /// Job messages sent.
+    Enqueued,
+}
+
 /// What happened when a fetcher tried to start a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartOutcome {
@@ -128,8 +149,26 @@ pub enum FinishOutcome {
 /// Job groups and their jobs.
 #[async_trait]
 pub trait JobStore: Send + Sync + std::fmt::Debug {
-    /// Stores a new group and its pending jobs.
-    async fn create_group(&self, group: &JobGroup, jobs: &[Job]) -> Result<(), StoreError>;
+    /// Stores a new group with the symbols of its future jobs, one per job, in job order. The
+    /// jobs themselves are written by the fan-out ([`crate::fanout`]).
+    async fn create_group(
+        &self,
+        group: &JobGroup,
+        symbols: &[Option<IssueCode>],
+    ) -> Result<(), StoreError>;
+    /// How far a group's fan-out got, with its symbols.
+    async fn fan_out(&self, group: JobGroupId) -> Result<Option<FanOut>, StoreError>;
+    /// Writes pending jobs. Only for jobs whose messages were not sent yet: it overwrites.
+    async fn write_jobs(&self, jobs: &[Job]) -> Result<(), StoreError>;
+    /// Moves a fan-out cursor from `from` to `to`; `false` when it was not at `from` (another
+    /// fan-out step moved it first).
+    async fn advance_fan_out(
+        &self,
+        group: JobGroupId,
+        cursor: FanOutCursor,
+        from: u32,
+        to: u32,
+    ) -> Result<bool, StoreError>;
     /// A group by id (callers check ownership).
     async fn get_group(&self, id: JobGroupId) -> Result<Option<JobGroup>, StoreError>;
     /// A job and its group, read together.

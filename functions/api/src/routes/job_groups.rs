@@ -130,25 +130,15 @@ pub async fn create(
         failed_jobs: 0,
         cancel_requested_at: None,
     };
-    let jobs: Vec<Job> = valid
-        .symbols
-        .into_iter()
-        .enumerate()
-        .map(|(i, sym)| Job::new(group.id, JobId::new(i as u32), sym))
-        .collect();
-    state.jobs.create_group(&group, &jobs).await?;
-    let messages: Vec<JobMessage> = jobs
-        .iter()
-        .map(|j| JobMessage {
-            job_group_id: group.id,
-            job_id: j.id,
-        })
-        .collect();
-    state
-        .queue
-        .enqueue(&messages)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.into()))?;
+    // A constant number of AWS calls whatever the size: the group and its symbol list in one
+    // transaction, one fan-out message; the fetcher writes and enqueues the jobs in chunks.
+    state.jobs.create_group(&group, &valid.symbols).await?;
+    state.queue.start_fan_out(group.id).await.map_err(|e| {
+        ApiError::Unavailable(anyhow::anyhow!(
+            "job group {} was stored but could not be started ({e}): POST /v1/job-groups/{}/retry starts it",
+            group.id, group.id
+        ))
+    })?;
     tracing::info!(job_group_id = %group.id, total_jobs = group.total_jobs, "job group created");
     Ok((StatusCode::ACCEPTED, Json(group.into())))
 }
@@ -211,6 +201,17 @@ pub async fn retry(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<JobGroupView>), ApiError> {
     let group = owned_group(&state, &user, &id).await?;
+    // A fan-out that never started or stopped (the create call's message was lost) resumes.
+    if let Some(f) = state.jobs.fan_out(group.id).await?
+        && f.enqueued < group.total_jobs
+    {
+        state
+            .queue
+            .start_fan_out(group.id)
+            .await
+            .map_err(|e| ApiError::Unavailable(e.into()))?;
+        return Ok((StatusCode::ACCEPTED, Json(group.into())));
+    }
     let pending = state
         .jobs
         .retry_failed(group.id, state.clock.now())

@@ -70,7 +70,7 @@ fn user_from(item: &Item) -> Result<User, StoreError> {
     })
 }
 
-fn key_item(k: &ApiKeyRecord) -> Item {
+fn key_item(k: &ApiKeyRecord, owner: &User) -> Item {
     Item::from([
         ("pk".into(), s(format!("APIKEY#{}", k.hash))),
         ("sk".into(), s("APIKEY")),
@@ -78,17 +78,28 @@ fn key_item(k: &ApiKeyRecord) -> Item {
         ("user_id".into(), s(k.user_id.to_string())),
         ("display_prefix".into(), s(&k.display_prefix)),
         ("created_at".into(), ts(k.created_at)),
+        // The owner, copied so authentication is one read.
+        ("user_name".into(), s(&owner.name)),
+        ("user_is_admin".into(), AttributeValue::Bool(owner.is_admin)),
+        ("user_created_at".into(), ts(owner.created_at)),
     ])
 }
 
-fn key_from(item: &Item) -> Result<ApiKeyRecord, StoreError> {
-    Ok(ApiKeyRecord {
+fn key_from(item: &Item) -> Result<(ApiKeyRecord, User), StoreError> {
+    let key = ApiKeyRecord {
         id: item.parse("key_id", ApiKeyId::parse)?,
         user_id: item.parse("user_id", UserId::parse)?,
         hash: item.str("pk")?.trim_start_matches("APIKEY#").to_owned(),
         display_prefix: item.str("display_prefix")?.to_owned(),
         created_at: item.time("created_at")?,
-    })
+    };
+    let user = User {
+        id: key.user_id,
+        name: item.str("user_name")?.to_owned(),
+        is_admin: item.bool("user_is_admin")?,
+        created_at: item.time("user_created_at")?,
+    };
+    Ok((key, user))
 }
 
 fn put_new(table: &str, item: Item) -> TransactWriteItem {
@@ -108,7 +119,7 @@ impl UserStore for DynamoAccounts {
             .client
             .transact_write_items()
             .transact_items(put_new(&self.table, user_item(user)))
-            .transact_items(put_new(&self.table, key_item(key)))
+            .transact_items(put_new(&self.table, key_item(key, user)))
             .send()
             .await;
         match res {
@@ -131,7 +142,7 @@ impl UserStore for DynamoAccounts {
             .transpose()
     }
 
-    async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+    async fn find_api_key(&self, hash: &str) -> Result<Option<(ApiKeyRecord, User)>, StoreError> {
         self.get(format!("APIKEY#{hash}"), "APIKEY".into())
             .await?
             .as_ref()

@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, PutRequest, ReturnValue,
+    AttributeValue, KeysAndAttributes, Put, PutRequest, ReturnValue,
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
 use chrono::{DateTime, Utc};
@@ -26,7 +26,9 @@ use crate::domain::{
     DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus, JobId, JobStatus,
     ResponseData, UserId,
 };
-use crate::store::{FinishOutcome, JobResult, JobStore, StartOutcome, StoreError};
+use crate::store::{
+    FanOut, FanOutCursor, FinishOutcome, JobResult, JobStore, StartOutcome, StoreError,
+};
 
 /// The jobs table.
 #[derive(Debug, Clone)]
@@ -55,6 +57,10 @@ fn job_sk(id: JobId) -> AttributeValue {
 
 fn group_key(id: JobGroupId) -> Item {
     Item::from([("pk".into(), group_pk(id)), ("sk".into(), s("GROUP"))])
+}
+
+fn fan_out_key(id: JobGroupId) -> Item {
+    Item::from([("pk".into(), group_pk(id)), ("sk".into(), s("FANOUT"))])
 }
 
 fn job_key(group: JobGroupId, job: JobId) -> Item {
@@ -176,21 +182,93 @@ fn update(table: &str, key: Item) -> aws_sdk_dynamodb::types::builders::UpdateBu
 
 #[async_trait]
 impl JobStore for DynamoJobs {
-    async fn create_group(&self, group: &JobGroup, jobs: &[Job]) -> Result<(), StoreError> {
+    async fn create_group(
+        &self,
+        group: &JobGroup,
+        symbols: &[Option<IssueCode>],
+    ) -> Result<(), StoreError> {
+        let list = symbols
+            .iter()
+            .map(|s| s.as_ref().map_or("", IssueCode::as_str))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut fan_out = fan_out_key(group.id);
+        fan_out.extend([
+            ("symbols".to_owned(), s(list)),
+            ("total".to_owned(), n(symbols.len())),
+            ("written".to_owned(), n(0)),
+            ("enqueued".to_owned(), n(0)),
+        ]);
+        let put = |item: Item| {
+            let p = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .expect("table and item are set");
+            TransactWriteItem::builder().put(p).build()
+        };
         let res = self
             .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(group_item(group)))
-            .condition_expression("attribute_not_exists(pk)")
+            .transact_write_items()
+            .transact_items(put(group_item(group)))
+            .transact_items(put(fan_out))
             .send()
             .await;
-        if let Err(e) = res {
-            return Err(match e.as_service_error() {
-                Some(se) if se.is_conditional_check_failed_exception() => StoreError::AlreadyExists,
-                _ => unavailable(e),
-            });
+        match res {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_transaction_canceled_exception()) =>
+            {
+                Err(StoreError::AlreadyExists)
+            }
+            Err(e) => Err(unavailable(e)),
         }
+    }
+
+    async fn fan_out(&self, group: JobGroupId) -> Result<Option<FanOut>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(fan_out_key(group)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let total: usize = item.num("total")?;
+        let symbols = if total == 0 {
+            Vec::new()
+        } else {
+            item.str("symbols")?
+                .split(',')
+                .map(|s| {
+                    if s.is_empty() {
+                        Ok(None)
+                    } else {
+                        IssueCode::parse(s).map(Some)
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(StoreError::Corrupt)?
+        };
+        if symbols.len() != total {
+            return Err(StoreError::Corrupt(
+                "fan-out symbols do not match its total".into(),
+            ));
+        }
+        Ok(Some(FanOut {
+            symbols,
+            written: item.num("written")?,
+            enqueued: item.num("enqueued")?,
+        }))
+    }
+
+    async fn write_jobs(&self, jobs: &[Job]) -> Result<(), StoreError> {
         for chunk in jobs.chunks(25) {
             let mut pending: Vec<WriteRequest> = chunk
                 .iter()
@@ -226,6 +304,36 @@ impl JobStore for DynamoJobs {
             }
         }
         Ok(())
+    }
+
+    async fn advance_fan_out(
+        &self,
+        group: JobGroupId,
+        cursor: FanOutCursor,
+        from: u32,
+        to: u32,
+    ) -> Result<bool, StoreError> {
+        let attr = match cursor {
+            FanOutCursor::Written => "written",
+            FanOutCursor::Enqueued => "enqueued",
+        };
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(fan_out_key(group)))
+            .update_expression("SET #c = :to")
+            .condition_expression("#c = :from")
+            .expression_attribute_names("#c", attr)
+            .expression_attribute_values(":from", n(from))
+            .expression_attribute_values(":to", n(to))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e).is_some() => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     async fn get_group(&self, id: JobGroupId) -> Result<Option<JobGroup>, StoreError> {

@@ -1,0 +1,142 @@
+//! Fan-out at scale: a 10,000-symbol group is accepted with a constant number of AWS calls,
+//! and the fan-out then writes exactly 10,000 jobs and sends exactly 10,000 job messages.
+//! The queue is drained while it fills (moto's SendMessageBatch slows with queue depth), and
+//! the figures are counts, not timings.
+
+use std::collections::HashSet;
+
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+use devstack::stack::Counters;
+use integration_tests::{World, to_record};
+use reqwest::Method;
+use serde_json::json;
+use shared::aws::CallCounter;
+use shared::domain::JobGroupId;
+use shared::queue::{JobMessage, QueueMessage};
+use shared::store::JobStore;
+
+const SYMBOLS: usize = 10_000;
+
+fn codes() -> Vec<String> {
+    // 10,000 distinct well-formed codes (the sandbox lists about 4,000 real ones; these jobs
+    // are counted, not run).
+    (0..SYMBOLS)
+        .map(|i| format!("{}{}0", 1 + i / 1000, format_args!("{:03}", i % 1000)))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_10000_symbol_group_is_created_with_five_calls_and_fans_out_exactly() {
+    let api = CallCounter::default();
+    let w = World::new(
+        1000,
+        Counters {
+            api: Some(api.clone()),
+            fetcher: None,
+        },
+    )
+    .await;
+    w.user
+        .expect(Method::GET, "/v1/whoami", None, 200)
+        .await
+        .unwrap();
+    api.reset();
+    let symbols = codes();
+    let today = chrono::Utc::now().date_naive();
+    let body = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": symbols,
+        "params": {"date": (today - chrono::Days::new(50)).to_string()}});
+    let g = w
+        .user
+        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
+        .await
+        .unwrap();
+    let calls = api.snapshot();
+    println!("create call: {} AWS calls {calls:?}", api.total());
+    assert!(
+        api.total() <= 5,
+        "the create call made {} AWS calls: {calls:?}",
+        api.total()
+    );
+    assert_eq!(g["total_jobs"], SYMBOLS);
+    let id = JobGroupId::parse(g["id"].as_str().unwrap()).unwrap();
+
+    let sqs = &w.stack.aws.sqs;
+    let q = w.stack.fetcher_config.jobs_queue_url.clone();
+    let (mut seen, mut messages, mut fan_outs) = (HashSet::new(), 0usize, 0);
+    let mut idle = 0;
+    while idle < 5 {
+        let out = sqs
+            .receive_message()
+            .queue_url(&q)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let batch = out.messages.unwrap_or_default();
+        idle = if batch.is_empty() { idle + 1 } else { 0 };
+        let mut delete = Vec::new();
+        for m in batch {
+            match serde_json::from_str::<QueueMessage>(m.body().unwrap()).unwrap() {
+                QueueMessage::FanOut(_) => {
+                    fan_outs += 1;
+                    // The real handler runs the fan-out (and continues it in a new message).
+                    let handle = m.receipt_handle.clone().unwrap();
+                    let resp = fetcher::handle_records(vec![to_record(m)], &w.stack.fetcher)
+                        .await
+                        .unwrap();
+                    assert!(resp.batch_item_failures.is_empty());
+                    sqs.delete_message()
+                        .queue_url(&q)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                        .unwrap();
+                }
+                QueueMessage::Job(JobMessage {
+                    job_group_id,
+                    job_id,
+                }) => {
+                    assert_eq!(job_group_id, id);
+                    messages += 1;
+                    assert!(seen.insert(job_id.index()), "job {job_id} enqueued twice");
+                    delete.push(
+                        DeleteMessageBatchRequestEntry::builder()
+                            .id(delete.len().to_string())
+                            .receipt_handle(m.receipt_handle.unwrap())
+                            .build()
+                            .unwrap(),
+                    );
+                }
+            }
+        }
+        if !delete.is_empty() {
+            sqs.delete_message_batch()
+                .queue_url(&q)
+                .set_entries(Some(delete))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    let jobs = w.stack.fetcher.jobs.list_jobs(id).await.unwrap();
+    println!(
+        "fan-out: {fan_outs} fan-out message(s), {} jobs, {messages} job messages",
+        jobs.len()
+    );
+    assert_eq!(messages, SYMBOLS, "exactly one message per job");
+    assert_eq!(seen.len(), SYMBOLS);
+    assert_eq!(jobs.len(), SYMBOLS, "exactly one job per symbol");
+    assert!(jobs.iter().enumerate().all(
+        |(i, j)| j.id.index() == i as u32 && j.symbol.as_ref().unwrap().as_str() == symbols[i]
+    ));
+    let f = w.stack.fetcher.jobs.fan_out(id).await.unwrap().unwrap();
+    assert_eq!((f.written, f.enqueued), (SYMBOLS as u32, SYMBOLS as u32));
+    let g = w
+        .user
+        .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
+        .await
+        .unwrap();
+    assert_eq!(g["total_jobs"], SYMBOLS);
+}
