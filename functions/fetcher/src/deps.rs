@@ -21,6 +21,23 @@ use tokio::sync::Mutex;
 /// How long a data source definition is reused before it is read again.
 pub(crate) const SOURCE_TTL: Duration = Duration::from_secs(60);
 
+/// The ports the fetcher works through.
+#[derive(Debug, Clone)]
+pub struct Ports {
+    /// Groups and jobs.
+    pub jobs: Arc<dyn JobStore>,
+    /// Data sources.
+    pub sources: Arc<dyn DataSourceStore>,
+    /// Users' credentials.
+    pub vault: Arc<Vault>,
+    /// Where rows go.
+    pub rows: Arc<dyn RowStore>,
+    /// Deferral and dead-lettering of messages.
+    pub control: Arc<dyn MessageControl>,
+    /// The job queue, for fan-out.
+    pub queue: Arc<dyn JobQueue>,
+}
+
 /// The fetcher's dependencies.
 #[derive(Debug)]
 pub struct Deps {
@@ -32,41 +49,40 @@ pub struct Deps {
     pub vault: Arc<Vault>,
     /// Where rows go.
     pub rows: Arc<dyn RowStore>,
+    /// Deferral and dead-lettering of messages.
+    pub control: Arc<dyn MessageControl>,
+    /// The job queue, for fan-out.
+    pub queue: Arc<dyn JobQueue>,
     /// The provider client.
     pub provider: JQuantsClient,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Attempts before a transient failure fails a job.
     pub max_attempts: u32,
-    /// Deferral and dead-lettering of messages.
-    pub control: Arc<dyn MessageControl>,
-    /// The job queue, for fan-out.
-    pub queue: Arc<dyn JobQueue>,
     pub(crate) source_cache: Mutex<HashMap<DataSourceId, (Instant, DataSource)>>,
 }
 
 impl Deps {
     /// Dependencies over the given ports.
-    pub fn new(
-        jobs: Arc<dyn JobStore>,
-        sources: Arc<dyn DataSourceStore>,
-        vault: Arc<Vault>,
-        rows: Arc<dyn RowStore>,
-        clock: Arc<dyn Clock>,
-        max_attempts: u32,
-        control: Arc<dyn MessageControl>,
-        queue: Arc<dyn JobQueue>,
-    ) -> Self {
+    pub fn new(ports: Ports, clock: Arc<dyn Clock>, max_attempts: u32) -> Self {
+        let Ports {
+            jobs,
+            sources,
+            vault,
+            rows,
+            control,
+            queue,
+        } = ports;
         Self {
             jobs,
             sources,
             vault,
             rows,
+            control,
+            queue,
             provider: JQuantsClient::new(Duration::from_secs(20)),
             clock,
             max_attempts,
-            control,
-            queue,
             source_cache: Mutex::default(),
         }
     }
@@ -82,29 +98,28 @@ impl Deps {
             clients.kms.clone(),
             &config.credentials_key_id,
         ));
-        Self::new(
-            Arc::new(DynamoJobs::new(
+        let ports = Ports {
+            jobs: Arc::new(DynamoJobs::new(
                 clients.dynamodb.clone(),
                 &config.jobs_table,
             )),
-            accounts.clone(),
-            Arc::new(Vault::new(accounts, keys, clock.clone())),
-            Arc::new(DynamoRows::new(
+            sources: accounts.clone(),
+            vault: Arc::new(Vault::new(accounts, keys, clock.clone())),
+            rows: Arc::new(DynamoRows::new(
                 clients.dynamodb.clone(),
                 &config.market_data_table,
             )),
-            clock,
-            config.max_attempts,
-            Arc::new(SqsMessageControl::new(
+            control: Arc::new(SqsMessageControl::new(
                 clients.sqs.clone(),
                 &config.jobs_queue_url,
                 &config.dead_letter_queue_url,
             )),
-            Arc::new(SqsJobQueue::new(
+            queue: Arc::new(SqsJobQueue::new(
                 clients.sqs.clone(),
                 &config.jobs_queue_url,
                 &config.dead_letter_queue_url,
             )),
-        )
+        };
+        Self::new(ports, clock, config.max_attempts)
     }
 }

@@ -19,7 +19,7 @@ use lambda_runtime::{Error, LambdaEvent};
 use shared::domain::JobGroupId;
 use shared::queue::QueueMessage;
 
-pub use deps::Deps;
+pub use deps::{Deps, Ports};
 use job::Outcome;
 
 /// How long one invocation fans out before handing the rest to a new message (the function

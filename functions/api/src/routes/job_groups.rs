@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::catalog;
-use shared::domain::{DataSourceId, Job, JobGroup, JobGroupId, JobGroupStatus, JobId};
+use shared::domain::{DataSourceId, JobGroup, JobGroupId, JobGroupStatus};
 use shared::queue::JobMessage;
 
 use crate::auth::Caller;
