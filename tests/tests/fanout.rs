@@ -13,7 +13,6 @@ use serde_json::json;
 use shared::aws::CallCounter;
 use shared::domain::JobGroupId;
 use shared::queue::{JobMessage, QueueMessage};
-use shared::store::JobStore;
 
 const SYMBOLS: usize = 10_000;
 
