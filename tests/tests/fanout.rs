@@ -17,11 +17,9 @@ use shared::queue::{JobMessage, QueueMessage};
 const SYMBOLS: usize = 10_000;
 
 fn codes() -> Vec<String> {
-    // 10,000 distinct well-formed codes (the sandbox lists about 4,000 real ones; these jobs
-    // are counted, not run).
-    (0..SYMBOLS)
-        .map(|i| format!("{}{}0", 1 + i / 1000, format_args!("{:03}", i % 1000)))
-        .collect()
+    // 10,000 distinct well-formed codes `00000`..`99990` (the sandbox lists about 4,000 real
+    // ones; these jobs are counted, not run).
+    (0..SYMBOLS).map(|i| format!("{i:04}0")).collect()
 }
 
 #[tokio::test]
