@@ -57,11 +57,19 @@ async fn a_10000_symbol_group_is_created_with_five_calls_and_fans_out_exactly() 
     assert_eq!(g["total_jobs"], SYMBOLS);
     let id = JobGroupId::parse(g["id"].as_str().unwrap()).unwrap();
 
-    let sqs = &w.stack.aws.sqs;
+    // Drain while filling: job messages are counted and deleted as they arrive, and each
+    // fan-out message is handed to the real fetcher handler in its own task (as a separate
+    // Lambda invocation would run it), so the queue never grows deep.
+    let sqs = w.stack.aws.sqs.clone();
     let q = w.stack.fetcher_config.jobs_queue_url.clone();
     let (mut seen, mut messages, mut fan_outs) = (HashSet::new(), 0usize, 0);
+    let mut running = Vec::new();
     let mut idle = 0;
-    while idle < 5 {
+    while idle < 5
+        || running
+            .iter()
+            .any(|t: &tokio::task::JoinHandle<()>| !t.is_finished())
+    {
         let out = sqs
             .receive_message()
             .queue_url(&q)
@@ -78,18 +86,20 @@ async fn a_10000_symbol_group_is_created_with_five_calls_and_fans_out_exactly() 
             match serde_json::from_str::<QueueMessage>(m.body().unwrap()).unwrap() {
                 QueueMessage::FanOut(_) => {
                     fan_outs += 1;
-                    // The real handler runs the fan-out (and continues it in a new message).
-                    let handle = m.receipt_handle.clone().unwrap();
-                    let resp = fetcher::handle_records(vec![to_record(m)], &w.stack.fetcher)
-                        .await
-                        .unwrap();
-                    assert!(resp.batch_item_failures.is_empty());
-                    sqs.delete_message()
-                        .queue_url(&q)
-                        .receipt_handle(handle)
-                        .send()
-                        .await
-                        .unwrap();
+                    let (sqs, q, deps) = (sqs.clone(), q.clone(), w.stack.fetcher.clone());
+                    running.push(tokio::spawn(async move {
+                        let handle = m.receipt_handle.clone().unwrap();
+                        let resp = fetcher::handle_records(vec![to_record(m)], &deps)
+                            .await
+                            .unwrap();
+                        assert!(resp.batch_item_failures.is_empty());
+                        sqs.delete_message()
+                            .queue_url(&q)
+                            .receipt_handle(handle)
+                            .send()
+                            .await
+                            .unwrap();
+                    }));
                 }
                 QueueMessage::Job(JobMessage {
                     job_group_id,
@@ -116,6 +126,9 @@ async fn a_10000_symbol_group_is_created_with_five_calls_and_fans_out_exactly() 
                 .await
                 .unwrap();
         }
+    }
+    for t in running {
+        t.await.unwrap();
     }
     let jobs = w.stack.fetcher.jobs.list_jobs(id).await.unwrap();
     println!(
