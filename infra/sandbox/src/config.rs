@@ -5,8 +5,9 @@ use std::str::FromStr;
 
 use chrono::{Months, NaiveDate, TimeDelta, Utc};
 
-/// A J-Quants subscription plan; it decides the date window and the row shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A J-Quants subscription plan; it decides the date window, the row shape, which endpoints
+/// answer and the request rate. Plans order from Free (lowest) to Premium.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Plan {
     /// 2 years of data, delayed 12 weeks.
     Free,
@@ -65,6 +66,26 @@ impl Window {
 }
 
 impl Plan {
+    /// Requests per minute the plan allows (reference §4.1).
+    pub fn requests_per_minute(self) -> u32 {
+        match self {
+            Self::Free => 5,
+            Self::Light => 60,
+            Self::Standard => 120,
+            Self::Premium => 500,
+        }
+    }
+
+    /// The plan's name as the dashboard writes it (`Free`, `Light`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Free => "Free",
+            Self::Light => "Light",
+            Self::Standard => "Standard",
+            Self::Premium => "Premium",
+        }
+    }
+
     /// The dates this plan may request when the exchange's current date is `today`.
     pub fn window(self, today: NaiveDate) -> Window {
         const TWELVE_WEEKS: chrono::Days = chrono::Days::new(84);
@@ -153,7 +174,8 @@ impl Default for SandboxConfig {
 }
 
 impl SandboxConfig {
-    /// The current date at the exchange (UTC+9, Japan has no daylight saving).
+    /// The current date at the exchange (UTC+9, Japan has no daylight saving) when the server
+    /// starts; afterwards the sandbox clock ([`crate::Sandbox::advance_clock`]) moves it.
     pub fn today(&self) -> NaiveDate {
         self.today
             .unwrap_or_else(|| (Utc::now() + TimeDelta::hours(9)).date_naive())
@@ -173,6 +195,8 @@ mod tests {
         assert_eq!("free".parse(), Ok(Plan::Free));
         assert_eq!("Premium".parse(), Ok(Plan::Premium));
         assert!("gold".parse::<Plan>().is_err());
+        assert!(Plan::Free < Plan::Light && Plan::Standard < Plan::Premium);
+        assert_eq!(Plan::Free.requests_per_minute(), 5);
     }
 
     #[test]

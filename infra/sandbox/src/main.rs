@@ -1,17 +1,27 @@
 //! The `sandbox` binary: serves the sandbox on 127.0.0.1 and prints where.
 //!
-//! `sandbox [--port N] [--key KEY:PLAN]... [--page-size N] [--today YYYY-MM-DD]`
+//! `sandbox [--port N] [--key KEY:PLAN]... [--page-size N] [--today YYYY-MM-DD]
+//! [--rate-limit on|off] [--retry-after SECS] [--yahoo-per-minute N|off]`
 //! prints `sandbox listening on http://127.0.0.1:PORT` on stdout once ready; logs go to stderr.
+//! J-Quants V2 is under `/v2`, V1 under `/v1`, Yahoo under `/yahoo`, controls under `/_sandbox`.
 
 use std::io::Write as _;
 
 use anyhow::{Context as _, bail};
-use sandbox::SandboxConfig;
+use sandbox::{Limits, SandboxConfig};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str =
-    "usage: sandbox [--port N] [--key KEY:PLAN]... [--page-size N] [--today YYYY-MM-DD]";
+const USAGE: &str = "usage: sandbox [--port N] [--key KEY:PLAN]... [--page-size N] \
+    [--today YYYY-MM-DD] [--rate-limit on|off] [--retry-after SECS] [--yahoo-per-minute N|off]";
+
+/// What the command line asks for.
+#[derive(Debug)]
+struct Args {
+    port: u16,
+    config: SandboxConfig,
+    limits: Limits,
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -21,7 +31,12 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let Some((port, config)) = parse_args(std::env::args().skip(1))? else {
+    let Some(Args {
+        port,
+        config,
+        limits,
+    }) = parse_args(std::env::args().skip(1))?
+    else {
         println!("{USAGE}");
         return Ok(());
     };
@@ -33,15 +48,16 @@ async fn main() -> anyhow::Result<()> {
     writeln!(stdout, "sandbox listening on http://{addr}")?;
     stdout.flush()?;
     drop(stdout);
-    sandbox::serve(listener, config).await.context("serving")
+    sandbox::serve_with(listener, config, limits)
+        .await
+        .context("serving")
 }
 
 /// `None` when help was asked for.
-fn parse_args(
-    mut args: impl Iterator<Item = String>,
-) -> anyhow::Result<Option<(u16, SandboxConfig)>> {
+fn parse_args(mut args: impl Iterator<Item = String>) -> anyhow::Result<Option<Args>> {
     let mut port = 0;
     let mut config = SandboxConfig::default();
+    let mut limits = Limits::default();
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
             return Ok(None);
@@ -61,10 +77,34 @@ fn parse_args(
                 let today = chrono::NaiveDate::parse_from_str(&value, "%Y-%m-%d");
                 config.today = Some(today.context("--today wants YYYY-MM-DD")?);
             }
+            "--rate-limit" => {
+                limits.rate_limit_config_keys = match value.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    _ => bail!("--rate-limit wants on or off"),
+                };
+            }
+            "--retry-after" => {
+                limits.retry_after_secs =
+                    Some(value.parse().context("--retry-after wants seconds")?);
+            }
+            "--yahoo-per-minute" => {
+                limits.yahoo_per_minute = match value.as_str() {
+                    "off" => None,
+                    n => Some(
+                        n.parse()
+                            .context("--yahoo-per-minute wants a number or off")?,
+                    ),
+                };
+            }
             _ => bail!("unknown argument {flag}\n{USAGE}"),
         }
     }
-    Ok(Some((port, config)))
+    Ok(Some(Args {
+        port,
+        config,
+        limits,
+    }))
 }
 
 #[cfg(test)]
@@ -80,13 +120,23 @@ mod tests {
 
     #[test]
     fn flags_build_the_config() {
-        let (port, config) = parse_args(args(
-            "--port 8080 --key a:free --key b:c:premium --page-size 3",
+        let Args {
+            port,
+            config,
+            limits,
+        } = parse_args(args(
+            "--port 8080 --key a:free --key b:c:premium --page-size 3 --rate-limit on \
+             --retry-after 30 --yahoo-per-minute off",
         ))
         .expect("valid")
         .expect("not help");
         assert_eq!((port, config.page_size, config.keys.len()), (8080, 3, 2));
         assert_eq!(config.keys[1].key, "b:c");
+        assert!(limits.rate_limit_config_keys);
+        assert_eq!(
+            (limits.retry_after_secs, limits.yahoo_per_minute),
+            (Some(30), None)
+        );
         assert!(parse_args(args("--help")).expect("valid").is_none());
     }
 
@@ -99,6 +149,8 @@ mod tests {
             "--key a:gold",
             "--today 2024-02-30",
             "--what 1",
+            "--rate-limit maybe",
+            "--yahoo-per-minute lots",
         ] {
             assert!(parse_args(args(line)).is_err(), "{line}");
         }

@@ -4,11 +4,15 @@
 //! slow sine waves plus per-day hash noise, so consecutive days look like a chart while any
 //! single day can be computed without its history. About 1 in 150 (issue, day) pairs is a
 //! no-trade day, and 2020-10-01 (the day the TSE's arrowhead system failed) has no trades at all.
+//!
+//! The waves describe the split-adjusted price; raw prices are that times the issue's share
+//! multiple before a split (see `corporate::splits`), so raw prices halve on a 1:2 ex-date.
 
 use std::f64::consts::TAU;
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::corporate::share_multiple;
 use crate::hash::{hash_bytes, mix, unit};
 use crate::params::IssueCode;
 
@@ -35,8 +39,47 @@ pub(crate) struct Trades {
     pub(crate) lower_limit: bool,
 }
 
-/// The day's trades for `code`, or `None` on a no-trade day. The caller checks the calendar.
+/// The day's raw trades for `code`, or `None` on a no-trade day. The caller checks the calendar.
 pub(crate) fn trades(code: &IssueCode, date: NaiveDate) -> Option<Trades> {
+    let adjusted = adjusted_trades(code, date)?;
+    let multiple = share_multiple(code, date);
+    if multiple == 1.0 {
+        return Some(adjusted);
+    }
+    let day = to_raw(&adjusted.day, multiple);
+    let mut morning = to_raw(&adjusted.morning, multiple);
+    morning.vo = morning.vo.clamp(100.0, (day.vo - 100.0).max(100.0));
+    let afternoon = Ohlcv {
+        vo: day.vo - morning.vo,
+        ..to_raw(&adjusted.afternoon, multiple)
+    };
+    Some(Trades {
+        day,
+        morning,
+        afternoon,
+        ..adjusted
+    })
+}
+
+/// Fewer, dearer shares before a split; the turnover value does not change.
+fn to_raw(bar: &Ohlcv, multiple: f64) -> Ohlcv {
+    Ohlcv {
+        o: round1(bar.o * multiple),
+        h: round1(bar.h * multiple),
+        l: round1(bar.l * multiple),
+        c: round1(bar.c * multiple),
+        vo: ((bar.vo / multiple / 100.0).round() * 100.0).max(100.0),
+        va: bar.va,
+    }
+}
+
+/// The issue's typical price level (yen, split-adjusted), for dividends and share counts.
+pub(crate) fn base_price(code: &IssueCode) -> f64 {
+    let issue = hash_bytes(code.as_str().as_bytes());
+    (100_f64.ln() + unit(mix(&[issue, 1])) * (20_000_f64 / 100.0).ln()).exp()
+}
+
+fn adjusted_trades(code: &IssueCode, date: NaiveDate) -> Option<Trades> {
     let issue = hash_bytes(code.as_str().as_bytes());
     let t = i64::from(date.num_days_from_ce());
     let noise = |salt: u64| unit(mix(&[issue, t as u64, salt]));
@@ -75,8 +118,14 @@ pub(crate) fn trades(code: &IssueCode, date: NaiveDate) -> Option<Trades> {
 
 /// The close before rounding: two sine waves around the issue's base price, plus noise.
 fn raw_close(issue: u64, t: i64) -> f64 {
+    let base = (100_f64.ln() + unit(mix(&[issue, 1])) * (20_000_f64 / 100.0).ln()).exp();
+    wave(issue, t, base)
+}
+
+/// A chart-like level around `base` on day `t` (days from the common era), from `seed`.
+pub(crate) fn wave(seed: u64, t: i64, base: f64) -> f64 {
+    let issue = seed;
     let p = |salt: u64| unit(mix(&[issue, salt]));
-    let base = (100_f64.ln() + p(1) * (20_000_f64 / 100.0).ln()).exp();
     let t = t as f64;
     let slow = 0.25 * (TAU * t / (400.0 + 800.0 * p(3)) + TAU * p(4)).sin();
     let fast = 0.08 * (TAU * t / (40.0 + 60.0 * p(5)) + TAU * p(6)).sin();
@@ -121,7 +170,7 @@ fn split_sessions(day: &Ohlcv, noise: impl Fn(u64) -> f64) -> (Ohlcv, Ohlcv) {
     (morning, afternoon)
 }
 
-fn round1(x: f64) -> f64 {
+pub(crate) fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 

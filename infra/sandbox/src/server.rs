@@ -4,30 +4,37 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::config::SandboxConfig;
-use crate::jquants::{self, V2State};
-use crate::stats::{self, RequestLog, Stats};
+use crate::config::{Plan, SandboxConfig};
+use crate::guard::{FaultSpec, KeySettings, Limits};
+use crate::state::Shared;
+use crate::stats::Stats;
+use crate::{admin, jquants, v1, yahoo};
 
-fn build(config: SandboxConfig) -> (Router, Arc<RequestLog>) {
-    let log = Arc::new(RequestLog::default());
-    let v2 = Arc::new(V2State::new(config, Arc::clone(&log)));
+fn build(config: SandboxConfig, limits: Limits) -> (Router, Arc<Shared>) {
+    let shared = Arc::new(Shared::new(config, limits));
     let router = Router::new()
-        .route(
-            "/_sandbox/stats",
-            get(stats::show).with_state(Arc::clone(&log)),
-        )
-        .nest("/v2", jquants::router(&v2))
+        .nest("/_sandbox", admin::router(&shared))
+        .nest("/v2", jquants::router(&shared))
+        .nest("/v1", v1::router(&shared))
+        .nest("/yahoo", yahoo::router(&shared))
+        .route("/yahoo/", yahoo::cookie_root(&shared))
         .fallback(jquants::unknown_path);
-    (router, log)
+    (router, shared)
 }
 
-/// The whole sandbox: `/v2/...` (J-Quants V2) and `GET /_sandbox/stats`.
+/// The whole sandbox with default [`Limits`]: `/v2` (J-Quants V2), `/v1` (J-Quants V1),
+/// `/yahoo` (Yahoo Finance) and `/_sandbox` (control).
 pub fn router(config: SandboxConfig) -> Router {
-    build(config).0
+    router_with(config, Limits::default())
+}
+
+/// [`router`] with chosen limits.
+pub fn router_with(config: SandboxConfig, limits: Limits) -> Router {
+    build(config, limits).0
 }
 
 /// Serves the sandbox on `listener` until the task is dropped or the listener fails.
@@ -35,11 +42,20 @@ pub async fn serve(listener: TcpListener, config: SandboxConfig) -> std::io::Res
     axum::serve(listener, router(config)).await
 }
 
+/// [`serve`] with chosen limits.
+pub async fn serve_with(
+    listener: TcpListener,
+    config: SandboxConfig,
+    limits: Limits,
+) -> std::io::Result<()> {
+    axum::serve(listener, router_with(config, limits)).await
+}
+
 /// A sandbox running in a background task on 127.0.0.1, stopped when dropped.
 #[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
-    log: Arc<RequestLog>,
+    shared: Arc<Shared>,
     task: JoinHandle<()>,
 }
 
@@ -49,7 +65,15 @@ impl Sandbox {
     /// # Panics
     /// When no local port can be bound; use [`Sandbox::try_start`] to handle that.
     pub async fn start(config: SandboxConfig) -> Self {
-        match Self::try_start(config).await {
+        Self::start_with(config, Limits::default()).await
+    }
+
+    /// Starts a sandbox with chosen limits (e.g. rate limiting for the configured keys).
+    ///
+    /// # Panics
+    /// When no local port can be bound.
+    pub async fn start_with(config: SandboxConfig, limits: Limits) -> Self {
+        match Self::try_start_with(config, limits).await {
             Ok(sandbox) => sandbox,
             Err(e) => panic!("sandbox could not bind 127.0.0.1:0: {e}"),
         }
@@ -60,20 +84,44 @@ impl Sandbox {
     /// # Errors
     /// When binding 127.0.0.1:0 fails.
     pub async fn try_start(config: SandboxConfig) -> std::io::Result<Self> {
+        Self::try_start_with(config, Limits::default()).await
+    }
+
+    /// Starts a sandbox with chosen limits.
+    ///
+    /// # Errors
+    /// When binding 127.0.0.1:0 fails.
+    pub async fn try_start_with(config: SandboxConfig, limits: Limits) -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let (router, log) = build(config);
+        let (router, shared) = build(config, limits);
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, router).await {
                 tracing::error!(error = %e, "sandbox server stopped");
             }
         });
-        Ok(Self { addr, log, task })
+        Ok(Self { addr, shared, task })
     }
 
     /// The J-Quants V2 base URL, e.g. `http://127.0.0.1:41234/v2` (no trailing slash).
     pub fn base_url(&self) -> String {
         format!("http://{}/v2", self.addr)
+    }
+
+    /// The J-Quants V1 base URL, e.g. `http://127.0.0.1:41234/v1`.
+    pub fn v1_base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// The Yahoo base URL standing in for `https://query1.finance.yahoo.com` and
+    /// `https://query2.finance.yahoo.com`, e.g. `http://127.0.0.1:41234/yahoo`.
+    pub fn yahoo_base_url(&self) -> String {
+        format!("http://{}/yahoo", self.addr)
+    }
+
+    /// The URL standing in for `https://fc.yahoo.com/` (sets the `A3` cookie).
+    pub fn yahoo_cookie_url(&self) -> String {
+        format!("http://{}/yahoo/", self.addr)
     }
 
     /// The address the server listens on.
@@ -83,12 +131,71 @@ impl Sandbox {
 
     /// A snapshot of the request log.
     pub fn stats(&self) -> Stats {
-        self.log.snapshot()
+        self.shared.log.snapshot()
     }
 
     /// Forgets all requests logged so far.
     pub fn reset_stats(&self) {
-        self.log.reset();
+        self.shared.log.reset();
+    }
+
+    /// Accepts another V2 key (or changes an existing one).
+    pub fn add_key(&self, key: &str, plan: Plan, rate_limit: bool) {
+        self.shared
+            .keys
+            .insert(key, KeySettings::new(plan, rate_limit));
+    }
+
+    /// Switches rate limiting for a key; `false` if the key is unknown.
+    pub fn set_rate_limit(&self, key: &str, on: bool) -> bool {
+        self.shared.keys.update(key, |k| k.rate_limit = on)
+    }
+
+    /// Grants or withdraws the minute-bars add-on; `false` if the key is unknown.
+    pub fn set_minute_addon(&self, key: &str, on: bool) -> bool {
+        self.shared.keys.update(key, |k| k.minute_addon = on)
+    }
+
+    /// Registers a J-Quants V1 user.
+    pub fn add_v1_user(&self, mail: &str, password: &str, plan: Plan) {
+        self.shared.v1.add_user(mail, password, plan);
+    }
+
+    /// The sandbox clock's current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.clock.now()
+    }
+
+    /// The exchange's date on the sandbox clock.
+    pub fn today(&self) -> NaiveDate {
+        self.shared.clock.today()
+    }
+
+    /// Moves the sandbox clock forward.
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        self.shared
+            .clock
+            .advance(TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX));
+    }
+
+    /// Sets the sandbox clock.
+    pub fn set_clock(&self, at: DateTime<Utc>) {
+        self.shared.clock.set(at);
+    }
+
+    /// Replaces the faults of a caller (a V2 key, a V1 mail address or [`crate::YAHOO`]).
+    pub fn set_faults(&self, key: &str, spec: FaultSpec) {
+        self.shared.faults.set(key, spec);
+    }
+
+    /// The current limits.
+    pub fn limits(&self) -> Limits {
+        self.shared.limits()
+    }
+
+    /// Replaces the limits.
+    pub fn set_limits(&self, limits: Limits) {
+        self.shared.set_limits(limits);
     }
 }
 

@@ -27,7 +27,8 @@ async fn unknown_paths_and_methods_get_403_not_404() {
     for uri in [
         "/v2/equities/bars/weekly?code=7203",
         "/v2",
-        "/v1/prices/daily_quotes",
+        "/v2/prices/daily_quotes",
+        "/v1/nowhere",
         "/",
     ] {
         let reply = get(&app, uri, LIGHT).await;
