@@ -42,6 +42,8 @@ pub struct Config {
     pub admin_secret_id: String,
     /// Attempts a job gets before a transient failure fails it for good.
     pub max_attempts: u32,
+    /// Seconds before a provider request times out.
+    pub provider_timeout_secs: u32,
 }
 
 impl Config {
@@ -62,12 +64,16 @@ impl Config {
                 .filter(|v| !v.is_empty())
                 .ok_or(ConfigError::Missing(name))
         };
-        let max_attempts = match get("MAX_ATTEMPTS") {
-            None => 5,
-            Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
-                name: "MAX_ATTEMPTS",
-                reason: format!("`{v}` is not a positive integer"),
-            })?,
+        let number = |name: &'static str, default: u32| match get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or(ConfigError::Invalid {
+                    name,
+                    reason: format!("`{v}` is not a positive integer"),
+                }),
         };
         Ok(Self {
             accounts_table: req("ACCOUNTS_TABLE")?,
@@ -78,7 +84,8 @@ impl Config {
             credentials_key_id: req("CREDENTIALS_KEY_ID")?,
             api_key_pepper_secret_id: req("API_KEY_PEPPER_SECRET_ID")?,
             admin_secret_id: req("ADMIN_SECRET_ID")?,
-            max_attempts,
+            max_attempts: number("MAX_ATTEMPTS", 5)?,
+            provider_timeout_secs: number("PROVIDER_TIMEOUT_SECS", 20)?,
         })
     }
 }

@@ -41,6 +41,11 @@ pub struct World {
 impl World {
     /// Builds the world; `page_size` is the sandbox's rows per page.
     pub async fn new(page_size: usize, counters: Counters) -> Self {
+        Self::with(page_size, counters, &[]).await
+    }
+
+    /// Like [`World::new`], with function variables overridden.
+    pub async fn with(page_size: usize, counters: Counters, overrides: &[(&str, &str)]) -> Self {
         require_emulator();
         let sandbox = Sandbox::start(SandboxConfig {
             keys: vec![format!("{KEY}:light").parse().expect("key spec")],
@@ -48,7 +53,7 @@ impl World {
             today: None,
         })
         .await;
-        let stack = LocalStack::start(&unique("t"), counters)
+        let stack = LocalStack::start_with(&unique("t"), counters, overrides)
             .await
             .expect("stack starts");
         let api = ApiClient::new(&stack.api_url, None);

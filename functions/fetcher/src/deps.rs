@@ -64,7 +64,12 @@ pub struct Deps {
 
 impl Deps {
     /// Dependencies over the given ports.
-    pub fn new(ports: Ports, clock: Arc<dyn Clock>, max_attempts: u32) -> Self {
+    pub fn new(
+        ports: Ports,
+        clock: Arc<dyn Clock>,
+        max_attempts: u32,
+        provider_timeout: Duration,
+    ) -> Self {
         let Ports {
             jobs,
             sources,
@@ -80,7 +85,7 @@ impl Deps {
             rows,
             control,
             queue,
-            provider: JQuantsClient::new(Duration::from_secs(20)),
+            provider: JQuantsClient::new(provider_timeout),
             clock,
             max_attempts,
             source_cache: Mutex::default(),
@@ -120,6 +125,7 @@ impl Deps {
                 &config.dead_letter_queue_url,
             )),
         };
-        Self::new(ports, clock, config.max_attempts)
+        let timeout = Duration::from_secs(config.provider_timeout_secs.into());
+        Self::new(ports, clock, config.max_attempts, timeout)
     }
 }

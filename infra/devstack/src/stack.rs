@@ -58,14 +58,33 @@ impl LocalStack {
     /// Provisions a fresh stack named `name` and serves the API. Pollers start with
     /// [`LocalStack::start_pollers`].
     pub async fn start(name: &str, counters: Counters) -> anyhow::Result<Self> {
+        Self::start_with(name, counters, &[]).await
+    }
+
+    /// Like [`LocalStack::start`], with some function variables overridden (tests shorten
+    /// timeouts this way; everything else still comes from the template).
+    pub async fn start_with(
+        name: &str,
+        counters: Counters,
+        overrides: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let sdk = shared::aws::load_sdk_config().await;
         let aws = AwsClients::new(&sdk);
         let template = Template::load(&template_path())?;
         let provisioned = provision(&template, name, &aws)
             .await
             .context("provisioning the template in the emulator")?;
-        let api_config = Config::from_map(&env_map(&provisioned, "ApiFunction")?)?;
-        let fetcher_config = Config::from_map(&env_map(&provisioned, "FetcherFunction")?)?;
+        let with_overrides = |mut env: HashMap<String, String>| {
+            env.extend(
+                overrides
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            );
+            env
+        };
+        let api_config = Config::from_map(&with_overrides(env_map(&provisioned, "ApiFunction")?))?;
+        let fetcher_config =
+            Config::from_map(&with_overrides(env_map(&provisioned, "FetcherFunction")?))?;
 
         let api_state =
             api::AppState::from_aws(&api_config, &Clients::new(&sdk, counters.api.as_ref()));
