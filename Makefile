@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 WITH_MOTO := infra/local/with-moto.sh
 
-.PHONY: demo test fmt-check clippy unit-and-e2e lint-template bench venv clean
+.PHONY: chaos demo test fmt-check clippy unit-and-e2e lint-template bench venv clean
 
 ## Python tools (moto server, cfn-lint) in a project-local virtualenv, pinned.
 venv: $(STAMP)
@@ -32,6 +32,10 @@ unit-and-e2e: $(STAMP)
 
 lint-template: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
+
+## The job-engine chaos test (2,000 jobs under faults, duplicates and kills; minutes on moto).
+chaos: $(STAMP)
+	$(WITH_MOTO) cargo test --locked -p integration-tests --test chaos -- --ignored --nocapture
 
 ## Figures: AWS calls per job (counted at the SDK), release binary sizes.
 bench: $(STAMP)

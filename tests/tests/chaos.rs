@@ -39,6 +39,7 @@ struct Figures {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "minutes on moto: run with `make chaos` (CHAOS_JOBS=n for a smaller run)"]
 async fn chaos_leaves_every_job_terminal_and_every_count_exact() {
     let jobs: usize = std::env::var("CHAOS_JOBS")
         .ok()
@@ -116,7 +117,8 @@ async fn chaos_leaves_every_job_terminal_and_every_count_exact() {
                         figures.duplicates_sent.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                if figures.kills.load(Ordering::Relaxed) < 5 && rng.next() < 0.03 {
+                let batch_no = figures.batches.load(Ordering::Relaxed);
+                if figures.kills.load(Ordering::Relaxed) < 5 && batch_no % 12 == 5 {
                     // The fetcher dies mid-batch: nothing of it is acknowledged, and its messages
                     // come back when their visibility timeout ends (brought forward here: moto's
                     // clock is the wall clock and the template's timeout is six minutes).
