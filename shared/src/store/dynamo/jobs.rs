@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, Utc};
 
 use super::item::{Item, ItemExt, n, s, ts};
-use super::unavailable;
+use super::{batch_write, unavailable};
 use crate::domain::{
     DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus, JobId, JobStatus,
     ResponseData, UserId,
@@ -270,7 +270,7 @@ impl JobStore for DynamoJobs {
 
     async fn write_jobs(&self, jobs: &[Job]) -> Result<(), StoreError> {
         for chunk in jobs.chunks(25) {
-            let mut pending: Vec<WriteRequest> = chunk
+            let pending: Vec<WriteRequest> = chunk
                 .iter()
                 .map(|j| {
                     let put = PutRequest::builder().set_item(Some(job_item(j))).build();
@@ -280,28 +280,7 @@ impl JobStore for DynamoJobs {
                 })
                 .collect();
             // BatchWriteItem may leave items unprocessed under throttling: resend those.
-            for attempt in 0.. {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, pending)
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut m| m.remove(&self.table))
-                    .unwrap_or_default();
-                if pending.is_empty() {
-                    break;
-                }
-                if attempt >= 8 {
-                    return Err(StoreError::Unavailable(anyhow::anyhow!(
-                        "jobs left unprocessed"
-                    )));
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
-            }
+            batch_write(&self.client, &self.table, pending).await?;
         }
         Ok(())
     }

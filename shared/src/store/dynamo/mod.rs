@@ -22,3 +22,31 @@ where
 {
     StoreError::Unavailable(anyhow::Error::new(e))
 }
+
+/// Writes up to 25 requests with `BatchWriteItem`, resending what DynamoDB leaves unprocessed
+/// (it does under throttling) with exponential backoff.
+async fn batch_write(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    mut pending: Vec<aws_sdk_dynamodb::types::WriteRequest>,
+) -> Result<(), StoreError> {
+    for attempt in 0..=8 {
+        let out = client
+            .batch_write_item()
+            .request_items(table, pending)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        pending = out
+            .unprocessed_items
+            .and_then(|mut m| m.remove(table))
+            .unwrap_or_default();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+    }
+    Err(StoreError::Unavailable(anyhow::anyhow!(
+        "items left unprocessed after retries"
+    )))
+}

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 
 use super::item::{Item, n, s};
-use super::unavailable;
+use super::{batch_write, unavailable};
 use crate::dataset::{FieldValue, Record};
 use crate::store::{RowScope, RowStore, StoreError};
 
@@ -97,7 +97,7 @@ impl RowStore for DynamoRows {
             for r in chunk {
                 by_key.insert((&r.partition, &r.sort), r);
             }
-            let mut pending: Vec<WriteRequest> = by_key
+            let pending: Vec<WriteRequest> = by_key
                 .values()
                 .map(|r| {
                     let fields = r
@@ -117,28 +117,7 @@ impl RowStore for DynamoRows {
                     WriteRequest::builder().put_request(put).build()
                 })
                 .collect();
-            for attempt in 0.. {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, pending)
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut m| m.remove(&self.table))
-                    .unwrap_or_default();
-                if pending.is_empty() {
-                    break;
-                }
-                if attempt >= 8 {
-                    return Err(StoreError::Unavailable(anyhow::anyhow!(
-                        "rows left unprocessed"
-                    )));
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
-            }
+            batch_write(&self.client, &self.table, pending).await?;
         }
         Ok(())
     }
