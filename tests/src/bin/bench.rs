@@ -67,8 +67,8 @@ async fn main() -> anyhow::Result<()> {
     let per = |n: u64| n as f64 / JOBS as f64;
     println!(
         "| create call (POST /v1/job-groups) | {} | {:.3} | {:.1}s |",
-        api.total(),
-        per(api.total()),
+        create_calls.values().sum::<u64>(),
+        per(create_calls.values().sum::<u64>()),
         fanout.as_secs_f64()
     );
     println!(
