@@ -58,19 +58,12 @@ async fn receive(
             .send()
             .await
             .unwrap();
-        for m in r.messages.unwrap_or_default() {
-            let mut rec = aws_lambda_events::event::sqs::SqsMessage::default();
-            rec.message_id = m.message_id;
-            rec.receipt_handle = m.receipt_handle;
-            rec.body = m.body;
-            rec.attributes = m
-                .attributes
+        out.extend(
+            r.messages
                 .unwrap_or_default()
                 .into_iter()
-                .map(|(k, v)| (k.as_str().to_owned(), v))
-                .collect();
-            out.push(rec);
-        }
+                .map(integration_tests::to_record),
+        );
     }
     out
 }

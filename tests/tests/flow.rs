@@ -151,16 +151,8 @@ fn to_record(
     m: aws_sdk_sqs::types::Message,
     id_suffix: &str,
 ) -> aws_lambda_events::event::sqs::SqsMessage {
-    let mut r = aws_lambda_events::event::sqs::SqsMessage::default();
-    r.message_id = m.message_id.map(|id| format!("{id}{id_suffix}"));
-    r.receipt_handle = m.receipt_handle;
-    r.body = m.body;
-    r.attributes = m
-        .attributes
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k.as_str().to_owned(), v))
-        .collect();
+    let mut r = integration_tests::to_record(m);
+    r.message_id = r.message_id.map(|id| format!("{id}{id_suffix}"));
     r
 }
 
