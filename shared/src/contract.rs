@@ -17,6 +17,8 @@ use crate::store::{
     JobStore, RowScope, RowStore, StartOutcome, StoreError, UserStore,
 };
 
+const LEASE: Duration = Duration::seconds(90);
+
 fn t0() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap()
 }
@@ -324,7 +326,11 @@ pub async fn job_store(store: &dyn JobStore) {
     assert_eq!(store.get_job(g.id, JobId::new(99)).await.unwrap(), None);
 
     let now = t0() + Duration::seconds(5);
-    let StartOutcome::Started(j0) = store.start_job(&g, JobId::new(0), now).await.unwrap() else {
+    let StartOutcome::Started(j0) = store
+        .start_job(&g, JobId::new(0), now, LEASE)
+        .await
+        .unwrap()
+    else {
         panic!("a pending job starts");
     };
     assert_eq!(
@@ -337,20 +343,45 @@ pub async fn job_store(store: &dyn JobStore) {
         (JobGroupStatus::Running, Some(now))
     );
 
-    let later = now + Duration::seconds(30);
+    assert_eq!(j0.lease_until, Some(now + LEASE));
+    let during = now + Duration::seconds(2);
+    assert_eq!(
+        store
+            .start_job(&running, JobId::new(0), during, LEASE)
+            .await
+            .unwrap(),
+        StartOutcome::Leased(now + LEASE),
+        "a second delivery while the first runs waits for the lease"
+    );
+    let later = now + LEASE + Duration::seconds(1);
     let StartOutcome::Started(again) = store
-        .start_job(&running, JobId::new(0), later)
+        .start_job(&running, JobId::new(0), later, LEASE)
         .await
         .unwrap()
     else {
-        panic!("a running job starts again as a retry");
+        panic!("a running job whose lease lapsed starts again as a retry");
     };
     assert_eq!(
         (again.retry_count, again.last_retry_at, again.started_at),
         (1, Some(later), Some(now))
     );
+    store.release_job(g.id, JobId::new(0)).await.unwrap();
+    let StartOutcome::Started(third) = store
+        .start_job(&running, JobId::new(0), later, LEASE)
+        .await
+        .unwrap()
+    else {
+        panic!("a released job starts again at once");
+    };
     assert_eq!(
-        store.start_job(&g, JobId::new(99), now).await.unwrap(),
+        (third.retry_count, third.lease_until),
+        (2, Some(later + LEASE))
+    );
+    assert_eq!(
+        store
+            .start_job(&g, JobId::new(99), now, LEASE)
+            .await
+            .unwrap(),
         StartOutcome::NotFound
     );
 
@@ -370,8 +401,19 @@ pub async fn job_store(store: &dyn JobStore) {
         FinishOutcome::AlreadyTerminal,
         "a duplicate is not counted"
     );
+    store.release_job(g.id, JobId::new(0)).await.unwrap();
+    store.release_job(g.id, JobId::new(99)).await.unwrap();
+    let (_, finished) = store.get_job(g.id, JobId::new(0)).await.unwrap().unwrap();
+    assert_eq!(
+        (finished.status, finished.lease_until),
+        (JobStatus::Completed, None),
+        "releasing a finished job changes nothing"
+    );
     assert!(matches!(
-        store.start_job(&g, JobId::new(0), later).await.unwrap(),
+        store
+            .start_job(&g, JobId::new(0), later, LEASE)
+            .await
+            .unwrap(),
         StartOutcome::AlreadyTerminal(_)
     ));
     let c = store.get_group(g.id).await.unwrap().unwrap();
@@ -402,7 +444,7 @@ pub async fn job_store(store: &dyn JobStore) {
 
     for i in 2..30 {
         store
-            .start_job(&running, JobId::new(i), later)
+            .start_job(&running, JobId::new(i), later, LEASE)
             .await
             .unwrap();
         assert_eq!(
@@ -453,7 +495,10 @@ pub async fn job_store(store: &dyn JobStore) {
 
     let (ok, _) = group(1);
     create_with_jobs(store, &ok, &[Job::new(ok.id, JobId::new(0), None)]).await;
-    store.start_job(&ok, JobId::new(0), now).await.unwrap();
+    store
+        .start_job(&ok, JobId::new(0), now, LEASE)
+        .await
+        .unwrap();
     store
         .finish_job(ok.id, JobId::new(0), &done, now)
         .await
@@ -475,7 +520,7 @@ pub async fn job_cancel_and_retry(store: &dyn JobStore) {
     create_with_jobs(store, &g, &jobs).await;
     let t1 = t0() + Duration::seconds(1);
     let done = JobResult::Completed(ResponseData { rows: 1, pages: 1 });
-    store.start_job(&g, JobId::new(0), t1).await.unwrap();
+    store.start_job(&g, JobId::new(0), t1, LEASE).await.unwrap();
     store
         .finish_job(g.id, JobId::new(0), &done, t1)
         .await
@@ -578,7 +623,10 @@ pub async fn job_cancel_and_retry(store: &dyn JobStore) {
     );
     assert_eq!(store.get_group(g.id).await.unwrap().unwrap().failed_jobs, 0);
     for i in 1..5 {
-        store.start_job(&reopened, JobId::new(i), t2).await.unwrap();
+        store
+            .start_job(&reopened, JobId::new(i), t2, LEASE)
+            .await
+            .unwrap();
         store
             .finish_job(g.id, JobId::new(i), &done, t2)
             .await

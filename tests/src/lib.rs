@@ -47,6 +47,7 @@ impl World {
     /// Like [`World::new`], with function variables overridden.
     pub async fn with(page_size: usize, counters: Counters, overrides: &[(&str, &str)]) -> Self {
         require_emulator();
+        capture_logs();
         let sandbox = Sandbox::start(SandboxConfig {
             keys: vec![format!("{KEY}:light").parse().expect("key spec")],
             page_size,
@@ -68,6 +69,17 @@ impl World {
             user,
         }
     }
+}
+
+/// Sends the functions' warnings to the test's captured output, so a failing test shows why
+/// (`RUST_LOG` chooses another level).
+pub fn capture_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
 }
 
 /// An SQS message as Lambda's event-source mapping hands it to the fetcher.

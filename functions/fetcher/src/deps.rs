@@ -21,6 +21,11 @@ use tokio::sync::Mutex;
 /// How long a data source definition is reused before it is read again.
 pub(crate) const SOURCE_TTL: Duration = Duration::from_secs(60);
 
+/// How long a started job is held against other deliveries: longer than one invocation may run
+/// (the function's `Timeout` is 60 s), far shorter than the queue's visibility timeout (360 s),
+/// so a dead fetcher's job is free again by the time its message reappears.
+pub const JOB_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(90);
+
 /// The ports the fetcher works through.
 #[derive(Debug, Clone)]
 pub struct Ports {
@@ -59,6 +64,8 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     /// Attempts before a transient failure fails a job.
     pub max_attempts: u32,
+    /// See [`JOB_LEASE`].
+    pub lease: chrono::TimeDelta,
     pub(crate) source_cache: Mutex<HashMap<DataSourceId, (Instant, DataSource)>>,
 }
 
@@ -88,6 +95,7 @@ impl Deps {
             provider: JQuantsClient::new(provider_timeout),
             clock,
             max_attempts,
+            lease: JOB_LEASE,
             source_cache: Mutex::default(),
         }
     }

@@ -117,17 +117,32 @@ async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, 
     }
     let job = match deps
         .jobs
-        .start_job(&group, job.id, deps.clock.now())
+        .start_job(&group, job.id, deps.clock.now(), deps.lease)
         .await?
     {
         StartOutcome::Started(job) => job,
         StartOutcome::AlreadyTerminal(_) => return Ok(Outcome::Done),
+        StartOutcome::Leased(until) => {
+            // Another fetcher is on it. Not deleted: if that fetcher dies, this delivery (or
+            // its own, after the visibility timeout) takes the job once the lease lapses.
+            let wait = (until - deps.clock.now()).to_std().unwrap_or_default();
+            tracing::info!(
+                lease_s = wait.as_secs(),
+                "job held by another fetcher; delivered again after its lease"
+            );
+            return Ok(Outcome::Redeliver {
+                after: Some(wait + std::time::Duration::from_secs(1)),
+            });
+        }
         StartOutcome::NotFound => return Ok(Outcome::DeadLetter("message names no stored job")),
     };
     let started = Instant::now();
     let result = match fetch(&group, &job, deps).await {
         Ok(data) => JobResult::Completed(data),
-        Err(Failure::Infrastructure(e)) => return Err(e),
+        Err(Failure::Infrastructure(e)) => {
+            release(deps, &job).await;
+            return Err(e);
+        }
         Err(Failure::Permanent(message)) => JobResult::Failed(message),
         Err(Failure::Transient {
             message,
@@ -143,6 +158,7 @@ async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, 
                 let after =
                     crate::retry::backoff(attempt, retry_after, crate::retry::unit_random());
                 tracing::warn!(error.message = %message, retry_in_s = after.as_secs(), "transient failure; will retry");
+                release(deps, &job).await;
                 return Ok(Outcome::Redeliver { after: Some(after) });
             }
             JobResult::Failed(format!("{message} (gave up after {attempt} attempts)"))
@@ -165,6 +181,14 @@ async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, 
         tracing::info!(status = status.as_str(), "job group finished");
     }
     Ok(Outcome::Done)
+}
+
+/// Gives the job's lease up so its next delivery retries at once. Best effort: if this write
+/// fails too, the lease simply lapses first.
+async fn release(deps: &Deps, job: &Job) {
+    if let Err(e) = deps.jobs.release_job(job.job_group_id, job.id).await {
+        tracing::warn!(error.message = %e, "could not release the job's lease; it will lapse");
+    }
 }
 
 async fn fetch(

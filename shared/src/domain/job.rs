@@ -1,6 +1,6 @@
 //! A job: one fetch inside a group, with its retry bookkeeping.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{IssueCode, JobGroupId, JobId, TransitionError};
@@ -80,6 +80,20 @@ pub struct Job {
     pub retry_count: u32,
     /// When the last retry started.
     pub last_retry_at: Option<DateTime<Utc>>,
+    /// Until when the fetcher that started it holds it. A second delivery of the same job
+    /// (SQS delivers at least once, sometimes to two fetchers at a time) waits for the lease
+    /// instead of fetching the same pages again; a fetcher that dies simply lets it lapse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<DateTime<Utc>>,
+}
+
+/// Why a job cannot be started now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartRefused {
+    /// It is completed or failed.
+    Terminal,
+    /// Another fetcher holds it until then.
+    Leased(DateTime<Utc>),
 }
 
 impl Job {
@@ -96,25 +110,41 @@ impl Job {
             response_data: None,
             retry_count: 0,
             last_retry_at: None,
+            lease_until: None,
         }
     }
 
-    /// A fetcher takes the job. Starting a running job again is a retry: the previous attempt
-    /// failed transiently or its fetcher died.
-    pub fn start(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
+    /// A fetcher takes the job for `lease`. Starting a running job whose lease was released or
+    /// has lapsed is a retry: the previous attempt failed transiently or its fetcher died.
+    pub fn start(&mut self, now: DateTime<Utc>, lease: TimeDelta) -> Result<(), StartRefused> {
         match self.status {
             JobStatus::Pending => {
                 self.status = JobStatus::Running;
                 self.started_at = Some(now);
-                Ok(())
             }
             JobStatus::Running => {
+                if let Some(until) = self.lease_until
+                    && until > now
+                {
+                    return Err(StartRefused::Leased(until));
+                }
                 self.retry_count += 1;
                 self.last_retry_at = Some(now);
-                Ok(())
             }
-            other => Err(self.refuse("start", other)),
+            JobStatus::Completed | JobStatus::Failed => return Err(StartRefused::Terminal),
         }
+        self.lease_until = Some(now + lease);
+        Ok(())
+    }
+
+    /// The fetcher gives the job up after a transient failure, so the next delivery retries at
+    /// once instead of waiting for the lease.
+    pub fn release(&mut self) -> Result<(), TransitionError> {
+        if self.status != JobStatus::Running {
+            return Err(self.refuse("release", self.status));
+        }
+        self.lease_until = None;
+        Ok(())
     }
 
     /// The fetch succeeded and its rows are stored.
@@ -128,6 +158,7 @@ impl Job {
         }
         self.status = JobStatus::Completed;
         self.completed_at = Some(now);
+        self.lease_until = None;
         self.response_data = Some(data);
         self.error_message = None;
         Ok(())
@@ -140,6 +171,7 @@ impl Job {
         }
         self.status = JobStatus::Failed;
         self.completed_at = Some(now);
+        self.lease_until = None;
         self.error_message = Some(message);
         Ok(())
     }
@@ -171,6 +203,8 @@ impl Job {
 mod tests {
     use super::*;
 
+    const LEASE: TimeDelta = TimeDelta::seconds(90);
+
     fn job() -> Job {
         Job::new(
             JobGroupId::new(),
@@ -183,7 +217,7 @@ mod tests {
     fn happy_path_runs_then_completes() {
         let mut j = job();
         let now = Utc::now();
-        j.start(now).unwrap();
+        j.start(now, LEASE).unwrap();
         assert_eq!(
             (j.status, j.started_at, j.retry_count),
             (JobStatus::Running, Some(now), 0)
@@ -194,24 +228,40 @@ mod tests {
     }
 
     #[test]
-    fn a_second_start_is_a_retry() {
+    fn a_start_after_the_lease_lapsed_is_a_retry() {
         let mut j = job();
         let t0 = Utc::now();
-        let t1 = t0 + chrono::Duration::seconds(30);
-        j.start(t0).unwrap();
-        j.start(t1).unwrap();
+        let t1 = t0 + LEASE + TimeDelta::seconds(1);
+        j.start(t0, LEASE).unwrap();
+        j.start(t1, LEASE).unwrap();
         assert_eq!(
-            (j.started_at, j.retry_count, j.last_retry_at),
-            (Some(t0), 1, Some(t1))
+            (j.started_at, j.retry_count, j.last_retry_at, j.lease_until),
+            (Some(t0), 1, Some(t1), Some(t1 + LEASE))
         );
+    }
+
+    #[test]
+    fn a_held_lease_refuses_a_second_fetcher_until_released() {
+        let mut j = job();
+        let t0 = Utc::now();
+        j.start(t0, LEASE).unwrap();
+        let t1 = t0 + TimeDelta::seconds(2);
+        assert_eq!(j.start(t1, LEASE), Err(StartRefused::Leased(t0 + LEASE)));
+        assert_eq!(j.retry_count, 0, "a refused start is not a retry");
+        j.release().unwrap();
+        j.start(t1, LEASE).unwrap();
+        assert_eq!((j.retry_count, j.lease_until), (1, Some(t1 + LEASE)));
+        j.complete(t1, ResponseData { rows: 1, pages: 1 }).unwrap();
+        assert_eq!(j.lease_until, None);
+        assert!(j.release().is_err(), "only a running job is released");
     }
 
     #[test]
     fn terminal_jobs_stay_terminal() {
         let mut j = job();
-        j.start(Utc::now()).unwrap();
+        j.start(Utc::now(), LEASE).unwrap();
         j.fail(Utc::now(), "403".into()).unwrap();
-        assert!(j.start(Utc::now()).is_err());
+        assert_eq!(j.start(Utc::now(), LEASE), Err(StartRefused::Terminal));
         assert!(
             j.complete(Utc::now(), ResponseData { rows: 0, pages: 0 })
                 .is_err()

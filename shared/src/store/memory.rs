@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{
     ApiKeyRecord, CredentialStore, DataSourceStore, FanOut, FanOutCursor, FinishOutcome, JobResult,
@@ -14,7 +14,7 @@ use super::{
 use crate::dataset::Record;
 use crate::domain::{
     DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
-    JobGroupStatus, JobId, JobStatus, User, UserId,
+    JobGroupStatus, JobId, JobStatus, StartRefused, User, UserId,
 };
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -241,6 +241,7 @@ impl JobStore for MemoryJobs {
         group: &JobGroup,
         job: JobId,
         now: DateTime<Utc>,
+        lease: TimeDelta,
     ) -> Result<StartOutcome, StoreError> {
         let mut all = lock(&self.0);
         let Some(entry) = all.get_mut(&group.id) else {
@@ -249,8 +250,10 @@ impl JobStore for MemoryJobs {
         let Some(j) = entry.jobs.get_mut(&job) else {
             return Ok(StartOutcome::NotFound);
         };
-        if j.start(now).is_err() {
-            return Ok(StartOutcome::AlreadyTerminal(j.clone()));
+        match j.start(now, lease) {
+            Ok(()) => {}
+            Err(StartRefused::Terminal) => return Ok(StartOutcome::AlreadyTerminal(j.clone())),
+            Err(StartRefused::Leased(until)) => return Ok(StartOutcome::Leased(until)),
         }
         let started = j.clone();
         if let Some(g) = entry.group.as_mut() {
@@ -258,6 +261,15 @@ impl JobStore for MemoryJobs {
             let _ = g.start(now);
         }
         Ok(StartOutcome::Started(started))
+    }
+
+    async fn release_job(&self, group: JobGroupId, job: JobId) -> Result<(), StoreError> {
+        let mut all = lock(&self.0);
+        if let Some(j) = all.get_mut(&group).and_then(|e| e.jobs.get_mut(&job)) {
+            // Only a running job holds a lease; anything else has nothing to give up.
+            let _ = j.release();
+        }
+        Ok(())
     }
 
     async fn finish_job(

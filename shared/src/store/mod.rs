@@ -8,7 +8,7 @@ pub mod dynamo;
 pub mod memory;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::dataset::{DatasetKind, Record};
 use crate::domain::{
@@ -124,6 +124,8 @@ pub enum StartOutcome {
     Started(Job),
     /// The job is already completed or failed: a duplicate delivery.
     AlreadyTerminal(Job),
+    /// Another fetcher holds the job until then: a duplicate delivered while it runs.
+    Leased(DateTime<Utc>),
     /// No such job.
     NotFound,
 }
@@ -179,13 +181,17 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     ) -> Result<Option<(JobGroup, Job)>, StoreError>;
     /// Every job of a group, in id order.
     async fn list_jobs(&self, group: JobGroupId) -> Result<Vec<Job>, StoreError>;
-    /// Marks a job running (and its group, if pending), with a conditional write.
+    /// Marks a job running and leases it for `lease` (and starts its group, if pending), with
+    /// a conditional write.
     async fn start_job(
         &self,
         group: &JobGroup,
         job: JobId,
         now: DateTime<Utc>,
+        lease: TimeDelta,
     ) -> Result<StartOutcome, StoreError>;
+    /// Gives up the lease of a running job after a transient failure.
+    async fn release_job(&self, group: JobGroupId, job: JobId) -> Result<(), StoreError>;
     /// Makes a running (or, for failures, pending) job terminal and counts it in its group,
     /// in one transaction: a duplicate delivery is never counted twice.
     async fn finish_job(

@@ -18,13 +18,13 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, Put, PutRequest, ReturnValue,
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::item::{Item, ItemExt, n, s, ts};
 use super::{batch_write, unavailable};
 use crate::domain::{
     DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus, JobId, JobStatus,
-    ResponseData, UserId,
+    ResponseData, StartRefused, UserId,
 };
 use crate::store::{
     FanOut, FanOutCursor, FinishOutcome, JobResult, JobStore, StartOutcome, StoreError,
@@ -164,7 +164,18 @@ fn job_from(item: &Item) -> Result<Job, StoreError> {
         response_data,
         retry_count: item.num("retry_count")?,
         last_retry_at: item.opt_time("last_retry_at")?,
+        lease_until: item.opt_time("lease_until")?,
     })
+}
+
+/// Why a stored job cannot be started now, if it cannot.
+fn refusal(job: &Job, now: DateTime<Utc>) -> Option<StartOutcome> {
+    let mut probe = job.clone();
+    match probe.start(now, TimeDelta::zero()) {
+        Ok(()) => None,
+        Err(StartRefused::Terminal) => Some(StartOutcome::AlreadyTerminal(job.clone())),
+        Err(StartRefused::Leased(until)) => Some(StartOutcome::Leased(until)),
+    }
 }
 
 fn is_condition_failure(
@@ -390,18 +401,20 @@ impl JobStore for DynamoJobs {
         group: &JobGroup,
         job: JobId,
         now: DateTime<Utc>,
+        lease: TimeDelta,
     ) -> Result<StartOutcome, StoreError> {
         let first = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(job_key(group.id, job)))
-            .update_expression("SET #s = :running, started_at = :now")
+            .update_expression("SET #s = :running, started_at = :now, lease_until = :until")
             .condition_expression("#s = :pending")
             .expression_attribute_names("#s", "status")
             .expression_attribute_values(":running", s("running"))
             .expression_attribute_values(":pending", s("pending"))
             .expression_attribute_values(":now", ts(now))
+            .expression_attribute_values(":until", ts(now + lease))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -414,21 +427,27 @@ impl JobStore for DynamoJobs {
                     Some(None) => return Ok(StartOutcome::NotFound),
                     None => return Err(unavailable(e)),
                 };
-                if old.status.is_terminal() {
-                    return Ok(StartOutcome::AlreadyTerminal(old));
+                if let Some(refused) = refusal(&old, now) {
+                    return Ok(refused);
                 }
-                // Running already: the previous attempt failed transiently or its fetcher died.
+                // Running, lease released or lapsed: the previous attempt failed transiently or
+                // its fetcher died. Timestamps are fixed-width UTC text, so they compare as text.
                 let retry = self
                     .client
                     .update_item()
                     .table_name(&self.table)
                     .set_key(Some(job_key(group.id, job)))
-                    .update_expression("ADD retry_count :one SET last_retry_at = :now")
-                    .condition_expression("#s = :running")
+                    .update_expression(
+                        "ADD retry_count :one SET last_retry_at = :now, lease_until = :until",
+                    )
+                    .condition_expression(
+                        "#s = :running AND (attribute_not_exists(lease_until) OR lease_until <= :now)",
+                    )
                     .expression_attribute_names("#s", "status")
                     .expression_attribute_values(":running", s("running"))
                     .expression_attribute_values(":one", n(1))
                     .expression_attribute_values(":now", ts(now))
+                    .expression_attribute_values(":until", ts(now + lease))
                     .return_values(ReturnValue::AllNew)
                     .return_values_on_condition_check_failure(
                         ReturnValuesOnConditionCheckFailure::AllOld,
@@ -439,7 +458,16 @@ impl JobStore for DynamoJobs {
                     Ok(out) => job_from(&out.attributes.unwrap_or_default())?,
                     Err(e) => match is_condition_failure(&e) {
                         Some(Some(old)) => {
-                            return Ok(StartOutcome::AlreadyTerminal(job_from(&old)?));
+                            // Another fetcher took it in between; a pending job here means a
+                            // concurrent group retry: deliver again later.
+                            return refusal(&job_from(&old)?, now).map_or_else(
+                                || {
+                                    Err(StoreError::Unavailable(anyhow::anyhow!(
+                                        "job changed while starting"
+                                    )))
+                                },
+                                Ok,
+                            );
                         }
                         Some(None) => return Ok(StartOutcome::NotFound),
                         None => return Err(unavailable(e)),
@@ -471,6 +499,25 @@ impl JobStore for DynamoJobs {
         Ok(StartOutcome::Started(started))
     }
 
+    async fn release_job(&self, group: JobGroupId, job: JobId) -> Result<(), StoreError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(job_key(group, job)))
+            .update_expression("REMOVE lease_until")
+            .condition_expression("#s = :running")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":running", s("running"))
+            .send()
+            .await;
+        match res {
+            // Not running (any more): there is no lease to give up.
+            Err(e) if is_condition_failure(&e).is_none() => Err(unavailable(e)),
+            _ => Ok(()),
+        }
+    }
+
     async fn finish_job(
         &self,
         group: JobGroupId,
@@ -485,7 +532,7 @@ impl JobStore for DynamoJobs {
         let (job_update, counter) = match result {
             JobResult::Completed(data) => (
                 job_update
-                    .update_expression("SET #s = :done, completed_at = :now, response_data = :rd REMOVE error_message")
+                    .update_expression("SET #s = :done, completed_at = :now, response_data = :rd REMOVE error_message, lease_until")
                     .condition_expression("#s = :running")
                     .expression_attribute_values(":done", s("completed"))
                     .expression_attribute_values(
@@ -499,7 +546,7 @@ impl JobStore for DynamoJobs {
             ),
             JobResult::Failed(msg) => (
                 job_update
-                    .update_expression("SET #s = :failed, completed_at = :now, error_message = :msg")
+                    .update_expression("SET #s = :failed, completed_at = :now, error_message = :msg REMOVE lease_until")
                     .condition_expression("#s IN (:pending, :running)")
                     .expression_attribute_values(":failed", s("failed"))
                     .expression_attribute_values(":pending", s("pending"))
