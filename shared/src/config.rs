@@ -30,6 +30,8 @@ pub struct Config {
     pub jobs_table: String,
     /// Fetched rows.
     pub market_data_table: String,
+    /// Rate-limit state.
+    pub rate_limits_table: String,
     /// The job queue URL.
     pub jobs_queue_url: String,
     /// The job queue's dead-letter queue URL.
@@ -79,6 +81,7 @@ impl Config {
             accounts_table: req("ACCOUNTS_TABLE")?,
             jobs_table: req("JOBS_TABLE")?,
             market_data_table: req("MARKET_DATA_TABLE")?,
+            rate_limits_table: req("RATE_LIMITS_TABLE")?,
             jobs_queue_url: req("JOBS_QUEUE_URL")?,
             dead_letter_queue_url: req("DEAD_LETTER_QUEUE_URL")?,
             credentials_key_id: req("CREDENTIALS_KEY_ID")?,

@@ -2,19 +2,22 @@
 //! AWS adapter on the emulator (`tests/`), so the fakes other tests rely on cannot drift.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::clock::{Clock, ManualClock};
 use crate::crypto::{self, CryptoError, EncryptionContext, Envelope, KeyService};
 use crate::dataset::{FieldValue, Record};
 use crate::domain::{
-    ApiKeyId, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
-    JobGroupStatus, JobId, JobStatus, Plan, ResponseData, User, UserId,
+    ApiKeyId, Checkpoint, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup,
+    JobGroupId, JobGroupStatus, JobId, JobStatus, Plan, Release, ResponseData, User, UserId,
 };
+use crate::limiter::{Decision, Demand, Limiter, Limits, Scope, ScopeState, WaitReason};
 use crate::store::{
     ApiKeyRecord, CredentialStore, DataSourceStore, FanOutCursor, FinishOutcome, JobResult,
-    JobStore, RowScope, RowStore, StartOutcome, StoreError, UserStore,
+    JobStore, LimiterStore, RowScope, RowStore, StartOutcome, StoreError, UserStore,
 };
 
 const LEASE: Duration = Duration::seconds(90);
@@ -365,7 +368,10 @@ pub async fn job_store(store: &dyn JobStore) {
         (again.retry_count, again.last_retry_at, again.started_at),
         (1, Some(later), Some(now))
     );
-    store.release_job(g.id, JobId::new(0)).await.unwrap();
+    store
+        .release_job(g.id, JobId::new(0), &Release::Failed(None))
+        .await
+        .unwrap();
     let StartOutcome::Started(third) = store
         .start_job(&running, JobId::new(0), later, LEASE)
         .await
@@ -376,6 +382,42 @@ pub async fn job_store(store: &dyn JobStore) {
     assert_eq!(
         (third.retry_count, third.lease_until),
         (2, Some(later + LEASE))
+    );
+    let cp = Checkpoint {
+        next_page: "page-3".into(),
+        pages: 2,
+        rows: 2000,
+    };
+    store
+        .release_job(g.id, JobId::new(0), &Release::Paused(Some(cp.clone())))
+        .await
+        .unwrap();
+    let StartOutcome::Started(resumed) = store
+        .start_job(&running, JobId::new(0), later, LEASE)
+        .await
+        .unwrap()
+    else {
+        panic!("a paused job starts again at once");
+    };
+    assert_eq!(
+        (resumed.retry_count, resumed.paused, resumed.checkpoint),
+        (2, false, Some(cp.clone())),
+        "going on after a pause is not a retry, and starts from the checkpoint"
+    );
+    store
+        .release_job(g.id, JobId::new(0), &Release::Failed(Some(cp.clone())))
+        .await
+        .unwrap();
+    let StartOutcome::Started(after_failure) = store
+        .start_job(&running, JobId::new(0), later, LEASE)
+        .await
+        .unwrap()
+    else {
+        panic!("a released job starts again at once");
+    };
+    assert_eq!(
+        (after_failure.retry_count, after_failure.checkpoint),
+        (3, Some(cp))
     );
     assert_eq!(
         store
@@ -401,12 +443,16 @@ pub async fn job_store(store: &dyn JobStore) {
         FinishOutcome::AlreadyTerminal,
         "a duplicate is not counted"
     );
-    store.release_job(g.id, JobId::new(0)).await.unwrap();
-    store.release_job(g.id, JobId::new(99)).await.unwrap();
+    let none = Release::Failed(None);
+    store.release_job(g.id, JobId::new(0), &none).await.unwrap();
+    store
+        .release_job(g.id, JobId::new(99), &none)
+        .await
+        .unwrap();
     let (_, finished) = store.get_job(g.id, JobId::new(0)).await.unwrap().unwrap();
     assert_eq!(
-        (finished.status, finished.lease_until),
-        (JobStatus::Completed, None),
+        (finished.status, finished.lease_until, finished.checkpoint),
+        (JobStatus::Completed, None, None),
         "releasing a finished job changes nothing"
     );
     assert!(matches!(
@@ -803,11 +849,88 @@ fn rand_u64() -> u64 {
     u64::from_le_bytes(b)
 }
 
+/// Versioned writes: a write based on a stale read loses, so no permit is spent twice.
+pub async fn limiter_store(store: &dyn LimiterStore) {
+    let scope = format!("jquants-v2#{}", UserId::new());
+    let (empty, v0) = store.load_scope(&scope).await.unwrap();
+    assert_eq!((empty, v0), (ScopeState::default(), 0));
+    let mut state = ScopeState::default();
+    let plan = [Demand {
+        bucket: "plan".into(),
+        limits: Limits {
+            per_minute: 5,
+            per_hour: Some(100),
+            per_day: Some(1000),
+        },
+    }];
+    assert_eq!(state.decide(&plan, t0(), 2), Decision::Granted(2));
+    assert!(store.save_scope(&scope, &state, 0).await.unwrap());
+    assert!(
+        !store.save_scope(&scope, &state, 0).await.unwrap(),
+        "a second first write loses"
+    );
+    let (read, v1) = store.load_scope(&scope).await.unwrap();
+    assert_eq!((&read, v1), (&state, 1));
+    state.throttled(t0(), None);
+    assert!(store.save_scope(&scope, &state, 1).await.unwrap());
+    assert!(
+        !store.save_scope(&scope, &read, 1).await.unwrap(),
+        "a write based on a stale read loses"
+    );
+    assert_eq!(store.load_scope(&scope).await.unwrap(), (state, 2));
+}
+
+/// Many processes, many tasks each, one account: exactly the limit is granted, never more.
+pub async fn limiter_under_contention(store: Arc<dyn LimiterStore>) {
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(t0()));
+    let source = DataSource::jquants_v2("http://127.0.0.1:9");
+    let scope = Scope::for_request(&source, UserId::new());
+    let plan = [Demand {
+        bucket: "plan".into(),
+        limits: Limits {
+            per_minute: 37,
+            per_hour: None,
+            per_day: None,
+        },
+    }];
+    let processes: Vec<_> = (0..6)
+        .map(|_| Arc::new(Limiter::new(store.clone(), clock.clone())))
+        .collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for p in &processes {
+        for _ in 0..10 {
+            let (p, scope, plan) = (p.clone(), scope.clone(), plan.clone());
+            tasks.spawn(async move {
+                let mut granted = 0;
+                // Retry through lost races until refused for the minute.
+                loop {
+                    match p.acquire(&scope, &plan, 1).await.unwrap() {
+                        Decision::Granted(k) => granted += k,
+                        Decision::Wait {
+                            reason: WaitReason::Contention,
+                            ..
+                        } => {}
+                        Decision::Wait { reason, .. } => {
+                            assert_eq!(reason, WaitReason::Minute);
+                            return granted;
+                        }
+                    }
+                }
+            });
+        }
+    }
+    let mut total = 0;
+    while let Some(r) = tasks.join_next().await {
+        total += r.unwrap();
+    }
+    assert_eq!(total, 37, "every permit granted exactly once");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::crypto::LocalKeys;
-    use crate::store::memory::{MemoryAccounts, MemoryJobs, MemoryRows};
+    use crate::store::memory::{MemoryAccounts, MemoryJobs, MemoryLimits, MemoryRows};
 
     #[tokio::test]
     async fn memory_fakes_keep_the_contracts() {
@@ -821,5 +944,7 @@ mod tests {
         job_cancel_and_retry(&MemoryJobs::default()).await;
         row_store(&MemoryRows::default()).await;
         key_service(&LocalKeys::default()).await;
+        limiter_store(&MemoryLimits::default()).await;
+        limiter_under_contention(Arc::new(MemoryLimits::default())).await;
     }
 }

@@ -33,6 +33,7 @@ pub mod dataset;
 pub mod domain;
 pub mod fanout;
 pub mod jquants;
+pub mod limiter;
 pub mod queue;
 pub mod secrets;
 pub mod store;

@@ -1,7 +1,7 @@
 //! Test harness: a fresh local stack per test (unique resource names in the one emulator the
 //! test command starts), a sandbox provider, and an onboarded user.
 
-use devstack::client::{ApiClient, onboard_user};
+use devstack::client::{ApiClient, add_user, onboard_admin};
 use devstack::stack::{Counters, LocalStack};
 use sandbox::{Sandbox, SandboxConfig};
 
@@ -34,8 +34,12 @@ pub struct World {
     pub sandbox: Sandbox,
     /// The API without a key.
     pub api: ApiClient,
+    /// The administrator.
+    pub admin: ApiClient,
     /// The onboarded user.
     pub user: ApiClient,
+    /// The plan of the user's J-Quants account (and so its rate limit).
+    pub plan: sandbox::Plan,
 }
 
 impl World {
@@ -46,10 +50,22 @@ impl World {
 
     /// Like [`World::new`], with function variables overridden.
     pub async fn with(page_size: usize, counters: Counters, overrides: &[(&str, &str)]) -> Self {
+        Self::on_plan(page_size, counters, overrides, sandbox::Plan::Light).await
+    }
+
+    /// Like [`World::with`], the user's account on `plan` (Light allows 60 requests a
+    /// minute, which our rate limiter enforces: runs of thousands of requests need Premium).
+    pub async fn on_plan(
+        page_size: usize,
+        counters: Counters,
+        overrides: &[(&str, &str)],
+        plan: sandbox::Plan,
+    ) -> Self {
         require_emulator();
         capture_logs();
+        let plan_name = plan.name().to_lowercase();
         let sandbox = Sandbox::start(SandboxConfig {
-            keys: vec![format!("{KEY}:light").parse().expect("key spec")],
+            keys: vec![format!("{KEY}:{plan_name}").parse().expect("key spec")],
             page_size,
             today: None,
         })
@@ -59,14 +75,19 @@ impl World {
             .expect("stack starts");
         let api = ApiClient::new(&stack.api_url, None);
         let secret = stack.admin_secret().await.expect("admin secret");
-        let user = onboard_user(&api, &secret, &sandbox.base_url(), KEY, "light")
+        let admin = onboard_admin(&api, &secret, &sandbox.base_url())
+            .await
+            .expect("bootstrap");
+        let user = add_user(&api, &admin, KEY, &plan_name)
             .await
             .expect("onboarding");
         Self {
             stack,
             sandbox,
             api,
+            admin,
             user,
+            plan,
         }
     }
 }

@@ -45,8 +45,15 @@ async fn chaos_leaves_every_job_terminal_and_every_count_exact() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
-    let w =
-        Arc::new(World::with(1000, Counters::default(), &[("PROVIDER_TIMEOUT_SECS", "2")]).await);
+    let w = Arc::new(
+        World::on_plan(
+            1000,
+            Counters::default(),
+            &[("PROVIDER_TIMEOUT_SECS", "2")],
+            sandbox::Plan::Premium,
+        )
+        .await,
+    );
     w.sandbox.set_faults(
         KEY,
         sandbox::FaultSpec {
@@ -249,7 +256,7 @@ async fn chaos_leaves_every_job_terminal_and_every_count_exact() {
         let dates: HashSet<_> = stored.iter().map(|r| r.sort.clone()).collect();
         assert_eq!(dates.len(), stored.len(), "no duplicate rows for {code}");
         let want = (from.iter_days().take_while(|d| *d <= to))
-            .filter_map(|d| sandbox::daily_bar(code, d, sandbox::Plan::Light))
+            .filter_map(|d| sandbox::daily_bar(code, d, w.plan))
             .count();
         assert_eq!(stored.len(), want, "rows of {code}");
         assert!(want <= expected_days);

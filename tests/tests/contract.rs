@@ -4,7 +4,7 @@
 use integration_tests::{require_emulator, unique};
 use shared::contract;
 use shared::crypto::KmsKeys;
-use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
+use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoLimits, DynamoRows};
 
 async fn stack() -> devstack::stack::LocalStack {
     require_emulator();
@@ -67,4 +67,12 @@ async fn kms_keeps_the_key_service_contract() {
         &s.api_config.credentials_key_id,
     ))
     .await;
+}
+
+#[tokio::test]
+async fn dynamodb_limits_keep_the_contract() {
+    let s = stack().await;
+    let limits = DynamoLimits::new(s.aws.dynamodb.clone(), &s.fetcher_config.rate_limits_table);
+    contract::limiter_store(&limits).await;
+    contract::limiter_under_contention(std::sync::Arc::new(limits)).await;
 }

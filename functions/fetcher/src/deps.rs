@@ -12,9 +12,10 @@ use shared::config::Config;
 use shared::crypto::KmsKeys;
 use shared::domain::{DataSource, DataSourceId};
 use shared::jquants::JQuantsClient;
+use shared::limiter::Limiter;
 use shared::queue::{JobQueue, MessageControl, SqsJobQueue, SqsMessageControl};
-use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
-use shared::store::{DataSourceStore, JobStore, RowStore};
+use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoLimits, DynamoRows};
+use shared::store::{DataSourceStore, JobStore, LimiterStore, RowStore};
 use shared::vault::Vault;
 use tokio::sync::Mutex;
 
@@ -41,6 +42,8 @@ pub struct Ports {
     pub control: Arc<dyn MessageControl>,
     /// The job queue, for fan-out.
     pub queue: Arc<dyn JobQueue>,
+    /// The rate limiter's shared state.
+    pub limits: Arc<dyn LimiterStore>,
 }
 
 /// The fetcher's dependencies.
@@ -60,6 +63,8 @@ pub struct Deps {
     pub queue: Arc<dyn JobQueue>,
     /// The provider client.
     pub provider: JQuantsClient,
+    /// Permits for every provider request.
+    pub limiter: Limiter,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Attempts before a transient failure fails a job.
@@ -84,6 +89,7 @@ impl Deps {
             rows,
             control,
             queue,
+            limits,
         } = ports;
         Self {
             jobs,
@@ -93,6 +99,7 @@ impl Deps {
             control,
             queue,
             provider: JQuantsClient::new(provider_timeout),
+            limiter: Limiter::new(limits, clock.clone()),
             clock,
             max_attempts,
             lease: JOB_LEASE,
@@ -131,6 +138,10 @@ impl Deps {
                 clients.sqs.clone(),
                 &config.jobs_queue_url,
                 &config.dead_letter_queue_url,
+            )),
+            limits: Arc::new(DynamoLimits::new(
+                clients.dynamodb.clone(),
+                &config.rate_limits_table,
             )),
         };
         let timeout = Duration::from_secs(config.provider_timeout_secs.into());

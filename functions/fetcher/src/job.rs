@@ -1,12 +1,16 @@
-//! One job as a step: load it, start it, fetch every page into the row store, record the
-//! result. Returns whether the message is done or should be delivered again.
+//! One job as a step: load it, take a rate-limit permit, start it, fetch every page into the
+//! row store (a permit per page), record the result. Returns whether the message is done,
+//! should be delivered again, or deferred by a delayed copy.
 
 use std::time::Instant;
 
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
 use shared::catalog::{self, Endpoint};
 use shared::crypto::CryptoError;
-use shared::domain::{CredentialSecret, DataSource, Job, JobGroup, Plan};
+use shared::domain::{Checkpoint, CredentialSecret, DataSource, Job, JobGroup, Plan, Release};
 use shared::jquants::{Disposition, ProviderError};
+use shared::limiter::{self, Decision, Demand, Scope};
 use shared::queue::JobMessage;
 use shared::store::{JobResult, RowScope, StartOutcome, StoreError};
 use shared::vault::VaultError;
@@ -26,6 +30,14 @@ pub enum Outcome {
     },
     /// No attempt can succeed (unparseable, or naming no job): to the dead-letter queue now.
     DeadLetter(&'static str),
+    /// The rate limiter said wait: a copy of the message comes back after `after` and this
+    /// delivery is acknowledged, so waiting never counts toward the dead-letter queue.
+    Defer {
+        /// The message to send again.
+        message: JobMessage,
+        /// How long to wait.
+        after: std::time::Duration,
+    },
 }
 
 /// Why an attempt did not complete the job.
@@ -89,6 +101,29 @@ pub async fn run(msg: JobMessage, attempt: u32, deps: &Deps) -> Outcome {
     .await
 }
 
+/// Everything a job needs before its first request.
+struct Context {
+    endpoint: &'static Endpoint,
+    source: DataSource,
+    api_key: SecretString,
+    scope: Scope,
+    demands: Vec<Demand>,
+}
+
+/// Why fetching stopped before the last page.
+enum Stop {
+    /// The limiter (or the provider's 429) says wait until `until`.
+    Paused {
+        at: Option<Checkpoint>,
+        until: DateTime<Utc>,
+    },
+    /// Something failed; `at` is how far the job got.
+    Failed {
+        failure: Failure,
+        at: Option<Checkpoint>,
+    },
+}
+
 async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, StoreError> {
     let Some((group, job)) = deps.jobs.get_job(msg.job_group_id, msg.job_id).await? else {
         return Ok(Outcome::DeadLetter("message names no stored job"));
@@ -106,14 +141,32 @@ async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, 
     }
     if group.cancel_requested_at.is_some() {
         // Cancelled before this job ran: skipped, counted as failed, never sent to the provider.
-        let skipped = JobResult::Failed("cancelled before it ran".into());
-        deps.jobs
-            .finish_job(group.id, job.id, &skipped, deps.clock.now())
-            .await?;
-        if let Some(status) = deps.jobs.finalize_group(group.id, deps.clock.now()).await? {
-            tracing::info!(status = status.as_str(), "job group finished");
+        return finish(
+            deps,
+            &group,
+            &job,
+            JobResult::Failed("cancelled before it ran".into()),
+        )
+        .await;
+    }
+    let ctx = match context(&group, deps).await {
+        Ok(ctx) => ctx,
+        Err(Failure::Infrastructure(e)) => return Err(e),
+        Err(Failure::Permanent(m)) => {
+            return finish(deps, &group, &job, JobResult::Failed(m)).await;
         }
-        return Ok(Outcome::Done);
+        Err(Failure::Transient { message, .. }) => {
+            let after = crate::retry::backoff(attempt, None, crate::retry::unit_random());
+            tracing::warn!(error.message = %message, retry_in_s = after.as_secs(), "transient failure before the first request; will retry");
+            return Ok(Outcome::Redeliver { after: Some(after) });
+        }
+    };
+    // The first permit is taken before the job is started: a refusal then costs no write.
+    if let Decision::Wait { until, reason } =
+        deps.limiter.acquire(&ctx.scope, &ctx.demands, 1).await?
+    {
+        tracing::info!(?reason, "rate limited before the first request; deferred");
+        return Ok(defer(msg, until, deps));
     }
     let job = match deps
         .jobs
@@ -137,17 +190,43 @@ async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, 
         StartOutcome::NotFound => return Ok(Outcome::DeadLetter("message names no stored job")),
     };
     let started = Instant::now();
-    let result = match fetch(&group, &job, deps).await {
-        Ok(data) => JobResult::Completed(data),
-        Err(Failure::Infrastructure(e)) => {
-            release(deps, &job).await;
+    let result = match fetch(&ctx, &group, &job, deps).await {
+        Ok(data) => {
+            tracing::info!(
+                rows = data.rows,
+                pages = data.pages,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "job completed"
+            );
+            JobResult::Completed(data)
+        }
+        Err(Stop::Paused { at, until }) => {
+            tracing::info!(
+                pages_done = at.as_ref().map_or(0, |c| c.pages),
+                "rate limited mid-job; paused at its checkpoint"
+            );
+            release(deps, &job, Release::Paused(at)).await;
+            return Ok(defer(msg, until, deps));
+        }
+        Err(Stop::Failed {
+            failure: Failure::Infrastructure(e),
+            at,
+        }) => {
+            release(deps, &job, Release::Failed(at)).await;
             return Err(e);
         }
-        Err(Failure::Permanent(message)) => JobResult::Failed(message),
-        Err(Failure::Transient {
-            message,
-            once,
-            retry_after,
+        Err(Stop::Failed {
+            failure: Failure::Permanent(message),
+            ..
+        }) => JobResult::Failed(message),
+        Err(Stop::Failed {
+            failure:
+                Failure::Transient {
+                    message,
+                    once,
+                    retry_after,
+                },
+            at,
         }) => {
             let limit = if once {
                 2.min(deps.max_attempts)
@@ -158,24 +237,26 @@ async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, 
                 let after =
                     crate::retry::backoff(attempt, retry_after, crate::retry::unit_random());
                 tracing::warn!(error.message = %message, retry_in_s = after.as_secs(), "transient failure; will retry");
-                release(deps, &job).await;
+                release(deps, &job, Release::Failed(at)).await;
                 return Ok(Outcome::Redeliver { after: Some(after) });
             }
             JobResult::Failed(format!("{message} (gave up after {attempt} attempts)"))
         }
     };
+    finish(deps, &group, &job, result).await
+}
+
+/// Records a job's end and, if it was the group's last, the group's.
+async fn finish(
+    deps: &Deps,
+    group: &JobGroup,
+    job: &Job,
+    result: JobResult,
+) -> Result<Outcome, StoreError> {
     let now = deps.clock.now();
     deps.jobs.finish_job(group.id, job.id, &result, now).await?;
-    match &result {
-        JobResult::Completed(d) => {
-            tracing::info!(
-                rows = d.rows,
-                pages = d.pages,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "job completed"
-            );
-        }
-        JobResult::Failed(m) => tracing::warn!(error.message = %m, "job failed"),
+    if let JobResult::Failed(m) = &result {
+        tracing::warn!(error.message = %m, "job failed");
     }
     if let Some(status) = deps.jobs.finalize_group(group.id, now).await? {
         tracing::info!(status = status.as_str(), "job group finished");
@@ -183,19 +264,26 @@ async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, 
     Ok(Outcome::Done)
 }
 
-/// Gives the job's lease up so its next delivery retries at once. Best effort: if this write
+/// A delayed copy for `until`, spread by up to a second so deferred fetchers do not all come
+/// back in the same instant.
+fn defer(message: JobMessage, until: DateTime<Utc>, deps: &Deps) -> Outcome {
+    let wait = (until - deps.clock.now()).to_std().unwrap_or_default();
+    let spread = std::time::Duration::from_millis((crate::retry::unit_random() * 1000.0) as u64);
+    Outcome::Defer {
+        message,
+        after: wait + spread,
+    }
+}
+
+/// Gives the job's lease up so its next delivery starts at once. Best effort: if this write
 /// fails too, the lease simply lapses first.
-async fn release(deps: &Deps, job: &Job) {
-    if let Err(e) = deps.jobs.release_job(job.job_group_id, job.id).await {
+async fn release(deps: &Deps, job: &Job, why: Release) {
+    if let Err(e) = deps.jobs.release_job(job.job_group_id, job.id, &why).await {
         tracing::warn!(error.message = %e, "could not release the job's lease; it will lapse");
     }
 }
 
-async fn fetch(
-    group: &JobGroup,
-    job: &Job,
-    deps: &Deps,
-) -> Result<shared::domain::ResponseData, Failure> {
+async fn context(group: &JobGroup, deps: &Deps) -> Result<Context, Failure> {
     let endpoint = catalog::find(&group.data_source_id, &group.endpoint_id).ok_or_else(|| {
         Failure::Permanent(format!(
             "endpoint `{}` is no longer in the catalog",
@@ -210,25 +298,99 @@ async fn fetch(
             endpoint.id, endpoint.min_plan
         )));
     }
-    let query = query(group, job, endpoint);
+    Ok(Context {
+        scope: Scope::for_request(&source, group.user_id),
+        demands: limiter::demands(plan, &source, endpoint),
+        endpoint,
+        source,
+        api_key,
+    })
+}
+
+/// Fetches the pages from the job's checkpoint (or the first) on, storing each before asking
+/// for the next, so memory holds one page. The first request's permit is already taken.
+async fn fetch(
+    ctx: &Context,
+    group: &JobGroup,
+    job: &Job,
+    deps: &Deps,
+) -> Result<shared::domain::ResponseData, Stop> {
+    let query = query(group, job, ctx.endpoint);
     let scope = RowScope {
         user_id: group.user_id,
-        dataset: endpoint.dataset,
+        dataset: ctx.endpoint.dataset,
     };
-    let (mut rows, mut pages, mut next) = (0u64, 0u32, None::<String>);
+    let (mut rows, mut pages, mut next) = job.checkpoint.as_ref().map_or((0, 0, None), |c| {
+        (c.rows, c.pages, Some(c.next_page.clone()))
+    });
+    let mut resumed = next.is_some();
+    let mut permit_held = true;
     loop {
-        let page = deps
+        let at = next.as_ref().map(|k| Checkpoint {
+            next_page: k.clone(),
+            pages,
+            rows,
+        });
+        if !permit_held {
+            match deps.limiter.acquire(&ctx.scope, &ctx.demands, 1).await {
+                Ok(Decision::Granted(_)) => {}
+                Ok(Decision::Wait { until, .. }) => return Err(Stop::Paused { at, until }),
+                Err(e) => {
+                    return Err(Stop::Failed {
+                        failure: Failure::Infrastructure(e),
+                        at,
+                    });
+                }
+            }
+        }
+        permit_held = false;
+        let page = match deps
             .provider
             .get_page(
-                &source.base_url,
-                endpoint,
+                &ctx.source.base_url,
+                ctx.endpoint,
                 &query,
-                &api_key,
+                &ctx.api_key,
                 next.as_deref(),
             )
-            .await?;
+            .await
+        {
+            Ok(page) => page,
+            Err(ProviderError::RateLimited { retry_after }) => {
+                // Over the provider's count (another client on the account?): the whole scope
+                // pauses, and this job waits with it rather than failing.
+                return match deps.limiter.throttled(&ctx.scope, retry_after).await {
+                    Ok(until) => {
+                        tracing::warn!(%until, "provider answered 429; scope paused");
+                        Err(Stop::Paused { at, until })
+                    }
+                    Err(e) => Err(Stop::Failed {
+                        failure: Failure::Infrastructure(e),
+                        at,
+                    }),
+                };
+            }
+            Err(e) if resumed && e.disposition() == Disposition::Fail => {
+                // The saved page key is no longer accepted: start over from the first page.
+                tracing::warn!(error.message = %e, "checkpoint refused by the provider; starting over");
+                (rows, pages, next, resumed) = (0, 0, None, false);
+                continue;
+            }
+            Err(e) => {
+                return Err(Stop::Failed {
+                    failure: e.into(),
+                    at,
+                });
+            }
+        };
+        resumed = false;
         // Each page is stored before the next is fetched: memory stays bounded by one page.
-        deps.rows.put_rows(scope, &page.records).await?;
+        if let Err(e) = deps.rows.put_rows(scope, &page.records).await {
+            return Err(Stop::Failed {
+                failure: Failure::Infrastructure(e),
+                at,
+            });
+        }
         rows += page.records.len() as u64;
         pages += 1;
         match page.next {

@@ -104,6 +104,21 @@ async fn settle(record: &SqsMessage, outcome: Outcome, deps: &Deps) -> bool {
             }
             true
         }
+        Outcome::Defer { message, after } => {
+            match deps.queue.enqueue_delayed(&message, after).await {
+                Ok(()) => false,
+                Err(e) => {
+                    // No copy: keep this delivery and hold it back by its visibility instead.
+                    tracing::warn!(error = %e, "could not send the deferred copy; deferring this delivery");
+                    if let Some(handle) = record.receipt_handle.as_deref()
+                        && let Err(e) = deps.control.defer(handle, after).await
+                    {
+                        tracing::warn!(error = %e, "could not defer the message");
+                    }
+                    true
+                }
+            }
+        }
         Outcome::DeadLetter(reason) => {
             let body = record.body.as_deref().unwrap_or_default();
             match deps.control.dead_letter(body, reason).await {

@@ -98,6 +98,17 @@ pub async fn onboard_user(
     jquants_key: &str,
     plan: &str,
 ) -> anyhow::Result<ApiClient> {
+    let admin = onboard_admin(api, admin_secret, jquants_base_url).await?;
+    add_user(api, &admin, jquants_key, plan).await
+}
+
+/// Bootstraps the first administrator with the admin secret and defines the J-Quants V2 data
+/// source at `jquants_base_url`. Returns the administrator's client.
+pub async fn onboard_admin(
+    api: &ApiClient,
+    admin_secret: &str,
+    jquants_base_url: &str,
+) -> anyhow::Result<ApiClient> {
     use reqwest::Method;
     let admin = api
         .with_key(admin_secret)
@@ -122,6 +133,17 @@ pub async fn onboard_user(
             200,
         )
         .await?;
+    Ok(admin)
+}
+
+/// Creates a user (as `admin`) who stores `jquants_key` on `plan`. Returns the user's client.
+pub async fn add_user(
+    api: &ApiClient,
+    admin: &ApiClient,
+    jquants_key: &str,
+    plan: &str,
+) -> anyhow::Result<ApiClient> {
+    use reqwest::Method;
     let user = admin
         .expect(
             Method::POST,

@@ -42,6 +42,7 @@ pub struct LocalStack {
     pub api_url: String,
     /// The fetcher's dependencies, as its Lambda container would hold them.
     pub fetcher: Arc<fetcher::Deps>,
+    sdk: aws_config::SdkConfig,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -112,6 +113,7 @@ impl LocalStack {
             aws,
             api_url,
             fetcher,
+            sdk,
             stop,
             tasks: vec![server],
         })
@@ -120,9 +122,30 @@ impl LocalStack {
     /// Starts `n` pollers: concurrent fetcher invocations, as the mapping's concurrency.
     pub fn start_pollers(&mut self, n: usize) {
         for _ in 0..n {
+            self.spawn_poller(self.fetcher.clone());
+        }
+    }
+
+    /// Starts `n` fetcher instances, each with its own clients, caches and limiter (as `n`
+    /// Lambda containers), each polling the queue. Returns them, so a test can count what
+    /// each did.
+    pub fn start_fetcher_instances(&mut self, n: usize) -> Vec<Arc<fetcher::Deps>> {
+        (0..n)
+            .map(|_| {
+                let deps = Arc::new(fetcher::Deps::from_aws(
+                    &self.fetcher_config,
+                    &Clients::new(&self.sdk, None),
+                ));
+                self.spawn_poller(deps.clone());
+                deps
+            })
+            .collect()
+    }
+
+    fn spawn_poller(&mut self, deps: Arc<fetcher::Deps>) {
+        {
             let sqs = self.aws.sqs.clone();
             let url = self.fetcher_config.jobs_queue_url.clone();
-            let deps = self.fetcher.clone();
             let mut stopped = self.stop.subscribe();
             self.tasks.push(tokio::spawn(async move {
                 while !*stopped.borrow() {

@@ -85,6 +85,35 @@ pub struct Job {
     /// instead of fetching the same pages again; a fetcher that dies simply lets it lapse.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<DateTime<Utc>>,
+    /// The pages already stored by an attempt that stopped part-way: the next attempt goes on
+    /// from there instead of fetching them again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<Checkpoint>,
+    /// Stopped part-way because the rate limiter said wait, not because anything failed: the
+    /// next start is not a retry.
+    #[serde(default)]
+    pub paused: bool,
+}
+
+/// How far a job got: where to go on, and what is already stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The provider's key of the next page.
+    pub next_page: String,
+    /// Pages stored so far.
+    pub pages: u32,
+    /// Rows stored so far.
+    pub rows: u64,
+}
+
+/// Why a running job gives its lease up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Release {
+    /// A transient failure: the next start is a retry, from the checkpoint if there is one.
+    Failed(Option<Checkpoint>),
+    /// The rate limiter (or the provider's 429) deferred the next request: the next start goes
+    /// on from the checkpoint, if any pages were stored, and is not a retry.
+    Paused(Option<Checkpoint>),
 }
 
 /// Why a job cannot be started now.
@@ -111,6 +140,8 @@ impl Job {
             retry_count: 0,
             last_retry_at: None,
             lease_until: None,
+            checkpoint: None,
+            paused: false,
         }
     }
 
@@ -128,8 +159,10 @@ impl Job {
                 {
                     return Err(StartRefused::Leased(until));
                 }
-                self.retry_count += 1;
-                self.last_retry_at = Some(now);
+                if !std::mem::take(&mut self.paused) {
+                    self.retry_count += 1;
+                    self.last_retry_at = Some(now);
+                }
             }
             JobStatus::Completed | JobStatus::Failed => return Err(StartRefused::Terminal),
         }
@@ -137,14 +170,25 @@ impl Job {
         Ok(())
     }
 
-    /// The fetcher gives the job up after a transient failure, so the next delivery retries at
-    /// once instead of waiting for the lease.
-    pub fn release(&mut self) -> Result<(), TransitionError> {
+    /// The fetcher gives the job up, so its next delivery starts it at once instead of waiting
+    /// for the lease.
+    pub fn release(&mut self, why: Release) -> Result<(), TransitionError> {
         if self.status != JobStatus::Running {
             return Err(self.refuse("release", self.status));
         }
         self.lease_until = None;
+        (self.checkpoint, self.paused) = match why {
+            Release::Failed(checkpoint) => (checkpoint, false),
+            Release::Paused(checkpoint) => (checkpoint, true),
+        };
         Ok(())
+    }
+
+    fn end(&mut self, now: DateTime<Utc>) {
+        self.completed_at = Some(now);
+        self.lease_until = None;
+        self.checkpoint = None;
+        self.paused = false;
     }
 
     /// The fetch succeeded and its rows are stored.
@@ -157,8 +201,7 @@ impl Job {
             return Err(self.refuse("complete", self.status));
         }
         self.status = JobStatus::Completed;
-        self.completed_at = Some(now);
-        self.lease_until = None;
+        self.end(now);
         self.response_data = Some(data);
         self.error_message = None;
         Ok(())
@@ -170,8 +213,7 @@ impl Job {
             return Err(self.refuse("fail", self.status));
         }
         self.status = JobStatus::Failed;
-        self.completed_at = Some(now);
-        self.lease_until = None;
+        self.end(now);
         self.error_message = Some(message);
         Ok(())
     }
@@ -248,12 +290,38 @@ mod tests {
         let t1 = t0 + TimeDelta::seconds(2);
         assert_eq!(j.start(t1, LEASE), Err(StartRefused::Leased(t0 + LEASE)));
         assert_eq!(j.retry_count, 0, "a refused start is not a retry");
-        j.release().unwrap();
+        j.release(Release::Failed(None)).unwrap();
         j.start(t1, LEASE).unwrap();
         assert_eq!((j.retry_count, j.lease_until), (1, Some(t1 + LEASE)));
         j.complete(t1, ResponseData { rows: 1, pages: 1 }).unwrap();
         assert_eq!(j.lease_until, None);
-        assert!(j.release().is_err(), "only a running job is released");
+        assert!(
+            j.release(Release::Failed(None)).is_err(),
+            "only a running job is released"
+        );
+    }
+
+    #[test]
+    fn a_paused_job_goes_on_from_its_checkpoint_without_counting_a_retry() {
+        let mut j = job();
+        let t0 = Utc::now();
+        j.start(t0, LEASE).unwrap();
+        let cp = Checkpoint {
+            next_page: "k2".into(),
+            pages: 2,
+            rows: 40,
+        };
+        j.release(Release::Paused(Some(cp.clone()))).unwrap();
+        j.start(t0, LEASE).unwrap();
+        assert_eq!(
+            (j.retry_count, j.paused, j.checkpoint.clone()),
+            (0, false, Some(cp))
+        );
+        j.release(Release::Failed(None)).unwrap();
+        j.start(t0, LEASE).unwrap();
+        assert_eq!((j.retry_count, j.checkpoint.clone()), (1, None));
+        j.complete(t0, ResponseData { rows: 60, pages: 3 }).unwrap();
+        assert_eq!((j.checkpoint.clone(), j.paused), (None, false));
     }
 
     #[test]

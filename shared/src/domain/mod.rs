@@ -14,7 +14,7 @@ mod user;
 pub use credential::{CredentialSecret, DataSourceCredential};
 pub use data_source::{ApiVersion, DataSource, ProviderType};
 pub use ids::{ApiKeyId, DataSourceId, JobGroupId, JobId, UserId};
-pub use job::{Job, JobStatus, ResponseData, StartRefused};
+pub use job::{Checkpoint, Job, JobStatus, Release, ResponseData, StartRefused};
 pub use job_group::{JobGroup, JobGroupStatus};
 pub use plan::Plan;
 pub use symbol::IssueCode;

@@ -54,6 +54,9 @@ pub struct QueueError {
     pub source: anyhow::Error,
 }
 
+/// The longest delay SQS gives a message (15 minutes).
+pub const MAX_DELAY: std::time::Duration = std::time::Duration::from_secs(900);
+
 /// Enqueues job messages.
 #[async_trait]
 pub trait JobQueue: Send + Sync + std::fmt::Debug {
@@ -61,6 +64,14 @@ pub trait JobQueue: Send + Sync + std::fmt::Debug {
     async fn enqueue(&self, messages: &[JobMessage]) -> Result<(), QueueError>;
     /// Sends a fan-out message for `group`.
     async fn start_fan_out(&self, group: JobGroupId) -> Result<(), QueueError>;
+    /// Sends a copy of `message` that becomes visible after `delay` (at most [`MAX_DELAY`]).
+    /// Deferring by a copy rather than by the original's visibility keeps a deferral from
+    /// counting as a receive toward the dead-letter queue.
+    async fn enqueue_delayed(
+        &self,
+        message: &JobMessage,
+        delay: std::time::Duration,
+    ) -> Result<(), QueueError>;
     /// Moves up to `max` messages from the dead-letter queue back; returns how many moved.
     async fn redrive(&self, max: usize) -> Result<usize, QueueError>;
 }
@@ -73,6 +84,8 @@ pub struct MemoryJobQueue(
     pub std::sync::Mutex<Vec<JobMessage>>,
     /// Fan-out messages sent.
     pub std::sync::Mutex<Vec<JobGroupId>>,
+    /// Delayed copies sent, with their delays.
+    pub std::sync::Mutex<Vec<(JobMessage, std::time::Duration)>>,
 );
 
 #[cfg(feature = "test-util")]
@@ -96,6 +109,18 @@ impl JobQueue for MemoryJobQueue {
 
     async fn start_fan_out(&self, group: JobGroupId) -> Result<(), QueueError> {
         self.1.lock().unwrap_or_else(|e| e.into_inner()).push(group);
+        Ok(())
+    }
+
+    async fn enqueue_delayed(
+        &self,
+        message: &JobMessage,
+        delay: std::time::Duration,
+    ) -> Result<(), QueueError> {
+        self.2
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((*message, delay.min(MAX_DELAY)));
         Ok(())
     }
 

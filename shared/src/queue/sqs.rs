@@ -108,6 +108,27 @@ impl JobQueue for SqsJobQueue {
         Ok(())
     }
 
+    async fn enqueue_delayed(
+        &self,
+        message: &JobMessage,
+        delay: std::time::Duration,
+    ) -> Result<(), QueueError> {
+        let body = serde_json::to_string(message).expect("ids serialize");
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .delay_seconds(delay.min(super::MAX_DELAY).as_secs() as i32)
+            .send()
+            .await
+            .map_err(|e| QueueError {
+                failed: 1,
+                total: 1,
+                source: e.into(),
+            })?;
+        Ok(())
+    }
+
     async fn redrive(&self, max: usize) -> Result<usize, QueueError> {
         super::redrive(&self.client, &self.dead_letter_url, &self.queue_url, max)
             .await

@@ -9,13 +9,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{
     ApiKeyRecord, CredentialStore, DataSourceStore, FanOut, FanOutCursor, FinishOutcome, JobResult,
-    JobStore, RowScope, RowStore, StartOutcome, StoreError, UserStore,
+    JobStore, LimiterStore, RowScope, RowStore, StartOutcome, StoreError, UserStore,
 };
 use crate::dataset::Record;
 use crate::domain::{
     DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
-    JobGroupStatus, JobId, JobStatus, StartRefused, User, UserId,
+    JobGroupStatus, JobId, JobStatus, Release, StartRefused, User, UserId,
 };
+use crate::limiter::ScopeState;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -263,11 +264,16 @@ impl JobStore for MemoryJobs {
         Ok(StartOutcome::Started(started))
     }
 
-    async fn release_job(&self, group: JobGroupId, job: JobId) -> Result<(), StoreError> {
+    async fn release_job(
+        &self,
+        group: JobGroupId,
+        job: JobId,
+        why: &Release,
+    ) -> Result<(), StoreError> {
         let mut all = lock(&self.0);
         if let Some(j) = all.get_mut(&group).and_then(|e| e.jobs.get_mut(&job)) {
             // Only a running job holds a lease; anything else has nothing to give up.
-            let _ = j.release();
+            let _ = j.release(why.clone());
         }
         Ok(())
     }
@@ -417,5 +423,34 @@ impl RowStore for MemoryRows {
             })
             .map(|(_, r)| r.clone())
             .collect())
+    }
+}
+
+/// Rate-limit state in memory: a map of scope to (version, state).
+#[derive(Debug, Default)]
+pub struct MemoryLimits(Mutex<HashMap<String, (u64, ScopeState)>>);
+
+#[async_trait]
+impl LimiterStore for MemoryLimits {
+    async fn load_scope(&self, scope: &str) -> Result<(ScopeState, u64), StoreError> {
+        Ok(lock(&self.0)
+            .get(scope)
+            .map(|(v, s)| (s.clone(), *v))
+            .unwrap_or_default())
+    }
+
+    async fn save_scope(
+        &self,
+        scope: &str,
+        state: &ScopeState,
+        version: u64,
+    ) -> Result<bool, StoreError> {
+        let mut all = lock(&self.0);
+        let stored = all.get(scope).map_or(0, |(v, _)| *v);
+        if stored != version {
+            return Ok(false);
+        }
+        all.insert(scope.to_owned(), (version + 1, state.clone()));
+        Ok(true)
     }
 }

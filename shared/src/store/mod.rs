@@ -13,8 +13,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::dataset::{DatasetKind, Record};
 use crate::domain::{
     ApiKeyId, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
-    JobGroupStatus, JobId, ResponseData, User, UserId,
+    JobGroupStatus, JobId, Release, ResponseData, User, UserId,
 };
+use crate::limiter::ScopeState;
 
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -190,8 +191,14 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
         lease: TimeDelta,
     ) -> Result<StartOutcome, StoreError>;
-    /// Gives up the lease of a running job after a transient failure.
-    async fn release_job(&self, group: JobGroupId, job: JobId) -> Result<(), StoreError>;
+    /// Gives up the lease of a running job (a no-op for a job not running), keeping how far it
+    /// got.
+    async fn release_job(
+        &self,
+        group: JobGroupId,
+        job: JobId,
+        why: &Release,
+    ) -> Result<(), StoreError>;
     /// Makes a running (or, for failures, pending) job terminal and counts it in its group,
     /// in one transaction: a duplicate delivery is never counted twice.
     async fn finish_job(
@@ -249,4 +256,19 @@ pub trait RowStore: Send + Sync + std::fmt::Debug {
         from: Option<&str>,
         to: Option<&str>,
     ) -> Result<Vec<Record>, StoreError>;
+}
+
+/// Rate-limit state per scope, written with optimistic concurrency (see [`crate::limiter`]).
+#[async_trait]
+pub trait LimiterStore: Send + Sync + std::fmt::Debug {
+    /// The scope's state and its version (an empty state and 0 when never stored).
+    async fn load_scope(&self, scope: &str) -> Result<(ScopeState, u64), StoreError>;
+    /// Stores `state` as the version after `version`, if the stored one is still `version`.
+    /// `false` when another writer got there first.
+    async fn save_scope(
+        &self,
+        scope: &str,
+        state: &ScopeState,
+        version: u64,
+    ) -> Result<bool, StoreError>;
 }

@@ -20,7 +20,7 @@ async fn main() -> anyhow::Result<()> {
         api: Some(api.clone()),
         fetcher: Some(fetcher.clone()),
     };
-    let mut w = World::new(1000, counters).await;
+    let mut w = World::on_plan(1000, counters, &[], sandbox::Plan::Premium).await;
     api.reset();
 
     let symbols: Vec<&str> = sandbox::issue_codes()

@@ -58,9 +58,11 @@ fn too_many(message: &str, retry_after: Option<u64>) -> Response {
     response
 }
 
-/// Draws the caller's next fault and applies it around the rest of the stack.
+/// Draws the caller's next fault and applies it around the rest of the stack. An injected
+/// J-Quants 429 carries `retry_after` like a real rate-limit 429 would.
 pub(crate) async fn with_faults(
     faults: &Faults,
+    retry_after: Option<u64>,
     key: &str,
     flavor: Flavor,
     request: Request,
@@ -87,7 +89,7 @@ pub(crate) async fn with_faults(
             let html = [(header::CONTENT_TYPE, "text/html;charset=utf-8")];
             (StatusCode::SERVICE_UNAVAILABLE, html, page).into_response()
         }
-        (Fault::TooMany, Flavor::JQuants) => too_many(JQUANTS_TOO_MANY, None),
+        (Fault::TooMany, Flavor::JQuants) => too_many(JQUANTS_TOO_MANY, retry_after),
         (Fault::TooMany, Flavor::Yahoo) => yahoo_too_many(),
     }
 }

@@ -112,5 +112,13 @@ pub(crate) async fn guard(
             }
         }
     }
-    guard::with_faults(&shared.faults, &caller.key, Flavor::JQuants, request, next).await
+    guard::with_faults(
+        &shared.faults,
+        shared.limits().retry_after_secs,
+        &caller.key,
+        Flavor::JQuants,
+        request,
+        next,
+    )
+    .await
 }

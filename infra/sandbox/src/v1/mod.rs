@@ -183,7 +183,15 @@ async fn bearer(State(shared): State<Arc<Shared>>, mut request: Request, next: N
         return message(StatusCode::UNAUTHORIZED, INVALID_TOKEN);
     };
     request.extensions_mut().insert(V1Caller { plan });
-    let response = guard::with_faults(&shared.faults, &mail, Flavor::JQuants, request, next).await;
+    let response = guard::with_faults(
+        &shared.faults,
+        shared.limits().retry_after_secs,
+        &mail,
+        Flavor::JQuants,
+        request,
+        next,
+    )
+    .await;
     if response.status() == StatusCode::TOO_MANY_REQUESTS {
         shared.log.count_too_many(&mail);
     }

@@ -103,7 +103,7 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
     let response = if limit.is_some_and(|l| !shared.yahoo.window.admit(now, l)) {
         guard::yahoo_too_many()
     } else {
-        guard::with_faults(&shared.faults, YAHOO, Flavor::Yahoo, request, next).await
+        guard::with_faults(&shared.faults, None, YAHOO, Flavor::Yahoo, request, next).await
     };
     if response.status() == StatusCode::TOO_MANY_REQUESTS {
         shared.log.count_too_many(YAHOO);

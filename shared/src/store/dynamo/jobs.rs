@@ -23,8 +23,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::item::{Item, ItemExt, n, s, ts};
 use super::{batch_write, unavailable};
 use crate::domain::{
-    DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus, JobId, JobStatus,
-    ResponseData, StartRefused, UserId,
+    Checkpoint, DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus, JobId,
+    JobStatus, Release, ResponseData, StartRefused, UserId,
 };
 use crate::store::{
     FanOut, FanOutCursor, FinishOutcome, JobResult, JobStore, StartOutcome, StoreError,
@@ -165,7 +165,30 @@ fn job_from(item: &Item) -> Result<Job, StoreError> {
         retry_count: item.num("retry_count")?,
         last_retry_at: item.opt_time("last_retry_at")?,
         lease_until: item.opt_time("lease_until")?,
+        checkpoint: match item.get("checkpoint") {
+            Some(AttributeValue::M(m)) => {
+                let m: Item = m.clone();
+                Some(Checkpoint {
+                    next_page: m.str("next_page")?.to_owned(),
+                    pages: m.num("pages")?,
+                    rows: m.num("rows")?,
+                })
+            }
+            _ => None,
+        },
+        paused: matches!(item.get("paused"), Some(AttributeValue::Bool(true))),
     })
+}
+
+fn checkpoint_item(c: &Checkpoint) -> AttributeValue {
+    AttributeValue::M(
+        [
+            ("next_page".to_owned(), s(c.next_page.clone())),
+            ("pages".to_owned(), n(c.pages)),
+            ("rows".to_owned(), n(c.rows)),
+        ]
+        .into(),
+    )
 }
 
 /// Why a stored job cannot be started now, if it cannot.
@@ -437,17 +460,31 @@ impl JobStore for DynamoJobs {
                     .update_item()
                     .table_name(&self.table)
                     .set_key(Some(job_key(group.id, job)))
-                    .update_expression(
-                        "ADD retry_count :one SET last_retry_at = :now, lease_until = :until",
-                    )
-                    .condition_expression(
-                        "#s = :running AND (attribute_not_exists(lease_until) OR lease_until <= :now)",
-                    )
+                    // A paused job goes on without counting a retry; the condition pins which
+                    // of the two was read.
+                    .update_expression(if old.paused {
+                        "SET paused = :no, lease_until = :until"
+                    } else {
+                        "ADD retry_count :one SET last_retry_at = :now, lease_until = :until"
+                    })
+                    .condition_expression(if old.paused {
+                        "#s = :running AND paused = :yes AND (attribute_not_exists(lease_until) OR lease_until <= :now)"
+                    } else {
+                        "#s = :running AND (attribute_not_exists(paused) OR paused = :no) AND (attribute_not_exists(lease_until) OR lease_until <= :now)"
+                    })
                     .expression_attribute_names("#s", "status")
                     .expression_attribute_values(":running", s("running"))
-                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":no", AttributeValue::Bool(false))
                     .expression_attribute_values(":now", ts(now))
                     .expression_attribute_values(":until", ts(now + lease))
+                    .expression_attribute_values(
+                        if old.paused { ":yes" } else { ":one" },
+                        if old.paused {
+                            AttributeValue::Bool(true)
+                        } else {
+                            n(1)
+                        },
+                    )
                     .return_values(ReturnValue::AllNew)
                     .return_values_on_condition_check_failure(
                         ReturnValuesOnConditionCheckFailure::AllOld,
@@ -499,18 +536,32 @@ impl JobStore for DynamoJobs {
         Ok(StartOutcome::Started(started))
     }
 
-    async fn release_job(&self, group: JobGroupId, job: JobId) -> Result<(), StoreError> {
-        let res = self
+    async fn release_job(
+        &self,
+        group: JobGroupId,
+        job: JobId,
+        why: &Release,
+    ) -> Result<(), StoreError> {
+        let (checkpoint, paused) = match why {
+            Release::Failed(c) => (c.as_ref(), false),
+            Release::Paused(c) => (c.as_ref(), true),
+        };
+        let update = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(job_key(group, job)))
-            .update_expression("REMOVE lease_until")
             .condition_expression("#s = :running")
             .expression_attribute_names("#s", "status")
             .expression_attribute_values(":running", s("running"))
-            .send()
-            .await;
+            .expression_attribute_values(":paused", AttributeValue::Bool(paused));
+        let update = match checkpoint {
+            Some(c) => update
+                .update_expression("SET paused = :paused, checkpoint = :cp REMOVE lease_until")
+                .expression_attribute_values(":cp", checkpoint_item(c)),
+            None => update.update_expression("SET paused = :paused REMOVE lease_until, checkpoint"),
+        };
+        let res = update.send().await;
         match res {
             // Not running (any more): there is no lease to give up.
             Err(e) if is_condition_failure(&e).is_none() => Err(unavailable(e)),
@@ -532,7 +583,7 @@ impl JobStore for DynamoJobs {
         let (job_update, counter) = match result {
             JobResult::Completed(data) => (
                 job_update
-                    .update_expression("SET #s = :done, completed_at = :now, response_data = :rd REMOVE error_message, lease_until")
+                    .update_expression("SET #s = :done, completed_at = :now, response_data = :rd REMOVE error_message, lease_until, checkpoint, paused")
                     .condition_expression("#s = :running")
                     .expression_attribute_values(":done", s("completed"))
                     .expression_attribute_values(
@@ -546,7 +597,7 @@ impl JobStore for DynamoJobs {
             ),
             JobResult::Failed(msg) => (
                 job_update
-                    .update_expression("SET #s = :failed, completed_at = :now, error_message = :msg REMOVE lease_until")
+                    .update_expression("SET #s = :failed, completed_at = :now, error_message = :msg REMOVE lease_until, checkpoint, paused")
                     .condition_expression("#s IN (:pending, :running)")
                     .expression_attribute_values(":failed", s("failed"))
                     .expression_attribute_values(":pending", s("pending"))

@@ -1,14 +1,17 @@
-//! DynamoDB adapters of the store ports. Three tables (see `infra/TABLES.md`): accounts (users,
+//! DynamoDB adapters of the store ports. Four tables (see `infra/TABLES.md`): accounts (users,
 //! API keys, credentials, data sources), jobs (groups and their jobs, kept small and apart so
-//! the per-job transactions stay cheap) and market data (fetched rows).
+//! the per-job transactions stay cheap), market data (fetched rows) and rate limits (one small
+//! item per scope).
 
 mod accounts;
 mod item;
 mod jobs;
+mod limits;
 mod rows;
 
 pub use accounts::DynamoAccounts;
 pub use jobs::DynamoJobs;
+pub use limits::DynamoLimits;
 pub use rows::DynamoRows;
 
 use aws_sdk_dynamodb::error::SdkError;

@@ -1,0 +1,203 @@
+//! The distributed rate limiter end to end: several fetcher instances (each with its own
+//! clients and limiter, as separate Lambda containers) against the sandbox with its per-key
+//! limits switched on. Proven from the sandbox's own request log, never from our counters.
+
+use std::time::{Duration, Instant};
+
+use chrono::{Days, NaiveDate, Utc};
+use devstack::client::{ApiClient, add_user};
+use integration_tests::{KEY, World};
+use reqwest::Method;
+use serde_json::{Value, json};
+use shared::domain::{JobGroupId, UserId};
+use shared::limiter::Scope;
+use shared::store::dynamo::{DynamoJobs, DynamoLimits};
+use shared::store::{JobStore, LimiterStore};
+
+fn month() -> (NaiveDate, NaiveDate) {
+    // Older than 12 weeks: inside the Free plan's window too.
+    let today = Utc::now().date_naive();
+    (today - Days::new(130), today - Days::new(100))
+}
+
+async fn create(user: &ApiClient, symbols: &[String]) -> String {
+    let (from, to) = month();
+    let body = json!({
+        "data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": symbols,
+        "params": {"from": from.to_string(), "to": to.to_string()},
+    });
+    let g = user
+        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
+        .await
+        .unwrap();
+    g["id"].as_str().unwrap().to_owned()
+}
+
+async fn wait_done(user: &ApiClient, id: &str, limit: Duration) -> Value {
+    let start = Instant::now();
+    loop {
+        let g = user
+            .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
+            .await
+            .unwrap();
+        if matches!(g["status"].as_str(), Some("completed" | "failed")) {
+            return g;
+        }
+        assert!(start.elapsed() < limit, "group did not finish: {g}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn symbols(n: usize, skip: usize) -> Vec<String> {
+    sandbox::issue_codes()
+        .iter()
+        .skip(skip)
+        .step_by(97)
+        .take(n)
+        .cloned()
+        .collect()
+}
+
+/// Eight fetchers, one Light account (60 a minute), about 80 page requests (3 a job): no sliding minute
+/// of the sandbox's log holds more than 60, no 429, every page fetched once (jobs the limiter
+/// paused part-way go on from their checkpoint), and no pause counted as a retry.
+#[tokio::test]
+async fn eight_fetchers_on_one_light_account_stay_inside_its_limit() {
+    let mut w = World::new(7, Default::default()).await;
+    assert!(w.sandbox.set_rate_limit(KEY, true));
+    w.stack.start_fetcher_instances(8);
+    let started = Instant::now();
+    let id = create(&w.user, &symbols(26, 0)).await;
+    let g = wait_done(&w.user, &id, Duration::from_secs(300)).await;
+    let elapsed = started.elapsed();
+    assert_eq!(
+        (g["status"].as_str(), g["completed_jobs"].as_u64()),
+        (Some("completed"), Some(26)),
+        "{g}"
+    );
+    let jobs = DynamoJobs::new(
+        w.stack.aws.dynamodb.clone(),
+        &w.stack.fetcher_config.jobs_table,
+    )
+    .list_jobs(JobGroupId::parse(&id).unwrap())
+    .await
+    .unwrap();
+    let pages: u64 = jobs
+        .iter()
+        .map(|j| u64::from(j.response_data.as_ref().unwrap().pages))
+        .sum();
+    let stats = w.sandbox.stats().keys[KEY].clone();
+    println!(
+        "light account, 8 fetchers: {} requests, busiest 60 s {}, 429s {}, {:.1} s (requests / rate: {:.1} s)",
+        stats.requests,
+        stats.max_per_60s,
+        stats.too_many_requests,
+        elapsed.as_secs_f64(),
+        stats.requests as f64 * 60.0 / 60.0
+    );
+    assert!(pages > 60, "the run needs more than one minute's budget");
+    assert_eq!(stats.too_many_requests, 0);
+    assert!(stats.max_per_60s <= 60, "{stats:?}");
+    assert_eq!(stats.requests, pages, "every page fetched exactly once");
+    assert!(
+        jobs.iter().all(|j| j.retry_count == 0),
+        "a pause is not a retry"
+    );
+}
+
+/// Two users, a Free (5 a minute) and a Light account, at the same time: each is held to its
+/// own limit, and the Light one is not slowed to the Free one's budget.
+#[tokio::test]
+async fn two_accounts_on_different_plans_each_get_their_own_budget() {
+    let mut w = World::new(1000, Default::default()).await;
+    assert!(w.sandbox.set_rate_limit(KEY, true));
+    w.sandbox.add_key("free-key", sandbox::Plan::Free, true);
+    let free = add_user(&w.api, &w.admin, "free-key", "free")
+        .await
+        .unwrap();
+    w.stack.start_fetcher_instances(4);
+    let free_id = create(&free, &symbols(8, 1)).await;
+    let light_id = create(&w.user, &symbols(40, 2)).await;
+    let light = wait_done(&w.user, &light_id, Duration::from_secs(300)).await;
+    let free_g = wait_done(&free, &free_id, Duration::from_secs(300)).await;
+    assert_eq!(light["completed_jobs"], 40, "{light}");
+    assert_eq!(free_g["completed_jobs"], 8, "{free_g}");
+    let stats = w.sandbox.stats();
+    let (l, f) = (&stats.keys[KEY], &stats.keys["free-key"]);
+    println!(
+        "light: {} requests, busiest 60 s {}; free: {} requests, busiest 60 s {}",
+        l.requests, l.max_per_60s, f.requests, f.max_per_60s
+    );
+    assert_eq!((l.too_many_requests, f.too_many_requests), (0, 0));
+    assert!(f.max_per_60s <= 5 && l.max_per_60s <= 60);
+    assert!(
+        l.max_per_60s > 5,
+        "the Light account used more than the Free account's budget in a minute"
+    );
+    assert_eq!((l.requests, f.requests), (40, 8));
+}
+
+/// The provider answers 429 four times in a row (with `Retry-After: 2`): the scope pauses for
+/// every fetcher, and each job waits rather than fails; nothing is fetched twice.
+#[tokio::test]
+async fn a_burst_of_429s_pauses_the_account_and_no_job_fails() {
+    let mut w = World::new(1000, Default::default()).await;
+    w.sandbox.set_limits(sandbox::Limits {
+        retry_after_secs: Some(2),
+        ..Default::default()
+    });
+    w.sandbox.set_faults(
+        KEY,
+        sandbox::FaultSpec {
+            burst_429: 4,
+            ..Default::default()
+        },
+    );
+    w.stack.start_fetcher_instances(4);
+    let id = create(&w.user, &symbols(30, 3)).await;
+    let g = wait_done(&w.user, &id, Duration::from_secs(300)).await;
+    assert_eq!(
+        (g["completed_jobs"].as_u64(), g["failed_jobs"].as_u64()),
+        (Some(30), Some(0)),
+        "{g}"
+    );
+    let stats = w.sandbox.stats().keys[KEY].clone();
+    assert_eq!(
+        (stats.too_many_requests, stats.requests),
+        (4, 34),
+        "each 429 cost one request, then the jobs went on"
+    );
+    let me = w
+        .user
+        .expect(Method::GET, "/v1/whoami", None, 200)
+        .await
+        .unwrap();
+    let user = UserId::parse(me["user_id"].as_str().unwrap()).unwrap();
+    let source = w
+        .stack
+        .fetcher
+        .sources
+        .get_data_source(&shared::domain::DataSourceId::parse("jquants-v2").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let (state, _) = DynamoLimits::new(
+        w.stack.aws.dynamodb.clone(),
+        &w.stack.fetcher_config.rate_limits_table,
+    )
+    .load_scope(Scope::for_request(&source, user).as_str())
+    .await
+    .unwrap();
+    assert_eq!(state.strikes.len(), 4, "every 429 paused the account");
+    let jobs = DynamoJobs::new(
+        w.stack.aws.dynamodb.clone(),
+        &w.stack.fetcher_config.jobs_table,
+    )
+    .list_jobs(JobGroupId::parse(&id).unwrap())
+    .await
+    .unwrap();
+    assert!(
+        jobs.iter().all(|j| j.retry_count == 0),
+        "a pause is not a retry"
+    );
+}
