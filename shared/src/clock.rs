@@ -31,6 +31,14 @@ impl ManualClock {
         Self(Mutex::new(at))
     }
 
+    /// Sets the time to `at`.
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
+    }
+
     /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());

@@ -201,3 +201,121 @@ async fn a_burst_of_429s_pauses_the_account_and_no_job_fails() {
         "a pause is not a retry"
     );
 }
+
+/// A data source's day quota used up: the jobs that must wait for the next UTC day (longer
+/// than SQS can delay a message) are parked, not failed and not left in the queue; the
+/// scheduler's tick after midnight sends exactly those again.
+#[tokio::test]
+async fn a_used_up_day_quota_parks_jobs_for_the_scheduler() {
+    let w = World::new(1000, Default::default()).await;
+    let ds = json!({
+        "name": "J-Quants", "description": "JPX J-Quants API V2", "provider_type": "jquants",
+        "is_enabled": true, "base_url": w.sandbox.base_url(), "api_version": "v2",
+        "rate_limit_per_minute": 500, "rate_limit_per_hour": 30000, "rate_limit_per_day": 3,
+    });
+    w.admin
+        .expect(
+            Method::PUT,
+            "/v1/admin/data-sources/jquants-v2",
+            Some(&ds),
+            200,
+        )
+        .await
+        .unwrap();
+    let id = create(&w.user, &symbols(5, 4)).await;
+    let group = JobGroupId::parse(&id).unwrap();
+    let jobs = DynamoJobs::new(
+        w.stack.aws.dynamodb.clone(),
+        &w.stack.fetcher_config.jobs_table,
+    );
+    let start = Instant::now();
+    let listed = loop {
+        let listed = jobs.list_jobs(group).await.unwrap();
+        let completed = listed.iter().filter(|j| j.status.is_terminal()).count();
+        let parked = listed.iter().filter(|j| j.parked_until.is_some()).count();
+        if completed + parked == 5 {
+            break listed;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "{listed:?}");
+        // The event-source mapping, driven here so nothing polls once the test stops.
+        devstack::esm::poll_once(
+            &w.stack.aws.sqs,
+            &w.stack.fetcher_config.jobs_queue_url,
+            Duration::from_millis(200),
+            |records| fetcher::handle_records(records, &w.stack.fetcher),
+        )
+        .await
+        .unwrap();
+    };
+    let midnight = (Utc::now().date_naive() + Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let parked: Vec<_> = listed.iter().filter(|j| j.parked_until.is_some()).collect();
+    assert_eq!(parked.len(), 2, "{listed:?}");
+    assert!(parked.iter().all(|j| {
+        let until = j.parked_until.unwrap();
+        j.status == shared::domain::JobStatus::Pending
+            && until >= midnight
+            && until < midnight + chrono::TimeDelta::seconds(2)
+    }));
+    assert_eq!(
+        w.sandbox.stats().requests(KEY),
+        3,
+        "the day's quota, no more"
+    );
+    let g = w
+        .user
+        .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            g["status"].as_str(),
+            g["completed_jobs"].as_u64(),
+            g["failed_jobs"].as_u64()
+        ),
+        (Some("running"), Some(3), Some(0))
+    );
+
+    let clock = std::sync::Arc::new(shared::clock::ManualClock::new(Utc::now()));
+    let tick = scheduler::Deps {
+        parked: std::sync::Arc::new(jobs.clone()),
+        queue: std::sync::Arc::new(shared::queue::SqsJobQueue::new(
+            w.stack.aws.sqs.clone(),
+            &w.stack.fetcher_config.jobs_queue_url,
+            &w.stack.fetcher_config.dead_letter_queue_url,
+        )),
+        clock: clock.clone(),
+    };
+    assert_eq!(scheduler::tick(&tick).await.unwrap().requeued, 0);
+    clock.set(midnight + chrono::TimeDelta::seconds(2));
+    assert_eq!(scheduler::tick(&tick).await.unwrap().requeued, 2);
+    assert_eq!(
+        scheduler::tick(&tick).await.unwrap().requeued,
+        0,
+        "sent once"
+    );
+    let sent = w
+        .stack
+        .aws
+        .sqs
+        .receive_message()
+        .queue_url(&w.stack.fetcher_config.jobs_queue_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    let mut sent: Vec<u32> = sent
+        .iter()
+        .map(|m| serde_json::from_str::<shared::queue::JobMessage>(m.body().unwrap()).unwrap())
+        .map(|m| m.job_id.index())
+        .collect();
+    sent.sort_unstable();
+    let mut expected: Vec<u32> = parked.iter().map(|j| j.id.index()).collect();
+    expected.sort_unstable();
+    assert_eq!(sent, expected);
+}

@@ -15,7 +15,7 @@ use shared::jquants::JQuantsClient;
 use shared::limiter::Limiter;
 use shared::queue::{JobQueue, MessageControl, SqsJobQueue, SqsMessageControl};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoLimits, DynamoRows};
-use shared::store::{DataSourceStore, JobStore, LimiterStore, RowStore};
+use shared::store::{DataSourceStore, JobStore, LimiterStore, ParkedJobs, RowStore};
 use shared::vault::Vault;
 use tokio::sync::Mutex;
 
@@ -44,6 +44,8 @@ pub struct Ports {
     pub queue: Arc<dyn JobQueue>,
     /// The rate limiter's shared state.
     pub limits: Arc<dyn LimiterStore>,
+    /// Jobs waiting longer than a queue delay.
+    pub parked: Arc<dyn ParkedJobs>,
 }
 
 /// The fetcher's dependencies.
@@ -59,8 +61,10 @@ pub struct Deps {
     pub rows: Arc<dyn RowStore>,
     /// Deferral and dead-lettering of messages.
     pub control: Arc<dyn MessageControl>,
-    /// The job queue, for fan-out.
+    /// The job queue, for fan-out and deferred copies.
     pub queue: Arc<dyn JobQueue>,
+    /// Jobs waiting longer than a queue delay.
+    pub parked: Arc<dyn ParkedJobs>,
     /// The provider client.
     pub provider: JQuantsClient,
     /// Permits for every provider request.
@@ -90,6 +94,7 @@ impl Deps {
             control,
             queue,
             limits,
+            parked,
         } = ports;
         Self {
             jobs,
@@ -98,6 +103,7 @@ impl Deps {
             rows,
             control,
             queue,
+            parked,
             provider: JQuantsClient::new(provider_timeout),
             limiter: Limiter::new(limits, clock.clone()),
             clock,
@@ -118,11 +124,13 @@ impl Deps {
             clients.kms.clone(),
             &config.credentials_key_id,
         ));
+        let jobs = Arc::new(DynamoJobs::new(
+            clients.dynamodb.clone(),
+            &config.jobs_table,
+        ));
         let ports = Ports {
-            jobs: Arc::new(DynamoJobs::new(
-                clients.dynamodb.clone(),
-                &config.jobs_table,
-            )),
+            jobs: jobs.clone(),
+            parked: jobs,
             sources: accounts.clone(),
             vault: Arc::new(Vault::new(accounts, keys, clock.clone())),
             rows: Arc::new(DynamoRows::new(

@@ -105,7 +105,21 @@ async fn settle(record: &SqsMessage, outcome: Outcome, deps: &Deps) -> bool {
             true
         }
         Outcome::Defer { message, after } => {
-            match deps.queue.enqueue_delayed(&message, after).await {
+            let sent = if after > shared::queue::MAX_DELAY {
+                // Longer than SQS can delay a message (a day quota): parked for the scheduler.
+                let until = deps.clock.now()
+                    + chrono::TimeDelta::from_std(after).unwrap_or(chrono::TimeDelta::MAX);
+                deps.parked
+                    .park(message.job_group_id, message.job_id, until)
+                    .await
+                    .map_err(anyhow::Error::from)
+            } else {
+                deps.queue
+                    .enqueue_delayed(&message, after)
+                    .await
+                    .map_err(anyhow::Error::from)
+            };
+            match sent {
                 Ok(()) => false,
                 Err(e) => {
                     // No copy: keep this delivery and hold it back by its visibility instead.

@@ -93,6 +93,10 @@ pub struct Job {
     /// next start is not a retry.
     #[serde(default)]
     pub paused: bool,
+    /// Waiting for a limit that frees later than a queue can delay a message (a day quota):
+    /// the scheduler sends it again then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parked_until: Option<DateTime<Utc>>,
 }
 
 /// How far a job got: where to go on, and what is already stored.
@@ -142,6 +146,7 @@ impl Job {
             lease_until: None,
             checkpoint: None,
             paused: false,
+            parked_until: None,
         }
     }
 
@@ -189,6 +194,7 @@ impl Job {
         self.lease_until = None;
         self.checkpoint = None;
         self.paused = false;
+        self.parked_until = None;
     }
 
     /// The fetch succeeded and its rows are stored.

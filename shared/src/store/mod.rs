@@ -258,6 +258,34 @@ pub trait RowStore: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<Record>, StoreError>;
 }
 
+/// A job waiting for its parked time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parked {
+    /// Its group.
+    pub group: JobGroupId,
+    /// The job.
+    pub job: JobId,
+    /// When it may run.
+    pub until: DateTime<Utc>,
+}
+
+/// Jobs that must wait longer than a queue can delay a message (a day quota used up) are
+/// parked with a due time; the scheduler sends them again when it comes.
+#[async_trait]
+pub trait ParkedJobs: Send + Sync + std::fmt::Debug {
+    /// Parks a job that is not finished until `until` (a later park replaces an earlier one).
+    async fn park(
+        &self,
+        group: JobGroupId,
+        job: JobId,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Parked jobs due at `now`, earliest first, at most `limit`.
+    async fn due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Parked>, StoreError>;
+    /// Takes a job off the parked list, unless it was parked again since (for a new time).
+    async fn unpark(&self, parked: &Parked) -> Result<(), StoreError>;
+}
+
 /// Rate-limit state per scope, written with optimistic concurrency (see [`crate::limiter`]).
 #[async_trait]
 pub trait LimiterStore: Send + Sync + std::fmt::Debug {

@@ -3,7 +3,7 @@
 //! | item | pk | sk | gsi1pk / gsi1sk |
 //! |---|---|---|---|
 //! | group | `GROUP#<group id>` | `GROUP` | `USER#<user id>` / `<created_at>#<group id>` |
-//! | job | `GROUP#<group id>` | `JOB#<index, 8 digits>` | – |
+//! | job | `GROUP#<group id>` | `JOB#<index, 8 digits>` | while parked: `PARKED` / `<due>#<group id>#<index>` |
 //!
 //! A job's terminal transition and its group's counter change are one `TransactWriteItems`
 //! whose job condition (`status = running`) makes a duplicate delivery a no-op.
@@ -33,8 +33,8 @@ use crate::store::{
 /// The jobs table.
 #[derive(Debug, Clone)]
 pub struct DynamoJobs {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
 }
 
 impl DynamoJobs {
@@ -63,7 +63,7 @@ fn fan_out_key(id: JobGroupId) -> Item {
     Item::from([("pk".into(), group_pk(id)), ("sk".into(), s("FANOUT"))])
 }
 
-fn job_key(group: JobGroupId, job: JobId) -> Item {
+pub(super) fn job_key(group: JobGroupId, job: JobId) -> Item {
     Item::from([("pk".into(), group_pk(group)), ("sk".into(), job_sk(job))])
 }
 
@@ -177,6 +177,7 @@ fn job_from(item: &Item) -> Result<Job, StoreError> {
             _ => None,
         },
         paused: matches!(item.get("paused"), Some(AttributeValue::Bool(true))),
+        parked_until: item.opt_time("parked_until")?,
     })
 }
 
@@ -583,7 +584,7 @@ impl JobStore for DynamoJobs {
         let (job_update, counter) = match result {
             JobResult::Completed(data) => (
                 job_update
-                    .update_expression("SET #s = :done, completed_at = :now, response_data = :rd REMOVE error_message, lease_until, checkpoint, paused")
+                    .update_expression("SET #s = :done, completed_at = :now, response_data = :rd REMOVE error_message, lease_until, checkpoint, paused, parked_until, gsi1pk, gsi1sk")
                     .condition_expression("#s = :running")
                     .expression_attribute_values(":done", s("completed"))
                     .expression_attribute_values(
@@ -597,7 +598,7 @@ impl JobStore for DynamoJobs {
             ),
             JobResult::Failed(msg) => (
                 job_update
-                    .update_expression("SET #s = :failed, completed_at = :now, error_message = :msg REMOVE lease_until, checkpoint, paused")
+                    .update_expression("SET #s = :failed, completed_at = :now, error_message = :msg REMOVE lease_until, checkpoint, paused, parked_until, gsi1pk, gsi1sk")
                     .condition_expression("#s IN (:pending, :running)")
                     .expression_attribute_values(":failed", s("failed"))
                     .expression_attribute_values(":pending", s("pending"))

@@ -7,6 +7,7 @@ mod accounts;
 mod item;
 mod jobs;
 mod limits;
+mod parking;
 mod rows;
 
 pub use accounts::DynamoAccounts;
