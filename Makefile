@@ -37,10 +37,16 @@ lint-template: $(STAMP)
 chaos: $(STAMP)
 	$(WITH_MOTO) cargo test --locked -p integration-tests --test chaos -- --ignored --nocapture
 
-## Figures: AWS calls per job (counted at the SDK), release binary sizes.
-bench: $(STAMP)
-	cargo build --locked --release -p api -p fetcher
+## Figures: AWS calls per job (counted at the SDK), rate-limit runs against the sandbox's
+## request log beside the official Python client, release binary sizes.
+bench: $(STAMP) .venv-bench/.installed
+	cargo build --locked --release -p api -p fetcher -p scheduler
 	$(WITH_MOTO) cargo run --locked --release -p integration-tests --bin bench
 
+.venv-bench/.installed: infra/local/requirements-bench.txt
+	python3 -m venv .venv-bench
+	.venv-bench/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements-bench.txt
+	touch .venv-bench/.installed
+
 clean:
-	rm -rf $(VENV) target
+	rm -rf $(VENV) .venv-bench target

@@ -1,6 +1,9 @@
 //! `make bench`: figures, not assertions. AWS calls per job for a 1,000-job group (fan-out and
-//! processing, counted by an SDK interceptor on each function's clients) and the stripped
-//! release binary size of each function.
+//! processing, counted by an SDK interceptor on each function's clients), rate-limit runs read
+//! off the sandbox's request log (and the official Python client beside them), and the
+//! stripped release binary size of each function.
+
+mod rate;
 
 use std::time::{Duration, Instant};
 
@@ -92,10 +95,24 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "\n## KMS calls by the fetcher for {JOBS} jobs of one user (steady state target <= 2): {kms}"
     );
+    drop(w);
+
+    println!("\n## Rate limits: 8 fetcher instances on one account, from the sandbox's log");
+    println!(
+        "| plan | fetchers | jobs | requests | busiest 60 s | 429s | completion | requests / rate | ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    rate::fetchers_on_one_account(sandbox::Plan::Free, 5, 8).await?;
+    rate::fetchers_on_one_account(sandbox::Plan::Light, 3, 8).await?;
+    println!("\n## The official client on a Free key (5/min), one month, same sandbox limits");
+    println!("| run | requests | busiest 60 s | 429s | wall | outcome |");
+    println!("|---|---|---|---|---|---|");
+    rate::official_client_on_free_key().await?;
+
     println!("\n## Function binaries (release, stripped)");
     println!("| function | bytes | MiB |");
     println!("|---|---|---|");
-    for f in ["api", "fetcher"] {
+    for f in ["api", "fetcher", "scheduler"] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../target/release")
             .join(f);

@@ -1,0 +1,121 @@
+//! Rate-limit figures from the sandbox's own request log: fetcher instances on one account for
+//! a few minutes of its budget, and the official Python client's range helper on the same kind
+//! of account, side by side.
+
+use std::time::{Duration, Instant};
+
+use chrono::{Days, NaiveDate, Utc};
+use devstack::stack::Counters;
+use integration_tests::{KEY, World};
+use reqwest::Method;
+use serde_json::json;
+
+/// One month the Free plan may read (its data ends 12 weeks back).
+pub fn free_month() -> (NaiveDate, NaiveDate) {
+    let today = Utc::now().date_naive();
+    (today - Days::new(130), today - Days::new(100))
+}
+
+/// `fetchers` instances fetch `minutes` worth of the plan's budget (one request per job);
+/// prints a table row.
+pub async fn fetchers_on_one_account(
+    plan: sandbox::Plan,
+    minutes: u32,
+    fetchers: usize,
+) -> anyhow::Result<()> {
+    let mut w = World::on_plan(1000, Counters::default(), &[], plan).await;
+    anyhow::ensure!(w.sandbox.set_rate_limit(KEY, true), "sandbox key");
+    w.stack.start_fetcher_instances(fetchers);
+    let rate = plan.requests_per_minute();
+    let jobs = (rate * minutes) as usize;
+    let symbols: Vec<&str> = sandbox::issue_codes()
+        .iter()
+        .take(jobs)
+        .map(String::as_str)
+        .collect();
+    let (from, to) = free_month();
+    let body = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": symbols,
+        "params": {"from": from.to_string(), "to": to.to_string()}});
+    let t = Instant::now();
+    let g = w
+        .user
+        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
+        .await?;
+    let id = g["id"].as_str().unwrap_or_default().to_owned();
+    let done = loop {
+        let g = w
+            .user
+            .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
+            .await?;
+        if matches!(g["status"].as_str(), Some("completed" | "failed")) {
+            break g;
+        }
+        anyhow::ensure!(t.elapsed() < Duration::from_secs(1800), "did not finish");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let elapsed = t.elapsed().as_secs_f64();
+    let s = w.sandbox.stats().keys[KEY].clone();
+    let physical = s.requests as f64 * 60.0 / f64::from(rate);
+    println!(
+        "| {} ({rate}/min) | {fetchers} | {} completed, {} failed | {} | {} | {} | {elapsed:.0} s | {physical:.0} s | {:.2} |",
+        plan.name(),
+        done["completed_jobs"],
+        done["failed_jobs"],
+        s.requests,
+        s.max_per_60s,
+        s.too_many_requests,
+        elapsed / physical
+    );
+    Ok(())
+}
+
+/// The official `jquants-api-client` (PyPI, in the bench virtualenv) runs its V2 daily-bars
+/// range helper over one month on a Free key against the sandbox with limits on. Prints what
+/// the sandbox saw; skipped when the bench virtualenv is missing.
+pub async fn official_client_on_free_key() -> anyhow::Result<()> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = root.join(".venv-bench/bin/python");
+    if !python.exists() {
+        println!("(skipped: no .venv-bench; `make bench` creates it)");
+        return Ok(());
+    }
+    let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig {
+        keys: vec!["official-free:free".parse()?],
+        page_size: 5000,
+        today: None,
+    })
+    .await;
+    sandbox.set_rate_limit("official-free", true);
+    let (from, to) = free_month();
+    let t = Instant::now();
+    let script = root.join("infra/bench/official_client.py");
+    let args = [
+        sandbox.base_url(),
+        "official-free".into(),
+        from.to_string(),
+        to.to_string(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&python)
+            .arg(script)
+            .args(args)
+            .output()
+    })
+    .await??;
+    let elapsed = t.elapsed().as_secs_f64();
+    let report = String::from_utf8_lossy(&out.stdout);
+    let s = sandbox
+        .stats()
+        .keys
+        .get("official-free")
+        .cloned()
+        .unwrap_or_default();
+    println!(
+        "| official `ClientV2.get_eq_bars_daily_range`, {from} to {to} | {} | {} | {} | {elapsed:.0} s | {} |",
+        s.requests,
+        s.max_per_60s,
+        s.too_many_requests,
+        report.trim()
+    );
+    Ok(())
+}
