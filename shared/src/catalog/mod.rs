@@ -2,13 +2,13 @@
 //! rows it returns and which plan it needs. A job group names an endpoint of this catalog and
 //! is validated against it before anything is stored.
 
+mod jquants_v2;
 mod params;
-
-pub use params::parse_date;
 
 use std::collections::BTreeMap;
 
-pub use params::{ParamKind, ParamSpec};
+pub use jquants_v2::ENDPOINTS;
+pub use params::{ParamKind, ParamSpec, Rule, parse_date};
 
 use crate::dataset::DatasetKind;
 use crate::domain::{DataSourceId, IssueCode, Plan};
@@ -18,8 +18,20 @@ use crate::domain::{DataSourceId, IssueCode, Plan};
 pub enum SymbolUse {
     /// One job per symbol; symbols are required.
     PerSymbol,
+    /// Symbols are optional: one job per symbol, or one job for all issues when none are given.
+    Optional,
     /// The endpoint takes no symbol: one job for the whole request.
     None,
+}
+
+/// Which of the provider's rate buckets a request counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateBucket {
+    /// The plan's requests per minute (5/60/120/500).
+    Plan,
+    /// The add-on's own 60 requests per minute (minute bars); such requests do not count
+    /// against the plan's limit (jquants-api.md §4.1).
+    AddOn,
 }
 
 /// One endpoint of a provider.
@@ -37,48 +49,23 @@ pub struct Endpoint {
     pub method: &'static str,
     /// Query parameters a request may set (the symbol parameter excluded).
     pub params: &'static [ParamSpec],
+    /// Rules over several parameters (required, at least one of, together, date ranges).
+    pub rules: &'static [Rule],
     /// Name of the query parameter that carries the symbol.
     pub symbol_param: Option<&'static str>,
     /// One job per symbol, or one job.
     pub symbols: SymbolUse,
     /// The rows it returns.
     pub dataset: DatasetKind,
+    /// The provider fields that identify a row; the dataset's record key is built from them.
+    pub natural_key: &'static [&'static str],
     /// The lowest plan that may call it.
     pub min_plan: Plan,
-    /// A cap of its own, on top of the plan's (requests per minute).
+    /// A cap of its own, on top of the bucket's (requests per minute).
     pub rate_limit_per_minute: Option<u32>,
+    /// The rate bucket its requests count against.
+    pub bucket: RateBucket,
 }
-
-/// Every endpoint the system can fetch.
-pub static ENDPOINTS: &[Endpoint] = &[Endpoint {
-    id: "eq-bars-daily",
-    name: "Equities daily bars (OHLCV, adjusted)",
-    data_source: "jquants-v2",
-    path: "/equities/bars/daily",
-    method: "GET",
-    params: &[
-        ParamSpec {
-            name: "date",
-            kind: ParamKind::Date,
-            conflicts_with: &["from", "to"],
-        },
-        ParamSpec {
-            name: "from",
-            kind: ParamKind::Date,
-            conflicts_with: &["date"],
-        },
-        ParamSpec {
-            name: "to",
-            kind: ParamKind::Date,
-            conflicts_with: &["date"],
-        },
-    ],
-    symbol_param: Some("code"),
-    symbols: SymbolUse::PerSymbol,
-    dataset: DatasetKind::EqBarsDaily,
-    min_plan: Plan::Free,
-    rate_limit_per_minute: None,
-}];
 
 /// Looks an endpoint up by data source and id.
 pub fn find(data_source: &DataSourceId, endpoint_id: &str) -> Option<&'static Endpoint> {
@@ -111,7 +98,12 @@ impl Endpoint {
         symbols: &[String],
         params: &BTreeMap<String, String>,
     ) -> Result<ValidRequest, ValidationError> {
-        let params = params::validate(self, params)?;
+        let has_symbol = match self.symbols {
+            SymbolUse::PerSymbol => true,
+            SymbolUse::Optional => !symbols.is_empty(),
+            SymbolUse::None => false,
+        };
+        let params = params::validate(self, params, has_symbol)?;
         let symbols = match self.symbols {
             SymbolUse::None if !symbols.is_empty() => {
                 return Err(ValidationError(format!(
@@ -120,7 +112,8 @@ impl Endpoint {
                 )));
             }
             SymbolUse::None => vec![None],
-            SymbolUse::PerSymbol => parse_symbols(self, symbols)?,
+            SymbolUse::Optional if symbols.is_empty() => vec![None],
+            SymbolUse::PerSymbol | SymbolUse::Optional => parse_symbols(self, symbols)?,
         };
         Ok(ValidRequest { params, symbols })
     }

@@ -1,40 +1,288 @@
 //! Datasets: one file per dataset with its typed row, its natural key and its mapping to a
 //! stored [`Record`]. Stores know only records, so adding a dataset touches no adapter.
+//!
+//! A row type reads the provider's JSON (parsing dates, flags and numbers sent as text, so a
+//! field of the wrong type is refused here rather than stored) and serializes back to the
+//! provider's names and forms; [`Record::from_row`] stores exactly that. Fields newer than a
+//! row type are kept in its `extra` map, so nothing the provider sends is lost.
 
+mod drv_bars_daily_fut;
+mod drv_bars_daily_opt;
+mod drv_bars_daily_opt_225;
 mod eq_bars_daily;
+mod eq_bars_daily_am;
+mod eq_bars_minute;
+mod eq_earnings_cal;
+mod eq_investor_types;
+mod eq_master;
+mod fin_details;
+mod fin_dividend;
+mod fin_summary;
+mod idx_bars_daily;
+mod idx_bars_daily_topix;
+mod mkt_breakdown;
+mod mkt_cal;
+mod mkt_margin_alert;
+mod mkt_margin_interest;
+mod mkt_short_ratio;
+mod mkt_short_sale_report;
 mod record;
 mod wire;
 
+pub use drv_bars_daily_fut::FuturesBar;
+pub use drv_bars_daily_opt::OptionsBar;
+pub use drv_bars_daily_opt_225::IndexOptionBar;
 pub use eq_bars_daily::DailyBar;
-pub use record::{FieldValue, Record};
+pub use eq_bars_daily_am::MorningBar;
+pub use eq_bars_minute::MinuteBar;
+pub use eq_earnings_cal::EarningsAnnouncement;
+pub use eq_investor_types::InvestorTypes;
+pub use eq_master::Issue;
+pub use fin_details::FinDetails;
+pub use fin_dividend::Dividend;
+pub use fin_summary::FinSummary;
+pub use idx_bars_daily::IndexBar;
+pub use idx_bars_daily_topix::TopixBar;
+pub use mkt_breakdown::Breakdown;
+pub use mkt_cal::CalendarDay;
+pub use mkt_margin_alert::{MarginAlert, PubReason};
+pub use mkt_margin_interest::MarginInterest;
+pub use mkt_short_ratio::ShortRatio;
+pub use mkt_short_sale_report::ShortSaleReport;
+pub use record::{FieldValue, JSON_FIELD_SUFFIX, Record};
+pub use wire::NumText;
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-/// The datasets the catalog's endpoints return.
+/// A typed row of one dataset.
+pub trait Row: DeserializeOwned + Serialize {
+    /// The natural key as (partition, sort). Partitions hold no `#`; sort keys start with a
+    /// `YYYY-MM-DD` date, so a date range selects rows.
+    fn key(&self) -> (String, String);
+
+    /// Fields the row carried that this type does not name, kept under their provider names.
+    fn extra(&self) -> &BTreeMap<String, Value>;
+
+    /// The stored form: the natural key and the row's fields as the provider sent them.
+    fn into_record(self) -> Record
+    where
+        Self: Sized,
+    {
+        let (partition, sort) = self.key();
+        Record::from_row(partition, sort, &self)
+            .expect("a row type serializes to a JSON object with text keys")
+    }
+}
+
+/// The datasets the catalog's endpoints return. The names are the endpoints' ids, derived from
+/// the official V2 client's method names (`get_eq_bars_daily` → `eq-bars-daily`) and the spec's
+/// page names (`mkt-cal`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DatasetKind {
-    /// J-Quants V2 `/equities/bars/daily`.
+    /// `/equities/master`.
+    EqMaster,
+    /// `/equities/bars/daily`.
     EqBarsDaily,
+    /// `/equities/bars/daily/am`.
+    EqBarsDailyAm,
+    /// `/equities/bars/minute`.
+    EqBarsMinute,
+    /// `/equities/investor-types`.
+    EqInvestorTypes,
+    /// `/equities/earnings-calendar`.
+    EqEarningsCal,
+    /// `/fins/summary`.
+    FinSummary,
+    /// `/fins/details`.
+    FinDetails,
+    /// `/fins/dividend`.
+    FinDividend,
+    /// `/markets/calendar`.
+    MktCal,
+    /// `/markets/margin-interest`.
+    MktMarginInterest,
+    /// `/markets/short-ratio`.
+    MktShortRatio,
+    /// `/markets/short-sale-report`.
+    MktShortSaleReport,
+    /// `/markets/margin-alert`.
+    MktMarginAlert,
+    /// `/markets/breakdown`.
+    MktBreakdown,
+    /// `/indices/bars/daily`.
+    IdxBarsDaily,
+    /// `/indices/bars/daily/topix`.
+    IdxBarsDailyTopix,
+    /// `/derivatives/bars/daily/futures`.
+    DrvBarsDailyFut,
+    /// `/derivatives/bars/daily/options`.
+    DrvBarsDailyOpt,
+    /// `/derivatives/bars/daily/options/225`.
+    #[serde(rename = "drv-bars-daily-opt-225")]
+    DrvBarsDailyOpt225,
 }
 
 impl DatasetKind {
+    /// Every dataset.
+    pub const ALL: [DatasetKind; 20] = [
+        DatasetKind::EqMaster,
+        DatasetKind::EqBarsDaily,
+        DatasetKind::EqBarsDailyAm,
+        DatasetKind::EqBarsMinute,
+        DatasetKind::EqInvestorTypes,
+        DatasetKind::EqEarningsCal,
+        DatasetKind::FinSummary,
+        DatasetKind::FinDetails,
+        DatasetKind::FinDividend,
+        DatasetKind::MktCal,
+        DatasetKind::MktMarginInterest,
+        DatasetKind::MktShortRatio,
+        DatasetKind::MktShortSaleReport,
+        DatasetKind::MktMarginAlert,
+        DatasetKind::MktBreakdown,
+        DatasetKind::IdxBarsDaily,
+        DatasetKind::IdxBarsDailyTopix,
+        DatasetKind::DrvBarsDailyFut,
+        DatasetKind::DrvBarsDailyOpt,
+        DatasetKind::DrvBarsDailyOpt225,
+    ];
+
     /// The stored name, part of every record key.
     pub fn as_str(self) -> &'static str {
         match self {
+            DatasetKind::EqMaster => "eq-master",
             DatasetKind::EqBarsDaily => "eq-bars-daily",
+            DatasetKind::EqBarsDailyAm => "eq-bars-daily-am",
+            DatasetKind::EqBarsMinute => "eq-bars-minute",
+            DatasetKind::EqInvestorTypes => "eq-investor-types",
+            DatasetKind::EqEarningsCal => "eq-earnings-cal",
+            DatasetKind::FinSummary => "fin-summary",
+            DatasetKind::FinDetails => "fin-details",
+            DatasetKind::FinDividend => "fin-dividend",
+            DatasetKind::MktCal => "mkt-cal",
+            DatasetKind::MktMarginInterest => "mkt-margin-interest",
+            DatasetKind::MktShortRatio => "mkt-short-ratio",
+            DatasetKind::MktShortSaleReport => "mkt-short-sale-report",
+            DatasetKind::MktMarginAlert => "mkt-margin-alert",
+            DatasetKind::MktBreakdown => "mkt-breakdown",
+            DatasetKind::IdxBarsDaily => "idx-bars-daily",
+            DatasetKind::IdxBarsDailyTopix => "idx-bars-daily-topix",
+            DatasetKind::DrvBarsDailyFut => "drv-bars-daily-fut",
+            DatasetKind::DrvBarsDailyOpt => "drv-bars-daily-opt",
+            DatasetKind::DrvBarsDailyOpt225 => "drv-bars-daily-opt-225",
         }
+    }
+
+    /// The names of a page's fields that the row type does not know (kept untyped in the
+    /// stored rows): new provider fields worth typing.
+    ///
+    /// # Errors
+    /// As [`DatasetKind::parse_rows`].
+    pub fn untyped_fields(
+        self,
+        data: &serde_json::value::RawValue,
+    ) -> Result<BTreeSet<String>, String> {
+        by_kind!(self, untyped, data)
     }
 
     /// Parses one page's `data` array into records, typed on the way through so a field of the
     /// wrong type is caught here rather than stored.
+    ///
+    /// # Errors
+    /// The first row that does not fit the dataset's row type, as text.
     pub fn parse_rows(self, data: &serde_json::value::RawValue) -> Result<Vec<Record>, String> {
-        match self {
-            DatasetKind::EqBarsDaily => {
-                let rows: Vec<DailyBar> =
-                    serde_json::from_str(data.get()).map_err(|e| e.to_string())?;
-                Ok(rows.into_iter().map(DailyBar::into_record).collect())
+        by_kind!(self, parse, data)
+    }
+}
+
+macro_rules! by_kind {
+    ($kind:expr, $f:ident, $data:expr) => {
+        match $kind {
+            DatasetKind::EqMaster => $f::<Issue>($data),
+            DatasetKind::EqBarsDaily => $f::<DailyBar>($data),
+            DatasetKind::EqBarsDailyAm => $f::<MorningBar>($data),
+            DatasetKind::EqBarsMinute => $f::<MinuteBar>($data),
+            DatasetKind::EqInvestorTypes => $f::<InvestorTypes>($data),
+            DatasetKind::EqEarningsCal => $f::<EarningsAnnouncement>($data),
+            DatasetKind::FinSummary => $f::<FinSummary>($data),
+            DatasetKind::FinDetails => $f::<FinDetails>($data),
+            DatasetKind::FinDividend => $f::<Dividend>($data),
+            DatasetKind::MktCal => $f::<CalendarDay>($data),
+            DatasetKind::MktMarginInterest => $f::<MarginInterest>($data),
+            DatasetKind::MktShortRatio => $f::<ShortRatio>($data),
+            DatasetKind::MktShortSaleReport => $f::<ShortSaleReport>($data),
+            DatasetKind::MktMarginAlert => $f::<MarginAlert>($data),
+            DatasetKind::MktBreakdown => $f::<Breakdown>($data),
+            DatasetKind::IdxBarsDaily => $f::<IndexBar>($data),
+            DatasetKind::IdxBarsDailyTopix => $f::<TopixBar>($data),
+            DatasetKind::DrvBarsDailyFut => $f::<FuturesBar>($data),
+            DatasetKind::DrvBarsDailyOpt => $f::<OptionsBar>($data),
+            DatasetKind::DrvBarsDailyOpt225 => $f::<IndexOptionBar>($data),
+        }
+    };
+}
+use by_kind;
+
+fn untyped<R: Row>(data: &serde_json::value::RawValue) -> Result<BTreeSet<String>, String> {
+    let rows: Vec<R> = serde_json::from_str(data.get()).map_err(|e| e.to_string())?;
+    Ok(rows
+        .iter()
+        .flat_map(|r| r.extra().keys().cloned())
+        .collect())
+}
+
+fn parse<R: Row>(data: &serde_json::value::RawValue) -> Result<Vec<Record>, String> {
+    let rows: Vec<R> = serde_json::from_str(data.get()).map_err(|e| e.to_string())?;
+    Ok(rows.into_iter().map(Row::into_record).collect())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::catalog::parse_date;
+
+    /// Parses `sample` (a JSON array of rows) as `kind` and checks that every record gives back
+    /// its row field for field; values of `date_fields` may be compact in the sample and are
+    /// compared in `YYYY-MM-DD` form.
+    pub(crate) fn round_trips(
+        kind: DatasetKind,
+        sample: &str,
+        date_fields: &[&str],
+    ) -> Vec<Record> {
+        let raw = serde_json::value::RawValue::from_string(sample.to_owned()).unwrap();
+        let records = kind.parse_rows(&raw).unwrap();
+        let rows: Vec<serde_json::Map<String, Value>> = serde_json::from_str(sample).unwrap();
+        assert_eq!(records.len(), rows.len());
+        for (record, mut row) in records.iter().zip(rows) {
+            for name in date_fields {
+                if let Some(Value::String(s)) = row.get_mut(*name)
+                    && let Some(d) = parse_date(s)
+                {
+                    *s = d.format("%Y-%m-%d").to_string();
+                }
             }
+            assert_eq!(
+                record.to_json(),
+                row,
+                "{kind:?}: a field was lost or changed"
+            );
+        }
+        records
+    }
+
+    #[test]
+    fn stored_names_are_the_serde_names_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in DatasetKind::ALL {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+            assert!(seen.insert(kind.as_str()), "{kind:?}");
         }
     }
 }

@@ -1,6 +1,15 @@
 //! The stored form of a row: its natural key and its fields, whatever the dataset.
 
+use std::fmt;
+
+use serde::Serialize;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
+
+/// Suffix of a field that holds a nested JSON object or array as text (the `FS` statement of
+/// fins details, the `PubReason` flags of margin alerts): stores keep flat values only, and
+/// [`Record::to_json`] nests the value back under the name without the suffix.
+pub const JSON_FIELD_SUFFIX: &str = "#json";
 
 /// A field value as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,11 +37,37 @@ pub struct Record {
 }
 
 impl Record {
+    /// The stored form of a typed row: its fields as the row serializes them (the provider's
+    /// names and forms, wire order), under the natural key `partition`/`sort`.
+    ///
+    /// # Errors
+    /// When the row does not serialize to a JSON object.
+    pub fn from_row<R: Serialize>(
+        partition: String,
+        sort: String,
+        row: &R,
+    ) -> Result<Self, String> {
+        // Through JSON text rather than `serde_json::Value`: its map would sort the keys.
+        let text = serde_json::to_string(row).map_err(|e| e.to_string())?;
+        let Fields(fields) = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        Ok(Self {
+            partition,
+            sort,
+            fields,
+        })
+    }
+
     /// The row as the provider's JSON object.
     pub fn to_json(&self) -> Map<String, Value> {
         self.fields
             .iter()
             .map(|(k, v)| {
+                if let Some(name) = k.strip_suffix(JSON_FIELD_SUFFIX)
+                    && let FieldValue::Text(text) = v
+                    && let Ok(nested) = serde_json::from_str::<Value>(text)
+                {
+                    return (name.to_owned(), nested);
+                }
                 let v = match v {
                     FieldValue::Text(s) => Value::String(s.clone()),
                     FieldValue::Number(n) => {
@@ -56,5 +91,51 @@ impl From<&Value> for FieldValue {
             Value::String(s) => FieldValue::Text(s.clone()),
             other => FieldValue::Text(other.to_string()),
         }
+    }
+}
+
+/// A JSON object's entries in document order, nested values folded into JSON text.
+struct Fields(Vec<(String, FieldValue)>);
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> Visitor<'de> for Entries {
+            type Value = Fields;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some((name, value)) = map.next_entry::<String, Value>()? {
+                    fields.push(match value {
+                        Value::Object(_) | Value::Array(_) => (
+                            format!("{name}{JSON_FIELD_SUFFIX}"),
+                            FieldValue::Text(value.to_string()),
+                        ),
+                        other => (name, FieldValue::from(&other)),
+                    });
+                }
+                Ok(Fields(fields))
+            }
+        }
+        d.deserialize_map(Entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn rows_keep_wire_order_and_nested_objects_round_trip() {
+        let row = json!({"Z": 1.5, "A": "x", "N": null, "FS": {"Revenue": "10", "Empty": {}}});
+        let rec = Record::from_row("p".into(), "s".into(), &row).unwrap();
+        let names: Vec<&str> = rec.fields.iter().map(|(k, _)| k.as_str()).collect();
+        // `json!` builds a sorted map, so this is its order, kept as serialized.
+        assert_eq!(names, ["A", "FS#json", "N", "Z"]);
+        assert_eq!(Value::Object(rec.to_json()), row);
     }
 }

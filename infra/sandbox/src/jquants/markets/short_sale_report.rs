@@ -99,8 +99,12 @@ fn list(q: &Query) -> Result<Listing, ApiError> {
 
 fn row(code: &IssueCode, calc: NaiveDate, n: u64) -> Record {
     let issue = hash_bytes(code.as_str().as_bytes());
-    let seed = mix(&[issue, u64::from(calc.num_days_from_ce().unsigned_abs()), n]);
-    let (name, address) = REPORTERS[(seed % REPORTERS.len() as u64) as usize];
+    let calc_day = u64::from(calc.num_days_from_ce().unsigned_abs());
+    let seed = mix(&[issue, calc_day, n]);
+    // A holder files one report per issue and calculation date, so the day's reports of one
+    // issue come from distinct reporters.
+    let first = mix(&[issue, calc_day]);
+    let (name, address) = REPORTERS[(first.wrapping_add(n) % REPORTERS.len() as u64) as usize];
     let outstanding =
         ((1.0e7_f64.ln() + unit(mix(&[issue, 7])) * 300_f64.ln()).exp() / 1000.0).round() * 1000.0;
     let ratio = ((0.005 + 0.025 * unit(mix(&[seed, 1]))) * 1.0e4).round() / 1.0e4;

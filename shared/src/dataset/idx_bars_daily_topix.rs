@@ -1,0 +1,45 @@
+//! J-Quants V2 `/indices/bars/daily/topix`: TOPIX daily four values (jquants-api.md §2.2, V1
+//! `indices/topix`). One partition (`TOPIX`), sorted by date.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Row;
+use super::wire;
+
+/// A TOPIX day (the rows carry no code). The reference lists no V2 fields for it; names and types are the sandbox's (V1 fields renamed the
+/// official way).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct TopixBar {
+    /// Trading day.
+    #[serde(rename = "Date", with = "wire::date")]
+    pub date: NaiveDate,
+    /// Open.
+    #[serde(rename = "O")]
+    pub open: Option<f64>,
+    /// High.
+    #[serde(rename = "H")]
+    pub high: Option<f64>,
+    /// Low.
+    #[serde(rename = "L")]
+    pub low: Option<f64>,
+    /// Close.
+    #[serde(rename = "C")]
+    pub close: Option<f64>,
+    /// Fields newer than this type, under their provider names.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl Row for TopixBar {
+    fn extra(&self) -> &BTreeMap<String, Value> {
+        &self.extra
+    }
+
+    fn key(&self) -> (String, String) {
+        ("TOPIX".to_owned(), wire::day(self.date))
+    }
+}
