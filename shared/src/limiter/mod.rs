@@ -22,10 +22,13 @@ use tokio::sync::Mutex;
 
 pub use budget::{Decision, Demand, Limits, ScopeState, WaitReason};
 
-use crate::catalog::Endpoint;
+use crate::catalog::{Endpoint, RateBucket};
 use crate::clock::Clock;
 use crate::domain::{DataSource, Plan, ProviderType, UserId};
 use crate::store::{LimiterStore, StoreError};
+
+/// The J-Quants add-on (minute bars) bucket, on every plan (jquants-api.md §4.1).
+pub const ADD_ON_PER_MINUTE: u32 = 60;
 
 /// Lost races tolerated before answering "wait a moment".
 const MAX_RACES: u32 = 8;
@@ -55,8 +58,16 @@ pub fn demands(plan: Plan, source: &DataSource, endpoint: &Endpoint) -> Vec<Dema
         ProviderType::Jquants => plan.requests_per_minute().min(source.rate_limit_per_minute),
         _ => source.rate_limit_per_minute,
     };
+    let (bucket, per_minute) = match endpoint.bucket {
+        RateBucket::Plan => ("plan", per_minute),
+        // The add-on's own bucket, not the plan's (still under the data source's cap).
+        RateBucket::AddOn => (
+            "add-on",
+            ADD_ON_PER_MINUTE.min(source.rate_limit_per_minute),
+        ),
+    };
     let mut out = vec![Demand {
-        bucket: "plan".into(),
+        bucket: bucket.into(),
         limits: Limits {
             per_minute,
             per_hour: Some(source.rate_limit_per_hour),
@@ -156,5 +167,40 @@ impl Limiter {
         }
         // Even if every write lost a race, this fetcher pauses; the racers were writing too.
         Ok(until)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog;
+    use crate::domain::DataSourceId;
+
+    fn demands_for(plan: Plan, endpoint: &str) -> Vec<(String, u32)> {
+        let source = DataSource::jquants_v2("http://127.0.0.1:9");
+        let endpoint = catalog::find(&DataSourceId::parse("jquants-v2").unwrap(), endpoint)
+            .expect("catalog entry");
+        demands(plan, &source, endpoint)
+            .into_iter()
+            .map(|d| (d.bucket, d.limits.per_minute))
+            .collect()
+    }
+
+    #[test]
+    fn each_request_is_charged_to_the_buckets_the_provider_counts() {
+        assert_eq!(
+            demands_for(Plan::Light, "eq-bars-daily"),
+            vec![("plan".into(), 60)]
+        );
+        assert_eq!(
+            demands_for(Plan::Premium, "fin-summary"),
+            vec![("plan".into(), 500), ("fin-summary".into(), 60)],
+            "the endpoint's own cap on top of the plan's"
+        );
+        assert_eq!(
+            demands_for(Plan::Free, "eq-bars-minute"),
+            vec![("add-on".into(), 60)],
+            "minute bars count against the add-on's bucket only"
+        );
     }
 }

@@ -11,14 +11,14 @@ use reqwest::Method;
 use serde_json::json;
 
 /// One month the Free plan may read (its data ends 12 weeks back).
-pub fn free_month() -> (NaiveDate, NaiveDate) {
+pub(crate) fn free_month() -> (NaiveDate, NaiveDate) {
     let today = Utc::now().date_naive();
     (today - Days::new(130), today - Days::new(100))
 }
 
 /// `fetchers` instances fetch `minutes` worth of the plan's budget (one request per job);
 /// prints a table row.
-pub async fn fetchers_on_one_account(
+pub(crate) async fn fetchers_on_one_account(
     plan: sandbox::Plan,
     minutes: u32,
     fetchers: usize,
@@ -72,7 +72,7 @@ pub async fn fetchers_on_one_account(
 /// The official `jquants-api-client` (PyPI, in the bench virtualenv) runs its V2 daily-bars
 /// range helper over one month on a Free key against the sandbox with limits on. Prints what
 /// the sandbox saw; skipped when the bench virtualenv is missing.
-pub async fn official_client_on_free_key() -> anyhow::Result<()> {
+pub(crate) async fn official_client_on_free_key() -> anyhow::Result<()> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let python = root.join(".venv-bench/bin/python");
     if !python.exists() {
