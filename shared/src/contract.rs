@@ -926,6 +926,79 @@ pub async fn limiter_under_contention(store: Arc<dyn LimiterStore>) {
     assert_eq!(total, 37, "every permit granted exactly once");
 }
 
+/// A fetcher's batch: its jobs read together, and finished together with exact counters even
+/// when one of them is a duplicate.
+pub async fn job_batches(store: &dyn JobStore) {
+    let (g, jobs) = group(5);
+    create_with_jobs(store, &g, &jobs).await;
+    let (other, other_jobs) = group(1);
+    create_with_jobs(store, &other, &other_jobs).await;
+    let read = store
+        .get_jobs(&[
+            (g.id, JobId::new(3)),
+            (other.id, JobId::new(0)),
+            (g.id, JobId::new(99)),
+            (g.id, JobId::new(0)),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        read.iter().map(|(rg, j)| (rg.id, j.id)).collect::<Vec<_>>(),
+        vec![
+            (g.id, JobId::new(3)),
+            (other.id, JobId::new(0)),
+            (g.id, JobId::new(0))
+        ],
+        "in the order asked, a missing job left out"
+    );
+    assert_eq!(read[0], (g.clone(), jobs[3].clone()));
+
+    let now = t0() + Duration::seconds(5);
+    for i in 0..5 {
+        store
+            .start_job(&g, JobId::new(i), now, LEASE)
+            .await
+            .unwrap();
+    }
+    let done = JobResult::Completed(ResponseData { rows: 3, pages: 1 });
+    let outcomes = store
+        .finish_jobs(
+            g.id,
+            &[
+                (JobId::new(0), done.clone()),
+                (JobId::new(1), JobResult::Failed("HTTP 400".into())),
+                (JobId::new(2), done.clone()),
+            ],
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcomes, vec![FinishOutcome::Recorded; 3]);
+    let c = store.get_group(g.id).await.unwrap().unwrap();
+    assert_eq!((c.completed_jobs, c.failed_jobs), (2, 1));
+
+    let outcomes = store
+        .finish_jobs(
+            g.id,
+            &[(JobId::new(2), done.clone()), (JobId::new(3), done.clone())],
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        vec![FinishOutcome::AlreadyTerminal, FinishOutcome::Recorded],
+        "a duplicate in the batch is not counted, the rest are"
+    );
+    let c = store.get_group(g.id).await.unwrap().unwrap();
+    assert_eq!((c.completed_jobs, c.failed_jobs), (3, 1));
+    let (_, j1) = store.get_job(g.id, JobId::new(1)).await.unwrap().unwrap();
+    assert_eq!(
+        (j1.status, j1.error_message.as_deref()),
+        (JobStatus::Failed, Some("HTTP 400"))
+    );
+}
+
 /// Parked jobs come back when due, earliest first; a re-park for a later time survives the
 /// unpark of the earlier one; finished jobs are never parked.
 pub async fn parked_jobs<S: JobStore + ParkedJobs>(store: &S) {
@@ -998,6 +1071,7 @@ mod tests {
         credential_listing(&MemoryAccounts::default()).await;
         job_store(&MemoryJobs::default()).await;
         parked_jobs(&MemoryJobs::default()).await;
+        job_batches(&MemoryJobs::default()).await;
         fan_out(&MemoryJobs::default()).await;
         job_cancel_and_retry(&MemoryJobs::default()).await;
         row_store(&MemoryRows::default()).await;

@@ -1,14 +1,20 @@
-//! One job as a step: load it, take a rate-limit permit, start it, fetch every page into the
-//! row store (a permit per page), record the result. Returns whether the message is done,
-//! should be delivered again, or deferred by a delayed copy.
+//! One job's steps inside a batch ([`crate::batch`]): [`prepare`] checks the message against
+//! the stored job and resolves its data source and credential; once the batch holds a permit
+//! for it, [`execute`] starts it and fetches every page into the row store (a permit per later
+//! page). A step ends settled (done, delivered again, deferred by a delayed copy, dead-lettered)
+//! or with a result the batch records together with its group's others.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use shared::catalog::{self, Endpoint};
 use shared::crypto::CryptoError;
-use shared::domain::{Checkpoint, CredentialSecret, DataSource, Job, JobGroup, Plan, Release};
+use shared::domain::{
+    Checkpoint, CredentialSecret, DataSource, DataSourceId, Job, JobGroup, JobGroupId, JobId, Plan,
+    Release, UserId,
+};
 use shared::jquants::{Disposition, ProviderError};
 use shared::limiter::{self, Decision, Demand, Scope};
 use shared::queue::JobMessage;
@@ -85,29 +91,14 @@ impl From<ProviderError> for Failure {
     }
 }
 
-/// Runs one job message; `attempt` is the message's receive count.
-pub async fn run(msg: JobMessage, attempt: u32, deps: &Deps) -> Outcome {
-    let span = tracing::info_span!("job", job_group_id = %msg.job_group_id, job_id = %msg.job_id, symbol = tracing::field::Empty, attempt);
-    async move {
-        match try_run(msg, attempt, deps).await {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                tracing::warn!(error.message = %e, error.cause_chain = ?e, "job attempt failed; message will be redelivered");
-                Outcome::Redeliver { after: None }
-            }
-        }
-    }
-    .instrument(span)
-    .await
-}
-
 /// Everything a job needs before its first request.
-struct Context {
-    endpoint: &'static Endpoint,
+#[derive(Debug)]
+pub(crate) struct Context {
+    pub(crate) endpoint: &'static Endpoint,
     source: DataSource,
     api_key: SecretString,
-    scope: Scope,
-    demands: Vec<Demand>,
+    pub(crate) scope: Scope,
+    pub(crate) demands: Vec<Demand>,
 }
 
 /// Why fetching stopped before the last page.
@@ -124,57 +115,146 @@ enum Stop {
     },
 }
 
-async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, StoreError> {
-    let Some((group, job)) = deps.jobs.get_job(msg.job_group_id, msg.job_id).await? else {
-        return Ok(Outcome::DeadLetter("message names no stored job"));
-    };
-    if let Some(symbol) = &job.symbol {
-        tracing::Span::current().record("symbol", symbol.as_str());
-    }
-    if job.status.is_terminal() {
-        tracing::info!(
-            status = job.status.as_str(),
-            "duplicate delivery of a finished job"
-        );
-        deps.jobs.finalize_group(group.id, deps.clock.now()).await?;
-        return Ok(Outcome::Done);
-    }
-    if group.cancel_requested_at.is_some() {
-        // Cancelled before this job ran: skipped, counted as failed, never sent to the provider.
-        return finish(
-            deps,
-            &group,
-            &job,
-            JobResult::Failed("cancelled before it ran".into()),
-        )
-        .await;
-    }
-    let ctx = match context(&group, deps).await {
-        Ok(ctx) => ctx,
-        Err(Failure::Infrastructure(e)) => return Err(e),
-        Err(Failure::Permanent(m)) => {
-            return finish(deps, &group, &job, JobResult::Failed(m)).await;
+/// Where a job message stands after a step.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// Ready for its first request, once the batch has a permit for it.
+    Ready(Box<Ready>),
+    /// Settled: nothing more to do in this batch.
+    Settled(Outcome),
+    /// Terminal: to be recorded with the rest of its group's results.
+    Finish {
+        /// The group.
+        group: JobGroupId,
+        /// The job.
+        job: JobId,
+        /// Its result.
+        result: JobResult,
+    },
+    /// A duplicate of a finished job: acknowledged; its group's end is checked again (a
+    /// previous delivery may have died between the two).
+    Finished(JobGroupId),
+}
+
+/// A job that may start once it has a permit.
+#[derive(Debug)]
+pub(crate) struct Ready {
+    pub(crate) msg: JobMessage,
+    pub(crate) attempt: u32,
+    pub(crate) group: JobGroup,
+    pub(crate) job: Job,
+    pub(crate) ctx: Context,
+}
+
+/// Credentials opened during one batch: each account's once, however many of its jobs the
+/// batch holds.
+#[derive(Debug, Default)]
+pub(crate) struct Memo(tokio::sync::Mutex<HashMap<(UserId, DataSourceId), (Plan, SecretString)>>);
+
+fn span(msg: &JobMessage, attempt: u32) -> tracing::Span {
+    tracing::info_span!("job", job_group_id = %msg.job_group_id, job_id = %msg.job_id, symbol = tracing::field::Empty, attempt)
+}
+
+/// Checks a job message against its stored job (read with the batch): what it needs before
+/// its first request, or what becomes of it at once.
+pub(crate) async fn prepare(
+    msg: JobMessage,
+    attempt: u32,
+    found: Option<(JobGroup, Job)>,
+    memo: &Memo,
+    deps: &Deps,
+) -> Step {
+    let span = span(&msg, attempt);
+    async move {
+        let Some((group, job)) = found else {
+            return Step::Settled(Outcome::DeadLetter("message names no stored job"));
+        };
+        if let Some(symbol) = &job.symbol {
+            tracing::Span::current().record("symbol", symbol.as_str());
         }
-        Err(Failure::Transient { message, .. }) => {
-            let after = crate::retry::backoff(attempt, None, crate::retry::unit_random());
-            tracing::warn!(error.message = %message, retry_in_s = after.as_secs(), "transient failure before the first request; will retry");
-            return Ok(Outcome::Redeliver { after: Some(after) });
+        if job.status.is_terminal() {
+            tracing::info!(
+                status = job.status.as_str(),
+                "duplicate delivery of a finished job"
+            );
+            return Step::Finished(group.id);
         }
-    };
-    // The first permit is taken before the job is started: a refusal then costs no write.
-    if let Decision::Wait { until, reason } =
-        deps.limiter.acquire(&ctx.scope, &ctx.demands, 1).await?
-    {
-        tracing::info!(?reason, "rate limited before the first request; deferred");
-        return Ok(defer(msg, until, deps));
+        if group.cancel_requested_at.is_some() {
+            // Cancelled before this job ran: skipped, counted as failed, never sent to the
+            // provider.
+            return Step::Finish {
+                group: group.id,
+                job: job.id,
+                result: JobResult::Failed("cancelled before it ran".into()),
+            };
+        }
+        match context(&group, memo, deps).await {
+            Ok(ctx) => Step::Ready(Box::new(Ready {
+                msg,
+                attempt,
+                group,
+                job,
+                ctx,
+            })),
+            Err(Failure::Infrastructure(e)) => {
+                tracing::warn!(error.message = %e, error.cause_chain = ?e, "job attempt failed; message will be redelivered");
+                Step::Settled(Outcome::Redeliver { after: None })
+            }
+            Err(Failure::Permanent(m)) => Step::Finish {
+                group: group.id,
+                job: job.id,
+                result: JobResult::Failed(m),
+            },
+            Err(Failure::Transient { message, .. }) => {
+                let after = crate::retry::backoff(attempt, None, crate::retry::unit_random());
+                tracing::warn!(error.message = %message, retry_in_s = after.as_secs(), "transient failure before the first request; will retry");
+                Step::Settled(Outcome::Redeliver { after: Some(after) })
+            }
+        }
     }
+    .instrument(span)
+    .await
+}
+
+/// The limiter refused the job's first permit: a delayed copy, nothing written.
+pub(crate) fn refused(ready: &Ready, until: DateTime<Utc>, deps: &Deps) -> Step {
+    Step::Settled(defer(ready.msg, until, deps))
+}
+
+/// Starts a job whose first permit the batch holds and fetches its pages.
+pub(crate) async fn execute(ready: Ready, deps: &Deps) -> Step {
+    let span = span(&ready.msg, ready.attempt);
+    if let Some(symbol) = &ready.job.symbol {
+        span.record("symbol", symbol.as_str());
+    }
+    async move {
+        match try_execute(ready, deps).await {
+            Ok(step) => step,
+            Err(e) => {
+                tracing::warn!(error.message = %e, error.cause_chain = ?e, "job attempt failed; message will be redelivered");
+                Step::Settled(Outcome::Redeliver { after: None })
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn try_execute(ready: Ready, deps: &Deps) -> Result<Step, StoreError> {
+    let Ready {
+        msg,
+        attempt,
+        group,
+        job,
+        ctx,
+    } = ready;
     let job = match deps
         .jobs
         .start_job(&group, job.id, deps.clock.now(), deps.lease)
         .await?
     {
         StartOutcome::Started(job) => job,
-        StartOutcome::AlreadyTerminal(_) => return Ok(Outcome::Done),
+        StartOutcome::AlreadyTerminal(_) => return Ok(Step::Settled(Outcome::Done)),
         StartOutcome::Leased(until) => {
             // Another fetcher is on it. Not deleted: if that fetcher dies, this delivery (or
             // its own, after the visibility timeout) takes the job once the lease lapses.
@@ -183,11 +263,15 @@ async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, 
                 lease_s = wait.as_secs(),
                 "job held by another fetcher; delivered again after its lease"
             );
-            return Ok(Outcome::Redeliver {
+            return Ok(Step::Settled(Outcome::Redeliver {
                 after: Some(wait + std::time::Duration::from_secs(1)),
-            });
+            }));
         }
-        StartOutcome::NotFound => return Ok(Outcome::DeadLetter("message names no stored job")),
+        StartOutcome::NotFound => {
+            return Ok(Step::Settled(Outcome::DeadLetter(
+                "message names no stored job",
+            )));
+        }
     };
     let started = Instant::now();
     let result = match fetch(&ctx, &group, &job, deps).await {
@@ -206,7 +290,7 @@ async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, 
                 "rate limited mid-job; paused at its checkpoint"
             );
             release(deps, &job, Release::Paused(at)).await;
-            return Ok(defer(msg, until, deps));
+            return Ok(Step::Settled(defer(msg, until, deps)));
         }
         Err(Stop::Failed {
             failure: Failure::Infrastructure(e),
@@ -238,30 +322,19 @@ async fn try_run(msg: JobMessage, attempt: u32, deps: &Deps) -> Result<Outcome, 
                     crate::retry::backoff(attempt, retry_after, crate::retry::unit_random());
                 tracing::warn!(error.message = %message, retry_in_s = after.as_secs(), "transient failure; will retry");
                 release(deps, &job, Release::Failed(at)).await;
-                return Ok(Outcome::Redeliver { after: Some(after) });
+                return Ok(Step::Settled(Outcome::Redeliver { after: Some(after) }));
             }
             JobResult::Failed(format!("{message} (gave up after {attempt} attempts)"))
         }
     };
-    finish(deps, &group, &job, result).await
-}
-
-/// Records a job's end and, if it was the group's last, the group's.
-async fn finish(
-    deps: &Deps,
-    group: &JobGroup,
-    job: &Job,
-    result: JobResult,
-) -> Result<Outcome, StoreError> {
-    let now = deps.clock.now();
-    deps.jobs.finish_job(group.id, job.id, &result, now).await?;
     if let JobResult::Failed(m) = &result {
         tracing::warn!(error.message = %m, "job failed");
     }
-    if let Some(status) = deps.jobs.finalize_group(group.id, now).await? {
-        tracing::info!(status = status.as_str(), "job group finished");
-    }
-    Ok(Outcome::Done)
+    Ok(Step::Finish {
+        group: group.id,
+        job: job.id,
+        result,
+    })
 }
 
 /// A delayed copy for `until`, spread by up to a second so deferred fetchers do not all come
@@ -283,7 +356,7 @@ async fn release(deps: &Deps, job: &Job, why: Release) {
     }
 }
 
-async fn context(group: &JobGroup, deps: &Deps) -> Result<Context, Failure> {
+async fn context(group: &JobGroup, memo: &Memo, deps: &Deps) -> Result<Context, Failure> {
     let endpoint = catalog::find(&group.data_source_id, &group.endpoint_id).ok_or_else(|| {
         Failure::Permanent(format!(
             "endpoint `{}` is no longer in the catalog",
@@ -291,7 +364,18 @@ async fn context(group: &JobGroup, deps: &Deps) -> Result<Context, Failure> {
         ))
     })?;
     let source = data_source(group, deps).await?;
-    let (plan, api_key) = credential(group, deps).await?;
+    let (plan, api_key) = {
+        let mut opened = memo.0.lock().await;
+        let account = (group.user_id, group.data_source_id.clone());
+        match opened.get(&account) {
+            Some(c) => c.clone(),
+            None => {
+                let c = credential(group, deps).await?;
+                opened.insert(account, c.clone());
+                c
+            }
+        }
+    };
     if plan < endpoint.min_plan {
         return Err(Failure::Permanent(format!(
             "endpoint `{}` needs the {} plan",

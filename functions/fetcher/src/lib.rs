@@ -3,10 +3,12 @@
 //! be delivered again as partial batch failures.
 //!
 //! # Layout
-//! - [`handle`]: the batch: parse each record on its own, run jobs with bounded concurrency.
-//! - [`job`]: one job, as a step that returns an [`job::Outcome`].
+//! - [`handle`]: the batch: parse each record on its own, fan-outs aside, jobs together.
+//! - `batch`: the batch's jobs, sharing reads, permits and result transactions.
+//! - [`job`]: one job's steps, ending in a [`job::Outcome`].
 //! - [`deps`]: the ports and caches a warm container keeps between invocations.
 
+mod batch;
 pub mod deps;
 pub mod job;
 pub mod retry;
@@ -52,9 +54,6 @@ async fn fan_out(group: JobGroupId, deps: &Deps) -> Outcome {
     }
 }
 
-/// Jobs of one batch run at once. The provider's rate limit, not this, bounds request rates.
-const CONCURRENCY: usize = 4;
-
 /// Handles one SQS batch.
 pub async fn handle(event: LambdaEvent<SqsEvent>, deps: &Deps) -> Result<SqsBatchResponse, Error> {
     handle_records(event.payload.records, deps).await
@@ -73,17 +72,39 @@ pub async fn handle_records(
     {
         return Err("SQS record without a messageId".into());
     }
-    let outcomes: Vec<(String, bool)> = futures::stream::iter(records)
-        .map(|record| async move {
+    let mut outcomes: Vec<Option<Outcome>> = records.iter().map(|_| None).collect();
+    let (mut jobs, mut fan_outs) = (Vec::new(), Vec::new());
+    for (i, record) in records.iter().enumerate() {
+        match record
+            .body
+            .as_deref()
+            .map(serde_json::from_str::<QueueMessage>)
+        {
+            Some(Ok(QueueMessage::Job(m))) => jobs.push((i, m, receive_count(record))),
+            Some(Ok(QueueMessage::FanOut(m))) => fan_outs.push((i, m.job_group_id)),
+            _ => outcomes[i] = Some(Outcome::DeadLetter("unparseable job message")),
+        }
+    }
+    let fanned = futures::stream::iter(fan_outs)
+        .map(|(i, group)| async move { (i, fan_out(group, deps).await) })
+        .buffer_unordered(batch::CONCURRENCY)
+        .collect::<Vec<_>>();
+    let (fanned, ran) = tokio::join!(fanned, batch::run(jobs, deps));
+    for (i, outcome) in fanned.into_iter().chain(ran) {
+        outcomes[i] = Some(outcome);
+    }
+    let settled: Vec<(String, bool)> = futures::stream::iter(records.into_iter().zip(outcomes))
+        .map(|(record, outcome)| async move {
             let id = record.message_id.clone().unwrap_or_default();
-            let outcome = process_record(&record, deps).await;
+            // Every position got an outcome above; a gap would be a bug, so redeliver.
+            let outcome = outcome.unwrap_or(Outcome::Redeliver { after: None });
             (id, settle(&record, outcome, deps).await)
         })
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(batch::CONCURRENCY)
         .collect()
         .await;
     let mut response = SqsBatchResponse::default();
-    for (id, redeliver) in outcomes {
+    for (id, redeliver) in settled {
         if redeliver {
             response.add_failure(id);
         }
@@ -149,20 +170,11 @@ async fn settle(record: &SqsMessage, outcome: Outcome, deps: &Deps) -> bool {
     }
 }
 
-async fn process_record(record: &SqsMessage, deps: &Deps) -> Outcome {
-    let message = match record
-        .body
-        .as_deref()
-        .map(serde_json::from_str::<QueueMessage>)
-    {
-        Some(Ok(QueueMessage::Job(m))) => m,
-        Some(Ok(QueueMessage::FanOut(m))) => return fan_out(m.job_group_id, deps).await,
-        _ => return Outcome::DeadLetter("unparseable job message"),
-    };
-    let attempt = record
+/// The message's receive count, which counts attempts.
+fn receive_count(record: &SqsMessage) -> u32 {
+    record
         .attributes
         .get("ApproximateReceiveCount")
         .and_then(|c| c.parse::<u32>().ok())
-        .unwrap_or(1);
-    job::run(message, attempt, deps).await
+        .unwrap_or(1)
 }

@@ -174,6 +174,18 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     ) -> Result<bool, StoreError>;
     /// A group by id (callers check ownership).
     async fn get_group(&self, id: JobGroupId) -> Result<Option<JobGroup>, StoreError>;
+    /// Jobs with their groups, read together (a fetcher's whole batch in one read where the
+    /// store can). Jobs that do not exist are left out.
+    async fn get_jobs(
+        &self,
+        keys: &[(JobGroupId, JobId)],
+    ) -> Result<Vec<(JobGroup, Job)>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        for (g, j) in keys {
+            found.extend(self.get_job(*g, *j).await?);
+        }
+        Ok(found)
+    }
     /// A job and its group, read together.
     async fn get_job(
         &self,
@@ -199,6 +211,20 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
         job: JobId,
         why: &Release,
     ) -> Result<(), StoreError>;
+    /// [`JobStore::finish_job`] for several jobs of one group, in one transaction where the
+    /// store can; one outcome per job, in order.
+    async fn finish_jobs(
+        &self,
+        group: JobGroupId,
+        results: &[(JobId, JobResult)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<FinishOutcome>, StoreError> {
+        let mut outcomes = Vec::with_capacity(results.len());
+        for (job, result) in results {
+            outcomes.push(self.finish_job(group, *job, result, now).await?);
+        }
+        Ok(outcomes)
+    }
     /// Makes a running (or, for failures, pending) job terminal and counts it in its group,
     /// in one transaction: a duplicate delivery is never counted twice.
     async fn finish_job(

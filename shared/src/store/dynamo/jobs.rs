@@ -215,6 +215,119 @@ fn update(table: &str, key: Item) -> aws_sdk_dynamodb::types::builders::UpdateBu
     Update::builder().table_name(table).set_key(Some(key))
 }
 
+impl DynamoJobs {
+    /// Finishes `results` and counts them in their group in one transaction. `None` when a
+    /// job's condition failed (it was finished already): then nothing changed.
+    async fn finish_together(
+        &self,
+        group: JobGroupId,
+        results: &[(JobId, JobResult)],
+        now: DateTime<Utc>,
+    ) -> Result<Option<FinishOutcome>, StoreError> {
+        let mut tx = self.client.transact_write_items();
+        let (mut completed, mut failed, mut first_error) = (0u32, 0u32, None);
+        for (job, result) in results {
+            tx = tx.transact_items(
+                TransactWriteItem::builder()
+                    .update(
+                        finish_update(&self.table, group, *job, result, now)
+                            .build()
+                            .expect("key and expression set"),
+                    )
+                    .build(),
+            );
+            match result {
+                JobResult::Completed(_) => completed += 1,
+                JobResult::Failed(msg) => {
+                    failed += 1;
+                    first_error.get_or_insert(msg);
+                }
+            }
+        }
+        let mut adds = Vec::new();
+        let mut counters =
+            update(&self.table, group_key(group)).condition_expression("attribute_exists(pk)");
+        if completed > 0 {
+            adds.push("completed_jobs :c");
+            counters = counters.expression_attribute_values(":c", n(completed));
+        }
+        if failed > 0 {
+            adds.push("failed_jobs :f");
+            counters = counters.expression_attribute_values(":f", n(failed));
+        }
+        let mut expression = format!("ADD {}", adds.join(", "));
+        if let Some(msg) = first_error {
+            expression.push_str(" SET first_error = if_not_exists(first_error, :msg)");
+            counters = counters.expression_attribute_values(":msg", s(msg));
+        }
+        let tx = tx.transact_items(
+            TransactWriteItem::builder()
+                .update(
+                    counters
+                        .update_expression(expression)
+                        .build()
+                        .expect("key and expression set"),
+                )
+                .build(),
+        );
+        match tx.send().await {
+            Ok(_) => Ok(Some(FinishOutcome::Recorded)),
+            Err(e) => {
+                let job_condition_failed = e
+                    .as_service_error()
+                    .and_then(|se| match se {
+                        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(
+                            c.cancellation_reasons()
+                                .iter()
+                                .take(results.len())
+                                .any(|r| r.code() == Some("ConditionalCheckFailed")),
+                        ),
+                        _ => None,
+                    })
+                    .unwrap_or(false);
+                if job_condition_failed {
+                    Ok(None)
+                } else {
+                    Err(unavailable(e))
+                }
+            }
+        }
+    }
+}
+
+/// A job's terminal transition: `running → completed`, or `pending | running → failed`.
+fn finish_update(
+    table: &str,
+    group: JobGroupId,
+    job: JobId,
+    result: &JobResult,
+    now: DateTime<Utc>,
+) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    let job_update = update(table, job_key(group, job))
+        .expression_attribute_names("#s", "status")
+        .expression_attribute_values(":now", ts(now))
+        .expression_attribute_values(":running", s("running"));
+    match result {
+        JobResult::Completed(data) => job_update
+            .update_expression("SET #s = :done, completed_at = :now, response_data = :rd REMOVE error_message, lease_until, checkpoint, paused, parked_until, gsi1pk, gsi1sk")
+            .condition_expression("#s = :running")
+            .expression_attribute_values(":done", s("completed"))
+            .expression_attribute_values(
+                ":rd",
+                AttributeValue::M(HashMap::from([
+                    ("rows".into(), n(data.rows)),
+                    ("pages".into(), n(data.pages)),
+                ])),
+            ),
+        JobResult::Failed(msg) => job_update
+            .update_expression("SET #s = :failed, completed_at = :now, error_message = :msg REMOVE lease_until, checkpoint, paused, parked_until, gsi1pk, gsi1sk")
+            .condition_expression("#s IN (:pending, :running)")
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":msg", s(msg)),
+    }
+}
+
 #[async_trait]
 impl JobStore for DynamoJobs {
     async fn create_group(
@@ -368,38 +481,68 @@ impl JobStore for DynamoJobs {
         group: JobGroupId,
         job: JobId,
     ) -> Result<Option<(JobGroup, Job)>, StoreError> {
-        let keys = KeysAndAttributes::builder()
-            .keys(group_key(group))
-            .keys(job_key(group, job))
-            .consistent_read(true)
-            .build()
-            .expect("keys are set");
-        let mut request = HashMap::from([(self.table.clone(), keys)]);
-        let mut items = Vec::with_capacity(2);
-        while !request.is_empty() {
-            let out = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(request))
-                .send()
-                .await
-                .map_err(unavailable)?;
-            items.extend(
-                out.responses
-                    .and_then(|mut r| r.remove(&self.table))
-                    .unwrap_or_default(),
-            );
-            request = out.unprocessed_keys.unwrap_or_default();
-        }
-        let (mut g, mut j) = (None, None);
-        for item in &items {
-            if item.str("sk")? == "GROUP" {
-                g = Some(group_from(item)?);
-            } else {
-                j = Some(job_from(item)?);
+        Ok(self.get_jobs(&[(group, job)]).await?.into_iter().next())
+    }
+
+    async fn get_jobs(
+        &self,
+        keys: &[(JobGroupId, JobId)],
+    ) -> Result<Vec<(JobGroup, Job)>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        // BatchGetItem reads at most 100 keys: a group key and its job keys per chunk.
+        for chunk in keys.chunks(50) {
+            let mut groups: Vec<JobGroupId> = chunk.iter().map(|(g, _)| *g).collect();
+            groups.sort_by_key(ToString::to_string);
+            groups.dedup();
+            let mut request_keys: Vec<Item> = groups.iter().map(|g| group_key(*g)).collect();
+            let mut jobs: Vec<(JobGroupId, JobId)> = chunk.to_vec();
+            jobs.sort_by_key(|(g, j)| (g.to_string(), *j));
+            jobs.dedup();
+            request_keys.extend(jobs.iter().map(|(g, j)| job_key(*g, *j)));
+            let keys = KeysAndAttributes::builder()
+                .set_keys(Some(request_keys))
+                .consistent_read(true)
+                .build()
+                .expect("keys are set");
+            let mut request = HashMap::from([(self.table.clone(), keys)]);
+            let mut items = Vec::new();
+            while !request.is_empty() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .set_request_items(Some(request))
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                items.extend(
+                    out.responses
+                        .and_then(|mut r| r.remove(&self.table))
+                        .unwrap_or_default(),
+                );
+                request = out.unprocessed_keys.unwrap_or_default();
+            }
+            let mut group_items = HashMap::new();
+            let mut job_items = Vec::new();
+            for item in &items {
+                if item.str("sk")? == "GROUP" {
+                    let g = group_from(item)?;
+                    group_items.insert(g.id, g);
+                } else {
+                    job_items.push(job_from(item)?);
+                }
+            }
+            for (g, j) in chunk {
+                if let (Some(group), Some(job)) = (
+                    group_items.get(g),
+                    job_items
+                        .iter()
+                        .find(|job| job.job_group_id == *g && job.id == *j),
+                ) {
+                    found.push((group.clone(), job.clone()));
+                }
             }
         }
-        Ok(g.zip(j))
+        Ok(found)
     }
 
     async fn list_jobs(&self, group: JobGroupId) -> Result<Vec<Job>, StoreError> {
@@ -577,82 +720,34 @@ impl JobStore for DynamoJobs {
         result: &JobResult,
         now: DateTime<Utc>,
     ) -> Result<FinishOutcome, StoreError> {
-        let job_update = update(&self.table, job_key(group, job))
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":now", ts(now))
-            .expression_attribute_values(":running", s("running"));
-        let (job_update, counter) = match result {
-            JobResult::Completed(data) => (
-                job_update
-                    .update_expression("SET #s = :done, completed_at = :now, response_data = :rd REMOVE error_message, lease_until, checkpoint, paused, parked_until, gsi1pk, gsi1sk")
-                    .condition_expression("#s = :running")
-                    .expression_attribute_values(":done", s("completed"))
-                    .expression_attribute_values(
-                        ":rd",
-                        AttributeValue::M(HashMap::from([
-                            ("rows".into(), n(data.rows)),
-                            ("pages".into(), n(data.pages)),
-                        ])),
-                    ),
-                "completed_jobs",
-            ),
-            JobResult::Failed(msg) => (
-                job_update
-                    .update_expression("SET #s = :failed, completed_at = :now, error_message = :msg REMOVE lease_until, checkpoint, paused, parked_until, gsi1pk, gsi1sk")
-                    .condition_expression("#s IN (:pending, :running)")
-                    .expression_attribute_values(":failed", s("failed"))
-                    .expression_attribute_values(":pending", s("pending"))
-                    .expression_attribute_values(":msg", s(msg)),
-                "failed_jobs",
-            ),
-        };
-        let mut group_update = update(&self.table, group_key(group))
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":one", n(1));
-        group_update = match result {
-            JobResult::Completed(_) => {
-                group_update.update_expression(format!("ADD {counter} :one"))
-            }
-            JobResult::Failed(msg) => group_update
-                .update_expression(format!(
-                    "ADD {counter} :one SET first_error = if_not_exists(first_error, :msg)"
-                ))
-                .expression_attribute_values(":msg", s(msg)),
-        };
-        let res = self
-            .client
-            .transact_write_items()
-            .transact_items(
-                TransactWriteItem::builder()
-                    .update(job_update.build().expect("key and expression set"))
-                    .build(),
-            )
-            .transact_items(
-                TransactWriteItem::builder()
-                    .update(group_update.build().expect("key and expression set"))
-                    .build(),
-            )
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(FinishOutcome::Recorded),
-            Err(e) => {
-                let job_condition_failed = e
-                    .as_service_error()
-                    .and_then(|se| match se {
-                        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => {
-                            c.cancellation_reasons().first().and_then(|r| r.code()).map(|c| c == "ConditionalCheckFailed")
-                        }
-                        _ => None,
-                    })
-                    .unwrap_or(false);
-                if job_condition_failed {
-                    Ok(FinishOutcome::AlreadyTerminal)
-                } else {
-                    Err(unavailable(e))
+        let outcome = self
+            .finish_together(group, &[(job, result.clone())], now)
+            .await?;
+        Ok(outcome.unwrap_or(FinishOutcome::AlreadyTerminal))
+    }
+
+    async fn finish_jobs(
+        &self,
+        group: JobGroupId,
+        results: &[(JobId, JobResult)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<FinishOutcome>, StoreError> {
+        let mut outcomes = Vec::with_capacity(results.len());
+        // A transaction holds 100 items: 99 jobs and their group's counters.
+        for chunk in results.chunks(99) {
+            match self.finish_together(group, chunk, now).await? {
+                Some(o) => outcomes.extend(std::iter::repeat_n(o, chunk.len())),
+                // One of them was finished already (a duplicate): one at a time, each counted
+                // exactly once.
+                None if chunk.len() > 1 => {
+                    for (job, result) in chunk {
+                        outcomes.push(self.finish_job(group, *job, result, now).await?);
+                    }
                 }
+                None => outcomes.push(FinishOutcome::AlreadyTerminal),
             }
         }
+        Ok(outcomes)
     }
 
     async fn request_cancel(

@@ -1,0 +1,173 @@
+//! A batch of job messages run together, so the AWS calls that can be shared are shared: one
+//! read of every job and its group, each account's credential opened once, one permit request
+//! per account and endpoint for all the batch's first requests, one transaction per group for
+//! the results, and one end-of-group check per group.
+
+use std::collections::{BTreeMap, HashMap};
+
+use futures::StreamExt;
+use shared::domain::{JobGroupId, JobId};
+use shared::limiter::Decision;
+use shared::queue::JobMessage;
+use shared::store::JobResult;
+
+use crate::deps::Deps;
+use crate::job::{self, Memo, Outcome, Ready, Step};
+
+/// Jobs of one batch run at once. The provider's rate limit, not this, bounds request rates.
+pub(crate) const CONCURRENCY: usize = 4;
+
+/// Runs the job messages of a batch (`(position, message, receive count)`); returns each
+/// position's outcome.
+pub(crate) async fn run(
+    messages: Vec<(usize, JobMessage, u32)>,
+    deps: &Deps,
+) -> Vec<(usize, Outcome)> {
+    let keys: Vec<_> = messages
+        .iter()
+        .map(|(_, m, _)| (m.job_group_id, m.job_id))
+        .collect();
+    let found = match deps.jobs.get_jobs(&keys).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(error.message = %e, "could not read the batch's jobs; redelivered");
+            return messages
+                .into_iter()
+                .map(|(i, _, _)| (i, Outcome::Redeliver { after: None }))
+                .collect();
+        }
+    };
+    let memo = Memo::default();
+    let prepared: Vec<(usize, Step)> = futures::stream::iter(messages)
+        .map(|(i, msg, attempt)| {
+            let stored = found
+                .iter()
+                .find(|(g, j)| g.id == msg.job_group_id && j.id == msg.job_id)
+                .cloned();
+            let memo = &memo;
+            async move { (i, job::prepare(msg, attempt, stored, memo, deps).await) }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+
+    let mut steps = Vec::new();
+    let mut ready: HashMap<(String, &'static str), Vec<(usize, Ready)>> = HashMap::new();
+    for (i, step) in prepared {
+        match step {
+            Step::Ready(r) => ready
+                .entry((r.ctx.scope.as_str().to_owned(), r.ctx.endpoint.id))
+                .or_default()
+                .push((i, *r)),
+            other => steps.push((i, other)),
+        }
+    }
+    let mut runnable = Vec::new();
+    for (_, mut jobs) in ready {
+        let ctx = &jobs[0].1.ctx;
+        let (scope, demands) = (ctx.scope.clone(), ctx.demands.clone());
+        let granted = match deps
+            .limiter
+            .acquire(&scope, &demands, jobs.len() as u32)
+            .await
+        {
+            Ok(Decision::Granted(n)) => n as usize,
+            Ok(Decision::Wait { .. }) => 0,
+            Err(e) => {
+                tracing::warn!(error.message = %e, "rate limiter unavailable; redelivered");
+                steps.extend(
+                    jobs.into_iter()
+                        .map(|(i, _)| (i, Step::Settled(Outcome::Redeliver { after: None }))),
+                );
+                continue;
+            }
+        };
+        let refused = jobs.split_off(granted.min(jobs.len()));
+        runnable.extend(jobs);
+        if refused.is_empty() {
+            continue;
+        }
+        // When the first permit frees: asked once for all the refused jobs of this account.
+        let until = match deps.limiter.acquire(&scope, &demands, 1).await {
+            Ok(Decision::Wait { until, reason }) => {
+                tracing::info!(
+                    ?reason,
+                    jobs = refused.len(),
+                    "rate limited before the first request; deferred"
+                );
+                until
+            }
+            // A permit freed meanwhile (and is now taken): run one more; the rest follow soon.
+            Ok(Decision::Granted(_)) => deps.clock.now(),
+            Err(_) => deps.clock.now() + chrono::TimeDelta::seconds(1),
+        };
+        steps.extend(
+            refused
+                .into_iter()
+                .map(|(i, r)| (i, job::refused(&r, until, deps))),
+        );
+    }
+    let executed: Vec<(usize, Step)> = futures::stream::iter(runnable)
+        .map(|(i, r)| async move { (i, job::execute(r, deps).await) })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    steps.extend(executed);
+    record(steps, deps).await
+}
+
+/// A job's result waiting to be recorded: the message's position, the job, the result.
+type Finished = (usize, JobId, JobResult);
+
+/// Records the batch's results, one transaction per group, then checks each touched group's
+/// end once.
+async fn record(steps: Vec<(usize, Step)>, deps: &Deps) -> Vec<(usize, Outcome)> {
+    let mut outcomes = Vec::with_capacity(steps.len());
+    let mut results: BTreeMap<String, (JobGroupId, Vec<Finished>)> = BTreeMap::new();
+    let mut touched: BTreeMap<String, JobGroupId> = BTreeMap::new();
+    for (i, step) in steps {
+        match step {
+            Step::Settled(o) => outcomes.push((i, o)),
+            Step::Finished(g) => {
+                touched.insert(g.to_string(), g);
+                outcomes.push((i, Outcome::Done));
+            }
+            Step::Finish { group, job, result } => results
+                .entry(group.to_string())
+                .or_insert_with(|| (group, Vec::new()))
+                .1
+                .push((i, job, result)),
+            Step::Ready(_) => unreachable!("every ready job was run or refused"),
+        }
+    }
+    let now = deps.clock.now();
+    for (key, (group, jobs)) in results {
+        let batch: Vec<(JobId, JobResult)> = jobs.iter().map(|(_, j, r)| (*j, r.clone())).collect();
+        match deps.jobs.finish_jobs(group, &batch, now).await {
+            Ok(_) => {
+                touched.insert(key, group);
+                outcomes.extend(jobs.iter().map(|(i, _, _)| (*i, Outcome::Done)));
+            }
+            Err(e) => {
+                tracing::warn!(job_group_id = %group, error.message = %e, "could not record results; redelivered");
+                outcomes.extend(
+                    jobs.iter()
+                        .map(|(i, _, _)| (*i, Outcome::Redeliver { after: None })),
+                );
+            }
+        }
+    }
+    for group in touched.into_values() {
+        match deps.jobs.finalize_group(group, now).await {
+            Ok(Some(status)) => {
+                tracing::info!(job_group_id = %group, status = status.as_str(), "job group finished");
+            }
+            Ok(None) => {}
+            // The next delivery of any of its jobs checks again.
+            Err(e) => {
+                tracing::warn!(job_group_id = %group, error.message = %e, "could not check the group's end");
+            }
+        }
+    }
+    outcomes
+}
