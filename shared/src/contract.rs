@@ -199,6 +199,7 @@ fn group(total: u32) -> (JobGroup, Vec<Job>) {
         completed_jobs: 0,
         failed_jobs: 0,
         cancel_requested_at: None,
+        split: Default::default(),
     };
     let jobs = (0..total)
         .map(|i| {

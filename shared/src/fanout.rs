@@ -23,6 +23,10 @@ pub enum FanOutError {
     /// The queue refused messages.
     #[error(transparent)]
     Queue(#[from] QueueError),
+    /// A group split per trading day whose days are not planned yet: plan them first
+    /// ([`JobStore::plan_days`]).
+    #[error("the group's trading days are not planned yet")]
+    Unplanned,
 }
 
 /// Where a fan-out stands.
@@ -69,7 +73,16 @@ pub async fn step(
     let Some(f) = store.fan_out(group).await? else {
         return Ok(None);
     };
-    let total = u32::try_from(f.symbols.len()).expect("at most MAX_SYMBOLS jobs");
+    if f.per_day && f.days.is_none() {
+        return Err(FanOutError::Unplanned);
+    }
+    let days = f.days.unwrap_or_default();
+    let total = u32::try_from(if f.per_day {
+        days.len()
+    } else {
+        f.symbols.len()
+    })
+    .expect("at most MAX_SYMBOLS jobs");
     let (mut written, mut enqueued) = (f.written, f.enqueued);
     if enqueued < written {
         let to = written.min(enqueued + CHUNK);
@@ -89,7 +102,10 @@ pub async fn step(
     } else if written < total {
         let to = total.min(written + CHUNK);
         let jobs: Vec<Job> = (written..to)
-            .map(|i| Job::new(group, JobId::new(i), f.symbols[i as usize].clone()))
+            .map(|i| match days.get(i as usize) {
+                Some(day) => Job::for_day(group, JobId::new(i), *day),
+                None => Job::new(group, JobId::new(i), f.symbols[i as usize].clone()),
+            })
             .collect();
         store.write_jobs(&jobs).await?;
         if store

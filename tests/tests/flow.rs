@@ -298,11 +298,13 @@ async fn bad_input_is_refused_with_a_clear_error_and_nothing_stored() {
             "no endpoint",
         ),
         (
-            "empty symbols",
+            "no symbols and no date range",
             w.user.clone(),
-            Some(with("symbols", json!([]))),
+            Some(
+                json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": [], "params": {"from": "2026-01-05"}}),
+            ),
             400,
-            "at least one symbol",
+            "give `from` and `to`",
         ),
         (
             "malformed symbol",
@@ -425,4 +427,93 @@ async fn another_users_group_is_not_found() {
         .await
         .unwrap();
     assert_eq!(r.status, 403, "users are not administrators");
+}
+
+/// Every issue over a week: without symbols the group is split per trading day, planned from
+/// the provider's trading calendar, so a day the exchange is closed costs no request: one
+/// calendar request plus one per trading day (each day's page holds every issue), and the
+/// stored rows are the sandbox's own.
+#[tokio::test]
+async fn every_issue_over_a_week_costs_one_request_per_trading_day() {
+    let mut w = World::new(5000, Default::default()).await;
+    w.stack.start_pollers(2);
+    let today = Utc::now().date_naive();
+    let (from, to) = (today - Days::new(60), today - Days::new(54));
+    let body = json!({
+        "data_source": "jquants-v2", "endpoint": "eq-bars-daily",
+        "params": {"from": from.to_string(), "to": to.to_string()},
+    });
+    let g = w
+        .user
+        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
+        .await
+        .unwrap();
+    assert_eq!(
+        (g["split"].as_str(), g["total_jobs"].as_u64()),
+        (Some("per-trading-day"), Some(0)),
+        "planned from the calendar once it fans out: {g}"
+    );
+    let id = g["id"].as_str().unwrap().to_owned();
+    let done = wait_until_done(&w.user, &id).await;
+    let days: Vec<NaiveDate> = sandbox::trading_days(from, to).collect();
+    assert!(days.len() < 7, "the week has a day the exchange is closed");
+    assert_eq!(
+        (done["status"].as_str(), done["total_jobs"].as_u64()),
+        (Some("completed"), Some(days.len() as u64)),
+        "{done}"
+    );
+    assert_eq!(
+        w.sandbox.stats().requests(integration_tests::KEY),
+        1 + days.len() as u64,
+        "the calendar, then one request per trading day"
+    );
+
+    let jobs = DynamoJobs::new(
+        w.stack.aws.dynamodb.clone(),
+        &w.stack.fetcher_config.jobs_table,
+    )
+    .list_jobs(JobGroupId::parse(&id).unwrap())
+    .await
+    .unwrap();
+    assert_eq!(
+        jobs.iter().map(|j| j.date.unwrap()).collect::<Vec<_>>(),
+        days,
+        "one job per trading day, in order"
+    );
+    let expected_rows: usize = days
+        .iter()
+        .map(|d| {
+            sandbox::issue_codes()
+                .iter()
+                .filter(|c| sandbox::daily_bar(c, *d, w.plan).is_some())
+                .count()
+        })
+        .sum();
+    let stored: u64 = jobs
+        .iter()
+        .map(|j| j.response_data.as_ref().unwrap().rows)
+        .sum();
+    assert_eq!(stored as usize, expected_rows);
+    let rows = DynamoRows::new(
+        w.stack.aws.dynamodb.clone(),
+        &w.stack.fetcher_config.market_data_table,
+    );
+    let scope = RowScope {
+        user_id: user_id(&w.user).await,
+        dataset: DatasetKind::EqBarsDaily,
+    };
+    for code in sandbox::issue_codes().iter().step_by(997) {
+        let got: Vec<_> = rows
+            .query_rows(scope, code, Some(&from.to_string()), Some(&to.to_string()))
+            .await
+            .unwrap()
+            .iter()
+            .map(Record::to_json)
+            .collect();
+        let want: Vec<_> = days
+            .iter()
+            .filter_map(|d| sandbox::daily_bar(code, *d, w.plan))
+            .collect();
+        assert_eq!(got, want, "rows of {code}");
+    }
 }

@@ -48,7 +48,7 @@ pub enum Outcome {
 
 /// Why an attempt did not complete the job.
 #[derive(Debug)]
-enum Failure {
+pub(crate) enum Failure {
     /// Fails the job for good.
     Permanent(String),
     /// Worth another attempt; fails the job once attempts run out.
@@ -95,8 +95,8 @@ impl From<ProviderError> for Failure {
 #[derive(Debug)]
 pub(crate) struct Context {
     pub(crate) endpoint: &'static Endpoint,
-    source: DataSource,
-    api_key: SecretString,
+    pub(crate) source: DataSource,
+    pub(crate) api_key: SecretString,
     pub(crate) scope: Scope,
     pub(crate) demands: Vec<Demand>,
 }
@@ -363,6 +363,16 @@ async fn context(group: &JobGroup, memo: &Memo, deps: &Deps) -> Result<Context, 
             group.endpoint_id
         ))
     })?;
+    context_for(group, endpoint, memo, deps).await
+}
+
+/// What a request to `endpoint` on behalf of `group`'s owner needs.
+pub(crate) async fn context_for(
+    group: &JobGroup,
+    endpoint: &'static Endpoint,
+    memo: &Memo,
+    deps: &Deps,
+) -> Result<Context, Failure> {
     let source = data_source(group, deps).await?;
     let (plan, api_key) = {
         let mut opened = memo.0.lock().await;
@@ -489,8 +499,13 @@ fn query(group: &JobGroup, job: &Job, endpoint: &Endpoint) -> Vec<(String, Strin
     let mut q: Vec<(String, String)> = group
         .params
         .iter()
+        // A job of one trading day asks for that day alone, every issue at once.
+        .filter(|(k, _)| job.date.is_none() || !matches!(k.as_str(), "from" | "to" | "date"))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    if let Some(day) = job.date {
+        q.push(("date".to_owned(), day.to_string()));
+    }
     if let (Some(param), Some(symbol)) = (endpoint.symbol_param, &job.symbol) {
         q.push((param.to_owned(), symbol.as_str().to_owned()));
     }

@@ -11,6 +11,7 @@
 mod batch;
 pub mod deps;
 pub mod job;
+mod plan;
 pub mod retry;
 
 use std::time::{Duration, Instant};
@@ -32,7 +33,15 @@ const FAN_OUT_BUDGET: Duration = Duration::from_secs(20);
 /// message. Failures redeliver this one, which resumes from the stored cursors.
 async fn fan_out(group: JobGroupId, deps: &Deps) -> Outcome {
     let deadline = Instant::now() + FAN_OUT_BUDGET;
-    match shared::fanout::run(deps.jobs.as_ref(), deps.queue.as_ref(), group, deadline).await {
+    let mut run =
+        shared::fanout::run(deps.jobs.as_ref(), deps.queue.as_ref(), group, deadline).await;
+    if let Err(shared::fanout::FanOutError::Unplanned) = run {
+        if let Err(outcome) = plan::plan(group, deps).await {
+            return outcome;
+        }
+        run = shared::fanout::run(deps.jobs.as_ref(), deps.queue.as_ref(), group, deadline).await;
+    }
+    match run {
         Ok(None) => Outcome::DeadLetter("fan-out of a group that does not exist"),
         Ok(Some(p)) if p.done() => {
             tracing::info!(job_group_id = %group, jobs = p.total, "fan-out done");

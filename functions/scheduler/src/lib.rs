@@ -127,6 +127,7 @@ mod tests {
             completed_jobs: 0,
             failed_jobs: 0,
             cancel_requested_at: None,
+            split: Default::default(),
         };
         jobs.create_group(&group, &[None, None, None])
             .await

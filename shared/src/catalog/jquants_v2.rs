@@ -89,7 +89,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         path: "/equities/bars/daily",
         params: &[DATE, FROM, TO],
         rules: &[FROM_TO],
-        symbols: SymbolUse::PerSymbol,
+        symbols: SymbolUse::PerSymbolOrTradingDay,
         dataset: DatasetKind::EqBarsDaily,
         ..V2
     },
@@ -388,6 +388,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::Split;
     use std::collections::{BTreeMap, HashSet};
 
     use super::*;
@@ -620,9 +621,21 @@ mod tests {
             refused("fin-summary", &[], &[("code", "7203")]).contains("unknown parameter `code`")
         );
         assert!(
-            refused("eq-bars-daily", &[], &[("date", "2025-05-08")])
-                .contains("at least one symbol")
+            refused("eq-bars-daily", &[], &[("from", "2025-05-08")])
+                .contains("give `from` and `to`")
         );
+        let all = endpoint("eq-bars-daily")
+            .validate(&[], &p(&[("from", "2025-05-01"), ("to", "20250531")]))
+            .unwrap();
+        assert_eq!(
+            (all.split, all.symbols.len()),
+            (Split::PerTradingDay, 0),
+            "no symbols: every issue, one job per trading day"
+        );
+        let some = endpoint("eq-bars-daily")
+            .validate(&["7203".to_owned()], &p(&[("date", "2025-05-08")]))
+            .unwrap();
+        assert_eq!((some.split, some.symbols.len()), (Split::PerSymbol, 1));
     }
 
     #[test]

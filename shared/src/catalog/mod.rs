@@ -11,7 +11,7 @@ pub use jquants_v2::ENDPOINTS;
 pub use params::{ParamKind, ParamSpec, Rule, parse_date};
 
 use crate::dataset::DatasetKind;
-use crate::domain::{DataSourceId, IssueCode, Plan};
+use crate::domain::{DataSourceId, IssueCode, Plan, Split};
 
 /// Whether an endpoint takes an issue code, and so whether a group has one job per symbol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +22,9 @@ pub enum SymbolUse {
     Optional,
     /// The endpoint takes no symbol: one job for the whole request.
     None,
+    /// One job per symbol when symbols are given; without symbols, every issue over a date
+    /// range, one job per trading day (J-Quants' advice: a request per day, not per issue).
+    PerSymbolOrTradingDay,
 }
 
 /// Which of the provider's rate buckets a request counts against.
@@ -84,8 +87,11 @@ pub struct ValidationError(pub String);
 pub struct ValidRequest {
     /// Parameters in canonical form (dates as `YYYY-MM-DD`).
     pub params: BTreeMap<String, String>,
-    /// One entry per job: the symbol, or `None` for an endpoint without symbols.
+    /// One entry per job: the symbol, or `None` for an endpoint without symbols. Empty for a
+    /// request split per trading day (its jobs are planned from the calendar).
     pub symbols: Vec<Option<IssueCode>>,
+    /// How the request is split into jobs.
+    pub split: Split,
 }
 
 /// Most symbols one request may name.
@@ -100,7 +106,7 @@ impl Endpoint {
     ) -> Result<ValidRequest, ValidationError> {
         let has_symbol = match self.symbols {
             SymbolUse::PerSymbol => true,
-            SymbolUse::Optional => !symbols.is_empty(),
+            SymbolUse::Optional | SymbolUse::PerSymbolOrTradingDay => !symbols.is_empty(),
             SymbolUse::None => false,
         };
         let params = params::validate(self, params, has_symbol)?;
@@ -113,9 +119,30 @@ impl Endpoint {
             }
             SymbolUse::None => vec![None],
             SymbolUse::Optional if symbols.is_empty() => vec![None],
-            SymbolUse::PerSymbol | SymbolUse::Optional => parse_symbols(self, symbols)?,
+            SymbolUse::PerSymbolOrTradingDay if symbols.is_empty() => {
+                let range = params.contains_key("date")
+                    || (params.contains_key("from") && params.contains_key("to"));
+                if !range {
+                    return Err(ValidationError(format!(
+                        "endpoint `{}` without `symbols` fetches every issue by trading day: give `from` and `to` (or `date`), or list `symbols`",
+                        self.id
+                    )));
+                }
+                return Ok(ValidRequest {
+                    params,
+                    symbols: Vec::new(),
+                    split: Split::PerTradingDay,
+                });
+            }
+            SymbolUse::PerSymbol | SymbolUse::Optional | SymbolUse::PerSymbolOrTradingDay => {
+                parse_symbols(self, symbols)?
+            }
         };
-        Ok(ValidRequest { params, symbols })
+        Ok(ValidRequest {
+            params,
+            symbols,
+            split: Split::PerSymbol,
+        })
     }
 }
 
@@ -184,7 +211,7 @@ mod tests {
             let s: Vec<String> = s.iter().map(|x| x.to_string()).collect();
             bars().validate(&s, &p(ps)).unwrap_err().0
         };
-        assert!(e(&[], &[]).contains("at least one symbol"));
+        assert!(e(&[], &[]).contains("give `from` and `to` (or `date`), or list `symbols`"));
         assert!(e(&["72x"], &[]).contains("not an issue code"));
         assert!(e(&["7203", "72030"], &[]).contains("more than once"));
         assert!(e(&["7203"], &[("from", "2024-02-30")]).contains("`from`"));

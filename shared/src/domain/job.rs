@@ -1,6 +1,6 @@
 //! A job: one fetch inside a group, with its retry bookkeeping.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{IssueCode, JobGroupId, JobId, TransitionError};
@@ -66,6 +66,9 @@ pub struct Job {
     pub id: JobId,
     /// The issue code, when the endpoint takes one.
     pub symbol: Option<IssueCode>,
+    /// The trading day, in a group split per trading day (every issue of that day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
     /// Life-cycle status.
     pub status: JobStatus,
     /// First start.
@@ -136,6 +139,7 @@ impl Job {
             job_group_id,
             id,
             symbol,
+            date: None,
             status: JobStatus::Pending,
             started_at: None,
             completed_at: None,
@@ -147,6 +151,14 @@ impl Job {
             checkpoint: None,
             paused: false,
             parked_until: None,
+        }
+    }
+
+    /// A new pending job for every issue of one trading day.
+    pub fn for_day(job_group_id: JobGroupId, id: JobId, date: NaiveDate) -> Self {
+        Self {
+            date: Some(date),
+            ..Self::new(job_group_id, id, None)
         }
     }
 

@@ -49,6 +49,38 @@ impl JobGroupStatus {
     }
 }
 
+/// How a group's request is split into jobs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Split {
+    /// One job per symbol, each over the whole date range.
+    #[default]
+    PerSymbol,
+    /// One job per trading day of the range, each for every issue at once (one request a day
+    /// instead of one per issue, as J-Quants advises); the days are planned from the trading
+    /// calendar when the group fans out.
+    PerTradingDay,
+}
+
+impl Split {
+    /// The stored text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PerSymbol => "per-symbol",
+            Self::PerTradingDay => "per-trading-day",
+        }
+    }
+
+    /// Parses the stored text form.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "per-symbol" => Some(Self::PerSymbol),
+            "per-trading-day" => Some(Self::PerTradingDay),
+            _ => None,
+        }
+    }
+}
+
 /// A job group (data-model.md "JobGroup").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobGroup {
@@ -80,6 +112,9 @@ pub struct JobGroup {
     pub failed_jobs: u32,
     /// When the owner asked to cancel: jobs that have not started are skipped.
     pub cancel_requested_at: Option<DateTime<Utc>>,
+    /// How the request is split into jobs.
+    #[serde(default)]
+    pub split: Split,
 }
 
 impl JobGroup {
@@ -199,6 +234,7 @@ mod tests {
             completed_jobs: 0,
             failed_jobs: 0,
             cancel_requested_at: None,
+            split: Split::PerSymbol,
         }
     }
 

@@ -15,7 +15,7 @@ pub use credential::{CredentialSecret, DataSourceCredential};
 pub use data_source::{ApiVersion, DataSource, ProviderType};
 pub use ids::{ApiKeyId, DataSourceId, JobGroupId, JobId, UserId};
 pub use job::{Checkpoint, Job, JobStatus, Release, ResponseData, StartRefused};
-pub use job_group::{JobGroup, JobGroupStatus};
+pub use job_group::{JobGroup, JobGroupStatus, Split};
 pub use plan::Plan;
 pub use symbol::IssueCode;
 pub use user::User;

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use super::{
     ApiKeyRecord, CredentialStore, DataSourceStore, FanOut, FanOutCursor, FinishOutcome, JobResult,
@@ -15,7 +15,7 @@ use super::{
 use crate::dataset::Record;
 use crate::domain::{
     DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
-    JobGroupStatus, JobId, JobStatus, Release, StartRefused, User, UserId,
+    JobGroupStatus, JobId, JobStatus, Release, Split, StartRefused, User, UserId,
 };
 use crate::limiter::ScopeState;
 
@@ -169,6 +169,8 @@ impl JobStore for MemoryJobs {
         entry.group = Some(group.clone());
         entry.fan_out = FanOut {
             symbols: symbols.to_vec(),
+            days: None,
+            per_day: group.split == Split::PerTradingDay,
             written: 0,
             enqueued: 0,
         };
@@ -191,6 +193,21 @@ impl JobStore for MemoryJobs {
                 .insert(j.id, j.clone());
         }
         Ok(())
+    }
+
+    async fn plan_days(&self, group: JobGroupId, days: &[NaiveDate]) -> Result<bool, StoreError> {
+        let mut all = lock(&self.0);
+        let Some(entry) = all.get_mut(&group) else {
+            return Ok(false);
+        };
+        if !entry.fan_out.per_day || entry.fan_out.days.is_some() {
+            return Ok(false);
+        }
+        entry.fan_out.days = Some(days.to_vec());
+        if let Some(g) = entry.group.as_mut() {
+            g.total_jobs = u32::try_from(days.len()).expect("days of a range");
+        }
+        Ok(true)
     }
 
     async fn advance_fan_out(

@@ -8,7 +8,7 @@ pub mod dynamo;
 pub mod memory;
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use crate::dataset::{DatasetKind, Record};
 use crate::domain::{
@@ -101,8 +101,14 @@ pub trait CredentialStore: Send + Sync + std::fmt::Debug {
 /// A group's fan-out: jobs `0..written` exist; messages of jobs `0..enqueued` were sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FanOut {
-    /// The symbol of each job, in job order (its length is `total_jobs`).
+    /// The symbol of each job, in job order (its length is `total_jobs`); empty for a group
+    /// split per trading day.
     pub symbols: Vec<Option<IssueCode>>,
+    /// A group split per trading day: its days once planned (its length is then
+    /// `total_jobs`), `None` before.
+    pub days: Option<Vec<NaiveDate>>,
+    /// Split per trading day.
+    pub per_day: bool,
     /// Jobs written.
     pub written: u32,
     /// Job messages sent.
@@ -163,6 +169,9 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     async fn fan_out(&self, group: JobGroupId) -> Result<Option<FanOut>, StoreError>;
     /// Writes pending jobs. Only for jobs whose messages were not sent yet: it overwrites.
     async fn write_jobs(&self, jobs: &[Job]) -> Result<(), StoreError>;
+    /// Plans a group split per trading day: its days become its jobs and `total_jobs`.
+    /// `false` when it was planned already.
+    async fn plan_days(&self, group: JobGroupId, days: &[NaiveDate]) -> Result<bool, StoreError>;
     /// Moves a fan-out cursor from `from` to `to`; `false` when it was not at `from` (another
     /// fan-out step moved it first).
     async fn advance_fan_out(

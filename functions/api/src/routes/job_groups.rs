@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::catalog;
-use shared::domain::{DataSourceId, JobGroup, JobGroupId, JobGroupStatus};
+use shared::domain::{DataSourceId, JobGroup, JobGroupId, JobGroupStatus, Split};
 use shared::queue::JobMessage;
 
 use crate::auth::Caller;
@@ -48,6 +48,9 @@ pub struct JobGroupView {
     total_jobs: u32,
     completed_jobs: u32,
     failed_jobs: u32,
+    /// `per-symbol`, or `per-trading-day` (then `total_jobs` is 0 until the trading calendar
+    /// has planned the days).
+    split: Split,
 }
 
 impl From<JobGroup> for JobGroupView {
@@ -65,6 +68,7 @@ impl From<JobGroup> for JobGroupView {
             total_jobs: g.total_jobs,
             completed_jobs: g.completed_jobs,
             failed_jobs: g.failed_jobs,
+            split: g.split,
         }
     }
 }
@@ -125,10 +129,12 @@ pub async fn create(
         started_at: None,
         completed_at: None,
         error_message: None,
+        // A group split per trading day counts its jobs once the calendar has planned them.
         total_jobs: u32::try_from(valid.symbols.len()).expect("at most MAX_SYMBOLS"),
         completed_jobs: 0,
         failed_jobs: 0,
         cancel_requested_at: None,
+        split: valid.split,
     };
     // A constant number of AWS calls whatever the size: the group and its symbol list in one
     // transaction, one fan-out message; the fetcher writes and enqueues the jobs in chunks.
@@ -203,7 +209,7 @@ pub async fn retry(
     let group = owned_group(&state, &user, &id).await?;
     // A fan-out that never started or stopped (the create call's message was lost) resumes.
     if let Some(f) = state.jobs.fan_out(group.id).await?
-        && f.enqueued < group.total_jobs
+        && (f.enqueued < group.total_jobs || (f.per_day && f.days.is_none()))
     {
         state
             .queue

@@ -18,13 +18,13 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, Put, PutRequest, ReturnValue,
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use super::item::{Item, ItemExt, n, s, ts};
 use super::{batch_write, unavailable};
 use crate::domain::{
     Checkpoint, DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus, JobId,
-    JobStatus, Release, ResponseData, StartRefused, UserId,
+    JobStatus, Release, ResponseData, Split, StartRefused, UserId,
 };
 use crate::store::{
     FanOut, FanOutCursor, FinishOutcome, JobResult, JobStore, StartOutcome, StoreError,
@@ -80,6 +80,7 @@ fn group_item(g: &JobGroup) -> Item {
         ("total_jobs".into(), n(g.total_jobs)),
         ("completed_jobs".into(), n(g.completed_jobs)),
         ("failed_jobs".into(), n(g.failed_jobs)),
+        ("split".into(), s(g.split.as_str())),
         ("gsi1pk".into(), s(format!("USER#{}", g.user_id))),
         (
             "gsi1sk".into(),
@@ -123,6 +124,10 @@ fn group_from(item: &Item) -> Result<JobGroup, StoreError> {
         completed_jobs: item.num("completed_jobs")?,
         failed_jobs: item.num("failed_jobs")?,
         cancel_requested_at: item.opt_time("cancel_requested_at")?,
+        split: item
+            .opt_str("split")
+            .map_or(Some(Split::PerSymbol), Split::parse)
+            .ok_or_else(|| StoreError::Corrupt("unknown split".into()))?,
     })
 }
 
@@ -132,6 +137,9 @@ fn job_item(j: &Job) -> Item {
     item.insert("retry_count".into(), n(j.retry_count));
     if let Some(sym) = &j.symbol {
         item.insert("symbol".into(), s(sym.as_str()));
+    }
+    if let Some(date) = j.date {
+        item.insert("date".into(), s(date.to_string()));
     }
     item
 }
@@ -157,6 +165,13 @@ fn job_from(item: &Item) -> Result<Job, StoreError> {
             .map(IssueCode::parse)
             .transpose()
             .map_err(StoreError::Corrupt)?,
+        date: item
+            .opt_str("date")
+            .map(|d| {
+                d.parse::<NaiveDate>()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .transpose()?,
         status: item.parse("status", |v| JobStatus::parse(v).ok_or("unknown status"))?,
         started_at: item.opt_time("started_at")?,
         completed_at: item.opt_time("completed_at")?,
@@ -344,6 +359,10 @@ impl JobStore for DynamoJobs {
         fan_out.extend([
             ("symbols".to_owned(), s(list)),
             ("total".to_owned(), n(symbols.len())),
+            (
+                "per_day".to_owned(),
+                AttributeValue::Bool(group.split == Split::PerTradingDay),
+            ),
             ("written".to_owned(), n(0)),
             ("enqueued".to_owned(), n(0)),
         ]);
@@ -389,7 +408,8 @@ impl JobStore for DynamoJobs {
             return Ok(None);
         };
         let total: usize = item.num("total")?;
-        let symbols = if total == 0 {
+        let per_day = matches!(item.get("per_day"), Some(AttributeValue::Bool(true)));
+        let symbols = if total == 0 || per_day {
             Vec::new()
         } else {
             item.str("symbols")?
@@ -404,13 +424,25 @@ impl JobStore for DynamoJobs {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(StoreError::Corrupt)?
         };
-        if symbols.len() != total {
+        if !per_day && symbols.len() != total {
             return Err(StoreError::Corrupt(
                 "fan-out symbols do not match its total".into(),
             ));
         }
+        let days = match item.opt_str("days") {
+            None => None,
+            Some("") => Some(Vec::new()),
+            Some(list) => Some(
+                list.split(',')
+                    .map(|d| d.parse::<NaiveDate>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| StoreError::Corrupt(format!("fan-out days: {e}")))?,
+            ),
+        };
         Ok(Some(FanOut {
             symbols,
+            days,
+            per_day,
             written: item.num("written")?,
             enqueued: item.num("enqueued")?,
         }))
@@ -431,6 +463,49 @@ impl JobStore for DynamoJobs {
             batch_write(&self.client, &self.table, pending).await?;
         }
         Ok(())
+    }
+
+    async fn plan_days(&self, group: JobGroupId, days: &[NaiveDate]) -> Result<bool, StoreError> {
+        let list = days
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let total = n(days.len());
+        let fan_out = update(&self.table, fan_out_key(group))
+            .update_expression("SET days = :days, #t = :total")
+            .condition_expression("per_day = :yes AND attribute_not_exists(days)")
+            .expression_attribute_names("#t", "total")
+            .expression_attribute_values(":days", s(list))
+            .expression_attribute_values(":total", total.clone())
+            .expression_attribute_values(":yes", AttributeValue::Bool(true));
+        let group_total = update(&self.table, group_key(group))
+            .update_expression("SET total_jobs = :total")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":total", total);
+        let res = self
+            .client
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(fan_out.build().expect("key and expression set"))
+                    .build(),
+            )
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(group_total.build().expect("key and expression set"))
+                    .build(),
+            )
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) => match e.as_service_error() {
+                // Planned already (or not a per-day group, or gone): nothing changed.
+                Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(_)) => Ok(false),
+                _ => Err(unavailable(e)),
+            },
+        }
     }
 
     async fn advance_fan_out(

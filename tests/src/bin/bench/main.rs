@@ -108,6 +108,14 @@ async fn main() -> anyhow::Result<()> {
     println!("| run | requests | busiest 60 s | 429s | wall | outcome |");
     println!("|---|---|---|---|---|---|");
     rate::official_client_on_free_key().await?;
+    println!(
+        "\n## Request economy: every issue, one month of daily bars, {} to {}",
+        rate::free_month().0,
+        rate::free_month().1
+    );
+    println!("| client | requests | how |");
+    println!("|---|---|---|");
+    rate::economy_all_issues_one_month().await?;
 
     println!("\n## Function binaries (release, stripped)");
     println!("| function | bytes | MiB |");

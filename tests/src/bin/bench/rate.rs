@@ -69,16 +69,44 @@ pub(crate) async fn fetchers_on_one_account(
     Ok(())
 }
 
+/// Runs the official client's V2 daily-bars range helper (`.venv-bench`) against `sandbox`
+/// with `key` over `from..=to`. `None` when the bench virtualenv is missing.
+async fn official_range(
+    sandbox: &sandbox::Sandbox,
+    key: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> anyhow::Result<Option<(String, f64)>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = root.join(".venv-bench/bin/python");
+    if !python.exists() {
+        return Ok(None);
+    }
+    let script = root.join("infra/bench/official_client.py");
+    let args = [
+        sandbox.base_url(),
+        key.to_owned(),
+        from.to_string(),
+        to.to_string(),
+    ];
+    let t = Instant::now();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&python)
+            .arg(script)
+            .args(args)
+            .output()
+    })
+    .await??;
+    Ok(Some((
+        String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        t.elapsed().as_secs_f64(),
+    )))
+}
+
 /// The official `jquants-api-client` (PyPI, in the bench virtualenv) runs its V2 daily-bars
 /// range helper over one month on a Free key against the sandbox with limits on. Prints what
 /// the sandbox saw; skipped when the bench virtualenv is missing.
 pub(crate) async fn official_client_on_free_key() -> anyhow::Result<()> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = root.join(".venv-bench/bin/python");
-    if !python.exists() {
-        println!("(skipped: no .venv-bench; `make bench` creates it)");
-        return Ok(());
-    }
     let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig {
         keys: vec!["official-free:free".parse()?],
         page_size: 5000,
@@ -87,23 +115,10 @@ pub(crate) async fn official_client_on_free_key() -> anyhow::Result<()> {
     .await;
     sandbox.set_rate_limit("official-free", true);
     let (from, to) = free_month();
-    let t = Instant::now();
-    let script = root.join("infra/bench/official_client.py");
-    let args = [
-        sandbox.base_url(),
-        "official-free".into(),
-        from.to_string(),
-        to.to_string(),
-    ];
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(&python)
-            .arg(script)
-            .args(args)
-            .output()
-    })
-    .await??;
-    let elapsed = t.elapsed().as_secs_f64();
-    let report = String::from_utf8_lossy(&out.stdout);
+    let Some((report, elapsed)) = official_range(&sandbox, "official-free", from, to).await? else {
+        println!("(skipped: no .venv-bench; `make bench` creates it)");
+        return Ok(());
+    };
     let s = sandbox
         .stats()
         .keys
@@ -111,11 +126,63 @@ pub(crate) async fn official_client_on_free_key() -> anyhow::Result<()> {
         .cloned()
         .unwrap_or_default();
     println!(
-        "| official `ClientV2.get_eq_bars_daily_range`, {from} to {to} | {} | {} | {} | {elapsed:.0} s | {} |",
-        s.requests,
-        s.max_per_60s,
-        s.too_many_requests,
-        report.trim()
+        "| official `ClientV2.get_eq_bars_daily_range`, {from} to {to} | {} | {} | {} | {elapsed:.0} s | {report} |",
+        s.requests, s.max_per_60s, s.too_many_requests,
     );
+    Ok(())
+}
+
+/// Request economy for every issue over one month of daily bars: the official helper (one
+/// request per calendar day) beside the system (the calendar, then one request per trading
+/// day), each against its own sandbox with the same page size, on a Premium key.
+pub(crate) async fn economy_all_issues_one_month() -> anyhow::Result<()> {
+    let (from, to) = free_month();
+    let official = sandbox::Sandbox::start(sandbox::SandboxConfig {
+        keys: vec!["official-premium:premium".parse()?],
+        page_size: 5000,
+        today: None,
+    })
+    .await;
+    let report = official_range(&official, "official-premium", from, to).await?;
+    let official_requests = official.stats().requests("official-premium");
+
+    let mut w = World::on_plan(5000, Counters::default(), &[], sandbox::Plan::Premium).await;
+    w.stack.start_pollers(4);
+    let body = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily",
+        "params": {"from": from.to_string(), "to": to.to_string()}});
+    let g = w
+        .user
+        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
+        .await?;
+    let id = g["id"].as_str().unwrap_or_default().to_owned();
+    let t = Instant::now();
+    let done = loop {
+        let g = w
+            .user
+            .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
+            .await?;
+        if matches!(g["status"].as_str(), Some("completed" | "failed")) {
+            break g;
+        }
+        anyhow::ensure!(t.elapsed() < Duration::from_secs(1800), "did not finish");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let ours = w.sandbox.stats().requests(KEY);
+    match report {
+        Some((report, _)) => println!(
+            "| official `get_eq_bars_daily_range` | {official_requests} | one per calendar day; {report} |"
+        ),
+        None => println!("| official (skipped: no .venv-bench) | | |"),
+    }
+    println!(
+        "| moomoo-markets, split per trading day | {ours} | the calendar + {} trading days; group {} |",
+        done["total_jobs"], done["status"]
+    );
+    if official_requests > 0 {
+        println!(
+            "\nrequest ratio system / official: {:.2} (target <= 0.70)",
+            ours as f64 / official_requests as f64
+        );
+    }
     Ok(())
 }

@@ -1,0 +1,116 @@
+//! Planning a group split per trading day: its date range is read against the provider's
+//! trading calendar (one request, under the rate limiter like any other), and its trading
+//! days (business days and half-day sessions) become its jobs. A day the exchange is closed
+//! never costs a request.
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use shared::catalog::{self, parse_date};
+use shared::dataset::FieldValue;
+use shared::domain::{JobGroup, JobGroupId};
+use shared::limiter::Decision;
+
+use crate::deps::Deps;
+use crate::job::{self, Failure, Memo, Outcome};
+
+/// Plans `group`'s days. `Ok(())` once planned (now or before); otherwise what to do with the
+/// fan-out message.
+pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> {
+    let redeliver = |e: &dyn std::fmt::Display| {
+        tracing::warn!(job_group_id = %group, error.message = %e, "could not plan the group's days; will retry");
+        Outcome::Redeliver {
+            after: Some(Duration::from_secs(5)),
+        }
+    };
+    let Some(g) = deps
+        .jobs
+        .get_group(group)
+        .await
+        .map_err(|e| redeliver(&e))?
+    else {
+        return Err(Outcome::DeadLetter(
+            "fan-out of a group that does not exist",
+        ));
+    };
+    let (from, to) = range(&g).ok_or(Outcome::DeadLetter(
+        "a group split per trading day has no date range",
+    ))?;
+    let calendar = catalog::find(&g.data_source_id, "mkt-cal").ok_or(Outcome::DeadLetter(
+        "the data source has no trading calendar endpoint",
+    ))?;
+    let ctx = match job::context_for(&g, calendar, &Memo::default(), deps).await {
+        Ok(ctx) => ctx,
+        Err(Failure::Permanent(m)) => {
+            tracing::warn!(job_group_id = %group, error.message = %m, "the trading calendar cannot be read");
+            return Err(Outcome::DeadLetter("the trading calendar cannot be read"));
+        }
+        Err(Failure::Infrastructure(e)) => return Err(redeliver(&e)),
+        Err(Failure::Transient { message, .. }) => return Err(redeliver(&message)),
+    };
+    let query = vec![
+        ("from".to_owned(), from.to_string()),
+        ("to".to_owned(), to.to_string()),
+    ];
+    let mut days = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        match deps
+            .limiter
+            .acquire(&ctx.scope, &ctx.demands, 1)
+            .await
+            .map_err(|e| redeliver(&e))?
+        {
+            Decision::Granted(_) => {}
+            Decision::Wait { until, .. } => {
+                let wait = (until - deps.clock.now()).to_std().unwrap_or_default();
+                return Err(Outcome::Redeliver {
+                    after: Some(wait + Duration::from_secs(1)),
+                });
+            }
+        }
+        let page = deps
+            .provider
+            .get_page(
+                &ctx.source.base_url,
+                calendar,
+                &query,
+                &ctx.api_key,
+                next.as_deref(),
+            )
+            .await
+            .map_err(|e| redeliver(&e))?;
+        days.extend(page.records.iter().filter_map(|r| {
+            let open = r.fields.iter().any(|(k, v)| {
+                k == "HolDiv" && matches!(v, FieldValue::Text(d) if d == "1" || d == "2")
+            });
+            open.then(|| r.sort.parse::<NaiveDate>().ok()).flatten()
+        }));
+        match page.next {
+            Some(key) => next = Some(key),
+            None => break,
+        }
+    }
+    days.retain(|d| (from..=to).contains(d));
+    days.sort_unstable();
+    days.dedup();
+    let planned = deps
+        .jobs
+        .plan_days(group, &days)
+        .await
+        .map_err(|e| redeliver(&e))?;
+    if planned {
+        tracing::info!(job_group_id = %group, trading_days = days.len(), %from, %to, "group planned from the trading calendar");
+    }
+    Ok(())
+}
+
+/// The group's date range: `from`..`to`, or the one `date`.
+fn range(group: &JobGroup) -> Option<(NaiveDate, NaiveDate)> {
+    let get = |k: &str| group.params.get(k).and_then(|v| parse_date(v));
+    match (get("from"), get("to"), get("date")) {
+        (_, _, Some(d)) => Some((d, d)),
+        (Some(f), Some(t), _) => Some((f, t)),
+        _ => None,
+    }
+}
