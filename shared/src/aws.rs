@@ -79,6 +79,8 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     /// Secrets Manager.
     pub secrets: aws_sdk_secretsmanager::Client,
+    /// S3 (path-style addressing when an endpoint override points at an emulator).
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Clients {
@@ -98,6 +100,14 @@ impl Clients {
             sqs: client!(aws_sdk_sqs),
             kms: client!(aws_sdk_kms),
             secrets: client!(aws_sdk_secretsmanager),
+            s3: {
+                let mut b = aws_sdk_s3::config::Builder::from(sdk)
+                    .force_path_style(sdk.endpoint_url().is_some());
+                if let Some(c) = counter {
+                    b = b.interceptor(c.clone());
+                }
+                aws_sdk_s3::Client::from_conf(b.build())
+            },
         }
     }
 }

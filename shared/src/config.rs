@@ -32,6 +32,8 @@ pub struct Config {
     pub market_data_table: String,
     /// Rate-limit state.
     pub rate_limits_table: String,
+    /// Where raw provider payloads are archived.
+    pub raw_payload_bucket: String,
     /// The job queue URL.
     pub jobs_queue_url: String,
     /// The job queue's dead-letter queue URL.
@@ -82,6 +84,7 @@ impl Config {
             jobs_table: req("JOBS_TABLE")?,
             market_data_table: req("MARKET_DATA_TABLE")?,
             rate_limits_table: req("RATE_LIMITS_TABLE")?,
+            raw_payload_bucket: req("RAW_PAYLOAD_BUCKET")?,
             jobs_queue_url: req("JOBS_QUEUE_URL")?,
             dead_letter_queue_url: req("DEAD_LETTER_QUEUE_URL")?,
             credentials_key_id: req("CREDENTIALS_KEY_ID")?,

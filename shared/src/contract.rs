@@ -428,7 +428,7 @@ pub async fn job_store(store: &dyn JobStore) {
         StartOutcome::NotFound
     );
 
-    let done = JobResult::Completed(ResponseData { rows: 20, pages: 2 });
+    let done = JobResult::Completed(ResponseData::summary(20, 2));
     assert_eq!(
         store
             .finish_job(g.id, JobId::new(0), &done, later)
@@ -523,10 +523,7 @@ pub async fn job_store(store: &dyn JobStore) {
         Some("1 of 30 jobs failed; first error: credential rejected")
     );
     let jobs = store.list_jobs(g.id).await.unwrap();
-    assert_eq!(
-        jobs[0].response_data,
-        Some(ResponseData { rows: 20, pages: 2 })
-    );
+    assert_eq!(jobs[0].response_data, Some(ResponseData::summary(20, 2)));
     assert_eq!(
         jobs[1].error_message.as_deref(),
         Some("credential rejected")
@@ -566,7 +563,7 @@ pub async fn job_cancel_and_retry(store: &dyn JobStore) {
     let (g, jobs) = group(5);
     create_with_jobs(store, &g, &jobs).await;
     let t1 = t0() + Duration::seconds(1);
-    let done = JobResult::Completed(ResponseData { rows: 1, pages: 1 });
+    let done = JobResult::Completed(ResponseData::summary(1, 1));
     store.start_job(&g, JobId::new(0), t1, LEASE).await.unwrap();
     store
         .finish_job(g.id, JobId::new(0), &done, t1)
@@ -961,7 +958,7 @@ pub async fn job_batches(store: &dyn JobStore) {
             .await
             .unwrap();
     }
-    let done = JobResult::Completed(ResponseData { rows: 3, pages: 1 });
+    let done = JobResult::Completed(ResponseData::summary(3, 1));
     let outcomes = store
         .finish_jobs(
             g.id,
@@ -1029,7 +1026,7 @@ pub async fn parked_jobs<S: JobStore + ParkedJobs>(store: &S) {
         vec![(JobId::new(1), at(7_200))]
     );
 
-    let done = JobResult::Completed(ResponseData { rows: 1, pages: 1 });
+    let done = JobResult::Completed(ResponseData::summary(1, 1));
     store
         .start_job(&g, JobId::new(3), at(0), LEASE)
         .await

@@ -9,7 +9,8 @@
 //! - [`jquants`]: the J-Quants HTTP client (V2 `x-api-key`), pagination and error dispositions.
 //! - Ports, each a small trait with an in-memory fake (feature `test-util`) and an AWS adapter,
 //!   held to one contract suite in [`contract`]: [`store`] (DynamoDB), [`queue`] (SQS),
-//!   [`crypto`] (KMS), [`secrets`] (Secrets Manager).
+//!   [`crypto`] (KMS), [`secrets`] (Secrets Manager), [`archive`] (S3: raw pages).
+//! - [`limiter`]: the distributed rate limiter (a pure decision over shared state).
 //! - [`vault`]: credentials sealed by envelope encryption, opened through a cache, re-wrapped
 //!   by the rotation sweep.
 //! - [`fanout`]: a group's jobs and messages written after the create call, resumably.
@@ -21,6 +22,7 @@
 //! fetcher in its dependencies, and trait objects let tests swap fakes in without generics
 //! spreading through every handler.
 
+pub mod archive;
 pub mod auth;
 pub mod aws;
 pub mod catalog;

@@ -9,6 +9,7 @@ use devstack::client::ApiClient;
 use integration_tests::World;
 use reqwest::Method;
 use serde_json::{Value, json};
+use shared::archive::RawArchive;
 use shared::dataset::{DatasetKind, Record};
 use shared::domain::{JobGroupId, UserId};
 use shared::store::dynamo::{DynamoJobs, DynamoRows};
@@ -140,6 +141,46 @@ async fn stored_rows_equal_the_sandbox_data_across_page_boundaries() {
         "every job crossed page boundaries"
     );
     assert_eq!(stored_rows as usize, total);
+
+    // The raw pages are archived as received, one compressed object per page.
+    let archive = shared::archive::S3Archive::new(
+        w.stack.aws.s3.clone(),
+        &w.stack.fetcher_config.raw_payload_bucket,
+    );
+    let first = &listed[0];
+    let data = first.response_data.as_ref().unwrap();
+    let prefix =
+        shared::archive::JobPrefix::new(scope.user_id, JobGroupId::parse(&id).unwrap(), first.id);
+    assert_eq!(
+        data.archive.as_deref(),
+        Some(
+            format!(
+                "s3://{}/{}",
+                w.stack.fetcher_config.raw_payload_bucket,
+                prefix.as_str()
+            )
+            .as_str()
+        )
+    );
+    let mut archived = Vec::new();
+    for page in 0..data.pages {
+        let body = archive.get(&prefix.page(page)).await.unwrap().unwrap();
+        let page: Value = serde_json::from_slice(&body).unwrap();
+        archived.extend(page["data"].as_array().unwrap().iter().cloned());
+    }
+    assert!(
+        archive
+            .get(&prefix.page(data.pages))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let expected: Vec<Value> = sandbox::trading_days(from, to)
+        .filter_map(|d| sandbox::daily_bar(symbols[0], d, w.plan))
+        .map(Value::Object)
+        .collect();
+    assert_eq!(archived, expected, "the archive holds every page as served");
+
     let retried: Vec<_> = listed
         .iter()
         .filter(|j| j.retry_count > 0)

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use shared::archive::{RawArchive, S3Archive};
 use shared::aws::Clients;
 use shared::clock::{Clock, SystemClock};
 use shared::config::Config;
@@ -46,6 +47,8 @@ pub struct Ports {
     pub limits: Arc<dyn LimiterStore>,
     /// Jobs waiting longer than a queue delay.
     pub parked: Arc<dyn ParkedJobs>,
+    /// Raw provider pages.
+    pub archive: Arc<dyn RawArchive>,
 }
 
 /// The fetcher's dependencies.
@@ -69,6 +72,8 @@ pub struct Deps {
     pub provider: JQuantsClient,
     /// Permits for every provider request.
     pub limiter: Limiter,
+    /// Raw provider pages.
+    pub archive: Arc<dyn RawArchive>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Attempts before a transient failure fails a job.
@@ -95,6 +100,7 @@ impl Deps {
             queue,
             limits,
             parked,
+            archive,
         } = ports;
         Self {
             jobs,
@@ -106,6 +112,7 @@ impl Deps {
             parked,
             provider: JQuantsClient::new(provider_timeout),
             limiter: Limiter::new(limits, clock.clone()),
+            archive,
             clock,
             max_attempts,
             lease: JOB_LEASE,
@@ -150,6 +157,10 @@ impl Deps {
             limits: Arc::new(DynamoLimits::new(
                 clients.dynamodb.clone(),
                 &config.rate_limits_table,
+            )),
+            archive: Arc::new(S3Archive::new(
+                clients.s3.clone(),
+                &config.raw_payload_bucket,
             )),
         };
         let timeout = Duration::from_secs(config.provider_timeout_secs.into());

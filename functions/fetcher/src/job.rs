@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
+use shared::archive::JobPrefix;
 use shared::catalog::{self, Endpoint};
 use shared::crypto::CryptoError;
 use shared::domain::{
@@ -419,6 +420,7 @@ async fn fetch(
     });
     let mut resumed = next.is_some();
     let mut permit_held = true;
+    let prefix = JobPrefix::new(group.user_id, group.id, job.id);
     loop {
         let at = next.as_ref().map(|k| Checkpoint {
             next_page: k.clone(),
@@ -478,7 +480,18 @@ async fn fetch(
             }
         };
         resumed = false;
-        // Each page is stored before the next is fetched: memory stays bounded by one page.
+        // Each page is archived and stored before the next is fetched: memory stays bounded
+        // by one page.
+        if let Err(e) = deps.archive.put(&prefix.page(pages), &page.raw).await {
+            return Err(Stop::Failed {
+                failure: Failure::Transient {
+                    message: e.to_string(),
+                    once: false,
+                    retry_after: None,
+                },
+                at,
+            });
+        }
         if let Err(e) = deps.rows.put_rows(scope, &page.records).await {
             return Err(Stop::Failed {
                 failure: Failure::Infrastructure(e),
@@ -492,7 +505,11 @@ async fn fetch(
             None => break,
         }
     }
-    Ok(shared::domain::ResponseData { rows, pages })
+    Ok(shared::domain::ResponseData {
+        rows,
+        pages,
+        archive: Some(deps.archive.uri(&prefix)),
+    })
 }
 
 fn query(group: &JobGroup, job: &Job, endpoint: &Endpoint) -> Vec<(String, String)> {

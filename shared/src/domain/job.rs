@@ -55,6 +55,21 @@ pub struct ResponseData {
     pub rows: u64,
     /// Provider pages read.
     pub pages: u32,
+    /// Where the raw pages are archived (`s3://bucket/prefix/`, one compressed object per
+    /// page), so nothing is cut by DynamoDB's 400 KB item limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<String>,
+}
+
+impl ResponseData {
+    /// Counts without an archive pointer.
+    pub fn summary(rows: u64, pages: u32) -> Self {
+        Self {
+            rows,
+            pages,
+            archive: None,
+        }
+    }
 }
 
 /// A job (data-model.md "Job").
@@ -282,7 +297,7 @@ mod tests {
             (j.status, j.started_at, j.retry_count),
             (JobStatus::Running, Some(now), 0)
         );
-        j.complete(now, ResponseData { rows: 3, pages: 1 }).unwrap();
+        j.complete(now, ResponseData::summary(3, 1)).unwrap();
         assert_eq!(j.status, JobStatus::Completed);
         assert_eq!(j.response_data.as_ref().map(|d| d.rows), Some(3));
     }
@@ -311,7 +326,7 @@ mod tests {
         j.release(Release::Failed(None)).unwrap();
         j.start(t1, LEASE).unwrap();
         assert_eq!((j.retry_count, j.lease_until), (1, Some(t1 + LEASE)));
-        j.complete(t1, ResponseData { rows: 1, pages: 1 }).unwrap();
+        j.complete(t1, ResponseData::summary(1, 1)).unwrap();
         assert_eq!(j.lease_until, None);
         assert!(
             j.release(Release::Failed(None)).is_err(),
@@ -338,7 +353,7 @@ mod tests {
         j.release(Release::Failed(None)).unwrap();
         j.start(t0, LEASE).unwrap();
         assert_eq!((j.retry_count, j.checkpoint.clone()), (1, None));
-        j.complete(t0, ResponseData { rows: 60, pages: 3 }).unwrap();
+        j.complete(t0, ResponseData::summary(60, 3)).unwrap();
         assert_eq!((j.checkpoint.clone(), j.paused), (None, false));
     }
 
@@ -348,10 +363,7 @@ mod tests {
         j.start(Utc::now(), LEASE).unwrap();
         j.fail(Utc::now(), "403".into()).unwrap();
         assert_eq!(j.start(Utc::now(), LEASE), Err(StartRefused::Terminal));
-        assert!(
-            j.complete(Utc::now(), ResponseData { rows: 0, pages: 0 })
-                .is_err()
-        );
+        assert!(j.complete(Utc::now(), ResponseData::summary(0, 0)).is_err());
         assert!(j.fail(Utc::now(), "again".into()).is_err());
     }
 
@@ -376,10 +388,7 @@ mod tests {
     #[test]
     fn only_a_running_job_completes() {
         let mut j = job();
-        assert!(
-            j.complete(Utc::now(), ResponseData { rows: 0, pages: 0 })
-                .is_err()
-        );
+        assert!(j.complete(Utc::now(), ResponseData::summary(0, 0)).is_err());
         assert!(
             j.fail(Utc::now(), "bad request".into()).is_ok(),
             "a pending job can fail"

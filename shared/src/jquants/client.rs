@@ -17,6 +17,8 @@ pub struct Page {
     pub records: Vec<Record>,
     /// `pagination_key` to send for the next page; `None` on the last page.
     pub next: Option<String>,
+    /// The body exactly as received (for the raw archive).
+    pub raw: bytes::Bytes,
 }
 
 #[derive(Deserialize)]
@@ -79,11 +81,12 @@ impl JQuantsClient {
             .await
             .map_err(|e| ProviderError::Transient(describe(&e)))?;
         match status {
-            200 => parse_page(endpoint, &body),
+            200 => parse_page(endpoint, body),
             // 210 "No Content (Partial)": outside the time window or an unknown code.
             210 => Ok(Page {
                 records: Vec::new(),
                 next: None,
+                raw: body,
             }),
             _ => Err(ProviderError::from_status(
                 status,
@@ -131,9 +134,9 @@ fn describe(e: &reqwest::Error) -> String {
     }
 }
 
-fn parse_page(endpoint: &Endpoint, body: &[u8]) -> Result<Page, ProviderError> {
+fn parse_page(endpoint: &Endpoint, body: bytes::Bytes) -> Result<Page, ProviderError> {
     let env: Envelope<'_> =
-        serde_json::from_slice(body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
+        serde_json::from_slice(&body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
     let data = env
         .data
         .ok_or_else(|| ProviderError::Malformed("no `data` array".into()))?;
@@ -142,5 +145,9 @@ fn parse_page(endpoint: &Endpoint, body: &[u8]) -> Result<Page, ProviderError> {
         .parse_rows(data)
         .map_err(ProviderError::Malformed)?;
     let next = env.pagination_key.filter(|k| !k.is_empty());
-    Ok(Page { records, next })
+    Ok(Page {
+        records,
+        next,
+        raw: body,
+    })
 }

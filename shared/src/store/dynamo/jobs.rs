@@ -151,6 +151,7 @@ fn job_from(item: &Item) -> Result<Job, StoreError> {
             Some(ResponseData {
                 rows: m.num("rows")?,
                 pages: m.num("pages")?,
+                archive: m.opt_str("archive").map(str::to_owned),
             })
         }
         _ => None,
@@ -329,10 +330,16 @@ fn finish_update(
             .expression_attribute_values(":done", s("completed"))
             .expression_attribute_values(
                 ":rd",
-                AttributeValue::M(HashMap::from([
-                    ("rows".into(), n(data.rows)),
-                    ("pages".into(), n(data.pages)),
-                ])),
+                AttributeValue::M(
+                    [
+                        Some(("rows".to_owned(), n(data.rows))),
+                        Some(("pages".to_owned(), n(data.pages))),
+                        data.archive.as_ref().map(|a| ("archive".to_owned(), s(a))),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                ),
             ),
         JobResult::Failed(msg) => job_update
             .update_expression("SET #s = :failed, completed_at = :now, error_message = :msg REMOVE lease_until, checkpoint, paused, parked_until, gsi1pk, gsi1sk")
