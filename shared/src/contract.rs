@@ -952,12 +952,27 @@ pub async fn job_batches(store: &dyn JobStore) {
     assert_eq!(read[0], (g.clone(), jobs[3].clone()));
 
     let now = t0() + Duration::seconds(5);
-    for i in 0..5 {
-        store
-            .start_job(&g, JobId::new(i), now, LEASE)
-            .await
-            .unwrap();
-    }
+    let started = store.start_jobs(&g, &jobs, now, LEASE).await.unwrap();
+    assert!(started.iter().zip(&jobs).all(|(o, j)| matches!(
+        o,
+        StartOutcome::Started(s) if s.id == j.id && s.status == JobStatus::Running && s.lease_until == Some(now + LEASE)
+    )));
+    let (_, stored) = store.get_job(g.id, JobId::new(4)).await.unwrap().unwrap();
+    assert_eq!(stored.lease_until, Some(now + LEASE));
+    assert_eq!(
+        store.get_group(g.id).await.unwrap().unwrap().status,
+        JobGroupStatus::Running,
+        "the group starts with its first jobs"
+    );
+    let again = store
+        .start_jobs(&g, &jobs[..2], now + Duration::seconds(1), LEASE)
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        vec![StartOutcome::Leased(now + LEASE); 2],
+        "a duplicate batch waits for the leases"
+    );
     let done = JobResult::Completed(ResponseData::summary(3, 1));
     let outcomes = store
         .finish_jobs(

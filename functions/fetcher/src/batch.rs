@@ -107,8 +107,37 @@ pub(crate) async fn run(
                 .map(|(i, r)| (i, job::refused(&r, until, deps))),
         );
     }
-    let executed: Vec<(usize, Step)> = futures::stream::iter(runnable)
-        .map(|(i, r)| async move { (i, job::execute(r, deps).await) })
+    // Started together, one transaction per group.
+    let mut by_group: BTreeMap<String, Vec<(usize, Ready)>> = BTreeMap::new();
+    for (i, r) in runnable {
+        by_group
+            .entry(r.group.id.to_string())
+            .or_default()
+            .push((i, r));
+    }
+    let mut started = Vec::new();
+    for jobs in by_group.into_values() {
+        let group = jobs[0].1.group.clone();
+        let list: Vec<_> = jobs.iter().map(|(_, r)| r.job.clone()).collect();
+        match deps
+            .jobs
+            .start_jobs(&group, &list, deps.clock.now(), deps.lease)
+            .await
+        {
+            Ok(outcomes) => {
+                started.extend(jobs.into_iter().zip(outcomes).map(|((i, r), o)| (i, r, o)));
+            }
+            Err(e) => {
+                tracing::warn!(job_group_id = %group.id, error.message = %e, "could not start the batch's jobs; redelivered");
+                steps.extend(
+                    jobs.into_iter()
+                        .map(|(i, _)| (i, Step::Settled(Outcome::Redeliver { after: None }))),
+                );
+            }
+        }
+    }
+    let executed: Vec<(usize, Step)> = futures::stream::iter(started)
+        .map(|(i, r, o)| async move { (i, job::execute(r, o, deps).await) })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;

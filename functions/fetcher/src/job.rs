@@ -222,14 +222,15 @@ pub(crate) fn refused(ready: &Ready, until: DateTime<Utc>, deps: &Deps) -> Step 
     Step::Settled(defer(ready.msg, until, deps))
 }
 
-/// Starts a job whose first permit the batch holds and fetches its pages.
-pub(crate) async fn execute(ready: Ready, deps: &Deps) -> Step {
+/// Fetches the pages of a job whose first permit the batch holds, once the batch has tried to
+/// start it (`start`).
+pub(crate) async fn execute(ready: Ready, start: StartOutcome, deps: &Deps) -> Step {
     let span = span(&ready.msg, ready.attempt);
     if let Some(symbol) = &ready.job.symbol {
         span.record("symbol", symbol.as_str());
     }
     async move {
-        match try_execute(ready, deps).await {
+        match try_execute(ready, start, deps).await {
             Ok(step) => step,
             Err(e) => {
                 tracing::warn!(error.message = %e, error.cause_chain = ?e, "job attempt failed; message will be redelivered");
@@ -241,19 +242,15 @@ pub(crate) async fn execute(ready: Ready, deps: &Deps) -> Step {
     .await
 }
 
-async fn try_execute(ready: Ready, deps: &Deps) -> Result<Step, StoreError> {
+async fn try_execute(ready: Ready, start: StartOutcome, deps: &Deps) -> Result<Step, StoreError> {
     let Ready {
         msg,
         attempt,
         group,
-        job,
+        job: _,
         ctx,
     } = ready;
-    let job = match deps
-        .jobs
-        .start_job(&group, job.id, deps.clock.now(), deps.lease)
-        .await?
-    {
+    let job = match start {
         StartOutcome::Started(job) => job,
         StartOutcome::AlreadyTerminal(_) => return Ok(Step::Settled(Outcome::Done)),
         StartOutcome::Leased(until) => {

@@ -20,7 +20,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
 use lambda_runtime::{Error, LambdaEvent};
 use shared::domain::JobGroupId;
-use shared::queue::QueueMessage;
+use shared::queue::{JobMessage, QueueMessage};
 
 pub use deps::{Deps, Ports};
 use job::Outcome;
@@ -102,6 +102,7 @@ pub async fn handle_records(
     for (i, outcome) in fanned.into_iter().chain(ran) {
         outcomes[i] = Some(outcome);
     }
+    send_deferred_copies(&mut outcomes, deps).await;
     let settled: Vec<(String, bool)> = futures::stream::iter(records.into_iter().zip(outcomes))
         .map(|(record, outcome)| async move {
             let id = record.message_id.clone().unwrap_or_default();
@@ -119,6 +120,33 @@ pub async fn handle_records(
         }
     }
     Ok(response)
+}
+
+/// Sends the batch's deferred copies together (one `SendMessageBatch` per ten) and marks
+/// them done; if that fails they are settled one by one.
+async fn send_deferred_copies(outcomes: &mut [Option<Outcome>], deps: &Deps) {
+    let copies: Vec<(usize, JobMessage, Duration)> = outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| match o {
+            Some(Outcome::Defer { message, after }) if *after <= shared::queue::MAX_DELAY => {
+                Some((i, *message, *after))
+            }
+            _ => None,
+        })
+        .collect();
+    if copies.is_empty() {
+        return;
+    }
+    let batch: Vec<_> = copies.iter().map(|(_, m, d)| (*m, *d)).collect();
+    match deps.queue.enqueue_delayed(&batch).await {
+        Ok(()) => {
+            for (i, _, _) in copies {
+                outcomes[i] = Some(Outcome::Done);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not send the deferred copies together"),
+    }
 }
 
 /// Carries out an outcome on the message; returns whether it must be reported as a failure.
@@ -145,7 +173,7 @@ async fn settle(record: &SqsMessage, outcome: Outcome, deps: &Deps) -> bool {
                     .map_err(anyhow::Error::from)
             } else {
                 deps.queue
-                    .enqueue_delayed(&message, after)
+                    .enqueue_delayed(&[(message, after)])
                     .await
                     .map_err(anyhow::Error::from)
             };

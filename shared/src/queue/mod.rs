@@ -64,13 +64,12 @@ pub trait JobQueue: Send + Sync + std::fmt::Debug {
     async fn enqueue(&self, messages: &[JobMessage]) -> Result<(), QueueError>;
     /// Sends a fan-out message for `group`.
     async fn start_fan_out(&self, group: JobGroupId) -> Result<(), QueueError>;
-    /// Sends a copy of `message` that becomes visible after `delay` (at most [`MAX_DELAY`]).
-    /// Deferring by a copy rather than by the original's visibility keeps a deferral from
-    /// counting as a receive toward the dead-letter queue.
+    /// Sends copies of messages that become visible after their delays (each at most
+    /// [`MAX_DELAY`]). Deferring by a copy rather than by the original's visibility keeps a
+    /// deferral from counting as a receive toward the dead-letter queue.
     async fn enqueue_delayed(
         &self,
-        message: &JobMessage,
-        delay: std::time::Duration,
+        messages: &[(JobMessage, std::time::Duration)],
     ) -> Result<(), QueueError>;
     /// Moves up to `max` messages from the dead-letter queue back; returns how many moved.
     async fn redrive(&self, max: usize) -> Result<usize, QueueError>;
@@ -114,13 +113,12 @@ impl JobQueue for MemoryJobQueue {
 
     async fn enqueue_delayed(
         &self,
-        message: &JobMessage,
-        delay: std::time::Duration,
+        messages: &[(JobMessage, std::time::Duration)],
     ) -> Result<(), QueueError> {
         self.2
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push((*message, delay.min(MAX_DELAY)));
+            .extend(messages.iter().map(|(m, d)| (*m, (*d).min(MAX_DELAY))));
         Ok(())
     }
 

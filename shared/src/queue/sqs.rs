@@ -28,14 +28,19 @@ impl SqsJobQueue {
         }
     }
 
-    async fn send_batch(&self, batch: &[JobMessage]) -> Result<Vec<JobMessage>, anyhow::Error> {
+    /// One `SendMessageBatch` of at most ten; returns the entries SQS rejected.
+    async fn send_batch(
+        &self,
+        batch: &[(JobMessage, i32)],
+    ) -> Result<Vec<(JobMessage, i32)>, anyhow::Error> {
         let entries = batch
             .iter()
             .enumerate()
-            .map(|(i, m)| {
+            .map(|(i, (m, delay))| {
                 SendMessageBatchRequestEntry::builder()
                     .id(i.to_string())
                     .message_body(serde_json::to_string(m).expect("ids serialize"))
+                    .set_delay_seconds((*delay > 0).then_some(*delay))
                     .build()
                     .expect("id and body are set")
             })
@@ -54,11 +59,10 @@ impl SqsJobQueue {
             .map(|i| batch[i])
             .collect())
     }
-}
 
-#[async_trait]
-impl JobQueue for SqsJobQueue {
-    async fn enqueue(&self, messages: &[JobMessage]) -> Result<(), QueueError> {
+    /// Sends every message (with its delay, seconds) in batches of ten, resending what SQS
+    /// rejected once.
+    async fn send_all(&self, messages: &[(JobMessage, i32)]) -> Result<(), QueueError> {
         let mut failed = 0;
         let mut last_error = None;
         for chunk in messages.chunks(10) {
@@ -87,6 +91,14 @@ impl JobQueue for SqsJobQueue {
             source: last_error.unwrap_or_else(|| anyhow::anyhow!("SQS rejected batch entries")),
         })
     }
+}
+
+#[async_trait]
+impl JobQueue for SqsJobQueue {
+    async fn enqueue(&self, messages: &[JobMessage]) -> Result<(), QueueError> {
+        let entries: Vec<_> = messages.iter().map(|m| (*m, 0)).collect();
+        self.send_all(&entries).await
+    }
 
     async fn start_fan_out(&self, group: JobGroupId) -> Result<(), QueueError> {
         let body = serde_json::to_string(&FanOutMessage {
@@ -110,23 +122,17 @@ impl JobQueue for SqsJobQueue {
 
     async fn enqueue_delayed(
         &self,
-        message: &JobMessage,
-        delay: std::time::Duration,
+        messages: &[(JobMessage, std::time::Duration)],
     ) -> Result<(), QueueError> {
-        let body = serde_json::to_string(message).expect("ids serialize");
-        self.client
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(body)
-            .delay_seconds(delay.min(super::MAX_DELAY).as_secs() as i32)
-            .send()
-            .await
-            .map_err(|e| QueueError {
-                failed: 1,
-                total: 1,
-                source: e.into(),
-            })?;
-        Ok(())
+        let entries: Vec<_> = messages
+            .iter()
+            .map(|(m, d)| {
+                // Rounded up: SQS counts whole seconds, and early is a wasted delivery.
+                let secs = d.min(&super::MAX_DELAY).as_secs_f64().ceil() as i32;
+                (*m, secs)
+            })
+            .collect();
+        self.send_all(&entries).await
     }
 
     async fn redrive(&self, max: usize) -> Result<usize, QueueError> {

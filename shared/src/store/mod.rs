@@ -212,6 +212,21 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
         lease: TimeDelta,
     ) -> Result<StartOutcome, StoreError>;
+    /// [`JobStore::start_job`] for several jobs of one group (as read with
+    /// [`JobStore::get_jobs`]), in one transaction where the store can; one outcome per job.
+    async fn start_jobs(
+        &self,
+        group: &JobGroup,
+        jobs: &[Job],
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+    ) -> Result<Vec<StartOutcome>, StoreError> {
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            outcomes.push(self.start_job(group, job.id, now, lease).await?);
+        }
+        Ok(outcomes)
+    }
     /// Gives up the lease of a running job (a no-op for a job not running), keeping how far it
     /// got.
     async fn release_job(

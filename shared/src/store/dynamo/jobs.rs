@@ -762,6 +762,83 @@ impl JobStore for DynamoJobs {
         Ok(StartOutcome::Started(started))
     }
 
+    async fn start_jobs(
+        &self,
+        group: &JobGroup,
+        jobs: &[Job],
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+    ) -> Result<Vec<StartOutcome>, StoreError> {
+        // The common case, every job pending: one transaction. Anything else (a duplicate, a
+        // retry, the group started by another fetcher meanwhile) goes one by one.
+        let distinct = jobs
+            .iter()
+            .map(|j| j.id)
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+            == jobs.len();
+        if distinct
+            && jobs.len() > 1
+            && jobs.len() < 100
+            && jobs.iter().all(|j| j.status == JobStatus::Pending)
+        {
+            let mut tx = self.client.transact_write_items();
+            for job in jobs {
+                let start = update(&self.table, job_key(group.id, job.id))
+                    .update_expression("SET #s = :running, started_at = :now, lease_until = :until")
+                    .condition_expression("#s = :pending")
+                    .expression_attribute_names("#s", "status")
+                    .expression_attribute_values(":running", s("running"))
+                    .expression_attribute_values(":pending", s("pending"))
+                    .expression_attribute_values(":now", ts(now))
+                    .expression_attribute_values(":until", ts(now + lease));
+                tx = tx.transact_items(
+                    TransactWriteItem::builder()
+                        .update(start.build().expect("key and expression set"))
+                        .build(),
+                );
+            }
+            if group.status == JobGroupStatus::Pending {
+                let start = update(&self.table, group_key(group.id))
+                    .update_expression("SET #s = :running, started_at = :now")
+                    .condition_expression("#s = :pending")
+                    .expression_attribute_names("#s", "status")
+                    .expression_attribute_values(":running", s("running"))
+                    .expression_attribute_values(":pending", s("pending"))
+                    .expression_attribute_values(":now", ts(now));
+                tx = tx.transact_items(
+                    TransactWriteItem::builder()
+                        .update(start.build().expect("key and expression set"))
+                        .build(),
+                );
+            }
+            match tx.send().await {
+                Ok(_) => {
+                    return Ok(jobs
+                        .iter()
+                        .map(|j| {
+                            let mut started = j.clone();
+                            started
+                                .start(now, lease)
+                                .expect("a pending job starts");
+                            StartOutcome::Started(started)
+                        })
+                        .collect());
+                }
+                Err(e) if !matches!(
+                    e.as_service_error(),
+                    Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(_))
+                ) => return Err(unavailable(e)),
+                Err(_) => {}
+            }
+        }
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            outcomes.push(self.start_job(group, job.id, now, lease).await?);
+        }
+        Ok(outcomes)
+    }
+
     async fn release_job(
         &self,
         group: JobGroupId,
