@@ -181,6 +181,56 @@ async fn stored_rows_equal_the_sandbox_data_across_page_boundaries() {
         .collect();
     assert_eq!(archived, expected, "the archive holds every page as served");
 
+    // The results export streams every row, jobs in order, as the provider served them.
+    let expected_all: Vec<Value> = symbols
+        .iter()
+        .flat_map(|code| {
+            sandbox::trading_days(from, to)
+                .filter_map(|d| sandbox::daily_bar(code, d, w.plan))
+                .map(Value::Object)
+        })
+        .collect();
+    let (status, kind, text) = w
+        .user
+        .text(&format!("/v1/job-groups/{id}/results?format=ndjson"))
+        .await
+        .unwrap();
+    assert_eq!((status, kind.as_str()), (200, "application/x-ndjson"));
+    let exported: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(exported, expected_all);
+    let (status, kind, text) = w
+        .user
+        .text(&format!("/v1/job-groups/{id}/results?format=csv"))
+        .await
+        .unwrap();
+    assert_eq!((status, kind.as_str()), (200, "text/csv; charset=utf-8"));
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    let header = csv.headers().unwrap().clone();
+    let records: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), expected_all.len());
+    for (record, row) in records.iter().zip(&expected_all) {
+        for (column, cell) in header.iter().zip(record.iter()) {
+            let want = match &row[column] {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            assert_eq!(cell, want, "column {column}");
+        }
+    }
+    let (status, _, text) = w
+        .user
+        .text(&format!("/v1/job-groups/{id}/results?format=xlsx"))
+        .await
+        .unwrap();
+    assert!(
+        status == 400 && text.contains("use `ndjson` or `csv`"),
+        "{text}"
+    );
+
     let retried: Vec<_> = listed
         .iter()
         .filter(|j| j.retry_count > 0)
@@ -456,6 +506,11 @@ async fn another_users_group_is_not_found() {
         !r.body.to_string().contains(&id),
         "nothing about the group leaks"
     );
+    let (status, _, text) = other
+        .text(&format!("/v1/job-groups/{id}/results?format=csv"))
+        .await
+        .unwrap();
+    assert!(status == 404 && !text.contains(&id), "{status} {text}");
     let r = w
         .user
         .call(Method::GET, "/v1/job-groups/grp_nonsense", None)

@@ -1,5 +1,6 @@
 //! What the handlers share: the ports, the clock and the names of the system secrets.
 
+use shared::archive::{RawArchive, S3Archive};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +34,8 @@ pub struct AppState {
     pub secrets: Arc<dyn SecretSource>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Raw provider pages (results export).
+    pub archive: Arc<dyn RawArchive>,
     /// Secret id of the API-key hashing key.
     pub pepper_secret_id: String,
     /// Secret id of the admin bootstrap secret.
@@ -73,6 +76,10 @@ impl AppState {
                 SECRET_TTL,
             )),
             clock,
+            archive: Arc::new(S3Archive::new(
+                clients.s3.clone(),
+                &config.raw_payload_bucket,
+            )),
             pepper_secret_id: config.api_key_pepper_secret_id.clone(),
             admin_secret_id: config.admin_secret_id.clone(),
         }

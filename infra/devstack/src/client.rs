@@ -68,6 +68,23 @@ impl ApiClient {
         Ok(Reply { status, body })
     }
 
+    /// `GET path` as text: status, `content-type`, body.
+    pub async fn text(&self, path: &str) -> anyhow::Result<(u16, String, String)> {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(k) = &self.key {
+            req = req.bearer_auth(k);
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        let kind = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok((status, kind, resp.text().await?))
+    }
+
     /// Like [`ApiClient::call`], failing unless the status is `want`.
     pub async fn expect(
         &self,

@@ -164,7 +164,7 @@ pub async fn get(
     Ok(Json(owned_group(&state, &user, &id).await?.into()))
 }
 
-async fn owned_group(
+pub(crate) async fn owned_group(
     state: &AppState,
     user: &shared::domain::User,
     id: &str,

@@ -5,6 +5,7 @@ pub mod credentials;
 pub mod data_sources;
 pub mod health;
 pub mod job_groups;
+pub mod results;
 pub mod whoami;
 
 use crate::error::ApiError;

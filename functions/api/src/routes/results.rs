@@ -1,0 +1,179 @@
+//! `GET /v1/job-groups/{id}/results?format=ndjson|csv`: every row the group fetched, streamed
+//! from the raw payload archive job by job and page by page, so memory holds one page however
+//! large the group. Rows are the provider's own JSON objects, every field kept; a group still
+//! running exports what its completed jobs fetched so far.
+//!
+//! In AWS, API Gateway caps a Lambda response at 6 MB: beyond that an export belongs in S3 with
+//! a presigned link (not built yet). Locally, and through a Lambda function URL with response
+//! streaming, the stream has no such cap.
+
+use std::collections::VecDeque;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::Value;
+use shared::archive::{JobPrefix, RawArchive};
+use shared::domain::{Job, JobGroup, JobStatus};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::routes::job_groups::owned_group;
+use crate::state::AppState;
+
+/// The export's query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// `ndjson` (default) or `csv`.
+    format: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Ndjson,
+    Csv,
+}
+
+/// Streams the group's rows.
+pub async fn export(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let group = owned_group(&state, &user, &id).await?;
+    let format = match q.format.as_deref().unwrap_or("ndjson") {
+        "ndjson" => Format::Ndjson,
+        "csv" => Format::Csv,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "unknown format `{other}`: use `ndjson` or `csv`"
+            )));
+        }
+    };
+    let jobs: VecDeque<Job> = state
+        .jobs
+        .list_jobs(group.id)
+        .await?
+        .into_iter()
+        .filter(|j| j.status == JobStatus::Completed)
+        .collect();
+    let pages = Pages {
+        archive: state.archive.clone(),
+        group,
+        jobs,
+        page: 0,
+        format,
+        header: None,
+    };
+    let stream = futures::stream::unfold(pages, |mut p| async move {
+        match p.next_chunk().await {
+            Ok(Some(chunk)) => Some((Ok::<_, std::io::Error>(chunk), p)),
+            Ok(None) => None,
+            Err(e) => {
+                // Headers are gone by now: the stream ends early, and the log says why.
+                tracing::error!(error = %e, "results export stopped");
+                Some((Err(std::io::Error::other(e)), p.finished()))
+            }
+        }
+    });
+    let (kind, ext) = match format {
+        Format::Ndjson => ("application/x-ndjson", "ndjson"),
+        Format::Csv => ("text/csv; charset=utf-8", "csv"),
+    };
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{id}.{ext}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// Where the export stands: the jobs left, the next page of the first.
+struct Pages {
+    archive: std::sync::Arc<dyn RawArchive>,
+    group: JobGroup,
+    jobs: VecDeque<Job>,
+    page: u32,
+    format: Format,
+    /// CSV columns: the first row's fields (rows of one endpoint share them).
+    header: Option<Vec<String>>,
+}
+
+impl Pages {
+    fn finished(mut self) -> Self {
+        self.jobs.clear();
+        self
+    }
+
+    /// The next page's rows rendered, or `None` at the end.
+    async fn next_chunk(&mut self) -> anyhow::Result<Option<Bytes>> {
+        loop {
+            let Some(job) = self.jobs.front() else {
+                return Ok(None);
+            };
+            let pages = job.response_data.as_ref().map_or(0, |d| d.pages);
+            if self.page >= pages {
+                self.jobs.pop_front();
+                self.page = 0;
+                continue;
+            }
+            let key = JobPrefix::new(self.group.user_id, self.group.id, job.id).page(self.page);
+            self.page += 1;
+            let body = self
+                .archive
+                .get(&key)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("archived page {key} is missing"))?;
+            let page: Value = serde_json::from_slice(&body)?;
+            let rows = page["data"].as_array().cloned().unwrap_or_default();
+            if rows.is_empty() {
+                continue;
+            }
+            return Ok(Some(self.render(&rows)?));
+        }
+    }
+
+    fn render(&mut self, rows: &[Value]) -> anyhow::Result<Bytes> {
+        match self.format {
+            Format::Ndjson => {
+                let mut out = Vec::new();
+                for row in rows {
+                    serde_json::to_writer(&mut out, row)?;
+                    out.push(b'\n');
+                }
+                Ok(out.into())
+            }
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                if self.header.is_none() {
+                    let columns: Vec<String> = rows[0]
+                        .as_object()
+                        .map(|o| o.keys().cloned().collect())
+                        .unwrap_or_default();
+                    w.write_record(&columns)?;
+                    self.header = Some(columns);
+                }
+                let columns = self.header.as_deref().unwrap_or_default();
+                for row in rows {
+                    w.write_record(columns.iter().map(|c| cell(&row[c.as_str()])))?;
+                }
+                Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?.into())
+            }
+        }
+    }
+}
+
+/// A JSON value as a CSV cell: text as is, null as empty, numbers and flags as JSON writes them.
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
