@@ -11,6 +11,7 @@
 //!   held to one contract suite in [`contract`]: [`store`] (DynamoDB), [`queue`] (SQS),
 //!   [`crypto`] (KMS), [`secrets`] (Secrets Manager), [`archive`] (S3: raw pages).
 //! - [`limiter`]: the distributed rate limiter (a pure decision over shared state).
+//! - [`metrics`]: CloudWatch metrics as EMF log lines.
 //! - [`vault`]: credentials sealed by envelope encryption, opened through a cache, re-wrapped
 //!   by the rotation sweep.
 //! - [`fanout`]: a group's jobs and messages written after the create call, resumably.
@@ -36,6 +37,7 @@ pub mod domain;
 pub mod fanout;
 pub mod jquants;
 pub mod limiter;
+pub mod metrics;
 pub mod queue;
 pub mod secrets;
 pub mod store;

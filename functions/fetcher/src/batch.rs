@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use futures::StreamExt;
 use shared::domain::{JobGroupId, JobId};
 use shared::limiter::Decision;
+use shared::metrics::BatchMetrics;
 use shared::queue::JobMessage;
-use shared::store::JobResult;
+use shared::store::{FinishOutcome, JobResult};
 
 use crate::deps::Deps;
 use crate::job::{self, Memo, Outcome, Ready, Step};
@@ -21,6 +22,7 @@ pub(crate) const CONCURRENCY: usize = 4;
 /// position's outcome.
 pub(crate) async fn run(
     messages: Vec<(usize, JobMessage, u32)>,
+    metrics: &BatchMetrics,
     deps: &Deps,
 ) -> Vec<(usize, Outcome)> {
     let keys: Vec<_> = messages
@@ -137,12 +139,12 @@ pub(crate) async fn run(
         }
     }
     let executed: Vec<(usize, Step)> = futures::stream::iter(started)
-        .map(|(i, r, o)| async move { (i, job::execute(r, o, deps).await) })
+        .map(|(i, r, o)| async move { (i, job::execute(r, o, metrics, deps).await) })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
     steps.extend(executed);
-    record(steps, deps).await
+    record(steps, metrics, deps).await
 }
 
 /// A job's result waiting to be recorded: the message's position, the job, the result.
@@ -150,13 +152,24 @@ type Finished = (usize, JobId, JobResult);
 
 /// Records the batch's results, one transaction per group, then checks each touched group's
 /// end once.
-async fn record(steps: Vec<(usize, Step)>, deps: &Deps) -> Vec<(usize, Outcome)> {
+async fn record(
+    steps: Vec<(usize, Step)>,
+    metrics: &BatchMetrics,
+    deps: &Deps,
+) -> Vec<(usize, Outcome)> {
     let mut outcomes = Vec::with_capacity(steps.len());
     let mut results: BTreeMap<String, (JobGroupId, Vec<Finished>)> = BTreeMap::new();
     let mut touched: BTreeMap<String, JobGroupId> = BTreeMap::new();
     for (i, step) in steps {
         match step {
-            Step::Settled(o) => outcomes.push((i, o)),
+            Step::Settled(o) => {
+                match &o {
+                    Outcome::Defer { .. } => metrics.deferred(),
+                    Outcome::Redeliver { after: Some(_) } => metrics.retried(),
+                    _ => {}
+                }
+                outcomes.push((i, o));
+            }
             Step::Finished(g) => {
                 touched.insert(g.to_string(), g);
                 outcomes.push((i, Outcome::Done));
@@ -173,7 +186,14 @@ async fn record(steps: Vec<(usize, Step)>, deps: &Deps) -> Vec<(usize, Outcome)>
     for (key, (group, jobs)) in results {
         let batch: Vec<(JobId, JobResult)> = jobs.iter().map(|(_, j, r)| (*j, r.clone())).collect();
         match deps.jobs.finish_jobs(group, &batch, now).await {
-            Ok(_) => {
+            Ok(recorded) => {
+                for ((_, _, result), outcome) in jobs.iter().zip(recorded) {
+                    match (result, outcome) {
+                        (_, FinishOutcome::AlreadyTerminal) => {}
+                        (JobResult::Completed(d), _) => metrics.completed(d.rows),
+                        (JobResult::Failed(_), _) => metrics.failed(),
+                    }
+                }
                 touched.insert(key, group);
                 outcomes.extend(jobs.iter().map(|(i, _, _)| (*i, Outcome::Done)));
             }

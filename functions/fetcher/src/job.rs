@@ -18,6 +18,7 @@ use shared::domain::{
 };
 use shared::jquants::{Disposition, ProviderError};
 use shared::limiter::{self, Decision, Demand, Scope};
+use shared::metrics::BatchMetrics;
 use shared::queue::JobMessage;
 use shared::store::{JobResult, RowScope, StartOutcome, StoreError};
 use shared::vault::VaultError;
@@ -224,13 +225,18 @@ pub(crate) fn refused(ready: &Ready, until: DateTime<Utc>, deps: &Deps) -> Step 
 
 /// Fetches the pages of a job whose first permit the batch holds, once the batch has tried to
 /// start it (`start`).
-pub(crate) async fn execute(ready: Ready, start: StartOutcome, deps: &Deps) -> Step {
+pub(crate) async fn execute(
+    ready: Ready,
+    start: StartOutcome,
+    metrics: &BatchMetrics,
+    deps: &Deps,
+) -> Step {
     let span = span(&ready.msg, ready.attempt);
     if let Some(symbol) = &ready.job.symbol {
         span.record("symbol", symbol.as_str());
     }
     async move {
-        match try_execute(ready, start, deps).await {
+        match try_execute(ready, start, metrics, deps).await {
             Ok(step) => step,
             Err(e) => {
                 tracing::warn!(error.message = %e, error.cause_chain = ?e, "job attempt failed; message will be redelivered");
@@ -242,7 +248,12 @@ pub(crate) async fn execute(ready: Ready, start: StartOutcome, deps: &Deps) -> S
     .await
 }
 
-async fn try_execute(ready: Ready, start: StartOutcome, deps: &Deps) -> Result<Step, StoreError> {
+async fn try_execute(
+    ready: Ready,
+    start: StartOutcome,
+    metrics: &BatchMetrics,
+    deps: &Deps,
+) -> Result<Step, StoreError> {
     let Ready {
         msg,
         attempt,
@@ -272,7 +283,7 @@ async fn try_execute(ready: Ready, start: StartOutcome, deps: &Deps) -> Result<S
         }
     };
     let started = Instant::now();
-    let result = match fetch(&ctx, &group, &job, deps).await {
+    let result = match fetch(&ctx, &group, &job, metrics, deps).await {
         Ok(data) => {
             tracing::info!(
                 rows = data.rows,
@@ -405,6 +416,7 @@ async fn fetch(
     ctx: &Context,
     group: &JobGroup,
     job: &Job,
+    metrics: &BatchMetrics,
     deps: &Deps,
 ) -> Result<shared::domain::ResponseData, Stop> {
     let query = query(group, job, ctx.endpoint);
@@ -437,7 +449,8 @@ async fn fetch(
             }
         }
         permit_held = false;
-        let page = match deps
+        let asked = Instant::now();
+        let answer = deps
             .provider
             .get_page(
                 &ctx.source.base_url,
@@ -446,8 +459,9 @@ async fn fetch(
                 &ctx.api_key,
                 next.as_deref(),
             )
-            .await
-        {
+            .await;
+        metrics.provider_latency(asked.elapsed().as_secs_f64() * 1000.0);
+        let page = match answer {
             Ok(page) => page,
             Err(ProviderError::RateLimited { retry_after }) => {
                 // Over the provider's count (another client on the account?): the whole scope

@@ -20,6 +20,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
 use lambda_runtime::{Error, LambdaEvent};
 use shared::domain::JobGroupId;
+use shared::metrics::BatchMetrics;
 use shared::queue::{JobMessage, QueueMessage};
 
 pub use deps::{Deps, Ports};
@@ -98,7 +99,8 @@ pub async fn handle_records(
         .map(|(i, group)| async move { (i, fan_out(group, deps).await) })
         .buffer_unordered(batch::CONCURRENCY)
         .collect::<Vec<_>>();
-    let (fanned, ran) = tokio::join!(fanned, batch::run(jobs, deps));
+    let metrics = BatchMetrics::default();
+    let (fanned, ran) = tokio::join!(fanned, batch::run(jobs, &metrics, deps));
     for (i, outcome) in fanned.into_iter().chain(ran) {
         outcomes[i] = Some(outcome);
     }
@@ -113,6 +115,10 @@ pub async fn handle_records(
         .buffer_unordered(batch::CONCURRENCY)
         .collect()
         .await;
+    if let Some(line) = metrics.emf("fetcher", deps.clock.now()) {
+        // CloudWatch reads Embedded Metric Format lines from the function's stdout.
+        println!("{line}");
+    }
     let mut response = SqsBatchResponse::default();
     for (id, redeliver) in settled {
         if redeliver {
