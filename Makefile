@@ -40,7 +40,7 @@ chaos: $(STAMP)
 ## Figures: AWS calls per job (counted at the SDK), rate-limit runs against the sandbox's
 ## request log beside the official Python client, release binary sizes.
 bench: $(STAMP) .venv-bench/.installed
-	cargo build --locked --release -p api -p fetcher -p scheduler
+	cargo build --locked --release -p api -p fetcher -p scheduler -p sandbox
 	$(WITH_MOTO) cargo run --locked --release -p integration-tests --bin bench
 
 .venv-bench/.installed: infra/local/requirements-bench.txt

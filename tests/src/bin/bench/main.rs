@@ -4,6 +4,7 @@
 //! stripped release binary size of each function.
 
 mod rate;
+mod rss;
 
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,29 @@ const JOBS: usize = 1000;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     shared::telemetry::init_with_default("error");
+    // BENCH_ONLY=calls,rate,economy,rss,sizes runs some sections; all by default.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let wants = |s: &str| only.is_empty() || only.split(',').any(|o| o == s);
+    if wants("calls") {
+        calls_per_job().await?;
+    }
+    if wants("rate") {
+        rate_limits().await?;
+    }
+    if wants("economy") {
+        economy().await?;
+    }
+    if wants("rss") {
+        memory().await?;
+    }
+    if wants("sizes") {
+        sizes();
+    }
+    Ok(())
+}
+
+/// AWS calls per job for a 1,000-job group.
+async fn calls_per_job() -> anyhow::Result<()> {
     let (api, fetcher) = (CallCounter::default(), CallCounter::default());
     let counters = Counters {
         api: Some(api.clone()),
@@ -96,7 +120,11 @@ async fn main() -> anyhow::Result<()> {
         "\n## KMS calls by the fetcher for {JOBS} jobs of one user (steady state target <= 2): {kms}"
     );
     drop(w);
+    Ok(())
+}
 
+/// Fetcher instances on one account, beside the official client.
+async fn rate_limits() -> anyhow::Result<()> {
     println!("\n## Rate limits: 8 fetcher instances on one account, from the sandbox's log");
     println!(
         "| plan | fetchers | jobs | requests | busiest 60 s | 429s | completion | requests / rate | ratio |"
@@ -108,6 +136,11 @@ async fn main() -> anyhow::Result<()> {
     println!("| run | requests | busiest 60 s | 429s | wall | outcome |");
     println!("|---|---|---|---|---|---|");
     rate::official_client_on_free_key().await?;
+    Ok(())
+}
+
+/// Requests for every issue over a month, beside the official client.
+async fn economy() -> anyhow::Result<()> {
     println!(
         "\n## Request economy: every issue, one month of daily bars, {} to {}",
         rate::free_month().0,
@@ -117,6 +150,21 @@ async fn main() -> anyhow::Result<()> {
     println!("|---|---|---|");
     rate::economy_all_issues_one_month().await?;
 
+    Ok(())
+}
+
+/// Peak memory of one 50,000-row job.
+async fn memory() -> anyhow::Result<()> {
+    println!("\n## Fetcher memory: one job, a 50,000-row multi-page response (target <= 64 MiB)");
+    println!("| job | RSS before | peak RSS while it ran | wall |");
+    println!("|---|---|---|---|");
+    rss::fifty_thousand_rows().await?;
+
+    Ok(())
+}
+
+/// Release binary sizes.
+fn sizes() {
     println!("\n## Function binaries (release, stripped)");
     println!("| function | bytes | MiB |");
     println!("|---|---|---|");
@@ -129,5 +177,4 @@ async fn main() -> anyhow::Result<()> {
             Err(_) => println!("| {f} | not built (run `cargo build --release -p {f}`) | |"),
         }
     }
-    Ok(())
 }
