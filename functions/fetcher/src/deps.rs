@@ -80,6 +80,9 @@ pub struct Deps {
     pub max_attempts: u32,
     /// See [`JOB_LEASE`].
     pub lease: chrono::TimeDelta,
+    /// Print one CloudWatch EMF line per batch to stdout (on in Lambda; off where stdout is
+    /// someone's terminal, as in the local stack).
+    pub emit_metrics: bool,
     pub(crate) source_cache: Mutex<HashMap<DataSourceId, (Instant, DataSource)>>,
 }
 
@@ -116,6 +119,7 @@ impl Deps {
             clock,
             max_attempts,
             lease: JOB_LEASE,
+            emit_metrics: false,
             source_cache: Mutex::default(),
         }
     }

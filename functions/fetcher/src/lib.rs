@@ -115,7 +115,9 @@ pub async fn handle_records(
         .buffer_unordered(batch::CONCURRENCY)
         .collect()
         .await;
-    if let Some(line) = metrics.emf("fetcher", deps.clock.now()) {
+    if deps.emit_metrics
+        && let Some(line) = metrics.emf("fetcher", deps.clock.now())
+    {
         // CloudWatch reads Embedded Metric Format lines from the function's stdout.
         println!("{line}");
     }

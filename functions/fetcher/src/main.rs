@@ -8,7 +8,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();
     let config = Config::from_env()?;
     let clients = aws::Clients::new(&aws::load_sdk_config().await, None);
-    let deps = fetcher::Deps::from_aws(&config, &clients);
+    let mut deps = fetcher::Deps::from_aws(&config, &clients);
+    deps.emit_metrics = true;
     lambda_runtime::run(service_fn(|event: LambdaEvent<_>| {
         fetcher::handle(event, &deps)
     }))
