@@ -23,9 +23,9 @@ pub enum FanOutError {
     /// The queue refused messages.
     #[error(transparent)]
     Queue(#[from] QueueError),
-    /// A group split per trading day whose days are not planned yet: plan them first
-    /// ([`JobStore::plan_days`]).
-    #[error("the group's trading days are not planned yet")]
+    /// A group split per trading day or per listed issue whose jobs are not planned yet:
+    /// plan them first ([`JobStore::plan_days`], [`JobStore::plan_issues`]).
+    #[error("the group's jobs are not planned yet")]
     Unplanned,
 }
 
@@ -73,7 +73,7 @@ pub async fn step(
     let Some(f) = store.fan_out(group).await? else {
         return Ok(None);
     };
-    if f.per_day && f.days.is_none() {
+    if (f.per_day && f.days.is_none()) || (f.per_issue && !f.issues_planned) {
         return Err(FanOutError::Unplanned);
     }
     let days = f.days.unwrap_or_default();

@@ -191,3 +191,72 @@ async fn a_1200_job_fan_out_runs_through_sqs_and_the_fetcher_handler() {
     );
     assert_eq!((messages, seen.len(), jobs.len()), (1200, 1200, 1200));
 }
+
+/// "All listed issues" for an endpoint asked per issue: the group is accepted with no jobs
+/// yet, and its fan-out plans them from the equities master (one request for every issue):
+/// one job per listed issue, `total_jobs` exact from then on.
+#[tokio::test]
+async fn all_listed_issues_are_planned_from_the_equities_master() {
+    let w = World::new(5000, Counters::default()).await;
+    let day = chrono::Utc::now().date_naive() - chrono::Days::new(30);
+    let both = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-minute",
+        "all_listed_issues": true, "symbols": ["72030"], "params": {"date": day.to_string()}});
+    let refused = w
+        .user
+        .call(Method::POST, "/v1/job-groups", Some(&both))
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let body = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-minute",
+        "all_listed_issues": true, "params": {"date": day.to_string()}});
+    let g = w
+        .user
+        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
+        .await
+        .unwrap();
+    assert_eq!(
+        (g["split"].as_str(), g["total_jobs"].as_u64()),
+        (Some("per-listed-issue"), Some(0)),
+        "{g}"
+    );
+    let id = JobGroupId::parse(g["id"].as_str().unwrap()).unwrap();
+    let sqs = &w.stack.aws.sqs;
+    let q = &w.stack.fetcher_config.jobs_queue_url;
+    let fan_out = loop {
+        let m = sqs
+            .receive_message()
+            .queue_url(q)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap()
+            .messages
+            .unwrap_or_default();
+        if let Some(m) = m.into_iter().next() {
+            break m;
+        }
+    };
+    let resp = fetcher::handle_records(vec![to_record(fan_out)], &w.stack.fetcher)
+        .await
+        .unwrap();
+    assert!(resp.batch_item_failures.is_empty());
+
+    let mut listed: Vec<String> = sandbox::issue_codes().to_vec();
+    listed.sort_unstable();
+    let planned = w.stack.fetcher.jobs.fan_out(id).await.unwrap().unwrap();
+    let symbols: Vec<String> = planned
+        .symbols
+        .iter()
+        .map(|s| s.as_ref().unwrap().as_str().to_owned())
+        .collect();
+    assert_eq!(symbols, listed, "one job per listed issue, in code order");
+    let group = w.stack.fetcher.jobs.get_group(id).await.unwrap().unwrap();
+    assert_eq!(group.total_jobs as usize, listed.len());
+    assert!(planned.written > 0, "the fan-out went on to write jobs");
+    assert_eq!(
+        w.sandbox.stats().requests(integration_tests::KEY),
+        1,
+        "one master request planned them all"
+    );
+}

@@ -321,11 +321,8 @@ async fn try_execute(
                 },
             at,
         }) => {
-            let limit = if once {
-                2.min(deps.max_attempts)
-            } else {
-                deps.max_attempts
-            };
+            let max = ctx.endpoint.max_attempts.unwrap_or(deps.max_attempts);
+            let limit = if once { 2.min(max) } else { max };
             if attempt < limit {
                 let after =
                     crate::retry::backoff(attempt, retry_after, crate::retry::unit_random());

@@ -1,20 +1,21 @@
-//! Planning a group split per trading day: its date range is read against the provider's
-//! trading calendar (one request, under the rate limiter like any other), and its trading
-//! days (business days and half-day sessions) become its jobs. A day the exchange is closed
-//! never costs a request.
+//! Planning a group whose jobs are not known when it is created, under the rate limiter like
+//! any other request: split per trading day, its date range is read against the provider's
+//! trading calendar and its trading days (business days and half-day sessions) become its jobs,
+//! so a day the exchange is closed never costs a request; split per listed issue ("all listed
+//! issues"), the equities master of the range's last day gives the issues.
 
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use shared::catalog::{self, parse_date};
 use shared::dataset::FieldValue;
-use shared::domain::{JobGroup, JobGroupId};
+use shared::domain::{IssueCode, JobGroup, JobGroupId, Split};
 use shared::limiter::Decision;
 
 use crate::deps::Deps;
 use crate::job::{self, Failure, Memo, Outcome};
 
-/// Plans `group`'s days. `Ok(())` once planned (now or before); otherwise what to do with the
+/// Plans `group`'s jobs. `Ok(())` once planned (now or before); otherwise what to do with the
 /// fan-out message.
 pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> {
     let redeliver = |e: &dyn std::fmt::Display| {
@@ -33,13 +34,28 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
             "fan-out of a group that does not exist",
         ));
     };
-    let (from, to) = range(&g).ok_or(Outcome::DeadLetter(
-        "a group split per trading day has no date range",
+    let by_day = g.split == Split::PerTradingDay;
+    let range = range(&g);
+    let (source_id, query) = match (by_day, range) {
+        (true, Some((from, to))) => (
+            "mkt-cal",
+            vec![
+                ("from".to_owned(), from.to_string()),
+                ("to".to_owned(), to.to_string()),
+            ],
+        ),
+        (true, None) => {
+            return Err(Outcome::DeadLetter(
+                "a group split per trading day has no date range",
+            ));
+        }
+        (false, Some((_, to))) => ("eq-master", vec![("date".to_owned(), to.to_string())]),
+        (false, None) => ("eq-master", Vec::new()),
+    };
+    let listing = catalog::find(&g.data_source_id, source_id).ok_or(Outcome::DeadLetter(
+        "the data source has no calendar or master endpoint to plan from",
     ))?;
-    let calendar = catalog::find(&g.data_source_id, "mkt-cal").ok_or(Outcome::DeadLetter(
-        "the data source has no trading calendar endpoint",
-    ))?;
-    let ctx = match job::context_for(&g, calendar, &Memo::default(), deps).await {
+    let ctx = match job::context_for(&g, listing, &Memo::default(), deps).await {
         Ok(ctx) => ctx,
         Err(Failure::Permanent(m)) => {
             tracing::warn!(job_group_id = %group, error.message = %m, "the trading calendar cannot be read");
@@ -48,11 +64,8 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
         Err(Failure::Infrastructure(e)) => return Err(redeliver(&e)),
         Err(Failure::Transient { message, .. }) => return Err(redeliver(&message)),
     };
-    let query = vec![
-        ("from".to_owned(), from.to_string()),
-        ("to".to_owned(), to.to_string()),
-    ];
     let mut days = Vec::new();
+    let mut issues = Vec::new();
     let mut next: Option<String> = None;
     loop {
         match deps
@@ -73,13 +86,18 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
             .provider
             .get_page(
                 &ctx.source.base_url,
-                calendar,
+                listing,
                 &query,
                 &ctx.api_key,
                 next.as_deref(),
             )
             .await
             .map_err(|e| redeliver(&e))?;
+        issues.extend(
+            page.records
+                .iter()
+                .filter_map(|r| IssueCode::parse(&r.partition).ok()),
+        );
         days.extend(page.records.iter().filter_map(|r| {
             let open = r.fields.iter().any(|(k, v)| {
                 k == "HolDiv" && matches!(v, FieldValue::Text(d) if d == "1" || d == "2")
@@ -91,17 +109,20 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
             None => break,
         }
     }
-    days.retain(|d| (from..=to).contains(d));
-    days.sort_unstable();
-    days.dedup();
-    let planned = deps
-        .jobs
-        .plan_days(group, &days)
-        .await
-        .map_err(|e| redeliver(&e))?;
-    if planned {
-        tracing::info!(job_group_id = %group, trading_days = days.len(), %from, %to, "group planned from the trading calendar");
-    }
+    let planned = if by_day {
+        let (from, to) = range.unwrap_or_default();
+        days.retain(|d| (from..=to).contains(d));
+        days.sort_unstable();
+        days.dedup();
+        tracing::info!(job_group_id = %group, trading_days = days.len(), %from, %to, "planning from the trading calendar");
+        deps.jobs.plan_days(group, &days).await
+    } else {
+        issues.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        issues.dedup();
+        tracing::info!(job_group_id = %group, issues = issues.len(), "planning from the equities master");
+        deps.jobs.plan_issues(group, &issues).await
+    };
+    planned.map_err(|e| redeliver(&e))?;
     Ok(())
 }
 

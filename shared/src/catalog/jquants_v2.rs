@@ -71,6 +71,7 @@ const V2: Endpoint = Endpoint {
     min_plan: Plan::Free,
     rate_limit_per_minute: None,
     bucket: RateBucket::Plan,
+    max_attempts: None,
 };
 
 /// Every endpoint the system can fetch.
@@ -113,6 +114,8 @@ pub static ENDPOINTS: &[Endpoint] = &[
         natural_key: &["Code", "Date", "Time"],
         min_plan: Plan::Light,
         bucket: RateBucket::AddOn,
+        // Large responses time out more often than the rest: a few more attempts.
+        max_attempts: Some(7),
         ..V2
     },
     Endpoint {
@@ -175,6 +178,8 @@ pub static ENDPOINTS: &[Endpoint] = &[
         natural_key: &["Code", "DiscDate", "DiscNo"],
         min_plan: Plan::Premium,
         rate_limit_per_minute: Some(60),
+        // Large responses time out more often than the rest: a few more attempts.
+        max_attempts: Some(7),
         ..V2
     },
     // `code` or `date` required as in the sandbox (V1 `dividend` had the same rule); the
@@ -414,6 +419,18 @@ mod tests {
     fn accepted(id: &str, symbols: &[&str], params: &[(&str, &str)]) -> BTreeMap<String, String> {
         let symbols: Vec<String> = symbols.iter().map(|s| (*s).to_owned()).collect();
         endpoint(id).validate(&symbols, &p(params)).unwrap().params
+    }
+
+    #[test]
+    fn attempts_stay_below_the_queues_receive_limit() {
+        // template.yaml: JobsQueue maxReceiveCount 8.
+        assert!(
+            ENDPOINTS
+                .iter()
+                .all(|e| e.max_attempts.is_none_or(|m| (2..8).contains(&m)))
+        );
+        assert_eq!(endpoint("eq-bars-minute").max_attempts, Some(7));
+        assert_eq!(endpoint("eq-bars-daily").max_attempts, None);
     }
 
     #[test]

@@ -68,6 +68,10 @@ pub struct Endpoint {
     pub rate_limit_per_minute: Option<u32>,
     /// The rate bucket its requests count against.
     pub bucket: RateBucket,
+    /// Attempts before a transient failure fails a job of this endpoint; `None`: the
+    /// deployment's `MAX_ATTEMPTS`. Always below the queue's `maxReceiveCount` (8), so the
+    /// fetcher, not the dead-letter queue, ends a job that keeps failing.
+    pub max_attempts: Option<u32>,
 }
 
 /// Looks an endpoint up by data source and id.
@@ -142,6 +146,34 @@ impl Endpoint {
             params,
             symbols,
             split: Split::PerSymbol,
+        })
+    }
+}
+
+impl Endpoint {
+    /// Validates a request for every listed issue. Daily bars over a date range are split per
+    /// trading day (every issue in one request a day); other per-issue endpoints get one job
+    /// per issue listed on the range's last day, planned from the equities master.
+    pub fn validate_all_listed(
+        &self,
+        params: &BTreeMap<String, String>,
+    ) -> Result<ValidRequest, ValidationError> {
+        if self.symbols == SymbolUse::None {
+            return Err(ValidationError(format!(
+                "endpoint `{}` takes no symbols: remove `all_listed_issues`",
+                self.id
+            )));
+        }
+        if self.symbols == SymbolUse::PerSymbolOrTradingDay {
+            let by_day = self.validate(&[], params)?;
+            if by_day.split == Split::PerTradingDay {
+                return Ok(by_day);
+            }
+        }
+        Ok(ValidRequest {
+            params: params::validate(self, params, true)?,
+            symbols: Vec::new(),
+            split: Split::PerListedIssue,
         })
     }
 }

@@ -60,6 +60,9 @@ pub enum Split {
     /// instead of one per issue, as J-Quants advises); the days are planned from the trading
     /// calendar when the group fans out.
     PerTradingDay,
+    /// One job per issue listed on the range's last day, read from the equities master when
+    /// the group fans out ("all listed issues").
+    PerListedIssue,
 }
 
 impl Split {
@@ -68,6 +71,7 @@ impl Split {
         match self {
             Self::PerSymbol => "per-symbol",
             Self::PerTradingDay => "per-trading-day",
+            Self::PerListedIssue => "per-listed-issue",
         }
     }
 
@@ -76,6 +80,7 @@ impl Split {
         match s {
             "per-symbol" => Some(Self::PerSymbol),
             "per-trading-day" => Some(Self::PerTradingDay),
+            "per-listed-issue" => Some(Self::PerListedIssue),
             _ => None,
         }
     }

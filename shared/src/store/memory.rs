@@ -171,6 +171,8 @@ impl JobStore for MemoryJobs {
             symbols: symbols.to_vec(),
             days: None,
             per_day: group.split == Split::PerTradingDay,
+            per_issue: group.split == Split::PerListedIssue,
+            issues_planned: false,
             written: 0,
             enqueued: 0,
         };
@@ -206,6 +208,26 @@ impl JobStore for MemoryJobs {
         entry.fan_out.days = Some(days.to_vec());
         if let Some(g) = entry.group.as_mut() {
             g.total_jobs = u32::try_from(days.len()).expect("days of a range");
+        }
+        Ok(true)
+    }
+
+    async fn plan_issues(
+        &self,
+        group: JobGroupId,
+        issues: &[IssueCode],
+    ) -> Result<bool, StoreError> {
+        let mut all = lock(&self.0);
+        let Some(entry) = all.get_mut(&group) else {
+            return Ok(false);
+        };
+        if !entry.fan_out.per_issue || entry.fan_out.issues_planned {
+            return Ok(false);
+        }
+        entry.fan_out.symbols = issues.iter().cloned().map(Some).collect();
+        entry.fan_out.issues_planned = true;
+        if let Some(g) = entry.group.as_mut() {
+            g.total_jobs = u32::try_from(issues.len()).expect("listed issues");
         }
         Ok(true)
     }

@@ -109,6 +109,10 @@ pub struct FanOut {
     pub days: Option<Vec<NaiveDate>>,
     /// Split per trading day.
     pub per_day: bool,
+    /// Split per listed issue; `symbols` holds them once planned.
+    pub per_issue: bool,
+    /// A per-issue group's symbols have been planned.
+    pub issues_planned: bool,
     /// Jobs written.
     pub written: u32,
     /// Job messages sent.
@@ -172,6 +176,13 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     /// Plans a group split per trading day: its days become its jobs and `total_jobs`.
     /// `false` when it was planned already.
     async fn plan_days(&self, group: JobGroupId, days: &[NaiveDate]) -> Result<bool, StoreError>;
+    /// Plans a group split per listed issue: the issues become its jobs and `total_jobs`.
+    /// `false` when it was planned already.
+    async fn plan_issues(
+        &self,
+        group: JobGroupId,
+        issues: &[IssueCode],
+    ) -> Result<bool, StoreError>;
     /// Moves a fan-out cursor from `from` to `to`; `false` when it was not at `from` (another
     /// fan-out step moved it first).
     async fn advance_fan_out(

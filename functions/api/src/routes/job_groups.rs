@@ -28,6 +28,9 @@ pub struct NewJobGroup {
     /// Issue codes, one job each.
     #[serde(default)]
     pub symbols: Vec<String>,
+    /// Every listed issue instead of `symbols`.
+    #[serde(default)]
+    pub all_listed_issues: bool,
     /// Endpoint parameters such as `from` and `to`.
     #[serde(default)]
     pub params: BTreeMap<String, String>,
@@ -103,9 +106,16 @@ pub async fn create(
             ids.join(", ")
         ))
     })?;
-    let valid = endpoint
-        .validate(&req.symbols, &req.params)
-        .map_err(|e| ApiError::BadRequest(e.0))?;
+    let valid = match (req.all_listed_issues, req.symbols.is_empty()) {
+        (true, false) => {
+            return Err(ApiError::BadRequest(
+                "give either `symbols` or `all_listed_issues`, not both".into(),
+            ));
+        }
+        (true, true) => endpoint.validate_all_listed(&req.params),
+        (false, _) => endpoint.validate(&req.symbols, &req.params),
+    }
+    .map_err(|e| ApiError::BadRequest(e.0))?;
     let credential = state.vault.record(user.id, &ds_id).await.map_err(crate::routes::credentials::vault_error)?.ok_or_else(|| {
         ApiError::Conflict(format!(
             "no credential stored for `{ds_id}`: store one with PUT /v1/credentials/{ds_id} first"
@@ -209,7 +219,9 @@ pub async fn retry(
     let group = owned_group(&state, &user, &id).await?;
     // A fan-out that never started or stopped (the create call's message was lost) resumes.
     if let Some(f) = state.jobs.fan_out(group.id).await?
-        && (f.enqueued < group.total_jobs || (f.per_day && f.days.is_none()))
+        && (f.enqueued < group.total_jobs
+            || (f.per_day && f.days.is_none())
+            || (f.per_issue && !f.issues_planned))
     {
         state
             .queue

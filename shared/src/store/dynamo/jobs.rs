@@ -370,6 +370,10 @@ impl JobStore for DynamoJobs {
                 "per_day".to_owned(),
                 AttributeValue::Bool(group.split == Split::PerTradingDay),
             ),
+            (
+                "per_issue".to_owned(),
+                AttributeValue::Bool(group.split == Split::PerListedIssue),
+            ),
             ("written".to_owned(), n(0)),
             ("enqueued".to_owned(), n(0)),
         ]);
@@ -450,6 +454,8 @@ impl JobStore for DynamoJobs {
             symbols,
             days,
             per_day,
+            per_issue: matches!(item.get("per_issue"), Some(AttributeValue::Bool(true))),
+            issues_planned: matches!(item.get("issues_planned"), Some(AttributeValue::Bool(true))),
             written: item.num("written")?,
             enqueued: item.num("enqueued")?,
         }))
@@ -509,6 +515,53 @@ impl JobStore for DynamoJobs {
             Ok(_) => Ok(true),
             Err(e) => match e.as_service_error() {
                 // Planned already (or not a per-day group, or gone): nothing changed.
+                Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(_)) => Ok(false),
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    async fn plan_issues(
+        &self,
+        group: JobGroupId,
+        issues: &[IssueCode],
+    ) -> Result<bool, StoreError> {
+        let list = issues
+            .iter()
+            .map(IssueCode::as_str)
+            .collect::<Vec<_>>()
+            .join(",");
+        let total = n(issues.len());
+        let fan_out = update(&self.table, fan_out_key(group))
+            .update_expression("SET symbols = :list, #t = :total, issues_planned = :yes")
+            .condition_expression("per_issue = :yes AND attribute_not_exists(issues_planned)")
+            .expression_attribute_names("#t", "total")
+            .expression_attribute_values(":list", s(list))
+            .expression_attribute_values(":total", total.clone())
+            .expression_attribute_values(":yes", AttributeValue::Bool(true));
+        let group_total = update(&self.table, group_key(group))
+            .update_expression("SET total_jobs = :total")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":total", total);
+        let res = self
+            .client
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(fan_out.build().expect("key and expression set"))
+                    .build(),
+            )
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(group_total.build().expect("key and expression set"))
+                    .build(),
+            )
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) => match e.as_service_error() {
+                // Planned already (or not a per-issue group, or gone): nothing changed.
                 Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(_)) => Ok(false),
                 _ => Err(unavailable(e)),
             },
