@@ -3,6 +3,7 @@
 //! off the sandbox's request log (and the official Python client beside them), and the
 //! stripped release binary size of each function.
 
+mod parse;
 mod rate;
 mod rss;
 
@@ -19,7 +20,7 @@ const JOBS: usize = 1000;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     shared::telemetry::init_with_default("error");
-    // BENCH_ONLY=calls,rate,economy,rss,sizes runs some sections; all by default.
+    // BENCH_ONLY=calls,rate,economy,rss,parse,sizes runs some sections; all by default.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let wants = |s: &str| only.is_empty() || only.split(',').any(|o| o == s);
     if wants("calls") {
@@ -33,6 +34,12 @@ async fn main() -> anyhow::Result<()> {
     }
     if wants("rss") {
         memory().await?;
+    }
+    if wants("parse") {
+        println!("\n## Parsing one V2 daily-bars page (one issue, ~18 years), offline");
+        println!("| parser | rows | best | median | rows/s (median) |");
+        println!("|---|---|---|---|---|");
+        parse::daily_bars_page().await?;
     }
     if wants("sizes") {
         sizes();
