@@ -103,6 +103,26 @@ async fn eight_fetchers_on_one_light_account_stay_inside_its_limit() {
         jobs.iter().all(|j| j.retry_count == 0),
         "a pause is not a retry"
     );
+    // Every permit the limiter gave was spent on exactly one request: none wasted.
+    let me = w
+        .user
+        .expect(Method::GET, "/v1/whoami", None, 200)
+        .await
+        .unwrap();
+    let user = UserId::parse(me["user_id"].as_str().unwrap()).unwrap();
+    let source = shared::domain::DataSource::jquants_v2(w.sandbox.base_url());
+    let (state, _) = DynamoLimits::new(
+        w.stack.aws.dynamodb.clone(),
+        &w.stack.fetcher_config.rate_limits_table,
+    )
+    .load_scope(Scope::for_request(&source, user).as_str())
+    .await
+    .unwrap();
+    assert_eq!(
+        u64::from(state.buckets["plan"].day.count),
+        stats.requests,
+        "permits taken = requests sent"
+    );
 }
 
 /// Two users, a Free (5 a minute) and a Light account, at the same time: each is held to its

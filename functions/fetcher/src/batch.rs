@@ -89,20 +89,18 @@ pub(crate) async fn run(
         if refused.is_empty() {
             continue;
         }
-        // When the first permit frees: asked once for all the refused jobs of this account.
-        let until = match deps.limiter.acquire(&scope, &demands, 1).await {
-            Ok(Decision::Wait { until, reason }) => {
-                tracing::info!(
-                    ?reason,
-                    jobs = refused.len(),
-                    "rate limited before the first request; deferred"
-                );
-                until
-            }
-            // A permit freed meanwhile (and is now taken): run one more; the rest follow soon.
-            Ok(Decision::Granted(_)) => deps.clock.now(),
-            Err(_) => deps.clock.now() + chrono::TimeDelta::seconds(1),
-        };
+        // When the next permit frees, asked once for all the refused jobs of this account
+        // without taking it (a permit taken here would be wasted).
+        let until = deps
+            .limiter
+            .next_free(&scope, &demands)
+            .await
+            .unwrap_or_else(|_| deps.clock.now() + chrono::TimeDelta::seconds(1));
+        tracing::info!(
+            jobs = refused.len(),
+            %until,
+            "rate limited before the first request; deferred"
+        );
         steps.extend(
             refused
                 .into_iter()

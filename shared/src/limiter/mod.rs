@@ -143,6 +143,21 @@ impl Limiter {
         })
     }
 
+    /// When the next permit of `demands` frees, without taking it: now if one is free.
+    pub async fn next_free(
+        &self,
+        scope: &Scope,
+        demands: &[Demand],
+    ) -> Result<DateTime<Utc>, StoreError> {
+        let (mut state, _) = self.store.load_scope(scope.as_str()).await?;
+        let now = self.clock.now();
+        // Decided on a copy that is never written back: nothing is taken.
+        Ok(match state.decide(demands, now, 1) {
+            Decision::Granted(_) => now,
+            Decision::Wait { until, .. } => until,
+        })
+    }
+
     /// The provider answered 429 for `scope`: pauses every fetcher of the scope. Returns the
     /// end of the pause.
     pub async fn throttled(
