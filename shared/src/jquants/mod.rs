@@ -14,3 +14,5 @@ pub use error::{Disposition, ProviderError};
 pub use v1::{
     DEFAULT_MARGIN, ID_TOKEN_LIFETIME, Login, REFRESH_TOKEN_LIFETIME, RenewedTokens, Token, V1Auth,
 };
+
+pub(crate) use auth::{retry_after, transient};
