@@ -6,7 +6,9 @@
 //!   newtypes and their state transitions as pure functions.
 //! - [`catalog`]: the provider endpoints defined in code, with parameter validation.
 //! - [`dataset`]: one file per dataset: the typed row and its natural key.
-//! - [`jquants`]: the J-Quants HTTP client (V2 `x-api-key`), pagination and error dispositions.
+//! - [`jquants`]: the J-Quants HTTP client, pagination, error dispositions and the
+//!   [`Auth`](jquants::Auth) strategies (V2 `x-api-key`, V1 refresh/id tokens).
+//! - [`yahoo`]: the Yahoo Finance client (chart, quote with cookie + crumb).
 //! - Ports, each a small trait with an in-memory fake (feature `test-util`) and an AWS adapter,
 //!   held to one contract suite in [`contract`]: [`store`] (DynamoDB), [`queue`] (SQS),
 //!   [`crypto`] (KMS), [`secrets`] (Secrets Manager), [`archive`] (S3: raw pages).
@@ -43,3 +45,4 @@ pub mod secrets;
 pub mod store;
 pub mod telemetry;
 pub mod vault;
+pub mod yahoo;

@@ -1,12 +1,13 @@
 //! The `/_sandbox/*` control endpoints tests and demos use to steer a running sandbox: the
-//! request log, the clock, keys, V1 users, faults and limits. Not part of any provider's API.
+//! request log, the clock, keys, V1 users, faults, limits and Yahoo sessions. Not part of any
+//! provider's API.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
@@ -26,6 +27,7 @@ pub(crate) fn router(shared: &Arc<Shared>) -> Router {
         .route("/v1-users", post(add_v1_user))
         .route("/faults", post(set_faults))
         .route("/limits", get(show_limits).post(set_limits))
+        .route("/yahoo-sessions", delete(expire_yahoo_sessions))
         .with_state(Arc::clone(shared))
 }
 
@@ -144,6 +146,12 @@ async fn set_faults(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) 
         }
         Err(response) => *response,
     }
+}
+
+/// Ends every Yahoo session (cookies and their crumbs).
+async fn expire_yahoo_sessions(State(shared): State<Arc<Shared>>) -> StatusCode {
+    shared.yahoo.expire_all();
+    StatusCode::NO_CONTENT
 }
 
 async fn show_limits(State(shared): State<Arc<Shared>>) -> Json<Limits> {

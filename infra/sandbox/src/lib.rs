@@ -6,7 +6,8 @@
 //!   rate limits with lockout;
 //! - `/v1`: J-Quants V1 token lifecycle and its main data routes;
 //! - `/yahoo`: Yahoo Finance chart, cookie + crumb and quote (`yahoo-api.md`);
-//! - `/_sandbox`: control (request log, clock, keys, V1 users, faults, limits).
+//! - `/_sandbox`: control (request log, clock, keys, V1 users, faults, limits, Yahoo
+//!   sessions).
 //!
 //! The data are synthetic but deterministic, computed per row from hashes over about 4,000
 //! issues trading on the real TSE calendar, with splits, dividends and results disclosures.

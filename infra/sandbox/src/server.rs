@@ -188,6 +188,11 @@ impl Sandbox {
         self.shared.faults.set(key, spec);
     }
 
+    /// Ends every Yahoo session: cookies and crumbs issued so far are refused from now on.
+    pub fn expire_yahoo_sessions(&self) {
+        self.shared.yahoo.expire_all();
+    }
+
     /// The current limits.
     pub fn limits(&self) -> Limits {
         self.shared.limits()

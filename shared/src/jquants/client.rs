@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::ProviderError;
+use super::auth::{ApiKey, Auth, retry_after, send, transient};
 use crate::catalog::Endpoint;
 use crate::dataset::Record;
 
@@ -21,6 +22,30 @@ pub struct Page {
     pub raw: bytes::Bytes,
 }
 
+/// A V1 data request: where, which array holds the rows, and the query.
+#[derive(Debug, Clone, Copy)]
+pub struct RawRequest<'a> {
+    /// The V1 base URL, e.g. `https://api.jquants.com/v1`.
+    pub base_url: &'a str,
+    /// The route below it, e.g. `/prices/daily_quotes`.
+    pub path: &'a str,
+    /// The response's array key, e.g. `daily_quotes`.
+    pub data_key: &'a str,
+    /// Query parameters.
+    pub query: &'a [(String, String)],
+    /// `pagination_key` of the page wanted; `None` for the first.
+    pub pagination_key: Option<&'a str>,
+}
+
+/// One page of rows as served, and the key of the next page, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawPage {
+    /// Rows of this page, as JSON.
+    pub rows: Vec<serde_json::Value>,
+    /// `pagination_key` to send for the next page; `None` on the last page.
+    pub next: Option<String>,
+}
+
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(borrow)]
@@ -31,7 +56,7 @@ struct Envelope<'a> {
 /// A J-Quants client. Cheap to clone; clones share the connection pool.
 #[derive(Debug, Clone)]
 pub struct JQuantsClient {
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
 }
 
 impl JQuantsClient {
@@ -48,6 +73,9 @@ impl JQuantsClient {
     }
 
     /// Fetches one page of `endpoint` under `base_url` (V2, `x-api-key`).
+    ///
+    /// # Errors
+    /// The provider's refusal or failure, classified by [`ProviderError::from_status`].
     pub async fn get_page(
         &self,
         base_url: &str,
@@ -56,38 +84,94 @@ impl JQuantsClient {
         api_key: &SecretString,
         pagination_key: Option<&str>,
     ) -> Result<Page, ProviderError> {
+        let auth = ApiKey::new(api_key.clone());
+        self.get_page_with(base_url, endpoint, query, &auth, pagination_key)
+            .await
+    }
+
+    /// [`JQuantsClient::get_page`] with any [`Auth`].
+    ///
+    /// # Errors
+    /// As [`JQuantsClient::get_page`], plus `auth`'s failures to renew.
+    pub async fn get_page_with(
+        &self,
+        base_url: &str,
+        endpoint: &Endpoint,
+        query: &[(String, String)],
+        auth: &dyn Auth,
+        pagination_key: Option<&str>,
+    ) -> Result<Page, ProviderError> {
         let url = format!("{}{}", base_url.trim_end_matches('/'), endpoint.path);
-        let mut req = self
-            .http
-            .get(url)
-            .header("x-api-key", api_key.expose_secret())
-            .query(query);
-        if let Some(key) = pagination_key {
-            req = req.query(&[("pagination_key", key)]);
-        }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| ProviderError::Transient(describe(&e)))?;
-        let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| ProviderError::Transient(describe(&e)))?;
-        match status {
-            200 => parse_page(endpoint, body),
-            // 210 "No Content (Partial)": outside the time window or an unknown code.
-            210 => Ok(Page {
+        match self.fetch(&url, query, auth, pagination_key).await? {
+            Fetched::Body(body) => parse_page(endpoint, body),
+            Fetched::NoContent => Ok(Page {
                 records: Vec::new(),
                 next: None,
-                raw: body,
+                raw: bytes::Bytes::new(),
             }),
+        }
+    }
+
+    /// One page of a V1 data route (`path` such as `/prices/daily_quotes`, rows under
+    /// `request.data_key` such as `daily_quotes`), as served: V1 rows keep V1's field names,
+    /// which the typed datasets do not read.
+    ///
+    /// # Errors
+    /// As [`JQuantsClient::get_page_with`].
+    pub async fn get_raw_page(
+        &self,
+        request: &RawRequest<'_>,
+        auth: &dyn Auth,
+    ) -> Result<RawPage, ProviderError> {
+        let url = format!("{}{}", request.base_url.trim_end_matches('/'), request.path);
+        let body = match self
+            .fetch(&url, request.query, auth, request.pagination_key)
+            .await?
+        {
+            Fetched::Body(body) => body,
+            Fetched::NoContent => {
+                return Ok(RawPage {
+                    rows: Vec::new(),
+                    next: None,
+                });
+            }
+        };
+        let mut json: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
+        let Some(serde_json::Value::Array(rows)) = json.remove(request.data_key) else {
+            let key = request.data_key;
+            return Err(ProviderError::Malformed(format!("no `{key}` array")));
+        };
+        let next = json
+            .get("pagination_key")
+            .and_then(|k| k.as_str())
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned);
+        Ok(RawPage { rows, next })
+    }
+
+    async fn fetch(
+        &self,
+        url: &str,
+        query: &[(String, String)],
+        auth: &dyn Auth,
+        pagination_key: Option<&str>,
+    ) -> Result<Fetched, ProviderError> {
+        let resp = send(auth, || {
+            let mut req = self.http.get(url).query(query);
+            if let Some(key) = pagination_key {
+                req = req.query(&[("pagination_key", key)]);
+            }
+            req
+        })
+        .await?;
+        let status = resp.status().as_u16();
+        let retry_after = retry_after(&resp);
+        let body = resp.bytes().await.map_err(|e| transient(&e))?;
+        match status {
+            200 => Ok(Fetched::Body(body)),
+            // 210 "No Content (Partial)": outside the time window or an unknown code.
+            210 => Ok(Fetched::NoContent),
             _ => Err(ProviderError::from_status(
                 status,
                 retry_after,
@@ -95,6 +179,11 @@ impl JQuantsClient {
             )),
         }
     }
+}
+
+enum Fetched {
+    Body(bytes::Bytes),
+    NoContent,
 }
 
 impl JQuantsClient {
@@ -120,17 +209,6 @@ impl JQuantsClient {
         self.get_page(base_url, endpoint, &query, api_key, None)
             .await
             .map(|_| ())
-    }
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    // Never the URL: it may carry query parameters a user considers private.
-    if e.is_timeout() {
-        "request timed out".into()
-    } else if e.is_connect() {
-        "connection failed".into()
-    } else {
-        "connection error".into()
     }
 }
 

@@ -29,9 +29,13 @@ pub enum ProviderError {
     /// The plan does not include this data or date range.
     #[error("not included in the plan: {0}")]
     Plan(String),
-    /// The request was malformed (400).
+    /// The request was malformed (400), or asked for more than the provider serves (Yahoo's
+    /// 422 for an intraday range past its lookback).
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Nothing to serve: the symbol is unknown or delisted (Yahoo's 404).
+    #[error("no data: {0}")]
+    NoContent(String),
     /// Too many requests (429); `retry_after` when the provider said how long.
     #[error("rate limited by the provider")]
     RateLimited {
@@ -50,9 +54,10 @@ impl ProviderError {
     /// What to do about it.
     pub fn disposition(&self) -> Disposition {
         match self {
-            ProviderError::Auth { .. } | ProviderError::Plan(_) | ProviderError::BadRequest(_) => {
-                Disposition::Fail
-            }
+            ProviderError::Auth { .. }
+            | ProviderError::Plan(_)
+            | ProviderError::BadRequest(_)
+            | ProviderError::NoContent(_) => Disposition::Fail,
             ProviderError::RateLimited {
                 retry_after: Some(d),
             } => Disposition::RetryAfter(*d),
@@ -138,6 +143,10 @@ mod tests {
         assert_eq!(
             ProviderError::Malformed("x".into()).disposition(),
             Disposition::RetryOnce
+        );
+        assert_eq!(
+            ProviderError::NoContent("delisted".into()).disposition(),
+            Disposition::Fail
         );
     }
 

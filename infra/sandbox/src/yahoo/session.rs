@@ -56,6 +56,15 @@ impl Sessions {
         value
     }
 
+    /// Invalidates every issued cookie, as Yahoo ends sessions: their crumbs stop working
+    /// (401 "Invalid Crumb") until the client fetches a new cookie and crumb.
+    pub(crate) fn expire_all(&self) {
+        self.cookies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
     /// The `Set-Cookie` header value for a new cookie.
     pub(crate) fn set_cookie(&self) -> String {
         format!(
@@ -108,5 +117,7 @@ mod tests {
         assert!(!sessions.crumb_matches(&headers, Some("wrong")));
         assert!(!sessions.crumb_matches(&HeaderMap::new(), Some(&crumb)));
         assert!(sessions.set_cookie().starts_with("A3=d="));
+        sessions.expire_all();
+        assert!(!sessions.crumb_matches(&headers, Some(&crumb)));
     }
 }
