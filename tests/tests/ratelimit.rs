@@ -34,18 +34,7 @@ async fn create(user: &ApiClient, symbols: &[String]) -> String {
 }
 
 async fn wait_done(user: &ApiClient, id: &str, limit: Duration) -> Value {
-    let start = Instant::now();
-    loop {
-        let g = user
-            .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
-            .await
-            .unwrap();
-        if matches!(g["status"].as_str(), Some("completed" | "failed")) {
-            return g;
-        }
-        assert!(start.elapsed() < limit, "group did not finish: {g}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    user.wait_for_group(id, limit).await.unwrap()
 }
 
 fn symbols(n: usize, skip: usize) -> Vec<String> {

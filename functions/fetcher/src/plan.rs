@@ -58,14 +58,15 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
     let ctx = match job::context_for(&g, listing, &Memo::default(), deps).await {
         Ok(ctx) => ctx,
         Err(Failure::Permanent(m)) => {
-            tracing::warn!(job_group_id = %group, error.message = %m, "the trading calendar cannot be read");
-            return Err(Outcome::DeadLetter("the trading calendar cannot be read"));
+            tracing::warn!(job_group_id = %group, endpoint = listing.id, error.message = %m, "the group cannot be planned");
+            return Err(Outcome::DeadLetter(
+                "the calendar or master to plan from cannot be read",
+            ));
         }
         Err(Failure::Infrastructure(e)) => return Err(redeliver(&e)),
         Err(Failure::Transient { message, .. }) => return Err(redeliver(&message)),
     };
-    let mut days = Vec::new();
-    let mut issues = Vec::new();
+    let mut records = Vec::new();
     let mut next: Option<String> = None;
     loop {
         match deps
@@ -93,17 +94,7 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
             )
             .await
             .map_err(|e| redeliver(&e))?;
-        issues.extend(
-            page.records
-                .iter()
-                .filter_map(|r| IssueCode::parse(&r.partition).ok()),
-        );
-        days.extend(page.records.iter().filter_map(|r| {
-            let open = r.fields.iter().any(|(k, v)| {
-                k == "HolDiv" && matches!(v, FieldValue::Text(d) if d == "1" || d == "2")
-            });
-            open.then(|| r.sort.parse::<NaiveDate>().ok()).flatten()
-        }));
+        records.extend(page.records);
         match page.next {
             Some(key) => next = Some(key),
             None => break,
@@ -111,12 +102,25 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
     }
     let planned = if by_day {
         let (from, to) = range.unwrap_or_default();
-        days.retain(|d| (from..=to).contains(d));
+        let mut days: Vec<NaiveDate> = records
+            .iter()
+            .filter(|r| {
+                r.fields.iter().any(|(k, v)| {
+                    k == "HolDiv" && matches!(v, FieldValue::Text(d) if d == "1" || d == "2")
+                })
+            })
+            .filter_map(|r| r.sort.parse().ok())
+            .filter(|d| (from..=to).contains(d))
+            .collect();
         days.sort_unstable();
         days.dedup();
         tracing::info!(job_group_id = %group, trading_days = days.len(), %from, %to, "planning from the trading calendar");
         deps.jobs.plan_days(group, &days).await
     } else {
+        let mut issues: Vec<IssueCode> = records
+            .iter()
+            .filter_map(|r| IssueCode::parse(&r.partition).ok())
+            .collect();
         issues.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         issues.dedup();
         tracing::info!(job_group_id = %group, issues = issues.len(), "planning from the equities master");

@@ -85,6 +85,33 @@ impl ApiClient {
         Ok((status, kind, resp.text().await?))
     }
 
+    /// Polls a job group until it ends (completed or failed); returns its last view. Fails
+    /// after `limit`.
+    pub async fn wait_for_group(
+        &self,
+        id: &str,
+        limit: std::time::Duration,
+    ) -> anyhow::Result<Value> {
+        let start = std::time::Instant::now();
+        loop {
+            let g = self
+                .expect(
+                    reqwest::Method::GET,
+                    &format!("/v1/job-groups/{id}"),
+                    None,
+                    200,
+                )
+                .await?;
+            if matches!(g["status"].as_str(), Some("completed" | "failed")) {
+                return Ok(g);
+            }
+            if start.elapsed() >= limit {
+                bail!("group did not finish: {g}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    }
+
     /// Like [`ApiClient::call`], failing unless the status is `want`.
     pub async fn expect(
         &self,

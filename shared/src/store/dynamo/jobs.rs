@@ -232,6 +232,50 @@ fn update(table: &str, key: Item) -> aws_sdk_dynamodb::types::builders::UpdateBu
 }
 
 impl DynamoJobs {
+    /// Writes a group's planned jobs: `fan_out` (an update of the fan-out item whose condition
+    /// says it was not planned yet, using `:list`, `:total`, `:yes` and `#t`) and the group's
+    /// `total_jobs`, in one transaction. `false` when it was planned already (or is not that
+    /// kind of group, or is gone): then nothing changed.
+    async fn plan(
+        &self,
+        group: JobGroupId,
+        fan_out: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+        list: String,
+        total: usize,
+    ) -> Result<bool, StoreError> {
+        let fan_out = fan_out
+            .expression_attribute_names("#t", "total")
+            .expression_attribute_values(":list", s(list))
+            .expression_attribute_values(":total", n(total))
+            .expression_attribute_values(":yes", AttributeValue::Bool(true));
+        let group_total = update(&self.table, group_key(group))
+            .update_expression("SET total_jobs = :total")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":total", n(total));
+        let res = self
+            .client
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(fan_out.build().expect("key and expression set"))
+                    .build(),
+            )
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(group_total.build().expect("key and expression set"))
+                    .build(),
+            )
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(_)) => Ok(false),
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
     /// Finishes `results` and counts them in their group in one transaction. `None` when a
     /// job's condition failed (it was finished already): then nothing changed.
     async fn finish_together(
@@ -484,41 +528,10 @@ impl JobStore for DynamoJobs {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(",");
-        let total = n(days.len());
         let fan_out = update(&self.table, fan_out_key(group))
-            .update_expression("SET days = :days, #t = :total")
-            .condition_expression("per_day = :yes AND attribute_not_exists(days)")
-            .expression_attribute_names("#t", "total")
-            .expression_attribute_values(":days", s(list))
-            .expression_attribute_values(":total", total.clone())
-            .expression_attribute_values(":yes", AttributeValue::Bool(true));
-        let group_total = update(&self.table, group_key(group))
-            .update_expression("SET total_jobs = :total")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":total", total);
-        let res = self
-            .client
-            .transact_write_items()
-            .transact_items(
-                TransactWriteItem::builder()
-                    .update(fan_out.build().expect("key and expression set"))
-                    .build(),
-            )
-            .transact_items(
-                TransactWriteItem::builder()
-                    .update(group_total.build().expect("key and expression set"))
-                    .build(),
-            )
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) => match e.as_service_error() {
-                // Planned already (or not a per-day group, or gone): nothing changed.
-                Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(_)) => Ok(false),
-                _ => Err(unavailable(e)),
-            },
-        }
+            .update_expression("SET days = :list, #t = :total")
+            .condition_expression("per_day = :yes AND attribute_not_exists(days)");
+        self.plan(group, fan_out, list, days.len()).await
     }
 
     async fn plan_issues(
@@ -531,41 +544,10 @@ impl JobStore for DynamoJobs {
             .map(IssueCode::as_str)
             .collect::<Vec<_>>()
             .join(",");
-        let total = n(issues.len());
         let fan_out = update(&self.table, fan_out_key(group))
             .update_expression("SET symbols = :list, #t = :total, issues_planned = :yes")
-            .condition_expression("per_issue = :yes AND attribute_not_exists(issues_planned)")
-            .expression_attribute_names("#t", "total")
-            .expression_attribute_values(":list", s(list))
-            .expression_attribute_values(":total", total.clone())
-            .expression_attribute_values(":yes", AttributeValue::Bool(true));
-        let group_total = update(&self.table, group_key(group))
-            .update_expression("SET total_jobs = :total")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":total", total);
-        let res = self
-            .client
-            .transact_write_items()
-            .transact_items(
-                TransactWriteItem::builder()
-                    .update(fan_out.build().expect("key and expression set"))
-                    .build(),
-            )
-            .transact_items(
-                TransactWriteItem::builder()
-                    .update(group_total.build().expect("key and expression set"))
-                    .build(),
-            )
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) => match e.as_service_error() {
-                // Planned already (or not a per-issue group, or gone): nothing changed.
-                Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(_)) => Ok(false),
-                _ => Err(unavailable(e)),
-            },
-        }
+            .condition_expression("per_issue = :yes AND attribute_not_exists(issues_planned)");
+        self.plan(group, fan_out, list, issues.len()).await
     }
 
     async fn advance_fan_out(

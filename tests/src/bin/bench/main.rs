@@ -78,20 +78,10 @@ async fn calls_per_job() -> anyhow::Result<()> {
 
     w.stack.start_pollers(4);
     let t = Instant::now();
-    let done = loop {
-        let g = w
-            .user
-            .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
-            .await?;
-        if matches!(g["status"].as_str(), Some("completed" | "failed")) {
-            break g;
-        }
-        anyhow::ensure!(
-            t.elapsed() < Duration::from_secs(1800),
-            "group did not finish"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let done = w
+        .user
+        .wait_for_group(&id, Duration::from_secs(1800))
+        .await?;
     let processing = t.elapsed();
     anyhow::ensure!(done["completed_jobs"] == JOBS, "group ended as {done}");
 

@@ -42,17 +42,10 @@ pub(crate) async fn fetchers_on_one_account(
         .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
         .await?;
     let id = g["id"].as_str().unwrap_or_default().to_owned();
-    let done = loop {
-        let g = w
-            .user
-            .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
-            .await?;
-        if matches!(g["status"].as_str(), Some("completed" | "failed")) {
-            break g;
-        }
-        anyhow::ensure!(t.elapsed() < Duration::from_secs(1800), "did not finish");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    let done = w
+        .user
+        .wait_for_group(&id, Duration::from_secs(1800))
+        .await?;
     let elapsed = t.elapsed().as_secs_f64();
     let s = w.sandbox.stats().keys[KEY].clone();
     let physical = s.requests as f64 * 60.0 / f64::from(rate);
@@ -155,18 +148,10 @@ pub(crate) async fn economy_all_issues_one_month() -> anyhow::Result<()> {
         .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
         .await?;
     let id = g["id"].as_str().unwrap_or_default().to_owned();
-    let t = Instant::now();
-    let done = loop {
-        let g = w
-            .user
-            .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
-            .await?;
-        if matches!(g["status"].as_str(), Some("completed" | "failed")) {
-            break g;
-        }
-        anyhow::ensure!(t.elapsed() < Duration::from_secs(1800), "did not finish");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let done = w
+        .user
+        .wait_for_group(&id, Duration::from_secs(1800))
+        .await?;
     let ours = w.sandbox.stats().requests(KEY);
     match report {
         Some((report, _)) => println!(

@@ -80,16 +80,7 @@ async fn run(base: &str) -> anyhow::Result<()> {
     std::fs::write("/proc/self/clear_refs", "5")?;
     stack.start_pollers(1);
     let t = Instant::now();
-    let done = loop {
-        let g = user
-            .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
-            .await?;
-        if matches!(g["status"].as_str(), Some("completed" | "failed")) {
-            break g;
-        }
-        anyhow::ensure!(t.elapsed() < Duration::from_secs(1800), "did not finish");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
+    let done = user.wait_for_group(&id, Duration::from_secs(1800)).await?;
     let peak = status_kib("VmHWM:").unwrap_or(0);
     let jobs = DynamoJobs::new(stack.aws.dynamodb.clone(), &stack.fetcher_config.jobs_table)
         .list_jobs(JobGroupId::parse(&id)?)
