@@ -92,7 +92,7 @@ async fn eight_fetchers_on_one_light_account_stay_inside_its_limit() {
         jobs.iter().all(|j| j.retry_count == 0),
         "a pause is not a retry"
     );
-    // Every permit the limiter gave was spent on exactly one request: none wasted.
+    // Every permit the limiter gave was spent on a request, but for duplicate deliveries.
     let me = w
         .user
         .expect(Method::GET, "/v1/whoami", None, 200)
@@ -107,10 +107,14 @@ async fn eight_fetchers_on_one_light_account_stay_inside_its_limit() {
     .load_scope(Scope::for_request(&source, user).as_str())
     .await
     .unwrap();
-    assert_eq!(
-        u64::from(state.buckets["plan"].day.count),
-        stats.requests,
-        "permits taken = requests sent"
+    // A message SQS hands to two fetchers at once costs a permit the second cannot use (its
+    // job is leased), so a couple may go unused; a leak (permits taken and never spent in
+    // every saturated batch) would show as dozens.
+    let taken = u64::from(state.buckets["plan"].day.count);
+    assert!(
+        (stats.requests..=stats.requests + 2).contains(&taken),
+        "permits taken {taken}, requests sent {}",
+        stats.requests
     );
 }
 
