@@ -41,6 +41,7 @@ pub mod jquants;
 pub mod limiter;
 pub mod metrics;
 pub mod queue;
+pub mod schedule;
 pub mod secrets;
 pub mod store;
 pub mod telemetry;

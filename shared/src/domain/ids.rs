@@ -67,6 +67,26 @@ uuid_id!(
     /// One API key of a user (not the key itself: the key is never stored).
     ApiKeyId, "key"
 );
+uuid_id!(
+    /// A user's schedule of recurring job groups.
+    ScheduleId, "sch"
+);
+
+impl JobGroupId {
+    /// The group of one scheduled run: a UUID v7 whose time part is the fire time and whose
+    /// other bits come from the schedule and the chunk. Every scheduler handling the same fire
+    /// names the same group, so the store's create-if-absent is the claim that lets exactly
+    /// one of them create it.
+    pub fn for_fire(schedule: ScheduleId, at: chrono::DateTime<chrono::Utc>, chunk: u16) -> Self {
+        let mut tail = [0u8; 10];
+        tail.copy_from_slice(&schedule.0.as_bytes()[6..]);
+        let [hi, lo] = chunk.to_be_bytes();
+        tail[8] ^= hi;
+        tail[9] ^= lo;
+        let millis = u64::try_from(at.timestamp_millis()).unwrap_or_default();
+        Self(uuid::Builder::from_unix_timestamp_millis(millis, &tail).into_uuid())
+    }
+}
 
 /// A text that is not a valid id of the named kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

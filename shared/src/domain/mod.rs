@@ -13,7 +13,7 @@ mod user;
 
 pub use credential::{CredentialSecret, DataSourceCredential};
 pub use data_source::{ApiVersion, DataSource, ProviderType};
-pub use ids::{ApiKeyId, DataSourceId, JobGroupId, JobId, UserId};
+pub use ids::{ApiKeyId, DataSourceId, JobGroupId, JobId, ScheduleId, UserId};
 pub use job::{Checkpoint, Job, JobStatus, Release, ResponseData, StartRefused};
 pub use job_group::{JobGroup, JobGroupStatus, Split};
 pub use plan::Plan;
