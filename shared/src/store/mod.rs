@@ -11,11 +11,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use crate::dataset::{DatasetKind, Record};
+use crate::domain::ScheduleId;
 use crate::domain::{
     ApiKeyId, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
     JobGroupStatus, JobId, Release, ResponseData, User, UserId,
 };
 use crate::limiter::ScopeState;
+use crate::schedule::{Schedule, TradingCalendar};
 
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -360,4 +362,43 @@ pub trait LimiterStore: Send + Sync + std::fmt::Debug {
         state: &ScopeState,
         version: u64,
     ) -> Result<bool, StoreError>;
+}
+
+/// Schedules, the trading calendar their fires are decided against, and the watermarks of
+/// incremental schedules.
+#[async_trait]
+pub trait ScheduleStore: Send + Sync + std::fmt::Debug {
+    /// Writes `schedule` over the version it was read at (`schedule.version`; 0 for a new
+    /// one); the stored version becomes one more. `false` when another write came first (or
+    /// the id exists already), and nothing is written.
+    async fn save_schedule(&self, schedule: &Schedule) -> Result<bool, StoreError>;
+    /// A user's schedule by id.
+    async fn get_schedule(
+        &self,
+        user: UserId,
+        id: ScheduleId,
+    ) -> Result<Option<Schedule>, StoreError>;
+    /// A user's schedules, oldest first.
+    async fn list_schedules(&self, user: UserId) -> Result<Vec<Schedule>, StoreError>;
+    /// Deletes a user's schedule; `false` when there was none.
+    async fn delete_schedule(&self, user: UserId, id: ScheduleId) -> Result<bool, StoreError>;
+    /// Enabled schedules whose next fire is at or before `now`, earliest first.
+    async fn due_schedules(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Schedule>, StoreError>;
+    /// The stored trading calendar.
+    async fn calendar(&self) -> Result<Option<TradingCalendar>, StoreError>;
+    /// Lays `newer` over the stored calendar ([`TradingCalendar::merged`]).
+    async fn merge_calendar(&self, newer: &TradingCalendar) -> Result<(), StoreError>;
+    /// The last day an incremental run of `key` (a dataset and symbol set) completed.
+    async fn watermark(&self, user: UserId, key: &str) -> Result<Option<NaiveDate>, StoreError>;
+    /// Moves the watermark of `key` forward to `to`; never back.
+    async fn advance_watermark(
+        &self,
+        user: UserId,
+        key: &str,
+        to: NaiveDate,
+    ) -> Result<(), StoreError>;
 }

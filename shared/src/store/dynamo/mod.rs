@@ -9,6 +9,7 @@ mod jobs;
 mod limits;
 mod parking;
 mod rows;
+mod schedules;
 
 pub use accounts::DynamoAccounts;
 pub use jobs::DynamoJobs;
