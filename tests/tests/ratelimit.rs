@@ -293,6 +293,12 @@ async fn a_used_up_day_quota_parks_jobs_for_the_scheduler() {
 
     let clock = std::sync::Arc::new(shared::clock::ManualClock::new(Utc::now()));
     let tick = scheduler::Deps {
+        schedules: std::sync::Arc::new(jobs.clone()),
+        jobs: std::sync::Arc::new(jobs.clone()),
+        credentials: std::sync::Arc::new(shared::store::dynamo::DynamoAccounts::new(
+            w.stack.aws.dynamodb.clone(),
+            &w.stack.fetcher_config.accounts_table,
+        )),
         parked: std::sync::Arc::new(jobs.clone()),
         queue: std::sync::Arc::new(shared::queue::SqsJobQueue::new(
             w.stack.aws.sqs.clone(),

@@ -24,7 +24,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The API's routes over `state`.
 pub fn router(state: AppState) -> Router {
-    use routes::{admin, credentials, data_sources, health, job_groups, results, whoami};
+    use routes::{
+        admin, credentials, data_sources, health, job_groups, results, schedules, whoami,
+    };
     Router::new()
         .route("/v1/health", get(health::get))
         .route("/v1/admin/bootstrap", post(admin::bootstrap))
@@ -44,6 +46,16 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/job-groups/{id}/cancel", post(job_groups::cancel))
         .route("/v1/job-groups/{id}/retry", post(job_groups::retry))
         .route("/v1/job-groups/{id}/results", get(results::export))
+        .route(
+            "/v1/schedules",
+            post(schedules::create).get(schedules::list),
+        )
+        .route(
+            "/v1/schedules/{id}",
+            get(schedules::get)
+                .put(schedules::replace)
+                .delete(schedules::delete),
+        )
         .route("/v1/admin/dlq/redrive", post(admin::redrive))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)

@@ -12,7 +12,7 @@ use shared::jquants::JQuantsClient;
 use shared::queue::{JobQueue, SqsJobQueue};
 use shared::secrets::{CachedSecrets, SecretSource, SecretsManager};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs};
-use shared::store::{DataSourceStore, JobStore, UserStore};
+use shared::store::{DataSourceStore, JobStore, ScheduleStore, UserStore};
 use shared::vault::Vault;
 
 /// Shared state of the router. Every field is a cheap handle.
@@ -26,6 +26,8 @@ pub struct AppState {
     pub vault: Arc<Vault>,
     /// Job groups and jobs.
     pub jobs: Arc<dyn JobStore>,
+    /// Users' schedules.
+    pub schedules: Arc<dyn ScheduleStore>,
     /// Where job messages go.
     pub queue: Arc<dyn JobQueue>,
     /// For `?verify=true`: one request to the provider with the key being stored.
@@ -57,14 +59,16 @@ impl AppState {
             clients.kms.clone(),
             &config.credentials_key_id,
         ));
+        let jobs = Arc::new(DynamoJobs::new(
+            clients.dynamodb.clone(),
+            &config.jobs_table,
+        ));
         Self {
             users: accounts.clone(),
             sources: accounts.clone(),
             vault: Arc::new(Vault::new(accounts, keys, clock.clone())),
-            jobs: Arc::new(DynamoJobs::new(
-                clients.dynamodb.clone(),
-                &config.jobs_table,
-            )),
+            jobs: jobs.clone(),
+            schedules: jobs,
             queue: Arc::new(SqsJobQueue::new(
                 clients.sqs.clone(),
                 &config.jobs_queue_url,

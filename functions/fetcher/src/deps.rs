@@ -16,7 +16,7 @@ use shared::jquants::JQuantsClient;
 use shared::limiter::Limiter;
 use shared::queue::{JobQueue, MessageControl, SqsJobQueue, SqsMessageControl};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoLimits, DynamoRows};
-use shared::store::{DataSourceStore, JobStore, LimiterStore, ParkedJobs, RowStore};
+use shared::store::{DataSourceStore, JobStore, LimiterStore, ParkedJobs, RowStore, ScheduleStore};
 use shared::vault::Vault;
 use tokio::sync::Mutex;
 
@@ -49,6 +49,9 @@ pub struct Ports {
     pub parked: Arc<dyn ParkedJobs>,
     /// Raw provider pages.
     pub archive: Arc<dyn RawArchive>,
+    /// The trading calendar schedules are decided against (kept current from every markets
+    /// calendar the fetcher reads).
+    pub schedules: Arc<dyn ScheduleStore>,
 }
 
 /// The fetcher's dependencies.
@@ -74,6 +77,8 @@ pub struct Deps {
     pub limiter: Limiter,
     /// Raw provider pages.
     pub archive: Arc<dyn RawArchive>,
+    /// The stored trading calendar.
+    pub schedules: Arc<dyn ScheduleStore>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Attempts before a transient failure fails a job.
@@ -104,6 +109,7 @@ impl Deps {
             limits,
             parked,
             archive,
+            schedules,
         } = ports;
         Self {
             jobs,
@@ -116,6 +122,7 @@ impl Deps {
             provider: JQuantsClient::new(provider_timeout),
             limiter: Limiter::new(limits, clock.clone()),
             archive,
+            schedules,
             clock,
             max_attempts,
             lease: JOB_LEASE,
@@ -141,7 +148,8 @@ impl Deps {
         ));
         let ports = Ports {
             jobs: jobs.clone(),
-            parked: jobs,
+            parked: jobs.clone(),
+            schedules: jobs,
             sources: accounts.clone(),
             vault: Arc::new(Vault::new(accounts, keys, clock.clone())),
             rows: Arc::new(DynamoRows::new(

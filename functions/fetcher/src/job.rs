@@ -506,6 +506,7 @@ async fn fetch(
                 at,
             });
         }
+        crate::calendar::remember(ctx.endpoint, &query, &page.records, deps).await;
         rows += page.records.len() as u64;
         pages += 1;
         match page.next {

@@ -9,6 +9,7 @@
 //! - [`deps`]: the ports and caches a warm container keeps between invocations.
 
 mod batch;
+mod calendar;
 pub mod deps;
 pub mod job;
 mod plan;

@@ -94,6 +94,7 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
             )
             .await
             .map_err(|e| redeliver(&e))?;
+        crate::calendar::remember(listing, &query, &page.records, deps).await;
         records.extend(page.records);
         match page.next {
             Some(key) => next = Some(key),

@@ -1,11 +1,16 @@
 //! The scheduler Lambda's handler. EventBridge invokes it every minute (template.yaml); each
-//! tick does the maintenance that must happen on time rather than on a message:
+//! tick does the work that must happen on time rather than on a message:
 //!
-//! - re-enqueue parked jobs whose time has come (jobs that had to wait longer than SQS can
+//! - runs users' schedules whose fire time has come ([`schedules`]): one job group per fire
+//!   (per chunk of a backfill), days the market is closed skipped;
+//! - re-enqueues parked jobs whose time has come (jobs that had to wait longer than SQS can
 //!   delay a message, such as for a used-up day quota).
 //!
-//! A tick is safe to run twice at once: a job sent twice is a duplicate delivery, which the
-//! fetcher already counts once.
+//! A tick is safe to run twice at once: a fire's group id is derived from the fire, so only
+//! one tick creates it; a parked job sent twice is a duplicate delivery, which the fetcher
+//! counts once.
+
+mod schedules;
 
 use std::sync::Arc;
 
@@ -16,8 +21,8 @@ use shared::aws::Clients;
 use shared::clock::{Clock, SystemClock};
 use shared::config::Config;
 use shared::queue::{JobMessage, JobQueue, SqsJobQueue};
-use shared::store::ParkedJobs;
-use shared::store::dynamo::DynamoJobs;
+use shared::store::dynamo::{DynamoAccounts, DynamoJobs};
+use shared::store::{CredentialStore, JobStore, ParkedJobs, ScheduleStore};
 
 /// Parked jobs taken per round; a tick runs rounds until none are due.
 const ROUND: usize = 500;
@@ -27,6 +32,12 @@ const MAX_ROUNDS: usize = 40;
 /// What the scheduler works through.
 #[derive(Debug, Clone)]
 pub struct Deps {
+    /// Schedules, the trading calendar and watermarks.
+    pub schedules: Arc<dyn ScheduleStore>,
+    /// Groups (created by fires) and their jobs.
+    pub jobs: Arc<dyn JobStore>,
+    /// Users' credentials: read for the plan only, never decrypted here.
+    pub credentials: Arc<dyn CredentialStore>,
     /// Parked jobs.
     pub parked: Arc<dyn ParkedJobs>,
     /// The job queue.
@@ -38,11 +49,18 @@ pub struct Deps {
 impl Deps {
     /// The production wiring.
     pub fn from_aws(config: &Config, clients: &Clients) -> Self {
+        let jobs = Arc::new(DynamoJobs::new(
+            clients.dynamodb.clone(),
+            &config.jobs_table,
+        ));
         Self {
-            parked: Arc::new(DynamoJobs::new(
+            schedules: jobs.clone(),
+            jobs: jobs.clone(),
+            credentials: Arc::new(DynamoAccounts::new(
                 clients.dynamodb.clone(),
-                &config.jobs_table,
+                &config.accounts_table,
             )),
+            parked: jobs,
             queue: Arc::new(SqsJobQueue::new(
                 clients.sqs.clone(),
                 &config.jobs_queue_url,
@@ -58,6 +76,18 @@ impl Deps {
 pub struct TickReport {
     /// Parked jobs sent to the queue again.
     pub requeued: usize,
+    /// Job groups created by schedule fires.
+    pub groups_created: usize,
+    /// Fires skipped because the market was closed that day.
+    pub skipped_closed: usize,
+    /// Fires skipped as too late to run.
+    pub skipped_late: usize,
+    /// Fires of incremental schedules skipped while their previous run was still going.
+    pub skipped_busy: usize,
+    /// Fires that could not run as their schedule stands (recorded on the schedule).
+    pub refused: usize,
+    /// Trading-calendar reads requested.
+    pub calendar_reads: usize,
 }
 
 /// Handles one scheduled event.
@@ -68,9 +98,19 @@ pub async fn handle(
     Ok(tick(deps).await?)
 }
 
-/// One tick of maintenance.
+/// One tick: schedules first, then parked jobs. A failure of one part does not keep the other
+/// from running; the tick reports the first failure after both ran.
 pub async fn tick(deps: &Deps) -> anyhow::Result<TickReport> {
     let mut report = TickReport::default();
+    let scheduled = schedules::run(deps, &mut report).await;
+    let parked = requeue_parked(deps, &mut report).await;
+    if report != TickReport::default() {
+        tracing::info!(?report, "tick");
+    }
+    scheduled.and(parked).map(|()| report)
+}
+
+async fn requeue_parked(deps: &Deps, report: &mut TickReport) -> anyhow::Result<()> {
     for _ in 0..MAX_ROUNDS {
         let due = deps.parked.due(deps.clock.now(), ROUND).await?;
         if due.is_empty() {
@@ -90,10 +130,7 @@ pub async fn tick(deps: &Deps) -> anyhow::Result<TickReport> {
         }
         report.requeued += due.len();
     }
-    if report.requeued > 0 {
-        tracing::info!(requeued = report.requeued, "parked jobs re-enqueued");
-    }
-    Ok(report)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -103,7 +140,6 @@ mod tests {
     use shared::clock::ManualClock;
     use shared::domain::{DataSourceId, Job, JobGroup, JobGroupId, JobGroupStatus, JobId, UserId};
     use shared::queue::MemoryJobQueue;
-    use shared::store::JobStore;
     use shared::store::memory::MemoryJobs;
 
     #[tokio::test]
@@ -143,6 +179,9 @@ mod tests {
             .await
             .unwrap();
         let deps = Deps {
+            schedules: Arc::new(shared::store::memory::MemorySchedules::default()),
+            jobs: jobs.clone(),
+            credentials: Arc::new(shared::store::memory::MemoryAccounts::default()),
             parked: jobs.clone(),
             queue: queue.clone(),
             clock: clock.clone(),

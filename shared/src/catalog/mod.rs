@@ -98,6 +98,38 @@ pub struct ValidRequest {
     pub split: Split,
 }
 
+impl ValidRequest {
+    /// The new, pending group this request becomes, with the symbols of its future jobs (a
+    /// group split per trading day counts its jobs once the calendar has planned them).
+    pub fn into_group(
+        self,
+        id: crate::domain::JobGroupId,
+        user_id: crate::domain::UserId,
+        data_source_id: crate::domain::DataSourceId,
+        endpoint_id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> (crate::domain::JobGroup, Vec<Option<IssueCode>>) {
+        let group = crate::domain::JobGroup {
+            id,
+            user_id,
+            data_source_id,
+            endpoint_id: endpoint_id.to_owned(),
+            params: self.params,
+            status: crate::domain::JobGroupStatus::Pending,
+            created_at: now,
+            started_at: None,
+            completed_at: None,
+            error_message: None,
+            total_jobs: u32::try_from(self.symbols.len()).expect("at most MAX_SYMBOLS"),
+            completed_jobs: 0,
+            failed_jobs: 0,
+            cancel_requested_at: None,
+            split: self.split,
+        };
+        (group, self.symbols)
+    }
+}
+
 /// Most symbols one request may name.
 pub const MAX_SYMBOLS: usize = 10_000;
 

@@ -52,6 +52,16 @@ impl TradingCalendar {
         }
     }
 
+    /// A calendar that covers nothing (none stored yet).
+    pub fn empty() -> Self {
+        Self {
+            first: NaiveDate::MAX,
+            last: NaiveDate::MIN,
+            trading: BTreeSet::new(),
+            fetched_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
     /// Whether the market is open on `day`; `None` outside the covered range.
     pub fn is_trading_day(&self, day: NaiveDate) -> Option<bool> {
         self.covers(day).then(|| self.trading.contains(&day))

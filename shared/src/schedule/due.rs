@@ -138,7 +138,7 @@ mod tests {
             match self {
                 Field::Any => true,
                 Field::Value(x) => v == *x,
-                Field::Step(s) => v % s == 0,
+                Field::Step(s) => v.is_multiple_of(*s),
                 Field::Range(a, b) => (*a..=*b).contains(&v),
                 Field::List(l) => l.contains(&v),
             }

@@ -128,27 +128,16 @@ pub async fn create(
         )));
     }
 
-    let group = JobGroup {
-        id: JobGroupId::new(),
-        user_id: user.id,
-        data_source_id: ds_id,
-        endpoint_id: endpoint.id.to_owned(),
-        params: valid.params,
-        status: JobGroupStatus::Pending,
-        created_at: state.clock.now(),
-        started_at: None,
-        completed_at: None,
-        error_message: None,
-        // A group split per trading day counts its jobs once the calendar has planned them.
-        total_jobs: u32::try_from(valid.symbols.len()).expect("at most MAX_SYMBOLS"),
-        completed_jobs: 0,
-        failed_jobs: 0,
-        cancel_requested_at: None,
-        split: valid.split,
-    };
+    let (group, symbols) = valid.into_group(
+        JobGroupId::new(),
+        user.id,
+        ds_id,
+        endpoint.id,
+        state.clock.now(),
+    );
     // A constant number of AWS calls whatever the size: the group and its symbol list in one
     // transaction, one fan-out message; the fetcher writes and enqueues the jobs in chunks.
-    state.jobs.create_group(&group, &valid.symbols).await?;
+    state.jobs.create_group(&group, &symbols).await?;
     state.queue.start_fan_out(group.id).await.map_err(|e| {
         ApiError::Unavailable(anyhow::anyhow!(
             "job group {} was stored but could not be started ({e}): POST /v1/job-groups/{}/retry starts it",

@@ -6,6 +6,7 @@ pub mod data_sources;
 pub mod health;
 pub mod job_groups;
 pub mod results;
+pub mod schedules;
 pub mod whoami;
 
 use crate::error::ApiError;

@@ -1,0 +1,306 @@
+//! `/v1/schedules`: a user's recurring job groups. A schedule is checked here as a job group
+//! would be (data source, endpoint, symbols, parameters, plan) so that a bad one is refused at
+//! once rather than failing at 18:00 every day; the scheduler Lambda runs the fires.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use shared::catalog;
+use shared::domain::{DataSourceId, ScheduleId, User};
+use shared::schedule::{CronSpec, Run, Schedule, Template, Window};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+/// Schedules one user may keep.
+pub const MAX_SCHEDULES: usize = 100;
+
+/// Body of a schedule creation or replacement.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleBody {
+    /// A name for it.
+    pub name: String,
+    /// Five-field cron expression, e.g. `0 18 * * 1-5`.
+    pub cron: String,
+    /// IANA zone the expression is read in; Asia/Tokyo when absent.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Disabled schedules never fire.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// What each fire fetches.
+    pub template: TemplateBody,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The job group each fire creates.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateBody {
+    /// Data source id.
+    pub data_source: String,
+    /// Endpoint id of the catalog.
+    pub endpoint: String,
+    /// Issue codes.
+    #[serde(default)]
+    pub symbols: Vec<String>,
+    /// Every listed issue instead of `symbols`.
+    #[serde(default)]
+    pub all_listed_issues: bool,
+    /// Endpoint parameters other than dates.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// The dates each fire fetches.
+    pub window: Window,
+}
+
+/// A schedule as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct ScheduleView {
+    id: ScheduleId,
+    name: String,
+    cron: String,
+    time_zone: String,
+    enabled: bool,
+    template: Template,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    /// The next fire it waits for.
+    next_fire_at: Option<DateTime<Utc>>,
+    last_run: Option<Run>,
+    skipped_closed: u32,
+    skipped_late: u32,
+    skipped_busy: u32,
+    last_error: Option<String>,
+}
+
+impl From<Schedule> for ScheduleView {
+    fn from(s: Schedule) -> Self {
+        Self {
+            id: s.id,
+            next_fire_at: s.next_fire(),
+            name: s.name,
+            cron: s.cron.expression().to_owned(),
+            time_zone: s.cron.zone().name().to_owned(),
+            enabled: s.enabled,
+            template: s.template,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            last_run: s.last_run,
+            skipped_closed: s.skipped_closed,
+            skipped_late: s.skipped_late,
+            skipped_busy: s.skipped_busy,
+            last_error: s.last_error,
+        }
+    }
+}
+
+/// `POST /v1/schedules`: 201 with the schedule; it fires from now on (never for past times).
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    ApiJson(body): ApiJson<ScheduleBody>,
+) -> Result<(StatusCode, Json<ScheduleView>), ApiError> {
+    let (cron, template) = check(&state, &user, &body).await?;
+    if state.schedules.list_schedules(user.id).await?.len() >= MAX_SCHEDULES {
+        return Err(ApiError::Conflict(format!(
+            "at most {MAX_SCHEDULES} schedules per user: delete one first"
+        )));
+    }
+    let now = state.clock.now();
+    let schedule = Schedule {
+        id: ScheduleId::new(),
+        user_id: user.id,
+        name: body.name,
+        cron,
+        template,
+        enabled: body.enabled,
+        created_at: now,
+        updated_at: now,
+        handled_until: now,
+        last_run: None,
+        skipped_closed: 0,
+        skipped_late: 0,
+        skipped_busy: 0,
+        last_error: None,
+        version: 0,
+    };
+    if !state.schedules.save_schedule(&schedule).await? {
+        return Err(ApiError::Conflict("schedule id taken: retry".into()));
+    }
+    tracing::info!(schedule_id = %schedule.id, "schedule created");
+    Ok((StatusCode::CREATED, Json(schedule.into())))
+}
+
+/// `GET /v1/schedules`: the caller's schedules, oldest first.
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let all: Vec<ScheduleView> = state
+        .schedules
+        .list_schedules(user.id)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(Json(serde_json::json!({ "schedules": all })))
+}
+
+/// `GET /v1/schedules/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ScheduleView>, ApiError> {
+    Ok(Json(owned(&state, &user, &id).await?.into()))
+}
+
+/// `PUT /v1/schedules/{id}`: replaces name, cron, zone, template and `enabled`. A changed
+/// expression or a re-enabled schedule fires from now on, never for the time in between.
+pub async fn replace(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ScheduleBody>,
+) -> Result<Json<ScheduleView>, ApiError> {
+    let old = owned(&state, &user, &id).await?;
+    let (cron, template) = check(&state, &user, &body).await?;
+    let now = state.clock.now();
+    let restart = cron != old.cron || (body.enabled && !old.enabled);
+    let schedule = Schedule {
+        name: body.name,
+        handled_until: if restart { now } else { old.handled_until },
+        cron,
+        template,
+        enabled: body.enabled,
+        updated_at: now,
+        ..old
+    };
+    if !state.schedules.save_schedule(&schedule).await? {
+        return Err(ApiError::Conflict(
+            "the schedule changed meanwhile (a fire was recorded): send the change again".into(),
+        ));
+    }
+    let stored = owned(&state, &user, &id).await?;
+    Ok(Json(stored.into()))
+}
+
+/// `DELETE /v1/schedules/{id}`: 204; groups it created stay.
+pub async fn delete(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = ScheduleId::parse(&id).map_err(|_| ApiError::NotFound("schedule"))?;
+    if state.schedules.delete_schedule(user.id, id).await? {
+        tracing::info!(schedule_id = %id, "schedule deleted");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("schedule"))
+    }
+}
+
+async fn owned(state: &AppState, user: &User, id: &str) -> Result<Schedule, ApiError> {
+    let id = ScheduleId::parse(id).map_err(|_| ApiError::NotFound("schedule"))?;
+    state
+        .schedules
+        .get_schedule(user.id, id)
+        .await?
+        .ok_or(ApiError::NotFound("schedule"))
+}
+
+/// Everything a fire will need, checked now: the expression, the data source, the endpoint
+/// and its parameters (with sample dates in place of the window's), the plan.
+async fn check(
+    state: &AppState,
+    user: &User,
+    body: &ScheduleBody,
+) -> Result<(CronSpec, Template), ApiError> {
+    let bad = |m: String| ApiError::BadRequest(m);
+    if body.name.trim().is_empty() || body.name.len() > 200 {
+        return Err(bad("`name` must be 1 to 200 characters".into()));
+    }
+    let cron = CronSpec::parse(&body.cron, body.time_zone.as_deref()).map_err(|e| bad(e.0))?;
+    let t = &body.template;
+    t.window.validate().map_err(|e| bad(e.0))?;
+    if let Some(k) = ["from", "to", "date"]
+        .iter()
+        .find(|k| t.params.contains_key(**k))
+    {
+        return Err(bad(format!(
+            "`template.params.{k}` is set by the schedule's `window`: remove it"
+        )));
+    }
+    let ds_id = DataSourceId::parse(&t.data_source)
+        .map_err(|_| bad(format!("unknown data source `{}`", t.data_source)))?;
+    let ds = state
+        .sources
+        .get_data_source(&ds_id)
+        .await?
+        .filter(|d| d.is_enabled)
+        .ok_or_else(|| {
+            bad(format!(
+                "unknown or disabled data source `{ds_id}`: GET /v1/data-sources lists them"
+            ))
+        })?;
+    let endpoint = catalog::find(&ds.id, &t.endpoint).ok_or_else(|| {
+        bad(format!(
+            "data source `{ds_id}` has no endpoint `{}`",
+            t.endpoint
+        ))
+    })?;
+    // The window's dates are filled in at each fire; any two dates stand in for them here.
+    let sample = NaiveDate::from_ymd_opt(2026, 1, 5).expect("a valid date");
+    let mut params = t.params.clone();
+    params.insert("from".into(), sample.to_string());
+    params.insert("to".into(), sample.to_string());
+    let valid = match (t.all_listed_issues, t.symbols.is_empty()) {
+        (true, false) => {
+            return Err(bad(
+                "give either `symbols` or `all_listed_issues`, not both".into(),
+            ));
+        }
+        (true, true) => endpoint.validate_all_listed(&params),
+        (false, _) => endpoint.validate(&t.symbols, &params),
+    }
+    .map_err(|e| bad(e.0))?;
+    let credential = state
+        .vault
+        .record(user.id, &ds_id)
+        .await
+        .map_err(crate::routes::credentials::vault_error)?
+        .ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "no credential stored for `{ds_id}`: store one with PUT /v1/credentials/{ds_id} first"
+            ))
+        })?;
+    if credential.plan < endpoint.min_plan {
+        return Err(ApiError::Forbidden(format!(
+            "endpoint `{}` needs the {} plan or higher; your {ds_id} credential is on the {} plan",
+            endpoint.id, endpoint.min_plan, credential.plan
+        )));
+    }
+    let symbols = valid.symbols.into_iter().flatten().collect();
+    Ok((
+        cron,
+        Template {
+            data_source: ds_id,
+            endpoint: endpoint.id.to_owned(),
+            symbols,
+            all_listed_issues: t.all_listed_issues,
+            params: t.params.clone(),
+            window: t.window,
+        },
+    ))
+}

@@ -1,0 +1,316 @@
+//! Turning due schedule fires into job groups. Each fire's group id is derived from the
+//! schedule and the fire time ([`JobGroupId::for_fire`]), so creating it is the claim: two
+//! scheduler invocations handling the same minute create one group, and a tick repeated after
+//! a crash finds the group it already made. A schedule's `handled_until` moves past a fire
+//! only once the fire's group exists; a store or queue failure leaves the fire for the next
+//! tick.
+
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Timelike, Utc};
+use shared::catalog::{self, Endpoint};
+use shared::domain::{JobGroupId, JobGroupStatus};
+use shared::schedule::{
+    self, Due, Fire, Resolved, Run, Schedule, TradingCalendar, Window, chunk_trading_days, chunks,
+};
+use shared::store::StoreError;
+
+use crate::{Deps, TickReport};
+
+/// Schedules read per tick at most (the rest are due at the next tick).
+const MAX_SCHEDULES: usize = 500;
+/// Groups one fire may create at most (a backfill's chunks).
+const MAX_CHUNKS: usize = 200;
+/// The calendar is read again when it ends sooner than this.
+const CALENDAR_AHEAD: Days = Days::new(30);
+/// Around the day it is needed for, the calendar is read over these days.
+const CALENDAR_BEFORE: Days = Days::new(40);
+const CALENDAR_AFTER: Days = Days::new(120);
+/// A group found created but not fanned out this long after its creation was left by a
+/// scheduler that stopped in between: its fan-out is started again.
+const STUCK_AFTER: TimeDelta = TimeDelta::minutes(2);
+/// The chunk number reserved for a schedule's calendar reads.
+const CALENDAR_CHUNK: u16 = u16::MAX;
+
+/// What one fire came to.
+enum Fired {
+    /// Its groups exist; `usize` of them were created by this call (the rest by another
+    /// scheduler racing for the same fire).
+    Created(Run, usize),
+    /// An incremental schedule with nothing new.
+    UpToDate,
+    /// An incremental schedule whose previous run is still going: this fire is skipped, the
+    /// next one covers its days.
+    Busy,
+    /// It cannot run as the schedule stands (no credential, a plan too low, parameters the
+    /// endpoint refuses): recorded on the schedule for its owner, not retried.
+    Refused(String),
+}
+
+/// Runs every due schedule's fires.
+pub(crate) async fn run(deps: &Deps, report: &mut TickReport) -> anyhow::Result<()> {
+    let now = deps.clock.now();
+    let due = deps.schedules.due_schedules(now, MAX_SCHEDULES).await?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let calendar = deps.schedules.calendar().await?;
+    let known = calendar.clone().unwrap_or_else(TradingCalendar::empty);
+    let mut calendar_asked = false;
+    for d in schedule::due(now, &due, &known) {
+        let Some(s) = due.iter().find(|s| s.id == d.schedule) else {
+            continue;
+        };
+        let stale = calendar.as_ref().is_none_or(|c| {
+            c.last < (now.date_naive() + CALENDAR_AHEAD) || now - c.fetched_at > TimeDelta::days(7)
+        });
+        if !calendar_asked && (d.needs_calendar.is_some() || stale) {
+            let day = d.needs_calendar.unwrap_or(now.date_naive());
+            // One request a tick (another scheduler's, or this schedule's of this hour, counts).
+            calendar_asked = true;
+            report.calendar_reads += usize::from(ask_for_calendar(s, day, now, deps).await);
+        }
+        if let Err(e) = apply(s.clone(), &d, &known, now, deps, report).await {
+            tracing::warn!(schedule_id = %s.id, error.message = %e, "schedule left for the next tick");
+        }
+    }
+    Ok(())
+}
+
+/// Decides one schedule's fires and records how far it got.
+async fn apply(
+    mut s: Schedule,
+    d: &Due,
+    calendar: &TradingCalendar,
+    now: DateTime<Utc>,
+    deps: &Deps,
+    report: &mut TickReport,
+) -> anyhow::Result<()> {
+    let mut handled = d.handled_until;
+    let mut outcome = Ok(());
+    for (i, fire) in d.fires.iter().enumerate() {
+        if !fire.runs {
+            s.skipped_closed += 1;
+            report.skipped_closed += 1;
+            continue;
+        }
+        match fire_one(&s, fire, calendar, now, deps).await {
+            Ok(Fired::Created(run, made)) => {
+                report.groups_created += made;
+                tracing::info!(schedule_id = %s.id, fire_at = %fire.at, groups = run.groups.len(), created = made, "schedule fired");
+                s.last_run = Some(run);
+                s.last_error = None;
+            }
+            Ok(Fired::UpToDate) => {}
+            Ok(Fired::Busy) => {
+                s.skipped_busy += 1;
+                report.skipped_busy += 1;
+            }
+            Ok(Fired::Refused(why)) => {
+                tracing::warn!(schedule_id = %s.id, fire_at = %fire.at, reason = %why, "schedule fire refused");
+                s.last_error = Some(why);
+                report.refused += 1;
+            }
+            Err(e) => {
+                // This fire and the later ones are decided again next tick: handled up to just
+                // before it (fires are whole minutes, so nothing lies in between).
+                handled = d.fires[..i]
+                    .last()
+                    .map_or(fire.at - TimeDelta::milliseconds(1), |f| f.at);
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    s.skipped_late += d.too_late;
+    report.skipped_late += d.too_late as usize;
+    s.handled_until = handled;
+    if !deps.schedules.save_schedule(&s).await? {
+        tracing::info!(schedule_id = %s.id, "another scheduler recorded this schedule first");
+    }
+    outcome
+}
+
+async fn fire_one(
+    s: &Schedule,
+    fire: &Fire,
+    calendar: &TradingCalendar,
+    now: DateTime<Utc>,
+    deps: &Deps,
+) -> anyhow::Result<Fired> {
+    let t = &s.template;
+    let Some(credential) = deps
+        .credentials
+        .get_credential(s.user_id, &t.data_source)
+        .await?
+    else {
+        return Ok(Fired::Refused(format!(
+            "no credential stored for `{}`: store one with PUT /v1/credentials/{}",
+            t.data_source, t.data_source
+        )));
+    };
+    let Some(endpoint) = catalog::find(&t.data_source, &t.endpoint) else {
+        return Ok(Fired::Refused(format!(
+            "endpoint `{}` is no longer in the catalog",
+            t.endpoint
+        )));
+    };
+    if credential.plan < endpoint.min_plan {
+        return Ok(Fired::Refused(format!(
+            "endpoint `{}` needs the {} plan or higher; the {} credential is on the {} plan",
+            endpoint.id, endpoint.min_plan, t.data_source, credential.plan
+        )));
+    }
+    let incremental = matches!(t.window, Window::SinceLastSuccess { .. });
+    let key = s.watermark_key();
+    let mut watermark = None;
+    if incremental {
+        if let Some(run) = &s.last_run {
+            // The watermark moves over the previous run's chunks that completed, in date
+            // order, and stops at the first that did not: what failed is fetched again.
+            for (group, last_day) in &run.groups {
+                match deps.jobs.get_group(*group).await?.map(|g| g.status) {
+                    Some(JobGroupStatus::Completed) => {
+                        deps.schedules
+                            .advance_watermark(s.user_id, &key, *last_day)
+                            .await?;
+                    }
+                    Some(JobGroupStatus::Pending | JobGroupStatus::Running) => {
+                        return Ok(Fired::Busy);
+                    }
+                    Some(JobGroupStatus::Failed) | None => break,
+                }
+            }
+        }
+        watermark = deps.schedules.watermark(s.user_id, &key).await?;
+    }
+    let (from, to) = match t.window.resolve(fire.market_date, calendar, watermark) {
+        Resolved::Range(from, to) => (from, to),
+        Resolved::UpToDate => return Ok(Fired::UpToDate),
+        Resolved::Unknown => {
+            return Ok(Fired::Refused(format!(
+                "the trading calendar does not reach back far enough before {}",
+                fire.market_date
+            )));
+        }
+    };
+    let ranges = if incremental {
+        chunks(from, to, calendar, chunk_trading_days(credential.plan))
+            .unwrap_or_else(|| vec![(from, to)])
+    } else {
+        vec![(from, to)]
+    };
+    if ranges.len() > MAX_CHUNKS {
+        return Ok(Fired::Refused(format!(
+            "{from}..{to} would take {} groups (at most {MAX_CHUNKS} per run): start the backfill later",
+            ranges.len()
+        )));
+    }
+    let symbols: Vec<String> = t.symbols.iter().map(|c| c.as_str().to_owned()).collect();
+    let mut groups = Vec::with_capacity(ranges.len());
+    let mut made = 0;
+    for (chunk, (first, last)) in (0u16..).zip(&ranges) {
+        let mut params = t.params.clone();
+        params.insert("from".into(), first.to_string());
+        params.insert("to".into(), last.to_string());
+        let valid = if t.all_listed_issues {
+            endpoint.validate_all_listed(&params)
+        } else {
+            endpoint.validate(&symbols, &params)
+        };
+        let valid = match valid {
+            Ok(v) => v,
+            Err(e) => return Ok(Fired::Refused(e.0)),
+        };
+        let id = JobGroupId::for_fire(s.id, fire.at, chunk);
+        made += usize::from(create(id, valid, s, endpoint, now, deps).await?);
+        groups.push((id, *last));
+    }
+    Ok(Fired::Created(
+        Run {
+            fire_at: fire.at,
+            groups,
+        },
+        made,
+    ))
+}
+
+/// Creates the group `id` and starts its fan-out (`true`); when it exists already (another
+/// scheduler made it: `false`), starts its fan-out only if its creator evidently stopped
+/// before doing so.
+async fn create(
+    id: JobGroupId,
+    valid: catalog::ValidRequest,
+    s: &Schedule,
+    endpoint: &Endpoint,
+    now: DateTime<Utc>,
+    deps: &Deps,
+) -> anyhow::Result<bool> {
+    let (group, symbols) = valid.into_group(
+        id,
+        s.user_id,
+        s.template.data_source.clone(),
+        endpoint.id,
+        now,
+    );
+    match deps.jobs.create_group(&group, &symbols).await {
+        Ok(()) => {
+            deps.queue.start_fan_out(id).await?;
+            Ok(true)
+        }
+        Err(StoreError::AlreadyExists) => {
+            let existing = deps.jobs.get_group(id).await?;
+            let fan_out = deps.jobs.fan_out(id).await?;
+            if let (Some(g), Some(f)) = (existing, fan_out)
+                && g.status == JobGroupStatus::Pending
+                && f.written == 0
+                && f.enqueued == 0
+                && now - g.created_at > STUCK_AFTER
+            {
+                tracing::warn!(job_group_id = %id, "scheduled group was never fanned out; starting it");
+                deps.queue.start_fan_out(id).await?;
+            }
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Asks for the markets calendar around `day` as a small group of the schedule's owner (the
+/// fetcher stores every calendar it reads); at most one per schedule per hour. `true` when
+/// this call made the request.
+async fn ask_for_calendar(s: &Schedule, day: NaiveDate, now: DateTime<Utc>, deps: &Deps) -> bool {
+    let Some(endpoint) = catalog::find(&s.template.data_source, "mkt-cal") else {
+        return false;
+    };
+    let (Some(from), Some(to)) = (
+        day.checked_sub_days(CALENDAR_BEFORE),
+        day.checked_add_days(CALENDAR_AFTER),
+    ) else {
+        return false;
+    };
+    let params = [
+        ("from".to_owned(), from.to_string()),
+        ("to".to_owned(), to.to_string()),
+    ]
+    .into();
+    let Ok(valid) = endpoint.validate(&[], &params) else {
+        return false;
+    };
+    let hour = now
+        .with_minute(0)
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(now);
+    let id = JobGroupId::for_fire(s.id, hour, CALENDAR_CHUNK);
+    match create(id, valid, s, endpoint, now, deps).await {
+        Ok(made) => {
+            if made {
+                tracing::info!(schedule_id = %s.id, job_group_id = %id, %from, %to, "trading calendar requested");
+            }
+            made
+        }
+        Err(e) => {
+            tracing::warn!(schedule_id = %s.id, error.message = %e, "could not request the trading calendar");
+            false
+        }
+    }
+}
