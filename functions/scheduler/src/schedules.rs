@@ -314,3 +314,258 @@ async fn ask_for_calendar(s: &Schedule, day: NaiveDate, now: DateTime<Utc>, deps
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The incremental path on the in-memory fakes: chunked backfill, a watermark that moves
+    //! only over completed chunks, a fire skipped while the previous run is still going.
+
+    use std::sync::Arc;
+
+    use chrono::{Datelike, TimeZone};
+    use shared::clock::{Clock, ManualClock};
+    use shared::crypto::Envelope;
+    use shared::domain::{
+        DataSourceCredential, DataSourceId, IssueCode, Job, JobId, Plan, ResponseData, ScheduleId,
+        UserId,
+    };
+    use shared::queue::MemoryJobQueue;
+    use shared::schedule::CronSpec;
+    use shared::store::memory::{MemoryAccounts, MemoryJobs, MemorySchedules};
+    use shared::store::{CredentialStore, JobResult, JobStore, ScheduleStore};
+
+    use super::*;
+    use crate::tick;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn six_pm(day: &str) -> DateTime<Utc> {
+        tokyo(d(day).and_hms_opt(18, 0, 0).unwrap())
+    }
+
+    fn tokyo(t: chrono::NaiveDateTime) -> DateTime<Utc> {
+        (chrono::FixedOffset::east_opt(9 * 3600).unwrap())
+            .from_local_datetime(&t)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    struct Fixture {
+        deps: Deps,
+        jobs: Arc<MemoryJobs>,
+        schedules: Arc<MemorySchedules>,
+        clock: Arc<ManualClock>,
+        user: UserId,
+        id: ScheduleId,
+    }
+
+    async fn fixture() -> Fixture {
+        let user = UserId::new();
+        let ds = DataSourceId::parse("jquants-v2").unwrap();
+        let accounts = Arc::new(MemoryAccounts::default());
+        accounts
+            .put_credential(&DataSourceCredential {
+                user_id: user,
+                data_source_id: ds.clone(),
+                plan: Plan::Free,
+                encrypted_credentials: Envelope {
+                    version: 1,
+                    key_arn: "arn:aws:kms:us-east-1:123456789012:key/k".into(),
+                    encrypted_data_key: vec![1],
+                    nonce: [0; 12],
+                    ciphertext: vec![1],
+                },
+                refresh_token: None,
+                refresh_token_expired_at: None,
+                id_token: None,
+                id_token_expired_at: None,
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+                version: 1,
+            })
+            .await
+            .unwrap();
+        let schedules = Arc::new(MemorySchedules::default());
+        let (first, last) = (d("2025-10-01"), d("2026-12-31"));
+        let start = six_pm("2026-06-01") - TimeDelta::hours(1);
+        schedules
+            .merge_calendar(&TradingCalendar {
+                first,
+                last,
+                trading: first
+                    .iter_days()
+                    .take_while(|x| *x <= last)
+                    .filter(|x| x.weekday().num_days_from_monday() < 5)
+                    .collect(),
+                fetched_at: start,
+            })
+            .await
+            .unwrap();
+        let id = ScheduleId::new();
+        schedules
+            .save_schedule(&Schedule {
+                id,
+                user_id: user,
+                name: "keep 7203 current".into(),
+                cron: CronSpec::parse("0 18 * * 1-5", None).unwrap(),
+                template: shared::schedule::Template {
+                    data_source: ds,
+                    endpoint: "eq-bars-daily".into(),
+                    symbols: vec![IssueCode::parse("72030").unwrap()],
+                    all_listed_issues: false,
+                    params: Default::default(),
+                    window: Window::SinceLastSuccess {
+                        start: d("2026-01-05"),
+                    },
+                },
+                enabled: true,
+                created_at: start,
+                updated_at: start,
+                handled_until: start,
+                last_run: None,
+                skipped_closed: 0,
+                skipped_late: 0,
+                skipped_busy: 0,
+                last_error: None,
+                version: 0,
+            })
+            .await
+            .unwrap();
+        let jobs = Arc::new(MemoryJobs::default());
+        let clock = Arc::new(ManualClock::new(start));
+        Fixture {
+            deps: Deps {
+                schedules: schedules.clone(),
+                jobs: jobs.clone(),
+                credentials: accounts,
+                parked: jobs.clone(),
+                queue: Arc::new(MemoryJobQueue::default()),
+                clock: clock.clone(),
+            },
+            jobs,
+            schedules,
+            clock,
+            user,
+            id,
+        }
+    }
+
+    impl Fixture {
+        async fn fire(&self, day: &str) -> (TickReport, Schedule) {
+            self.clock.set(six_pm(day));
+            let r = tick(&self.deps).await.unwrap();
+            let s = self
+                .schedules
+                .get_schedule(self.user, self.id)
+                .await
+                .unwrap()
+                .unwrap();
+            (r, s)
+        }
+
+        /// Runs a group's one job to the end, as a fetcher would.
+        async fn finish(&self, group: JobGroupId, ok: bool) {
+            let now = self.clock.now();
+            let g = self.jobs.get_group(group).await.unwrap().unwrap();
+            self.jobs
+                .write_jobs(&[Job::new(group, JobId::new(0), None)])
+                .await
+                .unwrap();
+            self.jobs
+                .start_job(&g, JobId::new(0), now, TimeDelta::seconds(90))
+                .await
+                .unwrap();
+            let result = if ok {
+                JobResult::Completed(ResponseData {
+                    rows: 1,
+                    pages: 1,
+                    archive: None,
+                })
+            } else {
+                JobResult::Failed("provider said no".into())
+            };
+            self.jobs
+                .finish_job(group, JobId::new(0), &result, now)
+                .await
+                .unwrap();
+            self.jobs.finalize_group(group, now).await.unwrap();
+        }
+
+        async fn ranges(&self, run: &Run) -> Vec<(String, String)> {
+            let mut out = Vec::new();
+            for (g, _) in &run.groups {
+                let g = self.jobs.get_group(*g).await.unwrap().unwrap();
+                out.push((g.params["from"].clone(), g.params["to"].clone()));
+            }
+            out
+        }
+    }
+
+    fn strings(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_watermark_moves_only_over_completed_chunks() {
+        let f = fixture().await;
+        // Backfill from 5 January to Friday 29 May: 105 trading days, chunks of 50 (Free).
+        let (r, s) = f.fire("2026-06-01").await;
+        assert_eq!(r.groups_created, 3);
+        let run = s.last_run.clone().unwrap();
+        assert_eq!(
+            f.ranges(&run).await,
+            strings(&[
+                ("2026-01-05", "2026-03-13"),
+                ("2026-03-16", "2026-05-22"),
+                ("2026-05-25", "2026-05-29"),
+            ])
+        );
+        let key = s.watermark_key();
+        assert_eq!(f.schedules.watermark(f.user, &key).await.unwrap(), None);
+
+        // The middle chunk fails: the watermark stops before it, so the next run fetches it
+        // (and what follows) again.
+        f.finish(run.groups[0].0, true).await;
+        f.finish(run.groups[1].0, false).await;
+        f.finish(run.groups[2].0, true).await;
+        let (r, s) = f.fire("2026-06-02").await;
+        assert_eq!(
+            f.schedules.watermark(f.user, &key).await.unwrap(),
+            Some(d("2026-03-13"))
+        );
+        assert_eq!(r.groups_created, 2);
+        let run = s.last_run.clone().unwrap();
+        assert_eq!(
+            f.ranges(&run).await,
+            strings(&[("2026-03-14", "2026-05-22"), ("2026-05-25", "2026-06-01")])
+        );
+
+        // Still running at the next fire: skipped, nothing created.
+        let (r, s) = f.fire("2026-06-03").await;
+        assert_eq!(
+            (r.groups_created, r.skipped_busy, s.skipped_busy),
+            (0, 1, 1)
+        );
+
+        // Done: the next run takes only the new days.
+        for (g, _) in &run.groups {
+            f.finish(*g, true).await;
+        }
+        let (r, s) = f.fire("2026-06-04").await;
+        assert_eq!(
+            f.schedules.watermark(f.user, &key).await.unwrap(),
+            Some(d("2026-06-01"))
+        );
+        assert_eq!(r.groups_created, 1);
+        assert_eq!(
+            f.ranges(s.last_run.as_ref().unwrap()).await,
+            strings(&[("2026-06-02", "2026-06-03")])
+        );
+        assert!(s.last_error.is_none());
+    }
+}
