@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 WITH_MOTO := infra/local/with-moto.sh
 
-.PHONY: chaos demo test fmt-check clippy unit-and-e2e lint-template bench venv clean
+.PHONY: chaos demo test fmt-check clippy unit-and-e2e lint-template bench venv clean lambda-watch lambda-build
 
 ## Python tools (moto server, cfn-lint) in a project-local virtualenv, pinned.
 venv: $(STAMP)
@@ -32,6 +32,19 @@ unit-and-e2e: $(STAMP)
 
 lint-template: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
+
+## Every function under `cargo lambda watch` (PyPI cargo-lambda, pinned), wired to a stack
+## provisioned in the emulator and to the sandbox; drive it with `cargo lambda invoke` and the
+## committed events in infra/local/events/.
+lambda-watch: $(STAMP)
+	cargo build --locked -p devstack
+	$(WITH_MOTO) target/debug/devstack lambda-watch
+
+## Release builds of every function as Lambda deploys them (x86_64, plain cargo; arm64 needs
+## `--target aarch64-unknown-linux-gnu` and its linker, or zig: see README).
+lambda-build: $(STAMP)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --compiler cargo --locked \
+		--bin api --bin fetcher --bin scheduler
 
 ## The job-engine chaos test (2,000 jobs under faults, duplicates and kills; minutes on moto).
 chaos: $(STAMP)

@@ -9,10 +9,12 @@
 //!   fetcher's handler, delete what succeeded, leave failures to the visibility timeout.
 //! - [`stack`]: provisioning + the API served on loopback + pollers, as one handle.
 //! - [`demo`]: the README's main job.
+//! - [`lambda`]: the functions under `cargo lambda watch`, wired to a provisioned stack.
 
 pub mod client;
 pub mod demo;
 pub mod esm;
+pub mod lambda;
 pub mod provision;
 pub mod stack;
 pub mod template;

@@ -1,4 +1,5 @@
-//! `devstack demo`: the README's main job against the emulator named by `AWS_ENDPOINT_URL`.
+//! `devstack demo`: the README's main job against the emulator named by `AWS_ENDPOINT_URL`;
+//! `devstack lambda-watch`: the functions under `cargo lambda watch`, wired to a local stack.
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -6,6 +7,7 @@ async fn main() -> anyhow::Result<()> {
     shared::telemetry::init_with_default("warn");
     match std::env::args().nth(1).as_deref() {
         Some("demo") => devstack::demo::run().await,
-        _ => anyhow::bail!("usage: devstack demo"),
+        Some("lambda-watch") => devstack::lambda::run().await,
+        _ => anyhow::bail!("usage: devstack demo | devstack lambda-watch"),
     }
 }
