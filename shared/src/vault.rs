@@ -39,6 +39,7 @@ pub enum VaultError {
 
 /// What a rotation sweep call did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SweepReport {
     /// The KMS key every envelope should now be wrapped by.
     pub current_key_arn: String,

@@ -4,7 +4,6 @@
 use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use shared::store::StoreError;
 
 /// An error answered to the client.
@@ -61,18 +60,62 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// RFC 9457 problem details: every error answer.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`: the status says what kind of problem it is.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The status's reason phrase.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong and what to change.
+    pub detail: String,
+}
+
+/// The error answers any route may give, for the OpenAPI document.
+#[derive(Debug, utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum Errors {
+    /// The request is malformed or refused; `detail` says what to change. Nothing was stored.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// No or unknown API key.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// Authenticated but not allowed (admin routes, a plan too low).
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such resource for this caller (another user's ids answer the same).
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// The method is not allowed on this route.
+    #[response(status = 405, content_type = "application/problem+json")]
+    MethodNotAllowed(Problem),
+    /// Conflicts with stored state; `detail` says how to resolve it.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// A bug or corrupt data; nothing about the cause is shown.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(Problem),
+    /// A dependency failed; retry later.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
             tracing::error!(error.message = %self, error.cause_chain = ?self, "request failed");
         }
-        let body = json!({
-            "type": "about:blank",
-            "title": status.canonical_reason().unwrap_or("Error"),
-            "status": status.as_u16(),
-            "detail": self.to_string(),
-        });
+        let body = Problem {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+        };
         let mut resp = (status, Json(body)).into_response();
         resp.headers_mut().insert(
             header::CONTENT_TYPE,

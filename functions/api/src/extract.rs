@@ -1,4 +1,5 @@
-//! Extractors whose rejections are [`ApiError`]s, so malformed bodies get problem+json too.
+//! Extractors whose rejections are [`ApiError`]s, so malformed bodies and query strings get
+//! problem+json too.
 
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
@@ -15,6 +16,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
+        }
+    }
+}
+
+/// A query string; rejections say what is wrong with it.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
             Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
         }
     }

@@ -6,10 +6,12 @@
 //! - [`auth`]: `Authorization: Bearer <api key>` → the calling user; admin checks.
 //! - [`error`]: one error type, answered as RFC 9457 problem+json.
 //! - [`routes`]: one file per resource.
+//! - [`openapi`]: the OpenAPI 3.1 document generated from the handlers, at `/v1/openapi.json`.
 
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod openapi;
 pub mod routes;
 pub mod state;
 
@@ -29,6 +31,7 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/v1/health", get(health::get))
+        .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/v1/admin/bootstrap", post(admin::bootstrap))
         .route("/v1/admin/users", post(admin::create_user))
         .route("/v1/admin/data-sources/{id}", put(admin::put_data_source))

@@ -9,7 +9,8 @@ use chrono::{DateTime, Days, NaiveDate, TimeDelta, Timelike, Utc};
 use shared::catalog::{self, Endpoint};
 use shared::domain::{JobGroupId, JobGroupStatus};
 use shared::schedule::{
-    self, Due, Fire, Resolved, Run, Schedule, TradingCalendar, Window, chunk_trading_days, chunks,
+    self, Due, Fire, Resolved, Run, RunGroup, Schedule, TradingCalendar, Window,
+    chunk_trading_days, chunks,
 };
 use shared::store::StoreError;
 
@@ -166,11 +167,11 @@ async fn fire_one(
         if let Some(run) = &s.last_run {
             // The watermark moves over the previous run's chunks that completed, in date
             // order, and stops at the first that did not: what failed is fetched again.
-            for (group, last_day) in &run.groups {
-                match deps.jobs.get_group(*group).await?.map(|g| g.status) {
+            for g in &run.groups {
+                match deps.jobs.get_group(g.id).await?.map(|g| g.status) {
                     Some(JobGroupStatus::Completed) => {
                         deps.schedules
-                            .advance_watermark(s.user_id, &key, *last_day)
+                            .advance_watermark(s.user_id, &key, g.last_day)
                             .await?;
                     }
                     Some(JobGroupStatus::Pending | JobGroupStatus::Running) => {
@@ -222,7 +223,10 @@ async fn fire_one(
         };
         let id = JobGroupId::for_fire(s.id, fire.at, chunk);
         made += usize::from(create(id, valid, s, endpoint, now, deps).await?);
-        groups.push((id, *last));
+        groups.push(RunGroup {
+            id,
+            last_day: *last,
+        });
     }
     Ok(Fired::Created(
         Run {
@@ -495,8 +499,8 @@ mod tests {
 
         async fn ranges(&self, run: &Run) -> Vec<(String, String)> {
             let mut out = Vec::new();
-            for (g, _) in &run.groups {
-                let g = self.jobs.get_group(*g).await.unwrap().unwrap();
+            for g in &run.groups {
+                let g = self.jobs.get_group(g.id).await.unwrap().unwrap();
                 out.push((g.params["from"].clone(), g.params["to"].clone()));
             }
             out
@@ -530,9 +534,9 @@ mod tests {
 
         // The middle chunk fails: the watermark stops before it, so the next run fetches it
         // (and what follows) again.
-        f.finish(run.groups[0].0, true).await;
-        f.finish(run.groups[1].0, false).await;
-        f.finish(run.groups[2].0, true).await;
+        f.finish(run.groups[0].id, true).await;
+        f.finish(run.groups[1].id, false).await;
+        f.finish(run.groups[2].id, true).await;
         let (r, s) = f.fire("2026-06-02").await;
         assert_eq!(
             f.schedules.watermark(f.user, &key).await.unwrap(),
@@ -553,8 +557,8 @@ mod tests {
         );
 
         // Done: the next run takes only the new days.
-        for (g, _) in &run.groups {
-            f.finish(*g, true).await;
+        for g in &run.groups {
+            f.finish(g.id, true).await;
         }
         let (r, s) = f.fire("2026-06-04").await;
         assert_eq!(

@@ -6,6 +6,7 @@ use super::DataSourceId;
 
 /// Which provider protocol a data source speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderType {
     /// J-Quants (JPX's official API).
@@ -16,6 +17,7 @@ pub enum ProviderType {
 
 /// The provider API generation (J-Quants: `v2` current, `v1` legacy token flow).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ApiVersion {
     /// The token flow retired by J-Quants on 2026-06-01.
@@ -26,6 +28,7 @@ pub enum ApiVersion {
 
 /// A provider definition (data-model.md "DataSource").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DataSource {
     /// The id, e.g. `jquants-v2`.
     pub id: DataSourceId,

@@ -28,6 +28,16 @@ macro_rules! uuid_id {
             }
         }
 
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                string_schema(concat!("^", $prefix, "_[0-9a-f]{32}$"))
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
+
         impl Default for $name {
             fn default() -> Self {
                 Self::new()
@@ -87,6 +97,27 @@ impl JobGroupId {
         Self(uuid::Builder::from_unix_timestamp_millis(millis, &tail).into_uuid())
     }
 }
+
+/// A text schema with a pattern, for the ids' OpenAPI schemas.
+#[cfg(feature = "openapi")]
+pub(crate) fn string_schema(
+    pattern: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(pattern))
+        .into()
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for DataSourceId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_schema("^[a-z0-9-]{1,40}$")
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for DataSourceId {}
 
 /// A text that is not a valid id of the named kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -9,6 +9,7 @@ use super::{DataSourceId, JobGroupId, TransitionError, UserId};
 
 /// Where a group is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum JobGroupStatus {
     /// Created; no job has started.
@@ -51,6 +52,7 @@ impl JobGroupStatus {
 
 /// How a group's request is split into jobs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Split {
     /// One job per symbol, each over the whole date range.

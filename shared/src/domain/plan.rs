@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// J-Quants plans (jquants-api.md §4.1, §5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Plan {
     /// 5 requests/min; data from 2 years 12 weeks ago to 12 weeks ago.

@@ -37,6 +37,16 @@ impl IssueCode {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for IssueCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        super::ids::string_schema("^[0-9][0-9A-Z]{3,4}$")
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for IssueCode {}
+
 impl fmt::Display for IssueCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

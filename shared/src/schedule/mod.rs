@@ -68,6 +68,7 @@ pub struct Schedule {
 
 /// The job group a schedule creates on each fire, with relative dates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Template {
     /// Data source id.
@@ -89,11 +90,22 @@ pub struct Template {
 
 /// One run of a schedule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Run {
     /// The fire time.
     pub fire_at: DateTime<Utc>,
-    /// Its groups, one per chunk, in date order, each with its last date.
-    pub groups: Vec<(JobGroupId, NaiveDate)>,
+    /// Its groups, one per chunk, in date order.
+    pub groups: Vec<RunGroup>,
+}
+
+/// One group of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunGroup {
+    /// The group.
+    pub id: JobGroupId,
+    /// The last day it fetches.
+    pub last_day: NaiveDate,
 }
 
 impl Schedule {

@@ -7,6 +7,7 @@ use super::calendar::TradingCalendar;
 
 /// A relative date window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Window {
     /// The last trading day before the fire's market date ("yesterday's bars").
@@ -14,6 +15,7 @@ pub enum Window {
     /// The last `days` trading days before the fire's market date.
     LastTradingDays {
         /// How many (1..=250).
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 250))]
         days: u16,
     },
     /// Everything after the watermark (the last day a run of this dataset and symbol set

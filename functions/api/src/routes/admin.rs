@@ -9,14 +9,15 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use shared::domain::{ApiKeyId, DataSource, DataSourceId, User, UserId};
 use shared::store::ApiKeyRecord;
+use utoipa::ToSchema;
 
 use crate::auth::{Admin, check_bootstrap_secret, hashers};
-use crate::error::ApiError;
+use crate::error::{ApiError, Errors};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
 /// Body of user creation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// Display name, 1–100 characters.
@@ -24,7 +25,7 @@ pub struct NewUser {
 }
 
 /// A created user and its first API key, shown this once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedUser {
     /// The user's id.
     pub user_id: UserId,
@@ -67,6 +68,8 @@ async fn create(state: &AppState, name: String, is_admin: bool) -> Result<Create
 
 /// `POST /v1/admin/bootstrap` with `Authorization: Bearer <admin secret>`: creates an
 /// administrator and returns its API key.
+#[utoipa::path(post, path = "/v1/admin/bootstrap", tag = "admin", request_body = NewUser,
+    responses((status = 201, body = CreatedUser), Errors))]
 pub async fn bootstrap(
     State(state): State<AppState>,
     parts: Parts,
@@ -80,6 +83,8 @@ pub async fn bootstrap(
 }
 
 /// `POST /v1/admin/users`: an administrator creates a user.
+#[utoipa::path(post, path = "/v1/admin/users", tag = "admin", request_body = NewUser,
+    responses((status = 201, body = CreatedUser), Errors))]
 pub async fn create_user(
     State(state): State<AppState>,
     _admin: Admin,
@@ -92,7 +97,7 @@ pub async fn create_user(
 }
 
 /// Body of a data-source upsert: the whole definition except the id (from the path).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataSourceBody {
     name: String,
@@ -107,6 +112,10 @@ pub struct DataSourceBody {
 }
 
 /// `PUT /v1/admin/data-sources/{id}`: creates or replaces a data source.
+#[utoipa::path(put, path = "/v1/admin/data-sources/{id}", tag = "admin",
+    params(("id" = String, Path, description = "data source id, e.g. `jquants-v2`")),
+    request_body = DataSourceBody,
+    responses((status = 200, body = DataSource), Errors))]
 pub async fn put_data_source(
     State(state): State<AppState>,
     _admin: Admin,
@@ -141,7 +150,7 @@ pub async fn put_data_source(
 }
 
 /// Body of a rotation sweep call.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SweepBody {
     /// Where a previous call stopped (`next_cursor`).
@@ -154,11 +163,24 @@ pub struct SweepBody {
 
 /// `POST /v1/admin/key-rotation`: re-wraps credentials to the KMS key now behind the alias.
 /// Call again with `next_cursor` until it is null; safe to repeat and to run beside fetchers.
+#[utoipa::path(post, path = "/v1/admin/key-rotation", tag = "admin", request_body = SweepBody,
+    responses((status = 200, body = shared::vault::SweepReport), Errors))]
 pub async fn key_rotation(
     State(state): State<AppState>,
     _admin: Admin,
     ApiJson(body): ApiJson<SweepBody>,
 ) -> Result<Json<shared::vault::SweepReport>, ApiError> {
+    // The cursor comes back from a previous answer: `<user id>#<data source id>`.
+    if let Some(c) = &body.cursor {
+        let ours = c
+            .split_once('#')
+            .is_some_and(|(u, ds)| UserId::parse(u).is_ok() && DataSourceId::parse(ds).is_ok());
+        if !ours {
+            return Err(ApiError::BadRequest(
+                "`cursor` is not one this API gave: pass the previous answer's `next_cursor`, or none to start".into(),
+            ));
+        }
+    }
     let max = body.max_records.unwrap_or(500);
     if max == 0 || max > 5000 {
         return Err(ApiError::BadRequest(
@@ -180,7 +202,7 @@ pub async fn key_rotation(
 }
 
 /// Body of a redrive.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedriveBody {
     /// Messages to move (default 1,000, at most 10,000).
@@ -190,11 +212,13 @@ pub struct RedriveBody {
 
 /// `POST /v1/admin/dlq/redrive`: moves dead-lettered job messages back to the job queue
 /// (after the cause was fixed). Answers how many moved.
+#[utoipa::path(post, path = "/v1/admin/dlq/redrive", tag = "admin", request_body = RedriveBody,
+    responses((status = 200, body = Redriven), Errors))]
 pub async fn redrive(
     State(state): State<AppState>,
     _admin: Admin,
     ApiJson(body): ApiJson<RedriveBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Redriven>, ApiError> {
     let max = body.max_messages.unwrap_or(1000);
     if max == 0 || max > 10_000 {
         return Err(ApiError::BadRequest(
@@ -207,5 +231,12 @@ pub async fn redrive(
         .await
         .map_err(|e| ApiError::Unavailable(e.into()))?;
     tracing::info!(moved, "dead letters redriven");
-    Ok(Json(serde_json::json!({ "moved": moved })))
+    Ok(Json(Redriven { moved }))
+}
+
+/// What a redrive moved.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Redriven {
+    /// Messages moved back to the job queue.
+    moved: usize,
 }

@@ -2,7 +2,7 @@
 //! encryption and bound to (user, data source). Answers carry metadata only, never a secret.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -11,16 +11,19 @@ use shared::crypto::CryptoError;
 use shared::domain::{DataSourceCredential, DataSourceId, Plan, UserId};
 use shared::jquants::ProviderError;
 use shared::vault::VaultError;
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::error::{ApiError, Errors};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
 /// Body: the provider API key and the plan of the provider account.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialBody {
+    /// The provider API key; sealed at once, never shown again.
+    #[schema(value_type = String)]
     api_key: SecretString,
     plan: Plan,
 }
@@ -41,7 +44,7 @@ pub struct PutQuery {
 }
 
 /// Whether a token is usable.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum TokenState {
     Absent,
@@ -50,7 +53,7 @@ enum TokenState {
 }
 
 /// What is stored, without any secret.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CredentialMetadata {
     data_source_id: DataSourceId,
     plan: Plan,
@@ -118,11 +121,16 @@ async fn stored(
 }
 
 /// `PUT`: seals and stores the credential, replacing any previous one.
+#[utoipa::path(put, path = "/v1/credentials/{data_source}", tag = "credentials",
+    params(("data_source" = String, Path, description = "data source id, e.g. `jquants-v2`"),
+           ("verify" = Option<bool>, Query, description = "check the key against the provider first")),
+    request_body = CredentialBody,
+    responses((status = 200, body = CredentialMetadata), Errors))]
 pub async fn put(
     State(state): State<AppState>,
     Caller(user): Caller,
     Path(ds): Path<String>,
-    Query(q): Query<PutQuery>,
+    ApiQuery(q): ApiQuery<PutQuery>,
     ApiJson(body): ApiJson<CredentialBody>,
 ) -> Result<Json<CredentialMetadata>, ApiError> {
     let source = source(&state, &ds).await?;
@@ -160,6 +168,8 @@ pub async fn put(
 }
 
 /// `GET`: metadata of the stored credential.
+#[utoipa::path(get, path = "/v1/credentials/{data_source}", tag = "credentials", params(("data_source" = String, Path, description = "data source id, e.g. `jquants-v2`")),
+    responses((status = 200, body = CredentialMetadata), Errors))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -173,6 +183,8 @@ pub async fn get(
 }
 
 /// `DELETE`: removes the credential; 204, or 404 when there was none.
+#[utoipa::path(delete, path = "/v1/credentials/{data_source}", tag = "credentials", params(("data_source" = String, Path, description = "data source id, e.g. `jquants-v2`")),
+    responses((status = 204, description = "deleted"), Errors))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(user): Caller,

@@ -11,14 +11,15 @@ use serde::{Deserialize, Serialize};
 use shared::catalog;
 use shared::domain::{DataSourceId, JobGroup, JobGroupId, JobGroupStatus, Split};
 use shared::queue::JobMessage;
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, Errors};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
 /// Body of a group creation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewJobGroup {
     /// Data source id, e.g. `jquants-v2`.
@@ -37,7 +38,7 @@ pub struct NewJobGroup {
 }
 
 /// A group as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct JobGroupView {
     id: JobGroupId,
     data_source: DataSourceId,
@@ -77,6 +78,8 @@ impl From<JobGroup> for JobGroupView {
 }
 
 /// Creates a group: 202 with the group, or a 4xx before anything is stored.
+#[utoipa::path(post, path = "/v1/job-groups", tag = "job groups", request_body = NewJobGroup,
+    responses((status = 202, body = JobGroupView), Errors))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -155,6 +158,8 @@ fn unknown_source(id: &str) -> ApiError {
 }
 
 /// The caller's group by id; another user's group is not found.
+#[utoipa::path(get, path = "/v1/job-groups/{id}", tag = "job groups", params(("id" = String, Path, description = "job group id")),
+    responses((status = 200, body = JobGroupView), Errors))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -180,6 +185,8 @@ pub(crate) async fn owned_group(
 /// `POST /v1/job-groups/{id}/cancel`: jobs that have not started are skipped (they count as
 /// failed, with the error "cancelled before it ran"); running jobs finish; the group then ends
 /// `failed` with an error that says it was cancelled. 202 with the group; 409 once it ended.
+#[utoipa::path(post, path = "/v1/job-groups/{id}/cancel", tag = "job groups", params(("id" = String, Path, description = "job group id")),
+    responses((status = 202, body = JobGroupView), Errors))]
 pub async fn cancel(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -200,6 +207,8 @@ pub async fn cancel(
 /// `POST /v1/job-groups/{id}/retry`: runs the failed jobs again (completed ones are kept);
 /// `failed_jobs` drops by the jobs reset, the group runs again. Safe to repeat. 202 with the
 /// group; 409 when it is not failed.
+#[utoipa::path(post, path = "/v1/job-groups/{id}/retry", tag = "job groups", params(("id" = String, Path, description = "job group id")),
+    responses((status = 202, body = JobGroupView), Errors))]
 pub async fn retry(
     State(state): State<AppState>,
     Caller(user): Caller,

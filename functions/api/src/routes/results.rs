@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -20,7 +20,8 @@ use shared::archive::{JobPrefix, RawArchive};
 use shared::domain::{Job, JobGroup, JobStatus};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, Errors};
+use crate::extract::ApiQuery;
 use crate::routes::job_groups::owned_group;
 use crate::state::AppState;
 
@@ -39,11 +40,18 @@ enum Format {
 }
 
 /// Streams the group's rows.
+#[utoipa::path(get, path = "/v1/job-groups/{id}/results", tag = "job groups",
+    params(("id" = String, Path, description = "job group id"),
+           ("format" = Option<String>, Query, description = "`ndjson` (default) or `csv`")),
+    responses(
+        (status = 200, description = "one JSON object per row (NDJSON), or CSV with a header row",
+         content((String = "application/x-ndjson"), (String = "text/csv"))),
+        Errors))]
 pub async fn export(
     State(state): State<AppState>,
     Caller(user): Caller,
     Path(id): Path<String>,
-    Query(q): Query<ExportQuery>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let group = owned_group(&state, &user, &id).await?;
     let format = match q.format.as_deref().unwrap_or("ndjson") {

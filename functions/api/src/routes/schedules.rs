@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use shared::catalog;
 use shared::domain::{DataSourceId, ScheduleId, User};
 use shared::schedule::{CronSpec, Run, Schedule, Template, Window};
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, Errors};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
@@ -22,7 +23,7 @@ use crate::state::AppState;
 pub const MAX_SCHEDULES: usize = 100;
 
 /// Body of a schedule creation or replacement.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleBody {
     /// A name for it.
@@ -44,7 +45,7 @@ fn yes() -> bool {
 }
 
 /// The job group each fire creates.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateBody {
     /// Data source id.
@@ -65,7 +66,7 @@ pub struct TemplateBody {
 }
 
 /// A schedule as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ScheduleView {
     id: ScheduleId,
     name: String,
@@ -106,6 +107,8 @@ impl From<Schedule> for ScheduleView {
 }
 
 /// `POST /v1/schedules`: 201 with the schedule; it fires from now on (never for past times).
+#[utoipa::path(post, path = "/v1/schedules", tag = "schedules", request_body = ScheduleBody,
+    responses((status = 201, body = ScheduleView), Errors))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -142,11 +145,19 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(schedule.into())))
 }
 
+/// The caller's schedules.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Schedules {
+    schedules: Vec<ScheduleView>,
+}
+
 /// `GET /v1/schedules`: the caller's schedules, oldest first.
+#[utoipa::path(get, path = "/v1/schedules", tag = "schedules",
+    responses((status = 200, body = Schedules), Errors))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(user): Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Schedules>, ApiError> {
     let all: Vec<ScheduleView> = state
         .schedules
         .list_schedules(user.id)
@@ -154,10 +165,12 @@ pub async fn list(
         .into_iter()
         .map(Into::into)
         .collect();
-    Ok(Json(serde_json::json!({ "schedules": all })))
+    Ok(Json(Schedules { schedules: all }))
 }
 
 /// `GET /v1/schedules/{id}`.
+#[utoipa::path(get, path = "/v1/schedules/{id}", tag = "schedules", params(("id" = String, Path, description = "schedule id")),
+    responses((status = 200, body = ScheduleView), Errors))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -168,6 +181,8 @@ pub async fn get(
 
 /// `PUT /v1/schedules/{id}`: replaces name, cron, zone, template and `enabled`. A changed
 /// expression or a re-enabled schedule fires from now on, never for the time in between.
+#[utoipa::path(put, path = "/v1/schedules/{id}", tag = "schedules", params(("id" = String, Path, description = "schedule id")),
+    request_body = ScheduleBody, responses((status = 200, body = ScheduleView), Errors))]
 pub async fn replace(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -197,6 +212,8 @@ pub async fn replace(
 }
 
 /// `DELETE /v1/schedules/{id}`: 204; groups it created stay.
+#[utoipa::path(delete, path = "/v1/schedules/{id}", tag = "schedules", params(("id" = String, Path, description = "schedule id")),
+    responses((status = 204, description = "deleted"), Errors))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(user): Caller,
