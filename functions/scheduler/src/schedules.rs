@@ -193,6 +193,21 @@ async fn fire_one(
             )));
         }
     };
+    // An incremental run reads what the plan can see (a free account lags 12 weeks); the
+    // watermark then follows the window.
+    let today = now.with_timezone(&schedule::MARKET_TIME_ZONE).date_naive();
+    let window = credential.plan.data_window(
+        today,
+        endpoint.dataset == shared::dataset::DatasetKind::MktCal,
+    );
+    let (from, to) = if incremental {
+        (from.max(window.from), to.min(window.to))
+    } else {
+        (from, to)
+    };
+    if from > to {
+        return Ok(Fired::UpToDate);
+    }
     let ranges = if incremental {
         chunks(from, to, calendar, chunk_trading_days(credential.plan))
             .unwrap_or_else(|| vec![(from, to)])
@@ -217,7 +232,10 @@ async fn fire_one(
         } else {
             endpoint.validate(&symbols, &params)
         };
-        let valid = match valid {
+        let valid = match valid.and_then(|v| {
+            endpoint.check_window(credential.plan, &v.params, today)?;
+            Ok(v)
+        }) {
             Ok(v) => v,
             Err(e) => return Ok(Fired::Refused(e.0)),
         };
@@ -392,7 +410,7 @@ mod tests {
             .await
             .unwrap();
         let schedules = Arc::new(MemorySchedules::default());
-        let (first, last) = (d("2025-10-01"), d("2026-12-31"));
+        let (first, last) = (d("2025-06-01"), d("2026-12-31"));
         let start = six_pm("2026-06-01") - TimeDelta::hours(1);
         schedules
             .merge_calendar(&TradingCalendar {
@@ -421,7 +439,7 @@ mod tests {
                     all_listed_issues: false,
                     params: Default::default(),
                     window: Window::SinceLastSuccess {
-                        start: d("2026-01-05"),
+                        start: d("2025-10-01"),
                     },
                 },
                 enabled: true,
@@ -517,16 +535,17 @@ mod tests {
     #[tokio::test]
     async fn the_watermark_moves_only_over_completed_chunks() {
         let f = fixture().await;
-        // Backfill from 5 January to Friday 29 May: 105 trading days, chunks of 50 (Free).
+        // A free account reads up to 12 weeks back (9 March on 1 June): the backfill from
+        // 1 October is 114 trading days, in chunks of 50 (Free).
         let (r, s) = f.fire("2026-06-01").await;
         assert_eq!(r.groups_created, 3);
         let run = s.last_run.clone().unwrap();
         assert_eq!(
             f.ranges(&run).await,
             strings(&[
-                ("2026-01-05", "2026-03-13"),
-                ("2026-03-16", "2026-05-22"),
-                ("2026-05-25", "2026-05-29"),
+                ("2025-10-01", "2025-12-09"),
+                ("2025-12-10", "2026-02-17"),
+                ("2026-02-18", "2026-03-09"),
             ])
         );
         let key = s.watermark_key();
@@ -540,13 +559,13 @@ mod tests {
         let (r, s) = f.fire("2026-06-02").await;
         assert_eq!(
             f.schedules.watermark(f.user, &key).await.unwrap(),
-            Some(d("2026-03-13"))
+            Some(d("2025-12-09"))
         );
         assert_eq!(r.groups_created, 2);
         let run = s.last_run.clone().unwrap();
         assert_eq!(
             f.ranges(&run).await,
-            strings(&[("2026-03-14", "2026-05-22"), ("2026-05-25", "2026-06-01")])
+            strings(&[("2025-12-10", "2026-02-17"), ("2026-02-18", "2026-03-10")])
         );
 
         // Still running at the next fire: skipped, nothing created.
@@ -563,12 +582,12 @@ mod tests {
         let (r, s) = f.fire("2026-06-04").await;
         assert_eq!(
             f.schedules.watermark(f.user, &key).await.unwrap(),
-            Some(d("2026-06-01"))
+            Some(d("2026-03-10"))
         );
         assert_eq!(r.groups_created, 1);
         assert_eq!(
             f.ranges(s.last_run.as_ref().unwrap()).await,
-            strings(&[("2026-06-02", "2026-06-03")])
+            strings(&[("2026-03-11", "2026-03-12")])
         );
         assert!(s.last_error.is_none());
     }

@@ -130,6 +130,40 @@ impl ValidRequest {
     }
 }
 
+impl Endpoint {
+    /// Refuses canonical `params` (as [`Endpoint::validate`] returns them) whose dates a
+    /// `plan` account cannot read on `today` (the exchange's date), as the provider would,
+    /// before any job is made. A day of slack at each end: the provider's clock decides, and
+    /// refusing a request it would take is worse than letting one through that it refuses.
+    ///
+    /// # Errors
+    /// A date outside the plan's window, with the window in the message.
+    pub fn check_window(
+        &self,
+        plan: Plan,
+        params: &BTreeMap<String, String>,
+        today: chrono::NaiveDate,
+    ) -> Result<(), ValidationError> {
+        let w = plan.data_window(today, self.dataset == DatasetKind::MktCal);
+        let slack = chrono::Days::new(1);
+        let (from, to) = (
+            w.from.checked_sub_days(slack).unwrap_or(w.from),
+            w.to.checked_add_days(slack).unwrap_or(w.to),
+        );
+        for k in ["date", "from", "to"] {
+            if let Some(d) = params.get(k).and_then(|v| parse_date(v))
+                && !(from..=to).contains(&d)
+            {
+                return Err(ValidationError(format!(
+                    "`{k}` {d} is outside what a {plan} account can read on `{}`: {} to {}; ask for dates inside it, or use a credential on a higher plan",
+                    self.id, w.from, w.to
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Most symbols one request may name.
 pub const MAX_SYMBOLS: usize = 10_000;
 
@@ -288,5 +322,64 @@ mod tests {
     fn unknown_endpoints_are_not_found() {
         assert!(find(&DataSourceId::parse("jquants-v2").unwrap(), "nope").is_none());
         assert!(find(&DataSourceId::parse("yahoo").unwrap(), "eq-bars-daily").is_none());
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use std::collections::BTreeMap;
+
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn dates_outside_the_plan_window_are_refused_before_any_job() {
+        let ds = DataSourceId::parse("jquants-v2").unwrap();
+        let bars = find(&ds, "eq-bars-daily").unwrap();
+        let cal = find(&ds, "mkt-cal").unwrap();
+        let today = d("2026-11-26");
+        // Free: two years ending 12 weeks ago (2026-09-03).
+        let w = Plan::Free.data_window(today, false);
+        assert_eq!((w.from, w.to), (d("2024-09-03"), d("2026-09-03")));
+        let last_week = params(&[("from", "2026-11-16"), ("to", "2026-11-20")]);
+        let e = bars
+            .check_window(Plan::Free, &last_week, today)
+            .unwrap_err();
+        assert!(e.0.contains("2024-09-03 to 2026-09-03"), "{e}");
+        assert!(bars.check_window(Plan::Light, &last_week, today).is_ok());
+        let old = params(&[("date", "2019-05-07")]);
+        assert!(
+            bars.check_window(Plan::Light, &old, today).is_err(),
+            "5 years"
+        );
+        assert!(
+            bars.check_window(Plan::Standard, &old, today).is_ok(),
+            "10 years"
+        );
+        assert!(
+            bars.check_window(
+                Plan::Free,
+                &params(&[("from", "2025-01-06"), ("to", "2025-01-31")]),
+                today
+            )
+            .is_ok()
+        );
+        // The calendar reaches to the end of next year on paid plans, not on Free.
+        let next_year = params(&[("from", "2027-01-04"), ("to", "2027-12-30")]);
+        assert!(cal.check_window(Plan::Light, &next_year, today).is_ok());
+        assert!(cal.check_window(Plan::Free, &next_year, today).is_err());
+        assert!(bars.check_window(Plan::Premium, &next_year, today).is_err());
     }
 }

@@ -16,7 +16,7 @@ pub use data_source::{ApiVersion, DataSource, ProviderType};
 pub use ids::{ApiKeyId, DataSourceId, JobGroupId, JobId, ScheduleId, UserId};
 pub use job::{Checkpoint, Job, JobStatus, Release, ResponseData, StartRefused};
 pub use job_group::{JobGroup, JobGroupStatus, Split};
-pub use plan::Plan;
+pub use plan::{DataWindow, Plan};
 pub use symbol::IssueCode;
 pub use user::User;
 

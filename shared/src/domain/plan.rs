@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 /// J-Quants plans (jquants-api.md §4.1, §5.1).
@@ -39,6 +40,52 @@ impl Plan {
             Plan::Light => 60,
             Plan::Standard => 120,
             Plan::Premium => 500,
+        }
+    }
+}
+
+/// The dates a plan's account may read (jquants-api.md §5.1), both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataWindow {
+    /// The oldest date.
+    pub from: NaiveDate,
+    /// The newest date.
+    pub to: NaiveDate,
+}
+
+impl Plan {
+    /// The dates the provider lets this plan read when the exchange's date is `today`: Free
+    /// sees two years ending 12 weeks ago; Light 5, Standard 10 and Premium 20 years up to
+    /// today. The markets calendar reaches to the end of next year on paid plans.
+    pub fn data_window(self, today: NaiveDate, calendar: bool) -> DataWindow {
+        let back = |years: u32, from: NaiveDate| {
+            from.checked_sub_months(Months::new(12 * years))
+                .unwrap_or(NaiveDate::MIN)
+        };
+        let end_of_next_year = NaiveDate::from_ymd_opt(today.year() + 1, 12, 31).unwrap_or(today);
+        let paid_to = if calendar { end_of_next_year } else { today };
+        match self {
+            Plan::Free => {
+                let to = today
+                    .checked_sub_days(Days::new(84))
+                    .unwrap_or(NaiveDate::MIN);
+                DataWindow {
+                    from: back(2, to),
+                    to,
+                }
+            }
+            Plan::Light => DataWindow {
+                from: back(5, today),
+                to: paid_to,
+            },
+            Plan::Standard => DataWindow {
+                from: back(10, today),
+                to: paid_to,
+            },
+            Plan::Premium => DataWindow {
+                from: back(20, today),
+                to: paid_to,
+            },
         }
     }
 }

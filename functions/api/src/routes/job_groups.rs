@@ -131,6 +131,14 @@ pub async fn create(
         )));
     }
 
+    let today = state
+        .clock
+        .now()
+        .with_timezone(&shared::schedule::MARKET_TIME_ZONE)
+        .date_naive();
+    endpoint
+        .check_window(credential.plan, &valid.params, today)
+        .map_err(|e| ApiError::BadRequest(e.0))?;
     let (group, symbols) = valid.into_group(
         JobGroupId::new(),
         user.id,

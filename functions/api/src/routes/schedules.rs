@@ -308,6 +308,13 @@ async fn check(
             endpoint.id, endpoint.min_plan, credential.plan
         )));
     }
+    if credential.plan == shared::domain::Plan::Free
+        && !matches!(t.window, Window::SinceLastSuccess { .. })
+    {
+        return Err(bad(
+            "a free account reads data 12 weeks late, so a window relative to the last trading days finds nothing: use `since-last-success`, or a credential on a paid plan".into(),
+        ));
+    }
     let symbols = valid.symbols.into_iter().flatten().collect();
     Ok((
         cron,
