@@ -220,6 +220,19 @@ async fn a_burst_of_429s_pauses_the_account_and_no_job_fails() {
 /// scheduler's tick after midnight sends exactly those again.
 #[tokio::test]
 async fn a_used_up_day_quota_parks_jobs_for_the_scheduler() {
+    // Jobs over the day's quota are parked only when midnight UTC is further away than SQS can
+    // delay a message (15 minutes); closer to midnight they are rightly delayed instead. So
+    // in the last 16 minutes of a UTC day, start after midnight.
+    let now = Utc::now();
+    let next_midnight = (now.date_naive() + Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    if next_midnight - now < chrono::TimeDelta::minutes(16) {
+        let wait = (next_midnight - now).to_std().unwrap() + Duration::from_secs(5);
+        eprintln!("waiting {wait:?} for the new UTC day");
+        tokio::time::sleep(wait).await;
+    }
     let w = World::new(1000, Default::default()).await;
     let ds = json!({
         "name": "J-Quants", "description": "JPX J-Quants API V2", "provider_type": "jquants",
