@@ -53,7 +53,7 @@ pub enum Command {
     Credentials(CredentialsCommand),
     /// Fetch a dataset: creates a job group, shows its progress, writes its rows.
     Fetch(FetchArgs),
-    /// Show, follow, cancel or retry a job group.
+    /// List your job groups; show, follow, cancel or retry one.
     #[command(subcommand)]
     Groups(GroupsCommand),
     /// Write the rows a job group fetched to a file (or stdout).
@@ -199,6 +199,18 @@ impl Format {
 /// `moomoo groups …`.
 #[derive(Debug, Subcommand)]
 pub enum GroupsCommand {
+    /// Your job groups, newest first.
+    List {
+        /// Groups per page (1 to 100).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+        limit: u32,
+        /// Resume after a previous page (its `next_cursor`).
+        #[arg(long, conflicts_with = "all")]
+        cursor: Option<String>,
+        /// Every group, page after page.
+        #[arg(long)]
+        all: bool,
+    },
     /// Status and counters of a job group.
     Show {
         /// The job group's id.

@@ -263,6 +263,40 @@ async fn fetch_draws_progress_in_a_terminal_and_writes_exactly_the_rows() {
     let out = run(user.moomoo(["export", first, "--out", "again.parquet"])).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_parquet_holds(&user.dir.join("again.parquet"), &expected).await;
+
+    // The user's groups, newest first, a page at a time.
+    let second = summary["group"]["id"].as_str().unwrap();
+    let page = |args: &[&str]| {
+        let mut words = vec!["--json", "groups", "list"];
+        words.extend(args);
+        user.moomoo(words)
+    };
+    let out = run(page(&["--limit", "1"])).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let one: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(one["job_groups"][0]["id"], second, "{one}");
+    let cursor = one["next_cursor"].as_str().expect("a next page");
+    let out = run(page(&["--limit", "1", "--cursor", cursor])).await;
+    let two: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(two["job_groups"][0]["id"], first, "{two}");
+    let out = run(page(&["--all"])).await;
+    let all: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = all["job_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (ids, &all["next_cursor"]),
+        (vec![second, first], &Value::Null)
+    );
+    let out = run(user.moomoo(["groups", "list"])).await;
+    let listing = text(&out.stdout);
+    assert!(
+        listing.lines().count() == 2 && listing.contains(second) && listing.contains("completed"),
+        "{listing}"
+    );
 }
 
 /// Ctrl-C stops following, never the group: the CLI exits 130 and says how to reattach, the

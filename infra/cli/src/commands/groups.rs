@@ -1,6 +1,7 @@
-//! `moomoo groups show|watch|cancel|retry <id>`.
+//! `moomoo groups list`, `moomoo groups show|watch|cancel|retry <id>`.
 
 use reqwest::Method;
+use serde::{Deserialize, Serialize};
 
 use crate::api::{Api, GroupView, segment};
 use crate::args::GroupsCommand;
@@ -15,6 +16,9 @@ use crate::progress::{interruptible, watch};
 /// [`CliError::GroupFailed`] when a watched group ends failed.
 pub async fn run(api: &Api, cmd: &GroupsCommand, json: bool) -> Result<(), CliError> {
     match cmd {
+        GroupsCommand::List { limit, cursor, all } => {
+            list(api, *limit, cursor.clone(), *all, json).await
+        }
         GroupsCommand::Show { id } => print_group(&api.group(id).await?, json),
         GroupsCommand::Watch { id } => follow(api, id, json).await,
         GroupsCommand::Cancel { id } => {
@@ -37,6 +41,69 @@ pub async fn run(api: &Api, cmd: &GroupsCommand, json: bool) -> Result<(), CliEr
             print_group(&g, json)
         }
     }
+}
+
+/// A page of `GET /v1/job-groups`.
+#[derive(Debug, Deserialize, Serialize)]
+struct GroupPage {
+    job_groups: Vec<GroupView>,
+    next_cursor: Option<String>,
+}
+
+async fn list(
+    api: &Api,
+    limit: u32,
+    mut cursor: Option<String>,
+    all: bool,
+    json: bool,
+) -> Result<(), CliError> {
+    let mut groups = Vec::new();
+    let next = loop {
+        let mut path = format!("/v1/job-groups?limit={}", if all { 100 } else { limit });
+        if let Some(c) = &cursor {
+            // Cursors the API hands out are URL-safe; anything else would change the query.
+            if !c
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            {
+                return Err(CliError::Usage(format!(
+                    "`{c}` is not a cursor: pass the `next_cursor` of a previous page"
+                )));
+            }
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page: GroupPage = api.call(Method::GET, &path, None).await?;
+        groups.extend(page.job_groups);
+        match page.next_cursor {
+            Some(c) if all => cursor = Some(c),
+            next => break next,
+        }
+    };
+    if json {
+        return print_json(&GroupPage {
+            job_groups: groups,
+            next_cursor: next,
+        });
+    }
+    if groups.is_empty() {
+        println!("no job groups");
+    }
+    for g in &groups {
+        println!(
+            "{}  {:<9}  {:>5}/{:<5} {:>4} failed  {:<16} {}",
+            g.id,
+            g.status,
+            g.finished_jobs(),
+            g.total_jobs,
+            g.failed_jobs,
+            g.text("endpoint").unwrap_or("?"),
+            g.text("created_at").unwrap_or("?"),
+        );
+    }
+    if let Some(c) = next {
+        println!("more: moomoo groups list --cursor {c}");
+    }
+    Ok(())
 }
 
 async fn follow(api: &Api, id: &str, json: bool) -> Result<(), CliError> {
