@@ -16,8 +16,8 @@ use crate::domain::{
 };
 use crate::limiter::{Decision, Demand, Limiter, Limits, Scope, ScopeState, WaitReason};
 use crate::store::{
-    ApiKeyRecord, CredentialStore, DataSourceStore, FanOutCursor, FinishOutcome, JobResult,
-    JobStore, LimiterStore, ParkedJobs, RowScope, RowStore, ScheduleStore, StartOutcome,
+    ApiKeyRecord, CredentialStore, DataSourceStore, FanOutCursor, FinishOutcome, GroupCursor,
+    JobResult, JobStore, LimiterStore, ParkedJobs, RowScope, RowStore, ScheduleStore, StartOutcome,
     StoreError, UserStore,
 };
 
@@ -212,6 +212,47 @@ fn group(total: u32) -> (JobGroup, Vec<Job>) {
         })
         .collect();
     (g, jobs)
+}
+
+/// A user's groups list newest first (creation time, then id), page by page with no group
+/// twice or missing; another user's groups never show.
+pub async fn group_listing(store: &dyn JobStore) {
+    let (user, other) = (UserId::new(), UserId::new());
+    let mut mine = Vec::new();
+    for i in 0..11 {
+        let (mut g, _) = group(0);
+        g.user_id = user;
+        // Some share a creation time: the id orders them.
+        g.created_at = t0() + Duration::milliseconds(i / 3 * 1_500);
+        store.create_group(&g, &[]).await.unwrap();
+        mine.push(g);
+    }
+    let (mut theirs, _) = group(0);
+    theirs.user_id = other;
+    store.create_group(&theirs, &[]).await.unwrap();
+    mine.sort_by_key(|g| std::cmp::Reverse(GroupCursor::after(g).sort_key()));
+
+    let (mut seen, mut after, mut pages) = (Vec::new(), None, 0);
+    loop {
+        let (page, next) = store.list_groups(user, after, 4).await.unwrap();
+        assert!(page.len() <= 4);
+        seen.extend(page);
+        pages += 1;
+        match next {
+            Some(c) => after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, mine, "every group once, newest first");
+    assert!(pages >= 3, "paged: {pages}");
+    assert_eq!(
+        store.list_groups(other, None, 10).await.unwrap(),
+        (vec![theirs], None)
+    );
+    assert_eq!(
+        store.list_groups(UserId::new(), None, 10).await.unwrap(),
+        (vec![], None)
+    );
 }
 
 /// Creates a group and writes its jobs as a finished fan-out would.
@@ -1250,6 +1291,7 @@ mod tests {
         job_batches(&MemoryJobs::default()).await;
         fan_out(&MemoryJobs::default()).await;
         job_cancel_and_retry(&MemoryJobs::default()).await;
+        group_listing(&MemoryJobs::default()).await;
         row_store(&MemoryRows::default()).await;
         key_service(&LocalKeys::default()).await;
         limiter_store(&MemoryLimits::default()).await;

@@ -154,6 +154,14 @@ async fn another_users_ids_answer_not_found_and_change_nothing() {
         .await
         .unwrap();
     assert!(mine["schedules"].as_array().unwrap().is_empty());
+    let groups = mallory
+        .expect(Method::GET, "/v1/job-groups", None, 200)
+        .await
+        .unwrap();
+    assert!(
+        groups["job_groups"].as_array().unwrap().is_empty(),
+        "{groups}"
+    );
     let cred = mallory
         .expect(Method::GET, "/v1/credentials/jquants-v2", None, 200)
         .await

@@ -62,6 +62,11 @@ async fn dynamodb_jobs_keep_the_contract() {
         &s.api_config.jobs_table,
     ))
     .await;
+    contract::group_listing(&DynamoJobs::new(
+        s.aws.dynamodb.clone(),
+        &s.api_config.jobs_table,
+    ))
+    .await;
 }
 
 #[tokio::test]

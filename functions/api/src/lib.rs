@@ -27,7 +27,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The API's routes over `state`.
 pub fn router(state: AppState) -> Router {
     use routes::{
-        admin, credentials, data_sources, health, job_groups, results, schedules, whoami,
+        admin, credentials, data_sources, group_list, health, job_groups, results, schedules,
+        whoami,
     };
     Router::new()
         .route("/v1/health", get(health::get))
@@ -44,7 +45,10 @@ pub fn router(state: AppState) -> Router {
                 .get(credentials::get)
                 .delete(credentials::delete),
         )
-        .route("/v1/job-groups", post(job_groups::create))
+        .route(
+            "/v1/job-groups",
+            post(job_groups::create).get(group_list::list),
+        )
         .route("/v1/job-groups/{id}", get(job_groups::get))
         .route("/v1/job-groups/{id}/cancel", post(job_groups::cancel))
         .route("/v1/job-groups/{id}/retry", post(job_groups::retry))

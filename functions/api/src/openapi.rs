@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    admin, credentials, data_sources, health, job_groups, results, schedules, whoami,
+    admin, credentials, data_sources, group_list, health, job_groups, results, schedules, whoami,
 };
 
 /// The document.
@@ -20,7 +20,7 @@ use crate::routes::{
     paths(
         health::get, openapi_json, whoami::get, data_sources::list,
         credentials::put, credentials::get, credentials::delete,
-        job_groups::create, job_groups::get, job_groups::cancel, job_groups::retry,
+        job_groups::create, group_list::list, job_groups::get, job_groups::cancel, job_groups::retry,
         results::export,
         schedules::create, schedules::list, schedules::get, schedules::replace, schedules::delete,
         admin::bootstrap, admin::create_user, admin::put_data_source, admin::key_rotation,

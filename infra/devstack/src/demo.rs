@@ -1,12 +1,11 @@
-//! The README's main job: a local stack, a sandbox J-Quants, a user, and a job group of 50
-//! issues over one month, with progress shown until it ends.
+//! The README's main job: a local stack, a sandbox J-Quants, a user, and then what that user
+//! sees: `moomoo fetch` of 50 issues over one month with its progress bar, the rows as CSV,
+//! then `moomoo export` of the same group as Parquet.
 
-use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, bail, ensure};
 use reqwest::Method;
-use serde_json::json;
 use shared::dataset::DatasetKind;
 use shared::domain::UserId;
 use shared::store::{RowScope, RowStore, dynamo::DynamoRows};
@@ -62,30 +61,61 @@ pub async fn run() -> anyhow::Result<()> {
     let today = chrono::Utc::now().date_naive();
     let from = today - chrono::Duration::days(60);
     let to = from + chrono::Duration::days(30);
-    let body = json!({
-        "data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": symbols,
-        "params": {"from": from.to_string(), "to": to.to_string()},
-    });
-    let group = user
-        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
-        .await?;
-    let id = group["id"].as_str().context("no group id")?.to_owned();
+    let out = std::path::Path::new("target/demo");
+    std::fs::create_dir_all(out).context("creating target/demo")?;
+    let csv = out.join("daily-bars.csv");
+    let parquet = out.join("daily-bars.parquet");
+    let codes = symbols.join(",");
+    let (from, to) = (from.to_string(), to.to_string());
+    let config = moomoo_cli::Config::new(&stack.api_url, user.key().context("no user key")?);
     println!(
-        "▸ job group {id}: {} issues, daily bars {from} … {to}",
-        symbols.len()
+        "▸ the user's view, the `moomoo` CLI with MOOMOO_API_URL={} and the user's MOOMOO_API_KEY:",
+        stack.api_url
     );
+    let words = [
+        "moomoo",
+        "fetch",
+        "eq-bars-daily",
+        "--symbols",
+        &codes,
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--out",
+        &csv.to_string_lossy(),
+    ]
+    .map(str::to_owned);
+    println!(
+        "  $ moomoo fetch eq-bars-daily --symbols {},… ({} issues) --from {from} --to {to} --out {}",
+        symbols[..3].join(","),
+        symbols.len(),
+        csv.display()
+    );
+    let fetched = cli_fetch(&config, &words).await?;
+    let group = &fetched.group;
+    println!(
+        "▸ group {}: completed_jobs={} failed_jobs={} total_jobs={}",
+        group.status, group.completed_jobs, group.failed_jobs, group.total_jobs
+    );
+    ensure!(
+        group.completed_jobs + group.failed_jobs == group.total_jobs,
+        "counters do not add up"
+    );
+    let head = std::fs::read_to_string(&csv).context("reading the CSV")?;
+    for line in head.lines().take(3) {
+        let shown: String = line.chars().take(100).collect();
+        let more = if shown.len() < line.len() { "…" } else { "" };
+        println!("  {shown}{more}");
+    }
 
-    let done = watch(&user, &id).await?;
-    let (total, completed, failed) = (
-        count(&done, "total_jobs"),
-        count(&done, "completed_jobs"),
-        count(&done, "failed_jobs"),
-    );
-    println!(
-        "\n▸ group {}: completed_jobs={completed} failed_jobs={failed} total_jobs={total}",
-        done["status"]
-    );
-    ensure!(completed + failed == total, "counters do not add up");
+    let id = group.id.clone();
+    println!("  $ moomoo export {id} --out {}", parquet.display());
+    cli_run(
+        &config,
+        &["moomoo", "export", &id, "--out", &parquet.to_string_lossy()].map(str::to_owned),
+    )
+    .await?;
 
     let rows = DynamoRows::new(
         stack.aws.dynamodb.clone(),
@@ -97,72 +127,57 @@ pub async fn run() -> anyhow::Result<()> {
         dataset: DatasetKind::EqBarsDaily,
     };
     let mut stored = 0;
-    for (i, s) in symbols.iter().enumerate() {
-        let recs = rows
-            .query_rows(scope, s, Some(&from.to_string()), Some(&to.to_string()))
-            .await?;
-        stored += recs.len();
-        if i < 2 {
-            for r in recs.iter().take(3) {
-                println!("  {}", serde_json::Value::Object(r.to_json()));
-            }
-        }
+    for s in &symbols {
+        stored += rows
+            .query_rows(scope, s, Some(&from), Some(&to))
+            .await?
+            .len();
     }
     println!(
-        "▸ {stored} rows stored in the market-data table; demo took {:.1}s",
+        "▸ {stored} rows in the market-data table, {} in the CSV; demo took {:.1}s",
+        fetched.rows,
         t0.elapsed().as_secs_f64()
     );
-    ensure!(
-        done["status"] == "completed",
-        "group ended as {}",
-        done["status"]
-    );
     ensure!(stored > 0, "no rows stored");
+    ensure!(
+        stored as u64 == fetched.rows,
+        "the export holds {} rows, the table {stored}",
+        fetched.rows
+    );
     Ok(())
 }
 
-fn count(v: &serde_json::Value, k: &str) -> u64 {
-    v[k].as_u64().unwrap_or(0)
+/// `moomoo fetch …` as the binary runs it; a failed group is an error (so the demo exits
+/// non-zero unless the group completed).
+async fn cli_fetch(
+    config: &moomoo_cli::Config,
+    words: &[String],
+) -> anyhow::Result<moomoo_cli::commands::fetch::Fetched> {
+    let cli = moomoo_cli::Cli::from_words(words)?;
+    let moomoo_cli::args::Command::Fetch(args) = &cli.command else {
+        bail!("not a fetch command: {words:?}");
+    };
+    let api = moomoo_cli::api::Api::new(config)?;
+    let fetched = moomoo_cli::commands::fetch::fetch(&api, args, false)
+        .await
+        .map_err(|e| cli_error(&e))?;
+    moomoo_cli::commands::fetch::report(&fetched, false)?;
+    Ok(fetched)
 }
 
-async fn watch(user: &ApiClient, id: &str) -> anyhow::Result<serde_json::Value> {
-    let started = Instant::now();
-    loop {
-        let g = user
-            .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
-            .await?;
-        let (total, done, failed) = (
-            count(&g, "total_jobs"),
-            count(&g, "completed_jobs"),
-            count(&g, "failed_jobs"),
-        );
-        let width: u64 = 30;
-        let filled = ((done + failed) * width)
-            .checked_div(total)
-            .unwrap_or(width) as usize;
-        print!(
-            "\r  [{}{}] {}/{} done, {} failed, {} ({:.0}s)   ",
-            "#".repeat(filled),
-            ".".repeat(width as usize - filled),
-            done + failed,
-            total,
-            failed,
-            g["status"].as_str().unwrap_or("?"),
-            started.elapsed().as_secs_f64()
-        );
-        std::io::stdout().flush()?;
-        if matches!(g["status"].as_str(), Some("completed" | "failed")) {
-            return Ok(g);
-        }
-        if started.elapsed() > Duration::from_secs(600) {
-            bail!("group did not finish within 10 minutes");
-        }
-        tokio::time::sleep(Duration::from_millis(400)).await;
-    }
+/// Any other `moomoo` command line, as the binary runs it.
+async fn cli_run(config: &moomoo_cli::Config, words: &[String]) -> anyhow::Result<()> {
+    let cli = moomoo_cli::Cli::from_words(words)?;
+    moomoo_cli::run(&cli, config)
+        .await
+        .map_err(|e| cli_error(&e))
 }
 
-/// The demo reads rows straight from the table (the results export arrives with the job
-/// engine); the owner's id is the user id of the key.
+fn cli_error(e: &moomoo_cli::CliError) -> anyhow::Error {
+    anyhow::anyhow!("moomoo exited with {}: {e}", e.exit_code())
+}
+
+/// The owner's id is the user id of the key (rows are stored per user).
 async fn owner_of(user: &ApiClient) -> anyhow::Result<UserId> {
     let r = user.expect(Method::GET, "/v1/whoami", None, 200).await?;
     UserId::parse(r["user_id"].as_str().context("no user id")?).map_err(|e| anyhow::anyhow!("{e}"))

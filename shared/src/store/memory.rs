@@ -8,9 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use super::{
-    ApiKeyRecord, CredentialStore, DataSourceStore, FanOut, FanOutCursor, FinishOutcome, JobResult,
-    JobStore, LimiterStore, Parked, ParkedJobs, RowScope, RowStore, ScheduleStore, StartOutcome,
-    StoreError, UserStore,
+    ApiKeyRecord, CredentialStore, DataSourceStore, FanOut, FanOutCursor, FinishOutcome,
+    GroupCursor, JobResult, JobStore, LimiterStore, Parked, ParkedJobs, RowScope, RowStore,
+    ScheduleStore, StartOutcome, StoreError, UserStore,
 };
 use crate::dataset::Record;
 use crate::domain::ScheduleId;
@@ -258,6 +258,30 @@ impl JobStore for MemoryJobs {
 
     async fn get_group(&self, id: JobGroupId) -> Result<Option<JobGroup>, StoreError> {
         Ok(lock(&self.0).get(&id).and_then(|e| e.group.clone()))
+    }
+
+    async fn list_groups(
+        &self,
+        user: UserId,
+        after: Option<GroupCursor>,
+        limit: u32,
+    ) -> Result<(Vec<JobGroup>, Option<GroupCursor>), StoreError> {
+        let mut groups: Vec<(String, JobGroup)> = lock(&self.0)
+            .values()
+            .filter_map(|e| e.group.clone())
+            .filter(|g| g.user_id == user)
+            .map(|g| (GroupCursor::after(&g).sort_key(), g))
+            .filter(|(key, _)| after.is_none_or(|c| *key < c.sort_key()))
+            .collect();
+        groups.sort_by(|a, b| b.0.cmp(&a.0));
+        let more = groups.len() > limit as usize;
+        let page: Vec<JobGroup> = groups
+            .into_iter()
+            .take(limit as usize)
+            .map(|(_, g)| g)
+            .collect();
+        let next = more.then(|| page.last().map(GroupCursor::after)).flatten();
+        Ok((page, next))
     }
 
     async fn get_job(

@@ -4,8 +4,11 @@
 //! patterns are documented in `infra/TABLES.md`.
 
 pub mod dynamo;
+mod listing;
 #[cfg(feature = "test-util")]
 pub mod memory;
+
+pub use listing::GroupCursor;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -196,6 +199,14 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     ) -> Result<bool, StoreError>;
     /// A group by id (callers check ownership).
     async fn get_group(&self, id: JobGroupId) -> Result<Option<JobGroup>, StoreError>;
+    /// One page of `user`'s groups, newest first, resuming `after` a cursor: the page and
+    /// the cursor of the next one (`None` after the last page).
+    async fn list_groups(
+        &self,
+        user: UserId,
+        after: Option<GroupCursor>,
+        limit: u32,
+    ) -> Result<(Vec<JobGroup>, Option<GroupCursor>), StoreError>;
     /// Jobs with their groups, read together (a fetcher's whole batch in one read where the
     /// store can). Jobs that do not exist are left out.
     async fn get_jobs(

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod credentials;
 pub mod data_sources;
+pub mod group_list;
 pub mod health;
 pub mod job_groups;
 pub mod results;

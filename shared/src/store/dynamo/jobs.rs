@@ -27,7 +27,7 @@ use crate::domain::{
     JobStatus, Release, ResponseData, Split, StartRefused, UserId,
 };
 use crate::store::{
-    FanOut, FanOutCursor, FinishOutcome, JobResult, JobStore, StartOutcome, StoreError,
+    FanOut, FanOutCursor, FinishOutcome, GroupCursor, JobResult, JobStore, StartOutcome, StoreError,
 };
 
 /// The jobs table.
@@ -82,10 +82,7 @@ fn group_item(g: &JobGroup) -> Item {
         ("failed_jobs".into(), n(g.failed_jobs)),
         ("split".into(), s(g.split.as_str())),
         ("gsi1pk".into(), s(format!("USER#{}", g.user_id))),
-        (
-            "gsi1sk".into(),
-            s(format!("{}#{}", g.created_at.to_rfc3339(), g.id)),
-        ),
+        ("gsi1sk".into(), s(GroupCursor::after(g).sort_key())),
     ]);
     item
 }
@@ -591,6 +588,40 @@ impl JobStore for DynamoJobs {
             .await
             .map_err(unavailable)?;
         out.item.as_ref().map(group_from).transpose()
+    }
+
+    async fn list_groups(
+        &self,
+        user: UserId,
+        after: Option<GroupCursor>,
+        limit: u32,
+    ) -> Result<(Vec<JobGroup>, Option<GroupCursor>), StoreError> {
+        let owner = s(format!("USER#{user}"));
+        let mut q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :u")
+            .expression_attribute_values(":u", owner.clone())
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        if let Some(c) = after {
+            let mut start = group_key(c.id());
+            start.extend([("gsi1pk".into(), owner), ("gsi1sk".into(), s(c.sort_key()))]);
+            q = q.set_exclusive_start_key(Some(start));
+        }
+        let out = q.send().await.map_err(unavailable)?;
+        let page = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(group_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = out
+            .last_evaluated_key
+            .and(page.last().map(GroupCursor::after));
+        Ok((page, next))
     }
 
     async fn get_job(

@@ -1,0 +1,306 @@
+//! The command line, as clap derives it. `moomoo --help` lists the commands, the
+//! configuration and the exit codes.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::EXIT_CODES;
+
+const AFTER_HELP: &str = "\
+Configuration:
+  MOOMOO_API_URL   the API's base URL, e.g. https://abc123.execute-api.ap-northeast-1.amazonaws.com
+  MOOMOO_API_KEY   your API key
+  Both may instead be set as api_url and api_key in ~/.config/moomoo/config.toml (or the file
+  named by MOOMOO_CONFIG); the environment wins.
+
+";
+
+/// `moomoo`: market data from the moomoo-markets API.
+#[derive(Debug, Parser)]
+#[command(name = "moomoo", version, after_help = format!("{AFTER_HELP}{EXIT_CODES}"))]
+pub struct Cli {
+    /// Print one JSON document on stdout instead of text (for scripts).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// Parses a command line given as words (the first is the program name), as the shell
+    /// would pass it; the demo runs the commands it prints this way.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`](crate::CliError::Usage) with clap's message.
+    pub fn from_words<I, T>(words: I) -> Result<Self, crate::CliError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Self::try_parse_from(words).map_err(|e| crate::CliError::Usage(e.to_string()))
+    }
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Store, show or delete your key for a data source.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+    /// Fetch a dataset: creates a job group, shows its progress, writes its rows.
+    Fetch(FetchArgs),
+    /// List your job groups; show, follow, cancel or retry one.
+    #[command(subcommand)]
+    Groups(GroupsCommand),
+    /// Write the rows a job group fetched to a file (or stdout).
+    Export(ExportArgs),
+}
+
+/// `moomoo credentials …`.
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCommand {
+    /// Store (or replace) your key, sealed on the server; read from stdin unless --api-key.
+    Set {
+        /// The data source, e.g. `jquants-v2`.
+        data_source: String,
+        /// The provider's API key (prefer stdin: command lines end up in shell history).
+        #[arg(long)]
+        api_key: Option<String>,
+        /// Your plan with the provider; it decides rate limits and data windows.
+        #[arg(long, value_enum)]
+        plan: Plan,
+        /// Check the key with the provider first; nothing is stored when it is refused.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// What is stored (plan, dates, token state); never the key itself.
+    Show {
+        /// The data source, e.g. `jquants-v2`.
+        data_source: String,
+    },
+    /// Remove your key for the data source.
+    Delete {
+        /// The data source, e.g. `jquants-v2`.
+        data_source: String,
+    },
+}
+
+/// A provider plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Plan {
+    /// 5 requests a minute.
+    Free,
+    /// 60 requests a minute.
+    Light,
+    /// 120 requests a minute.
+    Standard,
+    /// 500 requests a minute.
+    Premium,
+}
+
+impl Plan {
+    /// The API's name for the plan.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Light => "light",
+            Plan::Standard => "standard",
+            Plan::Premium => "premium",
+        }
+    }
+}
+
+/// `moomoo fetch …`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The endpoint of the data source's catalog, e.g. `eq-bars-daily`.
+    pub dataset: String,
+    /// Issue codes, comma-separated (one job each), e.g. 7203,6758.
+    #[arg(long, value_delimiter = ',', conflicts_with = "all_listed_issues")]
+    pub symbols: Vec<String>,
+    /// Every issue listed on the last day of the range, instead of --symbols.
+    #[arg(long)]
+    pub all_listed_issues: bool,
+    /// First day, YYYY-MM-DD.
+    #[arg(long)]
+    pub from: Option<NaiveDate>,
+    /// Last day, YYYY-MM-DD.
+    #[arg(long)]
+    pub to: Option<NaiveDate>,
+    /// Another endpoint parameter, KEY=VALUE (repeatable), e.g. --param date=2026-01-05.
+    #[arg(long = "param", value_parser = key_value)]
+    pub params: Vec<(String, String)>,
+    /// The data source.
+    #[arg(long, default_value = "jquants-v2")]
+    pub data_source: String,
+    /// Where and how to write the rows.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl FetchArgs {
+    /// The endpoint parameters: --from, --to and every --param.
+    pub fn params(&self) -> BTreeMap<String, String> {
+        let mut params: BTreeMap<String, String> = self.params.iter().cloned().collect();
+        if let Some(from) = self.from {
+            params.insert("from".into(), from.to_string());
+        }
+        if let Some(to) = self.to {
+            params.insert("to".into(), to.to_string());
+        }
+        params
+    }
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
+}
+
+/// Where an export goes.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// The file to write (replaced only once complete); stdout when absent.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// csv, ndjson or parquet; by default from --out's extension, else csv.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Comma-separated, a header row first (as the API serves it).
+    Csv,
+    /// One JSON object per line, the provider's own fields (as the API serves it).
+    Ndjson,
+    /// Apache Parquet, typed columns, written by the CLI from the NDJSON export.
+    Parquet,
+}
+
+impl Format {
+    /// The format's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Ndjson => "ndjson",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// `moomoo groups …`.
+#[derive(Debug, Subcommand)]
+pub enum GroupsCommand {
+    /// Your job groups, newest first.
+    List {
+        /// Groups per page (1 to 100).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+        limit: u32,
+        /// Resume after a previous page (its `next_cursor`).
+        #[arg(long, conflicts_with = "all")]
+        cursor: Option<String>,
+        /// Every group, page after page.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Status and counters of a job group.
+    Show {
+        /// The job group's id.
+        id: String,
+    },
+    /// Follow a job group's progress until it ends (also after Ctrl-C on `fetch`).
+    Watch {
+        /// The job group's id.
+        id: String,
+    },
+    /// Skip the jobs that have not run yet; the group then ends failed.
+    Cancel {
+        /// The job group's id.
+        id: String,
+    },
+    /// Run a failed group's failed jobs again (completed ones are kept).
+    Retry {
+        /// The job group's id.
+        id: String,
+        /// Follow its progress until it ends.
+        #[arg(long)]
+        watch: bool,
+    },
+}
+
+/// `moomoo export …`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The job group's id.
+    pub group_id: String,
+    /// Where and how to write the rows.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn fetch_parses_symbols_dates_and_params() {
+        let cli = Cli::try_parse_from([
+            "moomoo",
+            "fetch",
+            "eq-bars-daily",
+            "--symbols",
+            "7203,6758",
+            "--from",
+            "2026-01-05",
+            "--to",
+            "2026-01-30",
+            "--param",
+            "x=1",
+            "--out",
+            "a.parquet",
+        ])
+        .unwrap();
+        let Command::Fetch(f) = cli.command else {
+            panic!("not fetch")
+        };
+        assert_eq!(f.symbols, ["7203", "6758"]);
+        assert_eq!(f.data_source, "jquants-v2");
+        assert_eq!(
+            f.params().into_iter().collect::<Vec<_>>(),
+            [
+                ("from".to_owned(), "2026-01-05".to_owned()),
+                ("to".to_owned(), "2026-01-30".to_owned()),
+                ("x".to_owned(), "1".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_dates_are_usage_errors() {
+        let e = Cli::try_parse_from(["moomoo", "fetch", "eq-bars-daily", "--from", "2026-13-01"])
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn the_help_lists_the_exit_codes() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("130  interrupted by Ctrl-C"), "{help}");
+        assert!(help.contains("MOOMOO_API_KEY"), "{help}");
+    }
+}

@@ -1,0 +1,175 @@
+//! `moomoo groups list`, `moomoo groups show|watch|cancel|retry <id>`.
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Api, GroupView, segment};
+use crate::args::GroupsCommand;
+use crate::commands::print_json;
+use crate::error::CliError;
+use crate::progress::{interruptible, watch};
+
+/// Runs a `groups` command.
+///
+/// # Errors
+/// The API's refusal (404 for an unknown group, 409 when it cannot be cancelled or retried);
+/// [`CliError::GroupFailed`] when a watched group ends failed.
+pub async fn run(api: &Api, cmd: &GroupsCommand, json: bool) -> Result<(), CliError> {
+    match cmd {
+        GroupsCommand::List { limit, cursor, all } => {
+            list(api, *limit, cursor.clone(), *all, json).await
+        }
+        GroupsCommand::Show { id } => print_group(&api.group(id).await?, json),
+        GroupsCommand::Watch { id } => follow(api, id, json).await,
+        GroupsCommand::Cancel { id } => {
+            let path = format!("/v1/job-groups/{}/cancel", segment(id)?);
+            let g: GroupView = api.call(Method::POST, &path, None).await?;
+            if !json {
+                println!("cancel requested: jobs not yet run are skipped, running ones finish");
+            }
+            print_group(&g, json)
+        }
+        GroupsCommand::Retry { id, watch } => {
+            let path = format!("/v1/job-groups/{}/retry", segment(id)?);
+            let g: GroupView = api.call(Method::POST, &path, None).await?;
+            if *watch {
+                return follow(api, id, json).await;
+            }
+            if !json {
+                println!("retrying the failed jobs; follow with: moomoo groups watch {id}");
+            }
+            print_group(&g, json)
+        }
+    }
+}
+
+/// A page of `GET /v1/job-groups`.
+#[derive(Debug, Deserialize, Serialize)]
+struct GroupPage {
+    job_groups: Vec<GroupView>,
+    next_cursor: Option<String>,
+}
+
+async fn list(
+    api: &Api,
+    limit: u32,
+    mut cursor: Option<String>,
+    all: bool,
+    json: bool,
+) -> Result<(), CliError> {
+    let mut groups = Vec::new();
+    let next = loop {
+        let mut path = format!("/v1/job-groups?limit={}", if all { 100 } else { limit });
+        if let Some(c) = &cursor {
+            // Cursors the API hands out are URL-safe; anything else would change the query.
+            if !c
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            {
+                return Err(CliError::Usage(format!(
+                    "`{c}` is not a cursor: pass the `next_cursor` of a previous page"
+                )));
+            }
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page: GroupPage = api.call(Method::GET, &path, None).await?;
+        groups.extend(page.job_groups);
+        match page.next_cursor {
+            Some(c) if all => cursor = Some(c),
+            next => break next,
+        }
+    };
+    if json {
+        return print_json(&GroupPage {
+            job_groups: groups,
+            next_cursor: next,
+        });
+    }
+    if groups.is_empty() {
+        println!("no job groups");
+    }
+    for g in &groups {
+        println!(
+            "{}  {:<9}  {:>5}/{:<5} {:>4} failed  {:<16} {}",
+            g.id,
+            g.status,
+            g.finished_jobs(),
+            g.total_jobs,
+            g.failed_jobs,
+            g.text("endpoint").unwrap_or("?"),
+            g.text("created_at").unwrap_or("?"),
+        );
+    }
+    if let Some(c) = next {
+        println!("more: moomoo groups list --cursor {c}");
+    }
+    Ok(())
+}
+
+async fn follow(api: &Api, id: &str, json: bool) -> Result<(), CliError> {
+    let g = interruptible(id, watch(api, id)).await?;
+    print_group(&g, json)?;
+    completed(&g)
+}
+
+/// Ok when the group completed; else why it failed and what to do next.
+///
+/// # Errors
+/// [`CliError::GroupFailed`].
+pub fn completed(g: &GroupView) -> Result<(), CliError> {
+    if g.status == "completed" {
+        return Ok(());
+    }
+    let id = &g.id;
+    Err(CliError::GroupFailed {
+        id: id.clone(),
+        message: g.error_message.clone().unwrap_or_else(|| g.status.clone()),
+        hint: format!(
+            "{} of {} jobs failed. Run them again:  moomoo groups retry {id} --watch\n\
+             Write what completed:  moomoo export {id} --out FILE",
+            g.failed_jobs, g.total_jobs
+        ),
+    })
+}
+
+/// Prints a group: `--json` as the API shows it, else a few lines of text.
+///
+/// # Errors
+/// Only when JSON cannot be rendered.
+pub fn print_group(g: &GroupView, json: bool) -> Result<(), CliError> {
+    if json {
+        return print_json(g);
+    }
+    println!("{}", describe(g));
+    Ok(())
+}
+
+/// A group as text.
+pub fn describe(g: &GroupView) -> String {
+    let params: Vec<String> = g.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut text = format!(
+        "job group {}: {}\n  {} {}  {}\n  jobs: {} total, {} completed, {} failed ({})",
+        g.id,
+        g.status,
+        g.text("data_source").unwrap_or("?"),
+        g.text("endpoint").unwrap_or("?"),
+        params.join(" "),
+        g.total_jobs,
+        g.completed_jobs,
+        g.failed_jobs,
+        g.text("split").unwrap_or("?"),
+    );
+    for (label, field) in [
+        ("created", "created_at"),
+        ("started", "started_at"),
+        ("ended", "completed_at"),
+    ] {
+        if let Some(t) = g.text(field) {
+            text.push_str(&format!("\n  {label}: {t}"));
+        }
+    }
+    if let Some(e) = &g.error_message {
+        text.push_str(&format!("\n  error: {e}"));
+    }
+    text
+}

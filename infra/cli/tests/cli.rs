@@ -1,0 +1,462 @@
+//! `moomoo` against the local stack (moto + the sandbox), run as a user runs it: the built
+//! binary in a child process, its progress bar drawn in a real pseudo-terminal, its files read
+//! back by independent readers (the csv crate, pyarrow from the test virtualenv).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use chrono::{Days, NaiveDate, Utc};
+use integration_tests::{KEY, World, unique};
+use reqwest::Method;
+use serde_json::{Map, Value};
+
+const MOOMOO: &str = env!("CARGO_BIN_EXE_moomoo");
+
+fn window() -> (NaiveDate, NaiveDate) {
+    let today = Utc::now().date_naive();
+    (today - Days::new(75), today - Days::new(44))
+}
+
+fn here() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> PathBuf {
+    let p = here().join("../../.venv/bin/python");
+    assert!(
+        p.exists(),
+        "{} is missing: run `make venv` (it installs pyarrow)",
+        p.display()
+    );
+    p
+}
+
+/// The user's side: a scratch directory holding a config file with the API URL (the key
+/// comes from the environment, so both sources are used), and `HOME` pointed there so no
+/// real configuration is read.
+struct User {
+    dir: PathBuf,
+    key: String,
+}
+
+impl User {
+    fn new(w: &World) -> Self {
+        let dir = std::env::temp_dir().join(unique("moomoo-cli-"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("config.toml"),
+            format!("api_url = \"{}\"\n", w.stack.api_url),
+        )
+        .unwrap();
+        Self {
+            dir,
+            key: w.user.key().unwrap().to_owned(),
+        }
+    }
+
+    /// `program args…` with the user's configuration.
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new(program);
+        c.env_remove("MOOMOO_API_URL")
+            .env("MOOMOO_API_KEY", &self.key)
+            .env("MOOMOO_CONFIG", self.dir.join("config.toml"))
+            .env("HOME", &self.dir)
+            .env("TERM", "xterm-256color")
+            .current_dir(&self.dir);
+        c
+    }
+
+    fn moomoo<S: AsRef<std::ffi::OsStr>>(&self, args: impl IntoIterator<Item = S>) -> Command {
+        let mut c = self.command(MOOMOO);
+        c.args(args);
+        c
+    }
+}
+
+impl Drop for User {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs a command off the runtime's threads (the API it calls is served on them).
+async fn run(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("the command starts"))
+        .await
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn expected_rows(symbols: &[&str], from: NaiveDate, to: NaiveDate, w: &World) -> Vec<Value> {
+    symbols
+        .iter()
+        .flat_map(|code| {
+            sandbox::trading_days(from, to)
+                .filter_map(|d| sandbox::daily_bar(code, d, w.plan))
+                .map(Value::Object)
+        })
+        .collect()
+}
+
+/// Numbers compared as numbers (Parquet has no "integer-valued float" distinction to keep).
+fn normalized(row: &Value) -> Map<String, Value> {
+    row.as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let v = match v.as_f64() {
+                Some(n) => Value::from(n),
+                None => v.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+fn assert_csv_holds(path: &Path, expected: &[Value]) {
+    let mut csv = csv::Reader::from_path(path).unwrap();
+    let header = csv.headers().unwrap().clone();
+    let records: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), expected.len(), "rows in {}", path.display());
+    for (record, row) in records.iter().zip(expected) {
+        assert_eq!(header.len(), row.as_object().unwrap().len(), "columns");
+        for (column, cell) in header.iter().zip(record.iter()) {
+            let want = match &row[column] {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            assert_eq!(cell, want, "column {column}");
+        }
+    }
+}
+
+async fn assert_parquet_holds(path: &Path, expected: &[Value]) {
+    let mut cmd = Command::new(python());
+    cmd.arg(here().join("tests/read_parquet.py")).arg(path);
+    let out = run(cmd).await;
+    assert!(out.status.success(), "pyarrow: {}", text(&out.stderr));
+    let read: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let schema = &read["schema"];
+    assert_eq!(schema["Code"], "string", "{schema}");
+    assert_eq!(schema["Date"], "string", "{schema}");
+    assert_eq!(schema["C"], "double", "{schema}");
+    let rows: Vec<Map<String, Value>> = read["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(normalized)
+        .collect();
+    let want: Vec<Map<String, Value>> = expected.iter().map(normalized).collect();
+    assert_eq!(rows.len(), want.len(), "rows in {}", path.display());
+    assert_eq!(rows, want);
+}
+
+/// The README's promise: `moomoo fetch` creates the group, draws a live progress bar in the
+/// terminal, and writes exactly the provider's rows; the same rows as Parquet, read back by
+/// pyarrow; `--json` gives scripts one document and no control sequences.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_draws_progress_in_a_terminal_and_writes_exactly_the_rows() {
+    // Premium, so two groups of ~25 page requests each are not paced by the rate limiter.
+    let mut w = World::on_plan(7, Default::default(), &[], sandbox::Plan::Premium).await;
+    w.stack.start_pollers(3);
+    let user = User::new(&w);
+    let symbols: Vec<&str> = sandbox::issue_codes()
+        .iter()
+        .step_by(97)
+        .take(6)
+        .map(String::as_str)
+        .collect();
+    let (from, to) = window();
+    let (from_s, to_s, codes) = (from.to_string(), to.to_string(), symbols.join(","));
+    let fetch = |out: &str| {
+        vec![
+            "fetch",
+            "eq-bars-daily",
+            "--symbols",
+            &codes,
+            "--from",
+            &from_s,
+            "--to",
+            &to_s,
+            "--out",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .chain([out.to_owned()])
+        .collect::<Vec<String>>()
+    };
+    let expected = expected_rows(&symbols, from, to, &w);
+    assert!(expected.len() > 6 * 14, "every job spans pages");
+
+    let mut in_terminal = user.command(python());
+    in_terminal
+        .arg(here().join("tests/pty_run.py"))
+        .arg(MOOMOO)
+        .args(fetch("rows.csv"));
+    let out = run(in_terminal).await;
+    let screen = text(&out.stdout);
+    assert!(out.status.success(), "moomoo fetch failed:\n{screen}");
+    assert!(
+        screen.contains("6/6 jobs"),
+        "the last frame shows every job done:\n{screen}"
+    );
+    assert!(
+        screen.contains(&format!("[{}]", "=".repeat(30))),
+        "a full bar:\n{screen}"
+    );
+    assert!(
+        screen.matches(" jobs · ").count() >= 2,
+        "the bar is redrawn as the group runs:\n{screen}"
+    );
+    assert!(
+        screen.contains("jobs/s") && screen.contains("ETA"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!("wrote {} rows to rows.csv (csv)", expected.len())),
+        "{screen}"
+    );
+    assert_csv_holds(&user.dir.join("rows.csv"), &expected);
+    assert!(!user.dir.join("rows.csv.part").exists());
+
+    let out = run(user.moomoo(
+        ["--json".to_owned()]
+            .into_iter()
+            .chain(fetch("rows.parquet")),
+    ))
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(
+        (
+            &summary["group"]["status"],
+            &summary["rows"],
+            &summary["format"]
+        ),
+        (
+            &Value::from("completed"),
+            &Value::from(expected.len()),
+            &Value::from("parquet")
+        ),
+        "{summary}"
+    );
+    assert!(
+        !text(&out.stderr).contains('\u{1b}'),
+        "no progress bar drawn when stderr is not a terminal"
+    );
+    assert_parquet_holds(&user.dir.join("rows.parquet"), &expected).await;
+    assert!(!user.dir.join("rows.parquet.ndjson.part").exists());
+
+    // The first group's rows again, now as Parquet through `export`.
+    let first = screen
+        .split("job group ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .expect("fetch names its group");
+    assert_ne!(first, summary["group"]["id"]);
+    let out = run(user.moomoo(["export", first, "--out", "again.parquet"])).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_parquet_holds(&user.dir.join("again.parquet"), &expected).await;
+
+    // The user's groups, newest first, a page at a time.
+    let second = summary["group"]["id"].as_str().unwrap();
+    let page = |args: &[&str]| {
+        let mut words = vec!["--json", "groups", "list"];
+        words.extend(args);
+        user.moomoo(words)
+    };
+    let out = run(page(&["--limit", "1"])).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let one: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(one["job_groups"][0]["id"], second, "{one}");
+    let cursor = one["next_cursor"].as_str().expect("a next page");
+    let out = run(page(&["--limit", "1", "--cursor", cursor])).await;
+    let two: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(two["job_groups"][0]["id"], first, "{two}");
+    let out = run(page(&["--all"])).await;
+    let all: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = all["job_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (ids, &all["next_cursor"]),
+        (vec![second, first], &Value::Null)
+    );
+    let out = run(user.moomoo(["groups", "list"])).await;
+    let listing = text(&out.stdout);
+    assert!(
+        listing.lines().count() == 2 && listing.contains(second) && listing.contains("completed"),
+        "{listing}"
+    );
+}
+
+/// Ctrl-C stops following, never the group: the CLI exits 130 and says how to reattach, the
+/// group runs on, and `groups watch` follows it to the end. Failures carry the API's detail
+/// and an exit code per kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_leaves_the_group_running_and_errors_have_distinct_exit_codes() {
+    let mut w = World::on_plan(50, Default::default(), &[], sandbox::Plan::Premium).await;
+    let user = User::new(&w);
+    let (from, to) = window();
+    let (from, to) = (from.to_string(), to.to_string());
+    let fetch = [
+        "fetch",
+        "eq-bars-daily",
+        "--symbols",
+        "72030,67580",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--out",
+        "rows.csv",
+    ];
+
+    // No pollers yet: the group stays pending while the CLI follows it.
+    let mut child = user
+        .moomoo(fetch)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let (id, stderr) = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        let id = line
+            .strip_prefix("job group ")
+            .and_then(|l| l.split(':').next())
+            .unwrap_or_else(|| panic!("no group line: {line}"))
+            .to_owned();
+        (id, stderr)
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let (status, rest) = tokio::task::spawn_blocking(move || {
+        let rest: Vec<String> = stderr.lines().map(Result::unwrap).collect();
+        (child.wait().unwrap(), rest.join("\n"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("keeps running on the server"), "{rest}");
+    assert!(
+        rest.contains(&format!("moomoo groups watch {id}")),
+        "{rest}"
+    );
+    assert!(!user.dir.join("rows.csv").exists() && !user.dir.join("rows.csv.part").exists());
+    let g = w
+        .user
+        .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
+        .await
+        .unwrap();
+    assert_eq!(
+        (&g["status"], &g["error_message"]),
+        (&Value::from("pending"), &Value::Null)
+    );
+
+    w.stack.start_pollers(2);
+    let out = run(user.moomoo(["groups", "watch", &id, "--json"])).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let g: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&g["status"], &g["completed_jobs"]),
+        (&Value::from("completed"), &Value::from(2))
+    );
+    let out = run(user.moomoo(["export", &id, "--format", "ndjson"])).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ndjson = text(&out.stdout);
+    let (from, to) = window();
+    assert_eq!(
+        ndjson.lines().count(),
+        expected_rows(&["72030", "67580"], from, to, &w).len()
+    );
+
+    // Each failure: its exit code and the API's own words.
+    let failure = |out: &Output| (out.status.code(), text(&out.stderr));
+    let missing = uuid::Uuid::new_v4().to_string();
+    let (code, err) = failure(&run(user.moomoo(["groups", "show", &missing])).await);
+    assert_eq!(
+        (code, err.trim()),
+        (Some(4), "error: job group not found (HTTP 404)")
+    );
+    let (code, err) = failure(&run(user.moomoo(["fetch", "eq-nope", "--symbols", "72030"])).await);
+    assert_eq!(code, Some(5), "{err}");
+    assert!(
+        err.contains("has no endpoint `eq-nope`: use one of"),
+        "{err}"
+    );
+    let mut wrong_key = user.moomoo(["groups", "show", &id]);
+    wrong_key.env("MOOMOO_API_KEY", "not-a-key");
+    let (code, err) = failure(&run(wrong_key).await);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("missing or invalid API key"), "{err}");
+    let mut nowhere = user.moomoo(["groups", "show", &id]);
+    nowhere.env("MOOMOO_API_URL", "http://127.0.0.1:9");
+    let (code, err) = failure(&run(nowhere).await);
+    assert_eq!(code, Some(6), "{err}");
+    assert!(
+        err.contains("cannot reach the API at http://127.0.0.1:9"),
+        "{err}"
+    );
+    let mut unconfigured = user.moomoo(["groups", "show", &id]);
+    unconfigured
+        .env_remove("MOOMOO_CONFIG")
+        .env_remove("MOOMOO_API_KEY");
+    let (code, err) = failure(&run(unconfigured).await);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no API URL: set MOOMOO_API_URL"), "{err}");
+
+    // Credentials: without one a fetch is refused with what to do; set reads stdin.
+    let out = run(user.moomoo(["credentials", "delete", "jquants-v2"])).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (code, err) = failure(&run(user.moomoo(fetch)).await);
+    assert_eq!(code, Some(5), "{err}");
+    assert!(
+        err.contains("no credential stored for `jquants-v2`"),
+        "{err}"
+    );
+    let mut set = user.moomoo([
+        "credentials",
+        "set",
+        "jquants-v2",
+        "--plan",
+        "premium",
+        "--verify",
+    ]);
+    let mut child = set
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{KEY}\n").as_bytes())
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(user.moomoo(["credentials", "show", "jquants-v2", "--json"])).await;
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(meta["plan"], "premium", "{meta}");
+    assert!(!text(&out.stdout).contains(KEY), "the key never comes back");
+}
