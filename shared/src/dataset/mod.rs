@@ -15,6 +15,7 @@ mod eq_bars_minute;
 mod eq_earnings_cal;
 mod eq_investor_types;
 mod eq_master;
+mod fields;
 mod fin_details;
 mod fin_dividend;
 mod fin_summary;
@@ -27,6 +28,7 @@ mod mkt_margin_interest;
 mod mkt_short_ratio;
 mod mkt_short_sale_report;
 mod record;
+mod rows;
 mod wire;
 
 pub use drv_bars_daily_fut::FuturesBar;
@@ -49,7 +51,7 @@ pub use mkt_margin_alert::{MarginAlert, PubReason};
 pub use mkt_margin_interest::MarginInterest;
 pub use mkt_short_ratio::ShortRatio;
 pub use mkt_short_sale_report::ShortSaleReport;
-pub use record::{FieldValue, JSON_FIELD_SUFFIX, Record};
+pub use record::{FieldName, FieldValue, JSON_FIELD_SUFFIX, Record};
 pub use wire::NumText;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -67,14 +69,22 @@ pub trait Row: DeserializeOwned + Serialize {
     /// Fields the row carried that this type does not name, kept under their provider names.
     fn extra(&self) -> &BTreeMap<String, Value>;
 
-    /// The stored form: the natural key and the row's fields as the provider sent them.
-    fn into_record(self) -> Record
+    /// The map [`DatasetKind::parse_rows`] fills with the fields this type does not name. The
+    /// derives skip it (`#[serde(skip)]`): a flattened map would make the derived `Deserialize`
+    /// buffer every field of every row, and the derived `Serialize` give names that are not
+    /// `'static`.
+    fn extra_mut(&mut self) -> &mut BTreeMap<String, Value>;
+
+    /// The stored form: the natural key and the row's fields as the provider sent them, the
+    /// typed ones in declaration order (the provider's), then the `extra` ones by name.
+    fn into_record(mut self) -> Record
     where
         Self: Sized,
     {
         let (partition, sort) = self.key();
-        Record::from_row(partition, sort, &self)
-            .expect("a row type serializes to a JSON object with text keys")
+        let extra = std::mem::take(self.extra_mut());
+        Record::from_row_and(partition, sort, &self, extra)
+            .expect("a row type serializes to an object with text keys")
     }
 }
 
@@ -226,19 +236,17 @@ macro_rules! by_kind {
         }
     };
 }
-use by_kind;
+pub(crate) use by_kind;
 
 fn untyped<R: Row>(data: &serde_json::value::RawValue) -> Result<BTreeSet<String>, String> {
-    let rows: Vec<R> = serde_json::from_str(data.get()).map_err(|e| e.to_string())?;
-    Ok(rows
-        .iter()
-        .flat_map(|r| r.extra().keys().cloned())
-        .collect())
+    let names = rows::read(data.get(), |r: R| {
+        r.extra().keys().cloned().collect::<Vec<_>>()
+    })?;
+    Ok(names.into_iter().flatten().collect())
 }
 
 fn parse<R: Row>(data: &serde_json::value::RawValue) -> Result<Vec<Record>, String> {
-    let rows: Vec<R> = serde_json::from_str(data.get()).map_err(|e| e.to_string())?;
-    Ok(rows.into_iter().map(Row::into_record).collect())
+    rows::read(data.get(), R::into_record)
 }
 
 #[cfg(test)]
@@ -247,6 +255,7 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::catalog::parse_date;
+    use crate::dataset::fields::tests::same_as_json_text;
 
     /// Parses `sample` (a JSON array of rows) as `kind` and checks that every record gives back
     /// its row field for field; values of `date_fields` may be compact in the sample and are
@@ -257,6 +266,7 @@ pub(crate) mod tests {
         date_fields: &[&str],
     ) -> Vec<Record> {
         let raw = serde_json::value::RawValue::from_string(sample.to_owned()).unwrap();
+        by_kind!(kind, same_as_json_text, &raw);
         let records = kind.parse_rows(&raw).unwrap();
         let rows: Vec<serde_json::Map<String, Value>> = serde_json::from_str(sample).unwrap();
         assert_eq!(records.len(), rows.len());

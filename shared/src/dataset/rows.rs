@@ -1,0 +1,274 @@
+//! Reading a page's rows through their derived `Deserialize` while keeping the fields a row type
+//! does not name, without `#[serde(flatten)]`: flatten makes the derive buffer every field of
+//! every row before it reads one. Here the derive reads the known fields straight from the JSON
+//! and a thin layer takes the others (which the derive would skip) into the row's `extra` map.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::value::{StrDeserializer, U64Deserializer, UnitDeserializer};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::forward_to_deserialize_any;
+use serde_json::Value;
+
+use super::Row;
+
+/// Each row of `data` (a JSON array) read as `R` and handed to `each`, in order.
+///
+/// # Errors
+/// The first row that does not fit `R`, or `data` not being an array, as text.
+pub(super) fn read<R: Row, T>(data: &str, each: impl FnMut(R) -> T) -> Result<Vec<T>, String> {
+    let mut de = serde_json::Deserializer::from_str(data);
+    let out = de
+        .deserialize_seq(Rows {
+            each,
+            row: PhantomData,
+        })
+        .and_then(|out| de.end().map(|()| out));
+    out.map_err(|e| e.to_string())
+}
+
+struct Rows<R, F> {
+    each: F,
+    row: PhantomData<R>,
+}
+
+impl<'de, R: Row, T, F: FnMut(R) -> T> Visitor<'de> for Rows<R, F> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of rows")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(row) = seq.next_element_seed(RowSeed(PhantomData))? {
+            out.push((self.each)(row));
+        }
+        Ok(out)
+    }
+}
+
+/// One row, its unnamed fields in `extra`.
+struct RowSeed<R>(PhantomData<R>);
+
+impl<'de, R: Row> DeserializeSeed<'de> for RowSeed<R> {
+    type Value = R;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<R, D::Error> {
+        let mut extra = BTreeMap::new();
+        let mut row = R::deserialize(KeepUnknown {
+            inner: d,
+            extra: &mut extra,
+        })?;
+        *row.extra_mut() = extra;
+        Ok(row)
+    }
+}
+
+/// A deserializer that passes a struct's known fields through and keeps the others.
+struct KeepUnknown<'a, D> {
+    inner: D,
+    extra: &'a mut BTreeMap<String, Value>,
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeepUnknown<'_, D> {
+    type Error = D::Error;
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_map(StructVisitor {
+            visitor,
+            fields,
+            extra: self.extra,
+        })
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_any(visitor)
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
+struct StructVisitor<'a, V> {
+    visitor: V,
+    fields: &'static [&'static str],
+    extra: &'a mut BTreeMap<String, Value>,
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for StructVisitor<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.visitor.expecting(f)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.visitor.visit_map(Entries {
+            map,
+            fields: self.fields,
+            next: 0,
+            extra: self.extra,
+            unknown: None,
+        })
+    }
+}
+
+/// The row's entries as the derive sees them; an entry it does not name is given to it as a
+/// unit (which it skips) and its value kept in `extra`.
+struct Entries<'a, A> {
+    map: A,
+    fields: &'static [&'static str],
+    /// Where the next name is looked for first: rows mostly come in the declared order.
+    next: usize,
+    extra: &'a mut BTreeMap<String, Value>,
+    unknown: Option<String>,
+}
+
+impl<A> Entries<'_, A> {
+    /// The position of `name` among the struct's fields.
+    fn position(&mut self, name: &str) -> Option<usize> {
+        let n = self.fields.len();
+        let found = (0..n)
+            .map(|i| (self.next + i) % n)
+            .find(|&i| self.fields[i] == name);
+        if let Some(i) = found {
+            self.next = i + 1;
+        }
+        found
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Entries<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        let Some(name) = self.map.next_key::<Name<'de>>()? else {
+            return Ok(None);
+        };
+        if let Some(i) = self.position(name.as_str()) {
+            // The derive numbers its fields in `fields` order: the index spares it matching
+            // the name again against each of its field names in turn.
+            return seed.deserialize(U64Deserializer::new(i as u64)).map(Some);
+        }
+        let key = seed.deserialize(StrDeserializer::new(name.as_str()))?;
+        self.unknown = Some(name.into_owned());
+        Ok(Some(key))
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        match self.unknown.take() {
+            None => self.map.next_value_seed(seed),
+            Some(name) => {
+                let value: Value = self.map.next_value()?;
+                self.extra.insert(name, value);
+                seed.deserialize(UnitDeserializer::new())
+            }
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint()
+    }
+}
+
+/// A field name, borrowed from the page when it holds no escapes.
+enum Name<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Name<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Name::Borrowed(s) => s,
+            Name::Owned(s) => s,
+        }
+    }
+
+    fn into_owned(self) -> String {
+        match self {
+            Name::Borrowed(s) => s.to_owned(),
+            Name::Owned(s) => s,
+        }
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name::Borrowed(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Name<'de>, E> {
+                Ok(Name::Owned(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Name<'de>, E> {
+                Ok(Name::Owned(v))
+            }
+        }
+        d.deserialize_str(NameVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::value::RawValue;
+
+    use crate::dataset::fields::tests::same_as_json_text;
+    use crate::dataset::{CalendarDay, DatasetKind};
+
+    #[test]
+    fn unnamed_fields_are_kept_wherever_they_come() {
+        let page = RawValue::from_string(
+            r#"[{"New\u0041": 1, "HolDiv": "1", "Nest": {"b": [1]}, "Date": "20250102",
+                 "Arr": [], "Zed": "z"},
+                {"Date": "2025-01-03", "HolDiv": "0"}]"#
+                .into(),
+        )
+        .unwrap();
+        let untyped = DatasetKind::MktCal.untyped_fields(&page).unwrap();
+        assert_eq!(
+            untyped.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["Arr", "Nest", "NewA", "Zed"]
+        );
+        same_as_json_text::<CalendarDay>(&page);
+        let records = DatasetKind::MktCal.parse_rows(&page).unwrap();
+        let names: Vec<&str> = records[0].fields.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(
+            names,
+            ["Date", "HolDiv", "Arr#json", "Nest#json", "NewA", "Zed"]
+        );
+        assert_eq!(records[1].fields.len(), 2);
+    }
+
+    #[test]
+    fn a_page_that_is_not_an_array_of_rows_is_an_error() {
+        for text in [
+            r#"{"Date": "2025-01-02", "HolDiv": "1"}"#,
+            r#"[{"Date": "2025-01-02", "HolDiv": "1", "Date": "2025-01-03"}]"#,
+            r#"[["2025-01-02", "1"]]"#,
+        ] {
+            let page = RawValue::from_string(text.into()).unwrap();
+            assert!(DatasetKind::MktCal.parse_rows(&page).is_err(), "{text}");
+        }
+    }
+}
