@@ -208,6 +208,31 @@ impl DatasetKind {
     pub fn parse_rows(self, data: &serde_json::value::RawValue) -> Result<Vec<Record>, String> {
         by_kind!(self, parse, data)
     }
+
+    /// The array of a response body that holds the rows.
+    pub fn data_key(self) -> &'static str {
+        "data"
+    }
+
+    /// Parses a whole response body, `{"data": [rows], "pagination_key": ...}`, in one pass:
+    /// its records (as [`DatasetKind::parse_rows`]; `None` when the body has no rows array)
+    /// and its pagination key.
+    ///
+    /// # Errors
+    /// The body not being such an object, or the first row that does not fit, as text.
+    pub fn parse_page(self, body: &[u8]) -> Result<ParsedPage, String> {
+        let key = self.data_key();
+        by_kind!(self, parse_page, (body, key))
+    }
+}
+
+/// A response body parsed by [`DatasetKind::parse_page`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedPage {
+    /// The rows as records; `None` when the body had no rows array (or a null one).
+    pub records: Option<Vec<Record>>,
+    /// The body's `pagination_key`, as sent.
+    pub pagination_key: Option<String>,
 }
 
 macro_rules! by_kind {
@@ -247,6 +272,14 @@ fn untyped<R: Row>(data: &serde_json::value::RawValue) -> Result<BTreeSet<String
 
 fn parse<R: Row>(data: &serde_json::value::RawValue) -> Result<Vec<Record>, String> {
     rows::read(data.get(), R::into_record)
+}
+
+fn parse_page<R: Row>((body, data_key): (&[u8], &str)) -> Result<ParsedPage, String> {
+    let (records, pagination_key) = rows::read_page(body, data_key, R::into_record)?;
+    Ok(ParsedPage {
+        records,
+        pagination_key,
+    })
 }
 
 #[cfg(test)]

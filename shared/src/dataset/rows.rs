@@ -29,6 +29,94 @@ pub(super) fn read<R: Row, T>(data: &str, each: impl FnMut(R) -> T) -> Result<Ve
     out.map_err(|e| e.to_string())
 }
 
+/// A response body's rows (the array under `data_key`, `None` when absent or null), each read
+/// as `R` and handed to `each`, and its `pagination_key`; in one pass over the body.
+///
+/// # Errors
+/// As [`read`], or the body not being a JSON object.
+pub(super) fn read_page<R: Row, T>(
+    body: &[u8],
+    data_key: &str,
+    each: impl FnMut(R) -> T,
+) -> Result<(Option<Vec<T>>, Option<String>), String> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let page = Page {
+        data_key,
+        rows: Rows {
+            each,
+            row: PhantomData,
+        },
+    };
+    let out = de
+        .deserialize_map(page)
+        .and_then(|out| de.end().map(|()| out));
+    out.map_err(|e| e.to_string())
+}
+
+struct Page<'k, R, F> {
+    data_key: &'k str,
+    rows: Rows<R, F>,
+}
+
+impl<'de, R: Row, T, F: FnMut(R) -> T> Visitor<'de> for Page<'_, R, F> {
+    type Value = (Option<Vec<T>>, Option<String>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object with a `{}` array", self.data_key)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut rows, mut seen, mut next) = (Some(self.rows), None, None);
+        while let Some(name) = map.next_key::<Name<'de>>()? {
+            match name.as_str() {
+                n if n == self.data_key => match rows.take() {
+                    Some(r) => seen = map.next_value_seed(OptionalRows(r))?,
+                    None => {
+                        let key = self.data_key;
+                        return Err(de::Error::custom(format!("duplicate field `{key}`")));
+                    }
+                },
+                "pagination_key" => next = map.next_value()?,
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok((seen, next))
+    }
+}
+
+/// The rows array, or null.
+struct OptionalRows<R, F>(Rows<R, F>);
+
+impl<'de, R: Row, T, F: FnMut(R) -> T> DeserializeSeed<'de> for OptionalRows<R, F> {
+    type Value = Option<Vec<T>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, R: Row, T, F: FnMut(R) -> T> Visitor<'de> for OptionalRows<R, F> {
+    type Value = Option<Vec<T>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self.0).map(Some)
+    }
+}
+
 struct Rows<R, F> {
     each: F,
     row: PhantomData<R>,
@@ -258,6 +346,31 @@ mod tests {
             ["Date", "HolDiv", "Arr#json", "Nest#json", "NewA", "Zed"]
         );
         assert_eq!(records[1].fields.len(), 2);
+    }
+
+    #[test]
+    fn a_body_gives_its_rows_and_pagination_key_in_one_pass() {
+        let body = br#"{"pagination_key": "k1", "other": {"data": 1},
+            "data": [{"Date": "2025-01-02", "HolDiv": "1"}, {"Date": "20250103", "HolDiv": "0"}]}"#;
+        let page = DatasetKind::MktCal.parse_page(body).unwrap();
+        let records = page.records.unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[1].sort, "2025-01-03");
+        assert_eq!(page.pagination_key.as_deref(), Some("k1"));
+        for body in [&br#"{"message": "x"}"#[..], br#"{"data": null}"#] {
+            let page = DatasetKind::MktCal.parse_page(body).unwrap();
+            assert_eq!((page.records, page.pagination_key), (None, None));
+        }
+        for body in [
+            &br#"[]"#[..],
+            br#"{"data": []} x"#,
+            br#"{"data": [], "data": []}"#,
+            br#"{"data": [{"Date": "x", "HolDiv": "1"}]}"#,
+            br#"{"data": [], "pagination_key": 1}"#,
+        ] {
+            let text = String::from_utf8_lossy(body);
+            assert!(DatasetKind::MktCal.parse_page(body).is_err(), "{text}");
+        }
     }
 
     #[test]

@@ -3,8 +3,6 @@
 use std::time::Duration;
 
 use secrecy::SecretString;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use super::ProviderError;
 use super::auth::{ApiKey, Auth, retry_after, send, transient};
@@ -44,13 +42,6 @@ pub struct RawPage {
     pub rows: Vec<serde_json::Value>,
     /// `pagination_key` to send for the next page; `None` on the last page.
     pub next: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    data: Option<&'a RawValue>,
-    pagination_key: Option<String>,
 }
 
 /// A J-Quants client. Cheap to clone; clones share the connection pool.
@@ -213,16 +204,14 @@ impl JQuantsClient {
 }
 
 fn parse_page(endpoint: &Endpoint, body: bytes::Bytes) -> Result<Page, ProviderError> {
-    let env: Envelope<'_> =
-        serde_json::from_slice(&body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
-    let data = env
-        .data
-        .ok_or_else(|| ProviderError::Malformed("no `data` array".into()))?;
-    let records = endpoint
+    let page = endpoint
         .dataset
-        .parse_rows(data)
+        .parse_page(&body)
         .map_err(ProviderError::Malformed)?;
-    let next = env.pagination_key.filter(|k| !k.is_empty());
+    let records = page
+        .records
+        .ok_or_else(|| ProviderError::Malformed("no `data` array".into()))?;
+    let next = page.pagination_key.filter(|k| !k.is_empty());
     Ok(Page {
         records,
         next,
