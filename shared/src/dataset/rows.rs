@@ -33,13 +33,15 @@ pub(super) fn read<R: Row, T>(data: &str, each: impl FnMut(R) -> T) -> Result<Ve
 /// as `R` and handed to `each`, and its `pagination_key`; in one pass over the body.
 ///
 /// # Errors
-/// As [`read`], or the body not being a JSON object.
+/// As [`read`], or the body not being a JSON object in UTF-8.
 pub(super) fn read_page<R: Row, T>(
     body: &[u8],
     data_key: &str,
     each: impl FnMut(R) -> T,
 ) -> Result<(Option<Vec<T>>, Option<String>), String> {
-    let mut de = serde_json::Deserializer::from_slice(body);
+    // Checking the whole body at once is cheaper than serde_json checking string by string.
+    let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let page = Page {
         data_key,
         rows: Rows {
@@ -225,21 +227,24 @@ struct Entries<'a, A> {
 
 impl<A> Entries<'_, A> {
     /// The position of `name` among the struct's fields.
+    #[inline]
     fn position(&mut self, name: &str) -> Option<usize> {
-        let n = self.fields.len();
-        let found = (0..n)
-            .map(|i| (self.next + i) % n)
-            .find(|&i| self.fields[i] == name);
-        if let Some(i) = found {
-            self.next = i + 1;
-        }
-        found
+        let i = if self.fields.get(self.next) == Some(&name) {
+            self.next
+        } else {
+            self.fields.iter().position(|f| *f == name)?
+        };
+        self.next = i + 1;
+        Some(i)
     }
 }
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for Entries<'_, A> {
     type Error = A::Error;
 
+    // Inlined: called for every field of every row, and outlined calls were a fifth of the
+    // time spent reading a page.
+    #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
@@ -257,6 +262,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Entries<'_, A> {
         Ok(Some(key))
     }
 
+    #[inline]
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
         match self.unknown.take() {
             None => self.map.next_value_seed(seed),
@@ -296,6 +302,7 @@ impl Name<'_> {
 }
 
 impl<'de> de::Deserialize<'de> for Name<'de> {
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct NameVisitor;
         impl<'de> Visitor<'de> for NameVisitor {
