@@ -487,6 +487,10 @@ pub(crate) mod tests {
     /// One sandbox page of every dataset of the catalog gives the same fields both ways.
     #[tokio::test]
     async fn every_dataset_gives_the_fields_the_json_text_path_gave() {
+        use std::collections::HashMap;
+
+        use serde_json::value::RawValue;
+
         use crate::catalog::ENDPOINTS;
         use crate::dataset::*;
 
@@ -499,6 +503,8 @@ pub(crate) mod tests {
             today: chrono::NaiveDate::from_ymd_opt(2025, 5, 9),
         })
         .await;
+        let http = reqwest::Client::new();
+        let v1_token = v1_id_token(&sb, &http).await;
         let day = [("date", "2025-05-08")];
         let april = [("from", "2025-04-01"), ("to", "2025-04-30")];
         let april_7203 = [
@@ -508,10 +514,11 @@ pub(crate) mod tests {
         ];
         let query = |kind: DatasetKind| -> &[(&str, &str)] {
             match kind {
-                DatasetKind::EqMaster => &[("date", "2025-05-01")],
+                DatasetKind::EqMaster | DatasetKind::V1ListedInfo => &[("date", "2025-05-01")],
                 DatasetKind::EqBarsDaily
                 | DatasetKind::MktMarginInterest
-                | DatasetKind::MktBreakdown => &april_7203,
+                | DatasetKind::MktBreakdown
+                | DatasetKind::V1DailyQuotes => &april_7203,
                 DatasetKind::EqBarsMinute => &[("code", "7203"), ("date", "2025-05-08")],
                 DatasetKind::EqInvestorTypes => &[("from", "2025-01-01"), ("to", "2025-03-31")],
                 DatasetKind::FinDividend => &[
@@ -519,7 +526,9 @@ pub(crate) mod tests {
                     ("from", "2015-01-01"),
                     ("to", "2025-05-09"),
                 ],
-                DatasetKind::MktCal | DatasetKind::IdxBarsDailyTopix => &april,
+                DatasetKind::MktCal
+                | DatasetKind::IdxBarsDailyTopix
+                | DatasetKind::V1TradingCalendar => &april,
                 DatasetKind::MktShortSaleReport => &[("disc_date", "2025-05-08")],
                 DatasetKind::IdxBarsDaily => &[
                     ("code", "0000"),
@@ -530,27 +539,48 @@ pub(crate) mod tests {
                 _ => &day,
             }
         };
-        let http = reqwest::Client::new();
         for endpoint in ENDPOINTS {
-            let body = http
-                .get(format!("{}{}", sb.base_url(), endpoint.path))
-                .header("x-api-key", "k")
-                .query(query(endpoint.dataset))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            #[derive(serde::Deserialize)]
-            struct Envelope<'a> {
-                #[serde(borrow)]
-                data: &'a serde_json::value::RawValue,
-            }
-            let page: Envelope<'_> = serde_json::from_str(&body)
-                .unwrap_or_else(|e| panic!("{}: {e}: {body}", endpoint.id));
-            by_kind!(endpoint.dataset, same_as_json_text, page.data);
+            let request = if endpoint.data_source == "jquants-v1" {
+                http.get(format!("{}{}", sb.v1_base_url(), endpoint.path))
+                    .bearer_auth(&v1_token)
+            } else {
+                http.get(format!("{}{}", sb.base_url(), endpoint.path))
+                    .header("x-api-key", "k")
+            };
+            let query = query(endpoint.dataset);
+            let body = request.query(query).send().await.unwrap();
+            let body = body.text().await.unwrap();
+            let page: HashMap<&str, &RawValue> = serde_json::from_str(&body).unwrap();
+            let rows = page
+                .get(endpoint.dataset.data_key())
+                .unwrap_or_else(|| panic!("{}: {body}", endpoint.id));
+            by_kind!(endpoint.dataset, same_as_json_text, rows);
         }
+    }
+
+    /// An id token of a new V1 user of the sandbox (on the Premium plan).
+    async fn v1_id_token(sb: &sandbox::Sandbox, http: &reqwest::Client) -> String {
+        sb.add_v1_user("fields@example.com", "pw", sandbox::Plan::Premium);
+        let v1 = sb.v1_base_url();
+        let refresh: Value = http
+            .post(format!("{v1}/token/auth_user"))
+            .json(&json!({"mailaddress": "fields@example.com", "password": "pw"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id: Value = http
+            .post(format!("{v1}/token/auth_refresh"))
+            .query(&[("refreshtoken", refresh["refreshToken"].as_str().unwrap())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        id["idToken"].as_str().unwrap().to_owned()
     }
 
     #[derive(Serialize)]

@@ -29,6 +29,10 @@ mod mkt_short_ratio;
 mod mkt_short_sale_report;
 mod record;
 mod rows;
+mod v1_daily_quotes;
+mod v1_listed_info;
+mod v1_statements;
+mod v1_trading_calendar;
 mod wire;
 
 pub use drv_bars_daily_fut::FuturesBar;
@@ -52,6 +56,10 @@ pub use mkt_margin_interest::MarginInterest;
 pub use mkt_short_ratio::ShortRatio;
 pub use mkt_short_sale_report::ShortSaleReport;
 pub use record::{FieldName, FieldValue, JSON_FIELD_SUFFIX, Record};
+pub use v1_daily_quotes::DailyQuote;
+pub use v1_listed_info::ListedInfo;
+pub use v1_statements::Statement;
+pub use v1_trading_calendar::TradingDay;
 pub use wire::NumText;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -90,7 +98,7 @@ pub trait Row: DeserializeOwned + Serialize {
 
 /// The datasets the catalog's endpoints return. The names are the endpoints' ids, derived from
 /// the official V2 client's method names (`get_eq_bars_daily` → `eq-bars-daily`) and the spec's
-/// page names (`mkt-cal`).
+/// page names (`mkt-cal`); a legacy V1 dataset is its endpoint's id prefixed `v1-`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DatasetKind {
@@ -135,11 +143,23 @@ pub enum DatasetKind {
     /// `/derivatives/bars/daily/options/225`.
     #[serde(rename = "drv-bars-daily-opt-225")]
     DrvBarsDailyOpt225,
+    /// V1 `/listed/info`.
+    #[serde(rename = "v1-listed-info")]
+    V1ListedInfo,
+    /// V1 `/prices/daily_quotes`.
+    #[serde(rename = "v1-prices-daily-quotes")]
+    V1DailyQuotes,
+    /// V1 `/fins/statements`.
+    #[serde(rename = "v1-fins-statements")]
+    V1Statements,
+    /// V1 `/markets/trading_calendar`.
+    #[serde(rename = "v1-markets-trading-calendar")]
+    V1TradingCalendar,
 }
 
 impl DatasetKind {
     /// Every dataset.
-    pub const ALL: [DatasetKind; 20] = [
+    pub const ALL: [DatasetKind; 24] = [
         DatasetKind::EqMaster,
         DatasetKind::EqBarsDaily,
         DatasetKind::EqBarsDailyAm,
@@ -160,6 +180,10 @@ impl DatasetKind {
         DatasetKind::DrvBarsDailyFut,
         DatasetKind::DrvBarsDailyOpt,
         DatasetKind::DrvBarsDailyOpt225,
+        DatasetKind::V1ListedInfo,
+        DatasetKind::V1DailyQuotes,
+        DatasetKind::V1Statements,
+        DatasetKind::V1TradingCalendar,
     ];
 
     /// The stored name, part of every record key.
@@ -185,6 +209,10 @@ impl DatasetKind {
             DatasetKind::DrvBarsDailyFut => "drv-bars-daily-fut",
             DatasetKind::DrvBarsDailyOpt => "drv-bars-daily-opt",
             DatasetKind::DrvBarsDailyOpt225 => "drv-bars-daily-opt-225",
+            DatasetKind::V1ListedInfo => "v1-listed-info",
+            DatasetKind::V1DailyQuotes => "v1-prices-daily-quotes",
+            DatasetKind::V1Statements => "v1-fins-statements",
+            DatasetKind::V1TradingCalendar => "v1-markets-trading-calendar",
         }
     }
 
@@ -209,12 +237,20 @@ impl DatasetKind {
         by_kind!(self, parse, data)
     }
 
-    /// The array of a response body that holds the rows.
+    /// The array of a response body that holds the rows: `data` in V2, the route's own key in
+    /// V1.
     pub fn data_key(self) -> &'static str {
-        "data"
+        match self {
+            DatasetKind::V1ListedInfo => "info",
+            DatasetKind::V1DailyQuotes => "daily_quotes",
+            DatasetKind::V1Statements => "statements",
+            DatasetKind::V1TradingCalendar => "trading_calendar",
+            _ => "data",
+        }
     }
 
-    /// Parses a whole response body, `{"data": [rows], "pagination_key": ...}`, in one pass:
+    /// Parses a whole response body, `{"data": [rows], "pagination_key": ...}` (the rows under
+    /// [`DatasetKind::data_key`]), in one pass:
     /// its records (as [`DatasetKind::parse_rows`]; `None` when the body has no rows array)
     /// and its pagination key.
     ///
@@ -258,6 +294,10 @@ macro_rules! by_kind {
             DatasetKind::DrvBarsDailyFut => $f::<FuturesBar>($data),
             DatasetKind::DrvBarsDailyOpt => $f::<OptionsBar>($data),
             DatasetKind::DrvBarsDailyOpt225 => $f::<IndexOptionBar>($data),
+            DatasetKind::V1ListedInfo => $f::<ListedInfo>($data),
+            DatasetKind::V1DailyQuotes => $f::<DailyQuote>($data),
+            DatasetKind::V1Statements => $f::<Statement>($data),
+            DatasetKind::V1TradingCalendar => $f::<TradingDay>($data),
         }
     };
 }
