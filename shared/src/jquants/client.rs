@@ -63,7 +63,7 @@ impl JQuantsClient {
         Self { http }
     }
 
-    /// Fetches one page of `endpoint` under `base_url` (V2, `x-api-key`).
+    /// Fetches one page of `endpoint` under `base_url` (`x-api-key`, as V2 wants).
     ///
     /// # Errors
     /// The provider's refusal or failure, classified by [`ProviderError::from_status`].
@@ -80,7 +80,8 @@ impl JQuantsClient {
             .await
     }
 
-    /// [`JQuantsClient::get_page`] with any [`Auth`].
+    /// [`JQuantsClient::get_page`] with any [`Auth`]: a V1 endpoint of the catalog with
+    /// [`V1Auth`](super::V1Auth).
     ///
     /// # Errors
     /// As [`JQuantsClient::get_page`], plus `auth`'s failures to renew.
@@ -208,9 +209,10 @@ fn parse_page(endpoint: &Endpoint, body: bytes::Bytes) -> Result<Page, ProviderE
         .dataset
         .parse_page(&body)
         .map_err(ProviderError::Malformed)?;
-    let records = page
-        .records
-        .ok_or_else(|| ProviderError::Malformed("no `data` array".into()))?;
+    let records = page.records.ok_or_else(|| {
+        let key = endpoint.dataset.data_key();
+        ProviderError::Malformed(format!("no `{key}` array"))
+    })?;
     let next = page.pagination_key.filter(|k| !k.is_empty());
     Ok(Page {
         records,
