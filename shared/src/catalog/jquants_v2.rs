@@ -12,37 +12,37 @@ use super::{Endpoint, ParamKind, ParamSpec, RateBucket, Rule, SymbolUse};
 use crate::dataset::DatasetKind;
 use crate::domain::Plan;
 
-const DATE: ParamSpec = ParamSpec {
+pub(super) const DATE: ParamSpec = ParamSpec {
     name: "date",
     kind: ParamKind::Date,
     conflicts_with: &["from", "to"],
 };
-const FROM: ParamSpec = ParamSpec {
+pub(super) const FROM: ParamSpec = ParamSpec {
     name: "from",
     kind: ParamKind::Date,
     conflicts_with: &["date"],
 };
-const TO: ParamSpec = ParamSpec {
+pub(super) const TO: ParamSpec = ParamSpec {
     name: "to",
     kind: ParamKind::Date,
     conflicts_with: &["date"],
 };
 /// `date` of an endpoint without `from`/`to`.
-const DATE_ALONE: ParamSpec = ParamSpec {
+pub(super) const DATE_ALONE: ParamSpec = ParamSpec {
     conflicts_with: &[],
     ..DATE
 };
 /// `from`/`to` of an endpoint without `date`.
-const FROM_ALONE: ParamSpec = ParamSpec {
+pub(super) const FROM_ALONE: ParamSpec = ParamSpec {
     conflicts_with: &[],
     ..FROM
 };
-const TO_ALONE: ParamSpec = ParamSpec {
+pub(super) const TO_ALONE: ParamSpec = ParamSpec {
     conflicts_with: &[],
     ..TO
 };
-const FROM_TO: Rule = Rule::Range("from", "to");
-const CODE_OR_DATE: Rule = Rule::AtLeastOne(&["code", "date"]);
+pub(super) const FROM_TO: Rule = Rule::Range("from", "to");
+pub(super) const CODE_OR_DATE: Rule = Rule::AtLeastOne(&["code", "date"]);
 const DATE_REQUIRED: Rule = Rule::AtLeastOne(&["date"]);
 const CONTRACT_FLAG: ParamSpec = ParamSpec {
     name: "contract_flag",
@@ -74,8 +74,8 @@ const V2: Endpoint = Endpoint {
     max_attempts: None,
 };
 
-/// Every endpoint the system can fetch.
-pub static ENDPOINTS: &[Endpoint] = &[
+/// Every V2 endpoint.
+pub(super) const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         id: "eq-master",
         name: "Listed issues (names, sectors, segment, margin type)",

@@ -2,12 +2,12 @@
 //! rows it returns and which plan it needs. A job group names an endpoint of this catalog and
 //! is validated against it before anything is stored.
 
+mod jquants_v1;
 mod jquants_v2;
 mod params;
 
 use std::collections::BTreeMap;
 
-pub use jquants_v2::ENDPOINTS;
 pub use params::{ParamKind, ParamSpec, Rule, parse_date};
 
 use crate::dataset::DatasetKind;
@@ -38,7 +38,7 @@ pub enum RateBucket {
 }
 
 /// One endpoint of a provider.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Endpoint {
     /// Stable id used in requests, e.g. `eq-bars-daily`.
     pub id: &'static str,
@@ -72,6 +72,24 @@ pub struct Endpoint {
     /// deployment's `MAX_ATTEMPTS`. Always below the queue's `maxReceiveCount` (8), so the
     /// fetcher, not the dead-letter queue, ends a job that keeps failing.
     pub max_attempts: Option<u32>,
+}
+
+/// Every endpoint the system can fetch: J-Quants V2, then the legacy V1 ones.
+pub static ENDPOINTS: &[Endpoint] = &ALL;
+
+static ALL: [Endpoint; jquants_v2::ENDPOINTS.len() + jquants_v1::ENDPOINTS.len()] =
+    concat(jquants_v2::ENDPOINTS, jquants_v1::ENDPOINTS);
+
+/// `a` then `b`, so each provider version keeps its own file and [`ENDPOINTS`] stays one list.
+const fn concat<const N: usize>(a: &[Endpoint], b: &[Endpoint]) -> [Endpoint; N] {
+    assert!(a.len() + b.len() == N);
+    let mut out = [a[0]; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < a.len() { a[i] } else { b[i - a.len()] };
+        i += 1;
+    }
+    out
 }
 
 /// Looks an endpoint up by data source and id.

@@ -127,13 +127,17 @@ pub struct OptionsBar {
     #[serde(rename = "CCMFlag", with = "wire::flag", default)]
     pub central_contract_month: Option<bool>,
     /// Fields newer than this type, under their provider names.
-    #[serde(flatten)]
+    #[serde(skip)]
     pub extra: BTreeMap<String, Value>,
 }
 
 impl Row for OptionsBar {
     fn extra(&self) -> &BTreeMap<String, Value> {
         &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut BTreeMap<String, Value> {
+        &mut self.extra
     }
 
     fn key(&self) -> (String, String) {

@@ -274,13 +274,17 @@ pub struct DailyBar {
     )]
     pub afternoon_adj_volume: Option<Option<f64>>,
     /// Fields newer than this type, under their provider names.
-    #[serde(flatten)]
+    #[serde(skip)]
     pub extra: BTreeMap<String, Value>,
 }
 
 impl Row for DailyBar {
     fn extra(&self) -> &BTreeMap<String, Value> {
         &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut BTreeMap<String, Value> {
+        &mut self.extra
     }
 
     fn key(&self) -> (String, String) {

@@ -62,13 +62,17 @@ pub struct Issue {
     )]
     pub prod_cat: Option<Option<String>>,
     /// Fields newer than this type, under their provider names.
-    #[serde(flatten)]
+    #[serde(skip)]
     pub extra: BTreeMap<String, Value>,
 }
 
 impl Row for Issue {
     fn extra(&self) -> &BTreeMap<String, Value> {
         &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut BTreeMap<String, Value> {
+        &mut self.extra
     }
 
     fn key(&self) -> (String, String) {

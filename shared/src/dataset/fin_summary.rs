@@ -454,13 +454,17 @@ pub struct FinSummary {
     #[serde(rename = "NxFNCEPS", default, skip_serializing_if = "Option::is_none")]
     pub nx_f_nc_eps: Option<NumText>,
     /// Fields newer than this type, under their provider names.
-    #[serde(flatten)]
+    #[serde(skip)]
     pub extra: BTreeMap<String, Value>,
 }
 
 impl Row for FinSummary {
     fn extra(&self) -> &BTreeMap<String, Value> {
         &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut BTreeMap<String, Value> {
+        &mut self.extra
     }
 
     fn key(&self) -> (String, String) {

@@ -76,13 +76,17 @@ pub struct MarginAlert {
     #[serde(rename = "TSEMrgnRegCls")]
     pub tse_mrgn_reg_cls: String,
     /// Fields newer than this type, under their provider names.
-    #[serde(flatten)]
+    #[serde(skip)]
     pub extra: BTreeMap<String, Value>,
 }
 
 impl Row for MarginAlert {
     fn extra(&self) -> &BTreeMap<String, Value> {
         &self.extra
+    }
+
+    fn extra_mut(&mut self) -> &mut BTreeMap<String, Value> {
+        &mut self.extra
     }
 
     fn key(&self) -> (String, String) {

@@ -15,6 +15,7 @@ mod eq_bars_minute;
 mod eq_earnings_cal;
 mod eq_investor_types;
 mod eq_master;
+mod fields;
 mod fin_details;
 mod fin_dividend;
 mod fin_summary;
@@ -27,6 +28,11 @@ mod mkt_margin_interest;
 mod mkt_short_ratio;
 mod mkt_short_sale_report;
 mod record;
+mod rows;
+mod v1_daily_quotes;
+mod v1_listed_info;
+mod v1_statements;
+mod v1_trading_calendar;
 mod wire;
 
 pub use drv_bars_daily_fut::FuturesBar;
@@ -49,7 +55,11 @@ pub use mkt_margin_alert::{MarginAlert, PubReason};
 pub use mkt_margin_interest::MarginInterest;
 pub use mkt_short_ratio::ShortRatio;
 pub use mkt_short_sale_report::ShortSaleReport;
-pub use record::{FieldValue, JSON_FIELD_SUFFIX, Record};
+pub use record::{FieldName, FieldValue, JSON_FIELD_SUFFIX, Record};
+pub use v1_daily_quotes::DailyQuote;
+pub use v1_listed_info::ListedInfo;
+pub use v1_statements::Statement;
+pub use v1_trading_calendar::TradingDay;
 pub use wire::NumText;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -67,20 +77,28 @@ pub trait Row: DeserializeOwned + Serialize {
     /// Fields the row carried that this type does not name, kept under their provider names.
     fn extra(&self) -> &BTreeMap<String, Value>;
 
-    /// The stored form: the natural key and the row's fields as the provider sent them.
-    fn into_record(self) -> Record
+    /// The map [`DatasetKind::parse_rows`] fills with the fields this type does not name. The
+    /// derives skip it (`#[serde(skip)]`): a flattened map would make the derived `Deserialize`
+    /// buffer every field of every row, and the derived `Serialize` give names that are not
+    /// `'static`.
+    fn extra_mut(&mut self) -> &mut BTreeMap<String, Value>;
+
+    /// The stored form: the natural key and the row's fields as the provider sent them, the
+    /// typed ones in declaration order (the provider's), then the `extra` ones by name.
+    fn into_record(mut self) -> Record
     where
         Self: Sized,
     {
         let (partition, sort) = self.key();
-        Record::from_row(partition, sort, &self)
-            .expect("a row type serializes to a JSON object with text keys")
+        let extra = std::mem::take(self.extra_mut());
+        Record::from_row_and(partition, sort, &self, extra)
+            .expect("a row type serializes to an object with text keys")
     }
 }
 
 /// The datasets the catalog's endpoints return. The names are the endpoints' ids, derived from
 /// the official V2 client's method names (`get_eq_bars_daily` → `eq-bars-daily`) and the spec's
-/// page names (`mkt-cal`).
+/// page names (`mkt-cal`); a legacy V1 dataset is its endpoint's id prefixed `v1-`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DatasetKind {
@@ -125,11 +143,23 @@ pub enum DatasetKind {
     /// `/derivatives/bars/daily/options/225`.
     #[serde(rename = "drv-bars-daily-opt-225")]
     DrvBarsDailyOpt225,
+    /// V1 `/listed/info`.
+    #[serde(rename = "v1-listed-info")]
+    V1ListedInfo,
+    /// V1 `/prices/daily_quotes`.
+    #[serde(rename = "v1-prices-daily-quotes")]
+    V1DailyQuotes,
+    /// V1 `/fins/statements`.
+    #[serde(rename = "v1-fins-statements")]
+    V1Statements,
+    /// V1 `/markets/trading_calendar`.
+    #[serde(rename = "v1-markets-trading-calendar")]
+    V1TradingCalendar,
 }
 
 impl DatasetKind {
     /// Every dataset.
-    pub const ALL: [DatasetKind; 20] = [
+    pub const ALL: [DatasetKind; 24] = [
         DatasetKind::EqMaster,
         DatasetKind::EqBarsDaily,
         DatasetKind::EqBarsDailyAm,
@@ -150,6 +180,10 @@ impl DatasetKind {
         DatasetKind::DrvBarsDailyFut,
         DatasetKind::DrvBarsDailyOpt,
         DatasetKind::DrvBarsDailyOpt225,
+        DatasetKind::V1ListedInfo,
+        DatasetKind::V1DailyQuotes,
+        DatasetKind::V1Statements,
+        DatasetKind::V1TradingCalendar,
     ];
 
     /// The stored name, part of every record key.
@@ -175,6 +209,10 @@ impl DatasetKind {
             DatasetKind::DrvBarsDailyFut => "drv-bars-daily-fut",
             DatasetKind::DrvBarsDailyOpt => "drv-bars-daily-opt",
             DatasetKind::DrvBarsDailyOpt225 => "drv-bars-daily-opt-225",
+            DatasetKind::V1ListedInfo => "v1-listed-info",
+            DatasetKind::V1DailyQuotes => "v1-prices-daily-quotes",
+            DatasetKind::V1Statements => "v1-fins-statements",
+            DatasetKind::V1TradingCalendar => "v1-markets-trading-calendar",
         }
     }
 
@@ -198,6 +236,39 @@ impl DatasetKind {
     pub fn parse_rows(self, data: &serde_json::value::RawValue) -> Result<Vec<Record>, String> {
         by_kind!(self, parse, data)
     }
+
+    /// The array of a response body that holds the rows: `data` in V2, the route's own key in
+    /// V1.
+    pub fn data_key(self) -> &'static str {
+        match self {
+            DatasetKind::V1ListedInfo => "info",
+            DatasetKind::V1DailyQuotes => "daily_quotes",
+            DatasetKind::V1Statements => "statements",
+            DatasetKind::V1TradingCalendar => "trading_calendar",
+            _ => "data",
+        }
+    }
+
+    /// Parses a whole response body, `{"data": [rows], "pagination_key": ...}` (the rows under
+    /// [`DatasetKind::data_key`]), in one pass:
+    /// its records (as [`DatasetKind::parse_rows`]; `None` when the body has no rows array)
+    /// and its pagination key.
+    ///
+    /// # Errors
+    /// The body not being such an object, or the first row that does not fit, as text.
+    pub fn parse_page(self, body: &[u8]) -> Result<ParsedPage, String> {
+        let key = self.data_key();
+        by_kind!(self, parse_page, (body, key))
+    }
+}
+
+/// A response body parsed by [`DatasetKind::parse_page`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedPage {
+    /// The rows as records; `None` when the body had no rows array (or a null one).
+    pub records: Option<Vec<Record>>,
+    /// The body's `pagination_key`, as sent.
+    pub pagination_key: Option<String>,
 }
 
 macro_rules! by_kind {
@@ -223,22 +294,32 @@ macro_rules! by_kind {
             DatasetKind::DrvBarsDailyFut => $f::<FuturesBar>($data),
             DatasetKind::DrvBarsDailyOpt => $f::<OptionsBar>($data),
             DatasetKind::DrvBarsDailyOpt225 => $f::<IndexOptionBar>($data),
+            DatasetKind::V1ListedInfo => $f::<ListedInfo>($data),
+            DatasetKind::V1DailyQuotes => $f::<DailyQuote>($data),
+            DatasetKind::V1Statements => $f::<Statement>($data),
+            DatasetKind::V1TradingCalendar => $f::<TradingDay>($data),
         }
     };
 }
-use by_kind;
+pub(crate) use by_kind;
 
 fn untyped<R: Row>(data: &serde_json::value::RawValue) -> Result<BTreeSet<String>, String> {
-    let rows: Vec<R> = serde_json::from_str(data.get()).map_err(|e| e.to_string())?;
-    Ok(rows
-        .iter()
-        .flat_map(|r| r.extra().keys().cloned())
-        .collect())
+    let names = rows::read(data.get(), |r: R| {
+        r.extra().keys().cloned().collect::<Vec<_>>()
+    })?;
+    Ok(names.into_iter().flatten().collect())
 }
 
 fn parse<R: Row>(data: &serde_json::value::RawValue) -> Result<Vec<Record>, String> {
-    let rows: Vec<R> = serde_json::from_str(data.get()).map_err(|e| e.to_string())?;
-    Ok(rows.into_iter().map(Row::into_record).collect())
+    rows::read(data.get(), R::into_record)
+}
+
+fn parse_page<R: Row>((body, data_key): (&[u8], &str)) -> Result<ParsedPage, String> {
+    let (records, pagination_key) = rows::read_page(body, data_key, R::into_record)?;
+    Ok(ParsedPage {
+        records,
+        pagination_key,
+    })
 }
 
 #[cfg(test)]
@@ -247,6 +328,7 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::catalog::parse_date;
+    use crate::dataset::fields::tests::same_as_json_text;
 
     /// Parses `sample` (a JSON array of rows) as `kind` and checks that every record gives back
     /// its row field for field; values of `date_fields` may be compact in the sample and are
@@ -257,6 +339,7 @@ pub(crate) mod tests {
         date_fields: &[&str],
     ) -> Vec<Record> {
         let raw = serde_json::value::RawValue::from_string(sample.to_owned()).unwrap();
+        by_kind!(kind, same_as_json_text, &raw);
         let records = kind.parse_rows(&raw).unwrap();
         let rows: Vec<serde_json::Map<String, Value>> = serde_json::from_str(sample).unwrap();
         assert_eq!(records.len(), rows.len());

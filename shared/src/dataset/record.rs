@@ -1,9 +1,9 @@
 //! The stored form of a row: its natural key and its fields, whatever the dataset.
 
-use std::fmt;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// Suffix of a field that holds a nested JSON object or array as text (the `FS` statement of
@@ -24,6 +24,10 @@ pub enum FieldValue {
     Null,
 }
 
+/// A field's name: the row type's own (static) name, or an owned one for a field the type does
+/// not name or a row read back from a store.
+pub type FieldName = Cow<'static, str>;
+
 /// One row: `partition` and `sort` form the dataset's natural key (for daily bars: code and
 /// date), so storing the same row twice overwrites instead of duplicating.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +37,7 @@ pub struct Record {
     /// Second part of the natural key (sortable: dates as `YYYY-MM-DD`).
     pub sort: String,
     /// The row's fields under the provider's names, in the provider's order.
-    pub fields: Vec<(String, FieldValue)>,
+    pub fields: Vec<(FieldName, FieldValue)>,
 }
 
 impl Record {
@@ -41,15 +45,28 @@ impl Record {
     /// names and forms, wire order), under the natural key `partition`/`sort`.
     ///
     /// # Errors
-    /// When the row does not serialize to a JSON object.
+    /// When the row does not serialize to an object with text keys.
     pub fn from_row<R: Serialize>(
         partition: String,
         sort: String,
         row: &R,
     ) -> Result<Self, String> {
-        // Through JSON text rather than `serde_json::Value`: its map would sort the keys.
-        let text = serde_json::to_string(row).map_err(|e| e.to_string())?;
-        let Fields(fields) = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        Self::from_row_and(partition, sort, row, BTreeMap::new())
+    }
+
+    /// [`Record::from_row`] followed by `extra` (fields the row type does not name), in name
+    /// order.
+    ///
+    /// # Errors
+    /// As [`Record::from_row`].
+    pub fn from_row_and<R: Serialize>(
+        partition: String,
+        sort: String,
+        row: &R,
+        extra: BTreeMap<String, Value>,
+    ) -> Result<Self, String> {
+        let mut fields = super::fields::fields_of(row, extra.len()).map_err(|e| e.to_string())?;
+        fields.extend(extra.into_iter().map(|(name, value)| untyped(name, value)));
         Ok(Self {
             partition,
             sort,
@@ -76,9 +93,22 @@ impl Record {
                     FieldValue::Bool(b) => Value::Bool(*b),
                     FieldValue::Null => Value::Null,
                 };
-                (k.clone(), v)
+                (k.to_string(), v)
             })
             .collect()
+    }
+}
+
+/// A field as its JSON value: scalars as they are, an object or array as JSON text under
+/// `<name>#json`.
+pub(super) fn untyped(name: String, value: Value) -> (FieldName, FieldValue) {
+    match value {
+        Value::Object(_) | Value::Array(_) => (
+            format!("{name}{JSON_FIELD_SUFFIX}").into(),
+            FieldValue::Text(value.to_string()),
+        ),
+        Value::String(s) => (name.into(), FieldValue::Text(s)),
+        other => (name.into(), FieldValue::from(&other)),
     }
 }
 
@@ -94,35 +124,6 @@ impl From<&Value> for FieldValue {
     }
 }
 
-/// A JSON object's entries in document order, nested values folded into JSON text.
-struct Fields(Vec<(String, FieldValue)>);
-
-impl<'de> Deserialize<'de> for Fields {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Entries;
-        impl<'de> Visitor<'de> for Entries {
-            type Value = Fields;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
-                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(16));
-                while let Some((name, value)) = map.next_entry::<String, Value>()? {
-                    fields.push(match value {
-                        Value::Object(_) | Value::Array(_) => (
-                            format!("{name}{JSON_FIELD_SUFFIX}"),
-                            FieldValue::Text(value.to_string()),
-                        ),
-                        other => (name, FieldValue::from(&other)),
-                    });
-                }
-                Ok(Fields(fields))
-            }
-        }
-        d.deserialize_map(Entries)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -133,7 +134,7 @@ mod tests {
     fn rows_keep_wire_order_and_nested_objects_round_trip() {
         let row = json!({"Z": 1.5, "A": "x", "N": null, "FS": {"Revenue": "10", "Empty": {}}});
         let rec = Record::from_row("p".into(), "s".into(), &row).unwrap();
-        let names: Vec<&str> = rec.fields.iter().map(|(k, _)| k.as_str()).collect();
+        let names: Vec<&str> = rec.fields.iter().map(|(k, _)| k.as_ref()).collect();
         // `json!` builds a sorted map, so this is its order, kept as serialized.
         assert_eq!(names, ["A", "FS#json", "N", "Z"]);
         assert_eq!(Value::Object(rec.to_json()), row);

@@ -3,20 +3,94 @@
 //!
 //! Each helper reads the provider's form into a typed value and writes the provider's form
 //! back, so a row serialized for storage reads like the source (dates normalised to
-//! `YYYY-MM-DD`).
+//! `YYYY-MM-DD`). Text is read borrowed from the page where it holds no escapes, so reading a
+//! flag or a date allocates nothing.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use chrono::NaiveDate;
-use serde::de::Error as _;
+use chrono::{Datelike, NaiveDate};
+use serde::de::{Error as _, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::catalog::parse_date;
 
 /// A date as `YYYY-MM-DD`, the form keys and stored rows use.
 pub(crate) fn day(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    with_day(d, str::to_owned)
+}
+
+/// `f` of the date as `YYYY-MM-DD`, written on the stack (chrono's formatting, for years
+/// beyond four digits, takes an allocation and a format-string parse).
+fn with_day<T>(d: NaiveDate, f: impl FnOnce(&str) -> T) -> T {
+    let Ok(year @ 0..=9999) = u32::try_from(d.year()) else {
+        return f(&d.format("%Y-%m-%d").to_string());
+    };
+    let digit = |n: u32| b'0' + u8::try_from(n % 10).unwrap_or(0);
+    let (m, dd) = (d.month(), d.day());
+    let text = [
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(dd / 10),
+        digit(dd),
+    ];
+    f(std::str::from_utf8(&text).expect("ASCII digits"))
+}
+
+/// A date given as `YYYY-MM-DD` or `YYYYMMDD`: plain digits read directly, anything else as
+/// [`parse_date`] reads it.
+fn read_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let parts = match b.len() {
+        10 if b[4] == b'-' && b[7] == b'-' => num(0..4).zip(num(5..7)).zip(num(8..10)),
+        8 => num(0..4).zip(num(4..6)).zip(num(6..8)),
+        _ => None,
+    };
+    parts
+        .and_then(|((y, m), d)| NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d))
+        .or_else(|| parse_date(s))
+}
+
+/// Text as sent: borrowed from the page unless it holds escapes. (Serde's own `Cow<str>`
+/// always copies.)
+struct Text<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+/// Text that may be null.
+fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    Ok(<Option<Text<'de>>>::deserialize(d)?.map(|t| t.0))
 }
 
 /// A date given as `YYYY-MM-DD` or `YYYYMMDD`, written as `YYYY-MM-DD`.
@@ -24,12 +98,12 @@ pub(crate) mod date {
     use super::*;
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
-        let s = <Cow<'de, str>>::deserialize(d)?;
-        parse_date(&s).ok_or_else(|| D::Error::custom(format!("`{s}` is not a date")))
+        let Text(s) = Text::deserialize(d)?;
+        read_date(&s).ok_or_else(|| D::Error::custom(format!("`{s}` is not a date")))
     }
 
     pub(crate) fn serialize<S: Serializer>(v: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&day(*v))
+        with_day(*v, |text| s.serialize_str(text))
     }
 }
 
@@ -40,9 +114,9 @@ pub(crate) mod opt_date {
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<NaiveDate>, D::Error> {
-        match <Option<Cow<'de, str>>>::deserialize(d)?.as_deref() {
+        match opt_text(d)?.as_deref() {
             None | Some("") => Ok(None),
-            Some(s) => parse_date(s)
+            Some(s) => read_date(s)
                 .map(Some)
                 .ok_or_else(|| D::Error::custom(format!("`{s}` is not a date"))),
         }
@@ -53,7 +127,10 @@ pub(crate) mod opt_date {
         reason = "serde's `with` passes a reference to the field"
     )]
     pub(crate) fn serialize<S: Serializer>(v: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&v.map(day).unwrap_or_default())
+        match v {
+            Some(d) => with_day(*d, |text| s.serialize_str(text)),
+            None => s.serialize_str(""),
+        }
     }
 }
 
@@ -62,7 +139,7 @@ pub(crate) mod flag {
     use super::*;
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        match <Option<Cow<'de, str>>>::deserialize(d)?.as_deref() {
+        match opt_text(d)?.as_deref() {
             None | Some("") => Ok(None),
             Some("0") => Ok(Some(false)),
             Some("1") => Ok(Some(true)),
@@ -88,7 +165,7 @@ pub(crate) mod bool_text {
     use super::*;
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        match <Option<Cow<'de, str>>>::deserialize(d)?.as_deref() {
+        match opt_text(d)?.as_deref() {
             None | Some("") => Ok(None),
             Some("true") => Ok(Some(true)),
             Some("false") => Ok(Some(false)),
@@ -114,22 +191,42 @@ pub(crate) mod bool_text {
 pub(crate) mod num_or_blank {
     use super::*;
 
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Wire {
-        Number(f64),
-        Text(String),
+    struct NumOrBlank;
+
+    impl<'de> Visitor<'de> for NumOrBlank {
+        type Value = Option<f64>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number or \"\"")
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Option<f64>, E> {
+            Ok(Some(v))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Option<f64>, E> {
+            Ok(Some(v as f64))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Option<f64>, E> {
+            Ok(Some(v as f64))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Option<f64>, E> {
+            if v.is_empty() {
+                Ok(None)
+            } else {
+                Err(E::custom(format!("`{v}` is neither a number nor blank")))
+            }
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Option<f64>, E> {
+            Ok(None)
+        }
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-        match <Option<Wire>>::deserialize(d)? {
-            None => Ok(None),
-            Some(Wire::Number(n)) => Ok(Some(n)),
-            Some(Wire::Text(t)) if t.is_empty() => Ok(None),
-            Some(Wire::Text(t)) => Err(D::Error::custom(format!(
-                "`{t}` is neither a number nor blank"
-            ))),
-        }
+        d.deserialize_any(NumOrBlank)
     }
 
     #[allow(
@@ -202,6 +299,10 @@ impl NumText {
     /// # Errors
     /// When the text is neither.
     pub fn parse(text: &str) -> Result<Self, String> {
+        Self::parse_owned(Cow::Borrowed(text))
+    }
+
+    fn parse_owned(text: Cow<'_, str>) -> Result<Self, String> {
         let value = match text.trim() {
             "" | "-" => None,
             t => Some(
@@ -212,7 +313,7 @@ impl NumText {
             ),
         };
         Ok(Self {
-            text: text.to_owned(),
+            text: text.into_owned(),
             value,
         })
     }
@@ -236,8 +337,8 @@ impl fmt::Display for NumText {
 
 impl<'de> Deserialize<'de> for NumText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <Option<Cow<'de, str>>>::deserialize(d)?.unwrap_or_default();
-        Self::parse(&text).map_err(D::Error::custom)
+        let text = opt_text(d)?.unwrap_or_default();
+        Self::parse_owned(text).map_err(D::Error::custom)
     }
 }
 
@@ -249,7 +350,50 @@ impl Serialize for NumText {
 
 #[cfg(test)]
 mod tests {
-    use super::NumText;
+    use chrono::NaiveDate;
+
+    use super::{NumText, day, num_or_blank, parse_date, read_date};
+
+    #[test]
+    fn dates_read_and_write_as_chrono_does() {
+        for s in [
+            "2023-03-24",
+            "20201001",
+            "0001-01-01",
+            "9999-12-31",
+            "2024-02-29",
+            "2023-02-29",
+            "2023-13-01",
+            "2023-1-012",
+            "+2023-01-1",
+            "2023/01/01",
+            "2023-03-2x",
+            "",
+        ] {
+            assert_eq!(read_date(s), parse_date(s), "{s}");
+        }
+        for (y, m, d) in [
+            (1, 1, 1),
+            (2023, 3, 24),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-1, 1, 1),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(day(date), date.format("%Y-%m-%d").to_string());
+        }
+    }
+
+    #[test]
+    fn a_number_or_blank_reads_numbers_blanks_and_nulls_only() {
+        let read = |s: &str| num_or_blank::deserialize(&mut serde_json::Deserializer::from_str(s));
+        assert_eq!(read("1.5").unwrap(), Some(1.5));
+        assert_eq!(read("-2").unwrap(), Some(-2.0));
+        assert_eq!(read(r#""""#).unwrap(), None);
+        assert_eq!(read("null").unwrap(), None);
+        assert!(read(r#""1.5""#).is_err());
+        assert!(read("true").is_err());
+    }
 
     #[test]
     fn numeric_text_keeps_its_form_and_parses() {

@@ -3,8 +3,6 @@
 use std::time::Duration;
 
 use secrecy::SecretString;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use super::ProviderError;
 use super::auth::{ApiKey, Auth, retry_after, send, transient};
@@ -46,13 +44,6 @@ pub struct RawPage {
     pub next: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    data: Option<&'a RawValue>,
-    pagination_key: Option<String>,
-}
-
 /// A J-Quants client. Cheap to clone; clones share the connection pool.
 #[derive(Debug, Clone)]
 pub struct JQuantsClient {
@@ -72,7 +63,7 @@ impl JQuantsClient {
         Self { http }
     }
 
-    /// Fetches one page of `endpoint` under `base_url` (V2, `x-api-key`).
+    /// Fetches one page of `endpoint` under `base_url` (`x-api-key`, as V2 wants).
     ///
     /// # Errors
     /// The provider's refusal or failure, classified by [`ProviderError::from_status`].
@@ -89,7 +80,8 @@ impl JQuantsClient {
             .await
     }
 
-    /// [`JQuantsClient::get_page`] with any [`Auth`].
+    /// [`JQuantsClient::get_page`] with any [`Auth`]: a V1 endpoint of the catalog with
+    /// [`V1Auth`](super::V1Auth).
     ///
     /// # Errors
     /// As [`JQuantsClient::get_page`], plus `auth`'s failures to renew.
@@ -213,16 +205,15 @@ impl JQuantsClient {
 }
 
 fn parse_page(endpoint: &Endpoint, body: bytes::Bytes) -> Result<Page, ProviderError> {
-    let env: Envelope<'_> =
-        serde_json::from_slice(&body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
-    let data = env
-        .data
-        .ok_or_else(|| ProviderError::Malformed("no `data` array".into()))?;
-    let records = endpoint
+    let page = endpoint
         .dataset
-        .parse_rows(data)
+        .parse_page(&body)
         .map_err(ProviderError::Malformed)?;
-    let next = env.pagination_key.filter(|k| !k.is_empty());
+    let records = page.records.ok_or_else(|| {
+        let key = endpoint.dataset.data_key();
+        ProviderError::Malformed(format!("no `{key}` array"))
+    })?;
+    let next = page.pagination_key.filter(|k| !k.is_empty());
     Ok(Page {
         records,
         next,

@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 
 use super::item::{Item, n, s};
 use super::{batch_write, unavailable};
-use crate::dataset::{FieldValue, Record};
+use crate::dataset::{FieldName, FieldValue, Record};
 use crate::store::{RowScope, RowStore, StoreError};
 
 /// The market-data table.
@@ -78,7 +78,7 @@ fn record_from(item: &Item) -> Result<Record, StoreError> {
     };
     let mut fields = map
         .iter()
-        .map(|(k, v)| Ok((k.clone(), field(v)?)))
+        .map(|(k, v)| Ok((FieldName::from(k.clone()), field(v)?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
     fields.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Record {
@@ -103,7 +103,7 @@ impl RowStore for DynamoRows {
                     let fields = r
                         .fields
                         .iter()
-                        .map(|(k, v)| (k.clone(), value(v)))
+                        .map(|(k, v)| (k.to_string(), value(v)))
                         .collect();
                     let item = Item::from([
                         ("pk".into(), s(pk(scope, &r.partition))),

@@ -6,17 +6,9 @@
 use std::time::Instant;
 
 use chrono::{Days, Utc};
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use shared::dataset::DatasetKind;
 
 const REPEATS: usize = 30;
-
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    data: &'a RawValue,
-}
 
 /// Prints the table rows.
 pub(crate) async fn daily_bars_page() -> anyhow::Result<()> {
@@ -43,12 +35,11 @@ pub(crate) async fn daily_bars_page() -> anyhow::Result<()> {
     let mut rows = 0;
     for _ in 0..REPEATS {
         let t = Instant::now();
-        let env: Envelope<'_> = serde_json::from_slice(&body)?;
-        let records = DatasetKind::EqBarsDaily
-            .parse_rows(env.data)
+        let page = DatasetKind::EqBarsDaily
+            .parse_page(&body)
             .map_err(anyhow::Error::msg)?;
         times.push(t.elapsed().as_secs_f64());
-        rows = records.len();
+        rows = page.records.map_or(0, |r| r.len());
     }
     times.sort_by(f64::total_cmp);
     let (best, median) = (times[0], times[REPEATS / 2]);
