@@ -33,8 +33,12 @@ async fn run_once(
     let bin = devstack::lambda::root().join(".venv/bin/schemathesis");
     assert!(bin.exists(), "no schemathesis in .venv: run `make venv`");
     let (paths, seed) = (paths.to_owned(), seed.to_owned());
+    // schemathesis keeps a cache in its working directory: keep it under target/.
+    let workdir = report.parent().unwrap().to_owned();
+    std::fs::create_dir_all(&workdir).unwrap();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(bin)
+            .current_dir(&workdir)
             .args(["run", &url, "--no-color", "--seed", &seed, "-w", "2"])
             .args(["--max-examples", PER_OPERATION])
             .args(["--phases", "examples,coverage,fuzzing"])
