@@ -1118,12 +1118,11 @@ pub async fn schedule_store(store: &dyn ScheduleStore) {
 
     let user = UserId::new();
     // 18:00 Tokyo is 09:00 UTC; t0 is 09:00 UTC, so the first fire after t0 is tomorrow's.
-    let mut s = Schedule {
-        id: crate::domain::ScheduleId::new(),
-        user_id: user,
-        name: "daily bars".into(),
-        cron: CronSpec::parse("0 18 * * *", None).unwrap(),
-        template: Template {
+    let mut s = Schedule::new(
+        user,
+        "daily bars".into(),
+        CronSpec::parse("0 18 * * *", None).unwrap(),
+        Template {
             data_source: DataSourceId::parse("jquants-v2").unwrap(),
             endpoint: "eq-bars-daily".into(),
             symbols: Vec::new(),
@@ -1131,17 +1130,8 @@ pub async fn schedule_store(store: &dyn ScheduleStore) {
             params: BTreeMap::new(),
             window: Window::PreviousTradingDay,
         },
-        enabled: true,
-        created_at: t0(),
-        updated_at: t0(),
-        handled_until: t0(),
-        last_run: None,
-        skipped_closed: 0,
-        skipped_late: 0,
-        skipped_busy: 0,
-        last_error: None,
-        version: 0,
-    };
+        t0(),
+    );
     assert!(store.save_schedule(&s).await.unwrap());
     assert!(
         !store.save_schedule(&s).await.unwrap(),

@@ -14,7 +14,7 @@ use reqwest::Method;
 use serde_json::json;
 use shared::clock::ManualClock;
 use shared::dataset::DatasetKind;
-use shared::domain::{DataSourceId, JobGroupId, JobGroupStatus, ScheduleId, UserId};
+use shared::domain::{DataSourceId, JobGroupId, JobGroupStatus, UserId};
 use shared::queue::SqsJobQueue;
 use shared::schedule::{CronSpec, Schedule, Template, TradingCalendar, Window};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
@@ -59,12 +59,11 @@ async fn user_id(user: &ApiClient) -> UserId {
 /// A "daily bars, previous trading day, every issue" schedule at 18:00 Tokyo, deciding fires
 /// after `since`.
 fn daily_bars(user: UserId, since: DateTime<Utc>) -> Schedule {
-    Schedule {
-        id: ScheduleId::new(),
-        user_id: user,
-        name: "yesterday's bars".into(),
-        cron: CronSpec::parse("0 18 * * *", Some("Asia/Tokyo")).unwrap(),
-        template: Template {
+    Schedule::new(
+        user,
+        "yesterday's bars".into(),
+        CronSpec::parse("0 18 * * *", Some("Asia/Tokyo")).unwrap(),
+        Template {
             data_source: DataSourceId::parse("jquants-v2").unwrap(),
             endpoint: "eq-bars-daily".into(),
             symbols: Vec::new(),
@@ -72,17 +71,8 @@ fn daily_bars(user: UserId, since: DateTime<Utc>) -> Schedule {
             params: BTreeMap::new(),
             window: Window::PreviousTradingDay,
         },
-        enabled: true,
-        created_at: since,
-        updated_at: since,
-        handled_until: since,
-        last_run: None,
-        skipped_closed: 0,
-        skipped_late: 0,
-        skipped_busy: 0,
-        last_error: None,
-        version: 0,
-    }
+        since,
+    )
 }
 
 fn d(s: &str) -> NaiveDate {

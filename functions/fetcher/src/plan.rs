@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use shared::catalog::{self, parse_date};
-use shared::dataset::FieldValue;
 use shared::domain::{IssueCode, JobGroup, JobGroupId, Split};
 use shared::limiter::Decision;
+use shared::schedule::TradingCalendar;
 
 use crate::deps::Deps;
 use crate::job::{self, Failure, Memo, Outcome};
@@ -103,18 +103,12 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
     }
     let planned = if by_day {
         let (from, to) = range.unwrap_or_default();
-        let mut days: Vec<NaiveDate> = records
-            .iter()
-            .filter(|r| {
-                r.fields.iter().any(|(k, v)| {
-                    k == "HolDiv" && matches!(v, FieldValue::Text(d) if d == "1" || d == "2")
-                })
-            })
-            .filter_map(|r| r.sort.parse().ok())
-            .filter(|d| (from..=to).contains(d))
-            .collect();
-        days.sort_unstable();
-        days.dedup();
+        // Business days and half-day sessions of the range, in order, once each.
+        let days: Vec<NaiveDate> =
+            TradingCalendar::from_records(&records, from, to, deps.clock.now())
+                .trading
+                .into_iter()
+                .collect();
         tracing::info!(job_group_id = %group, trading_days = days.len(), %from, %to, "planning from the trading calendar");
         deps.jobs.plan_days(group, &days).await
     } else {

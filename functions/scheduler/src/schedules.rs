@@ -54,15 +54,15 @@ pub(crate) async fn run(deps: &Deps, report: &mut TickReport) -> anyhow::Result<
         return Ok(());
     }
     let calendar = deps.schedules.calendar().await?;
-    let known = calendar.clone().unwrap_or_else(TradingCalendar::empty);
+    let stale = calendar.as_ref().is_none_or(|c| {
+        c.last < (now.date_naive() + CALENDAR_AHEAD) || now - c.fetched_at > TimeDelta::days(7)
+    });
+    let known = calendar.unwrap_or_else(TradingCalendar::empty);
     let mut calendar_asked = false;
     for d in schedule::due(now, &due, &known) {
         let Some(s) = due.iter().find(|s| s.id == d.schedule) else {
             continue;
         };
-        let stale = calendar.as_ref().is_none_or(|c| {
-            c.last < (now.date_naive() + CALENDAR_AHEAD) || now - c.fetched_at > TimeDelta::days(7)
-        });
         if !calendar_asked && (d.needs_calendar.is_some() || stale) {
             let day = d.needs_calendar.unwrap_or(now.date_naive());
             // One request a tick (another scheduler's, or this schedule's of this hour, counts).
@@ -425,36 +425,24 @@ mod tests {
             })
             .await
             .unwrap();
-        let id = ScheduleId::new();
-        schedules
-            .save_schedule(&Schedule {
-                id,
-                user_id: user,
-                name: "keep 7203 current".into(),
-                cron: CronSpec::parse("0 18 * * 1-5", None).unwrap(),
-                template: shared::schedule::Template {
-                    data_source: ds,
-                    endpoint: "eq-bars-daily".into(),
-                    symbols: vec![IssueCode::parse("72030").unwrap()],
-                    all_listed_issues: false,
-                    params: Default::default(),
-                    window: Window::SinceLastSuccess {
-                        start: d("2025-10-01"),
-                    },
+        let schedule = Schedule::new(
+            user,
+            "keep 7203 current".into(),
+            CronSpec::parse("0 18 * * 1-5", None).unwrap(),
+            shared::schedule::Template {
+                data_source: ds,
+                endpoint: "eq-bars-daily".into(),
+                symbols: vec![IssueCode::parse("72030").unwrap()],
+                all_listed_issues: false,
+                params: Default::default(),
+                window: Window::SinceLastSuccess {
+                    start: d("2025-10-01"),
                 },
-                enabled: true,
-                created_at: start,
-                updated_at: start,
-                handled_until: start,
-                last_run: None,
-                skipped_closed: 0,
-                skipped_late: 0,
-                skipped_busy: 0,
-                last_error: None,
-                version: 0,
-            })
-            .await
-            .unwrap();
+            },
+            start,
+        );
+        let id = schedule.id;
+        schedules.save_schedule(&schedule).await.unwrap();
         let jobs = Arc::new(MemoryJobs::default());
         let clock = Arc::new(ManualClock::new(start));
         Fixture {

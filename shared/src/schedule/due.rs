@@ -110,7 +110,7 @@ mod tests {
     use chrono::{Datelike, NaiveDateTime, TimeZone, Timelike, Weekday};
 
     use super::*;
-    use crate::domain::{DataSourceId, ScheduleId, UserId};
+    use crate::domain::{DataSourceId, UserId};
     use crate::schedule::{CronSpec, Template, Window};
 
     /// One cron field of the subset the generator writes.
@@ -241,12 +241,11 @@ mod tests {
     }
 
     fn schedule(expr: &Expr, zone: &str, since: DateTime<Utc>) -> Schedule {
-        Schedule {
-            id: ScheduleId::new(),
-            user_id: UserId::new(),
-            name: "p".into(),
-            cron: CronSpec::parse(&expr.text(), Some(zone)).unwrap(),
-            template: Template {
+        Schedule::new(
+            UserId::new(),
+            "p".into(),
+            CronSpec::parse(&expr.text(), Some(zone)).unwrap(),
+            Template {
                 data_source: DataSourceId::parse("jquants-v2").unwrap(),
                 endpoint: "eq-bars-daily".into(),
                 symbols: Vec::new(),
@@ -254,17 +253,8 @@ mod tests {
                 params: BTreeMap::new(),
                 window: Window::PreviousTradingDay,
             },
-            enabled: true,
-            created_at: since,
-            updated_at: since,
-            handled_until: since,
-            last_run: None,
-            skipped_closed: 0,
-            skipped_late: 0,
-            skipped_busy: 0,
-            last_error: None,
-            version: 0,
-        }
+            since,
+        )
     }
 
     /// Fire times of `expr` in `(from, to]`, minute by minute, independently of croner.

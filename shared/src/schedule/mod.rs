@@ -109,6 +109,33 @@ pub struct RunGroup {
 }
 
 impl Schedule {
+    /// A new, enabled schedule of `user_id` that fires from `now` on (never for past times).
+    pub fn new(
+        user_id: UserId,
+        name: String,
+        cron: CronSpec,
+        template: Template,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: ScheduleId::new(),
+            user_id,
+            name,
+            cron,
+            template,
+            enabled: true,
+            created_at: now,
+            updated_at: now,
+            handled_until: now,
+            last_run: None,
+            skipped_closed: 0,
+            skipped_late: 0,
+            skipped_busy: 0,
+            last_error: None,
+            version: 0,
+        }
+    }
+
     /// The next fire it waits for; `None` when disabled or when it never fires again.
     pub fn next_fire(&self) -> Option<DateTime<Utc>> {
         self.enabled

@@ -109,27 +109,8 @@ pub async fn create(
             ids.join(", ")
         ))
     })?;
-    let valid = match (req.all_listed_issues, req.symbols.is_empty()) {
-        (true, false) => {
-            return Err(ApiError::BadRequest(
-                "give either `symbols` or `all_listed_issues`, not both".into(),
-            ));
-        }
-        (true, true) => endpoint.validate_all_listed(&req.params),
-        (false, _) => endpoint.validate(&req.symbols, &req.params),
-    }
-    .map_err(|e| ApiError::BadRequest(e.0))?;
-    let credential = state.vault.record(user.id, &ds_id).await.map_err(crate::routes::credentials::vault_error)?.ok_or_else(|| {
-        ApiError::Conflict(format!(
-            "no credential stored for `{ds_id}`: store one with PUT /v1/credentials/{ds_id} first"
-        ))
-    })?;
-    if credential.plan < endpoint.min_plan {
-        return Err(ApiError::Forbidden(format!(
-            "endpoint `{}` needs the {} plan or higher; your {ds_id} credential is on the {} plan",
-            endpoint.id, endpoint.min_plan, credential.plan
-        )));
-    }
+    let valid = validate(endpoint, &req.symbols, req.all_listed_issues, &req.params)?;
+    let credential = credential_for(&state, &user, &ds_id, endpoint).await?;
 
     let today = state
         .clock
@@ -157,6 +138,52 @@ pub async fn create(
     })?;
     tracing::info!(job_group_id = %group.id, total_jobs = group.total_jobs, "job group created");
     Ok((StatusCode::ACCEPTED, Json(group.into())))
+}
+
+/// `symbols`, or every listed issue, with `params`, checked against `endpoint`.
+pub(crate) fn validate(
+    endpoint: &catalog::Endpoint,
+    symbols: &[String],
+    all_listed_issues: bool,
+    params: &BTreeMap<String, String>,
+) -> Result<catalog::ValidRequest, ApiError> {
+    match (all_listed_issues, symbols.is_empty()) {
+        (true, false) => Err(ApiError::BadRequest(
+            "give either `symbols` or `all_listed_issues`, not both".into(),
+        )),
+        (true, true) => endpoint
+            .validate_all_listed(params)
+            .map_err(|e| ApiError::BadRequest(e.0)),
+        (false, _) => endpoint
+            .validate(symbols, params)
+            .map_err(|e| ApiError::BadRequest(e.0)),
+    }
+}
+
+/// The caller's credential for `ds_id`, on a plan that reaches `endpoint`.
+pub(crate) async fn credential_for(
+    state: &AppState,
+    user: &shared::domain::User,
+    ds_id: &DataSourceId,
+    endpoint: &catalog::Endpoint,
+) -> Result<shared::domain::DataSourceCredential, ApiError> {
+    let credential = state
+        .vault
+        .record(user.id, ds_id)
+        .await
+        .map_err(crate::routes::credentials::vault_error)?
+        .ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "no credential stored for `{ds_id}`: store one with PUT /v1/credentials/{ds_id} first"
+            ))
+        })?;
+    if credential.plan < endpoint.min_plan {
+        return Err(ApiError::Forbidden(format!(
+            "endpoint `{}` needs the {} plan or higher; your {ds_id} credential is on the {} plan",
+            endpoint.id, endpoint.min_plan, credential.plan
+        )));
+    }
+    Ok(credential)
 }
 
 fn unknown_source(id: &str) -> ApiError {

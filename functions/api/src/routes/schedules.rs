@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::error::{ApiError, Errors};
 use crate::extract::ApiJson;
+use crate::routes::job_groups;
 use crate::state::AppState;
 
 /// Schedules one user may keep.
@@ -120,23 +121,9 @@ pub async fn create(
             "at most {MAX_SCHEDULES} schedules per user: delete one first"
         )));
     }
-    let now = state.clock.now();
     let schedule = Schedule {
-        id: ScheduleId::new(),
-        user_id: user.id,
-        name: body.name,
-        cron,
-        template,
         enabled: body.enabled,
-        created_at: now,
-        updated_at: now,
-        handled_until: now,
-        last_run: None,
-        skipped_closed: 0,
-        skipped_late: 0,
-        skipped_busy: 0,
-        last_error: None,
-        version: 0,
+        ..Schedule::new(user.id, body.name, cron, template, state.clock.now())
     };
     if !state.schedules.save_schedule(&schedule).await? {
         return Err(ApiError::Conflict("schedule id taken: retry".into()));
@@ -282,32 +269,8 @@ async fn check(
     let mut params = t.params.clone();
     params.insert("from".into(), sample.to_string());
     params.insert("to".into(), sample.to_string());
-    let valid = match (t.all_listed_issues, t.symbols.is_empty()) {
-        (true, false) => {
-            return Err(bad(
-                "give either `symbols` or `all_listed_issues`, not both".into(),
-            ));
-        }
-        (true, true) => endpoint.validate_all_listed(&params),
-        (false, _) => endpoint.validate(&t.symbols, &params),
-    }
-    .map_err(|e| bad(e.0))?;
-    let credential = state
-        .vault
-        .record(user.id, &ds_id)
-        .await
-        .map_err(crate::routes::credentials::vault_error)?
-        .ok_or_else(|| {
-            ApiError::Conflict(format!(
-                "no credential stored for `{ds_id}`: store one with PUT /v1/credentials/{ds_id} first"
-            ))
-        })?;
-    if credential.plan < endpoint.min_plan {
-        return Err(ApiError::Forbidden(format!(
-            "endpoint `{}` needs the {} plan or higher; your {ds_id} credential is on the {} plan",
-            endpoint.id, endpoint.min_plan, credential.plan
-        )));
-    }
+    let valid = job_groups::validate(endpoint, &t.symbols, t.all_listed_issues, &params)?;
+    let credential = job_groups::credential_for(state, user, &ds_id, endpoint).await?;
     if credential.plan == shared::domain::Plan::Free
         && !matches!(t.window, Window::SinceLastSuccess { .. })
     {
