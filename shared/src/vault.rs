@@ -104,9 +104,33 @@ impl Vault {
         plan: Plan,
         api_key: SecretString,
     ) -> Result<DataSourceCredential, VaultError> {
-        let json = CredentialSecret::ApiKey(api_key).to_json();
-        let envelope =
-            crypto::seal(self.keys.as_ref(), &json, &ctx(user, ds, "credentials")).await?;
+        self.store(user, ds, plan, &CredentialSecret::ApiKey(api_key), None)
+            .await
+    }
+
+    /// Seals and stores a credential, replacing any previous one and its tokens; `refresh` is
+    /// a J-Quants V1 refresh token the user gave, with when it is taken to expire.
+    pub async fn store(
+        &self,
+        user: UserId,
+        ds: &DataSourceId,
+        plan: Plan,
+        secret: &CredentialSecret,
+        refresh: Option<(&SecretString, DateTime<Utc>)>,
+    ) -> Result<DataSourceCredential, VaultError> {
+        let envelope = crypto::seal(
+            self.keys.as_ref(),
+            &secret.to_json(),
+            &ctx(user, ds, "credentials"),
+        )
+        .await?;
+        let refresh_token = match refresh {
+            Some((token, expires)) => Some((
+                crypto::seal(self.keys.as_ref(), token, &ctx(user, ds, "refresh_token")).await?,
+                expires,
+            )),
+            None => None,
+        };
         let now = self.clock.now();
         let previous = self.store.get_credential(user, ds).await?;
         let record = DataSourceCredential {
@@ -114,8 +138,8 @@ impl Vault {
             data_source_id: ds.clone(),
             plan,
             encrypted_credentials: envelope,
-            refresh_token: None,
-            refresh_token_expired_at: None,
+            refresh_token_expired_at: refresh_token.as_ref().map(|(_, at)| *at),
+            refresh_token: refresh_token.map(|(e, _)| e),
             id_token: None,
             id_token_expired_at: None,
             created_at: previous.as_ref().map_or(now, |p| p.created_at),
@@ -339,7 +363,9 @@ mod tests {
     }
 
     fn api_key(c: &CredentialSecret) -> String {
-        let CredentialSecret::ApiKey(k) = c;
+        let CredentialSecret::ApiKey(k) = c else {
+            panic!("not an API key: {c:?}")
+        };
         k.expose_secret().to_owned()
     }
 
@@ -366,6 +392,55 @@ mod tests {
             api_key(&v.open(a, &ds()).await.unwrap().unwrap().1),
             "key-of-a"
         );
+    }
+
+    /// A V1 login with a given refresh token: both sealed (the token under its own purpose),
+    /// both opened back; a later API key replaces the tokens too.
+    #[tokio::test]
+    async fn a_v1_login_and_its_refresh_token_are_sealed_apart() {
+        let (v, _, _) = vault();
+        let (u, v1) = (UserId::new(), DataSourceId::parse("jquants-v1").unwrap());
+        let login = CredentialSecret::V1Login {
+            mail_address: "q@example.com".into(),
+            password: "pw-sentinel".into(),
+        };
+        let expires = Utc::now() + chrono::Duration::days(6);
+        let rec = v
+            .store(
+                u,
+                &v1,
+                Plan::Light,
+                &login,
+                Some((&"rt-sentinel".into(), expires)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(rec.refresh_token_expired_at, Some(expires));
+        assert!(rec.id_token.is_none());
+        let (_, opened) = v.open(u, &v1).await.unwrap().unwrap();
+        let CredentialSecret::V1Login { password, .. } = opened else {
+            panic!("not a V1 login: {opened:?}")
+        };
+        assert_eq!(password.expose_secret(), "pw-sentinel");
+        let token = v.open_token(&rec, "refresh_token").await.unwrap().unwrap();
+        assert_eq!(token.expose_secret(), "rt-sentinel");
+        // The token's envelope is bound to its purpose: it does not open as the secret.
+        let mut swapped = rec.clone();
+        swapped.encrypted_credentials = rec.refresh_token.clone().unwrap();
+        assert!(
+            crypto::open(
+                v.keys.as_ref(),
+                &swapped.encrypted_credentials,
+                &ctx(u, &v1, "credentials")
+            )
+            .await
+            .is_err()
+        );
+        let replaced = v
+            .store_api_key(u, &v1, Plan::Light, "key".into())
+            .await
+            .unwrap();
+        assert!(replaced.refresh_token.is_none() && replaced.refresh_token_expired_at.is_none());
     }
 
     #[tokio::test]

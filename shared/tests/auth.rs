@@ -119,8 +119,11 @@ fn one_row(page: &RawPage) {
 async fn the_id_token_is_renewed_ahead_of_expiry() {
     let env = env().await;
     let auth = env.auth();
+    // What the fetcher takes permits for before each request, checked against what was sent.
+    assert_eq!(auth.renewal_requests().await, 2, "a login and a refresh");
     one_row(&env.fetch(&auth).await.unwrap());
     assert_eq!(env.counts(), (1, 1, 0));
+    assert_eq!(auth.renewal_requests().await, 0);
     let issued = auth.take_renewed().await.expect("first tokens to store");
     let id = issued.id.expect("an id token");
     assert_eq!(id.expires_at, env.clock.now() + ID_TOKEN_LIFETIME);
@@ -136,6 +139,7 @@ async fn the_id_token_is_renewed_ahead_of_expiry() {
     );
 
     env.advance_both(TimeDelta::minutes(55));
+    assert_eq!(auth.renewal_requests().await, 1, "a refresh");
     one_row(&env.fetch(&auth).await.unwrap());
     assert_eq!(
         env.counts(),

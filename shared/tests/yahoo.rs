@@ -313,3 +313,108 @@ async fn the_plain_text_429_is_a_rate_limit() {
     env.client.quote(&codes()).await.unwrap();
     assert_eq!((env.cookies(), env.count(CRUMB)), (2, 1));
 }
+
+/// The catalog's Yahoo endpoints as pages of records: every bar and event of the chart and
+/// the quote, under the datasets' natural keys; the permits asked for match the requests sent
+/// (two for the first quote's cookie and crumb, none after, none for a chart); a URL given as
+/// the data source's `base_url` finds the cookie host.
+#[tokio::test]
+async fn catalog_pages_are_records_of_the_yahoo_datasets() {
+    use shared::catalog;
+    use shared::domain::DataSourceId;
+    let env = env().await;
+    let client = YahooClient::new(
+        &YahooConfig::for_base_url(&env.sb.yahoo_base_url()),
+        env.clock.clone(),
+    );
+    let yahoo = DataSourceId::parse("yahoo").unwrap();
+    let endpoint = |id| catalog::find(&yahoo, id).unwrap();
+    let q = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    let toyota = code("72030");
+    let span = q(&[("from", "2025-04-01"), ("to", "2025-05-09")]);
+
+    assert_eq!(client.renewal_requests(endpoint("chart")).await, 0);
+    let page = client
+        .page(endpoint("chart"), &span, Some(&toyota))
+        .await
+        .unwrap();
+    let chart = env
+        .client
+        .chart(
+            &toyota,
+            &ChartRequest {
+                interval: Interval::Day,
+                from: day("2025-04-01"),
+                to: day("2025-05-09"),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(page.next.is_none() && !page.raw.is_empty());
+    assert_eq!(page.records.len(), chart.bars.len());
+    for (r, bar) in page.records.iter().zip(&chart.bars) {
+        assert_eq!(r.partition, "72030");
+        assert_eq!(r.sort, format!("{} 09:00 1d", bar.date));
+        let j = r.to_json();
+        assert_eq!(j["open"].as_f64(), bar.open);
+        assert_eq!(j["adjclose"].as_f64(), bar.adj_close);
+        assert_eq!(j["symbol"], "7203.T");
+    }
+
+    // Events of an issue with a split.
+    let (split_code, split) = sandbox::issue_codes()
+        .iter()
+        .find_map(|c| {
+            sandbox::stock_split(c)
+                .filter(|s| s.ex_date < day("2025-01-01"))
+                .map(|s| (code(c), s))
+        })
+        .unwrap();
+    let around = q(&[
+        ("from", &(split.ex_date - TimeDelta::days(200)).to_string()),
+        ("to", &(split.ex_date + TimeDelta::days(200)).to_string()),
+    ]);
+    let events = client
+        .page(endpoint("chart-events"), &around, Some(&split_code))
+        .await
+        .unwrap();
+    let splits: Vec<_> = events
+        .records
+        .iter()
+        .map(|r| r.to_json())
+        .filter(|j| j["type"] == "split")
+        .collect();
+    assert_eq!(splits.len(), 1, "{:?}", events.records);
+    assert_eq!(splits[0]["date"], split.ex_date.to_string());
+    assert_eq!(splits[0]["numerator"].as_f64(), Some(f64::from(split.to)));
+    assert!(
+        events
+            .records
+            .iter()
+            .any(|r| r.to_json()["type"] == "dividend"),
+        "a dividend in 400 days"
+    );
+
+    assert_eq!(client.renewal_requests(endpoint("quote")).await, 2);
+    let before = (env.cookies(), env.count(CRUMB));
+    let quote = client
+        .page(endpoint("quote"), &[], Some(&toyota))
+        .await
+        .unwrap();
+    assert_eq!(
+        (env.cookies(), env.count(CRUMB)),
+        (before.0 + 1, before.1 + 1)
+    );
+    assert_eq!(client.renewal_requests(endpoint("quote")).await, 0);
+    assert_eq!(quote.records.len(), 1);
+    assert_eq!(quote.records[0].sort, "2025-05-09");
+    assert!(quote.records[0].to_json()["regularMarketPrice"].is_number());
+
+    let none = client.page(endpoint("quote"), &[], None).await.unwrap_err();
+    assert_eq!(none.disposition(), Disposition::Fail);
+}

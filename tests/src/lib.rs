@@ -1,7 +1,7 @@
 //! Test harness: a fresh local stack per test (unique resource names in the one emulator the
 //! test command starts), a sandbox provider, and an onboarded user.
 
-use devstack::client::{ApiClient, add_user, onboard_admin};
+use devstack::client::{ApiClient, add_user, add_v1_and_yahoo, onboard_admin};
 use devstack::stack::{Counters, LocalStack};
 use sandbox::{Sandbox, SandboxConfig};
 
@@ -78,6 +78,9 @@ impl World {
         let admin = onboard_admin(&api, &secret, &sandbox.base_url())
             .await
             .expect("bootstrap");
+        add_v1_and_yahoo(&admin, &sandbox.v1_base_url(), &sandbox.yahoo_base_url())
+            .await
+            .expect("V1 and Yahoo data sources");
         let user = add_user(&api, &admin, KEY, &plan_name)
             .await
             .expect("onboarding");

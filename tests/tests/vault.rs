@@ -206,7 +206,7 @@ async fn credential_routes_never_return_the_secret() {
         r.body["detail"]
             .as_str()
             .unwrap()
-            .contains("did not accept this key")
+            .contains("did not accept these credentials")
     );
     let still = w
         .user

@@ -1,23 +1,25 @@
-//! What a warm fetcher keeps between invocations: the ports, the provider client, a short
-//! cache of data sources, and the vault with its cache of opened credentials (so steady state
-//! makes no KMS call per job).
+//! What a warm fetcher keeps between invocations: the ports, the provider clients, a short
+//! cache of data sources, the vault with its cache of opened credentials (so steady state
+//! makes no KMS call per job), and the V1 token and Yahoo crumb sessions.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use shared::archive::{RawArchive, S3Archive};
 use shared::aws::Clients;
 use shared::clock::{Clock, SystemClock};
 use shared::config::Config;
 use shared::crypto::KmsKeys;
-use shared::domain::{DataSource, DataSourceId};
-use shared::jquants::JQuantsClient;
+use shared::domain::{DataSource, DataSourceId, UserId};
+use shared::jquants::{JQuantsClient, V1Auth};
 use shared::limiter::Limiter;
 use shared::queue::{JobQueue, MessageControl, SqsJobQueue, SqsMessageControl};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoLimits, DynamoRows};
 use shared::store::{DataSourceStore, JobStore, LimiterStore, ParkedJobs, RowStore, ScheduleStore};
 use shared::vault::Vault;
+use shared::yahoo::YahooClient;
 use tokio::sync::Mutex;
 
 /// How long a data source definition is reused before it is read again.
@@ -27,6 +29,9 @@ pub(crate) const SOURCE_TTL: Duration = Duration::from_secs(60);
 /// (the function's `Timeout` is 60 s), far shorter than the queue's visibility timeout (360 s),
 /// so a dead fetcher's job is free again by the time its message reappears.
 pub const JOB_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(90);
+
+/// A V1 token session and the credential's `updated_at` it was opened from.
+pub(crate) type V1Session = (DateTime<Utc>, Arc<V1Auth>);
 
 /// The ports the fetcher works through.
 #[derive(Debug, Clone)]
@@ -89,6 +94,11 @@ pub struct Deps {
     /// someone's terminal, as in the local stack).
     pub emit_metrics: bool,
     pub(crate) source_cache: Mutex<HashMap<DataSourceId, (Instant, DataSource)>>,
+    /// J-Quants V1 token sessions by account, with the credential's `updated_at` they were
+    /// opened from.
+    pub(crate) v1_sessions: Mutex<HashMap<(UserId, DataSourceId), V1Session>>,
+    /// Yahoo clients by base URL (each holds the process's cookie and crumb).
+    pub(crate) yahoo_clients: Mutex<HashMap<String, Arc<YahooClient>>>,
 }
 
 impl Deps {
@@ -128,6 +138,8 @@ impl Deps {
             lease: JOB_LEASE,
             emit_metrics: false,
             source_cache: Mutex::default(),
+            v1_sessions: Mutex::default(),
+            yahoo_clients: Mutex::default(),
         }
     }
 

@@ -8,22 +8,19 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use secrecy::SecretString;
 use shared::archive::JobPrefix;
 use shared::catalog::{self, Endpoint};
-use shared::crypto::CryptoError;
 use shared::domain::{
-    Checkpoint, CredentialSecret, DataSource, DataSourceId, Job, JobGroup, JobGroupId, JobId, Plan,
-    Release, UserId,
+    Checkpoint, DataSource, DataSourceId, Job, JobGroup, JobGroupId, JobId, Plan, Release, UserId,
 };
 use shared::jquants::{Disposition, ProviderError};
 use shared::limiter::{self, Decision, Demand, Scope};
 use shared::metrics::BatchMetrics;
 use shared::queue::JobMessage;
 use shared::store::{JobResult, RowScope, StartOutcome, StoreError};
-use shared::vault::VaultError;
 use tracing::Instrument;
 
+use crate::access::Access;
 use crate::deps::{Deps, SOURCE_TTL};
 
 /// What becomes of the message.
@@ -98,7 +95,7 @@ impl From<ProviderError> for Failure {
 pub(crate) struct Context {
     pub(crate) endpoint: &'static Endpoint,
     pub(crate) source: DataSource,
-    pub(crate) api_key: SecretString,
+    pub(crate) access: Access,
     pub(crate) scope: Scope,
     pub(crate) demands: Vec<Demand>,
 }
@@ -151,7 +148,7 @@ pub(crate) struct Ready {
 /// Credentials opened during one batch: each account's once, however many of its jobs the
 /// batch holds.
 #[derive(Debug, Default)]
-pub(crate) struct Memo(tokio::sync::Mutex<HashMap<(UserId, DataSourceId), (Plan, SecretString)>>);
+pub(crate) struct Memo(tokio::sync::Mutex<HashMap<(UserId, DataSourceId), (Plan, Access)>>);
 
 fn span(msg: &JobMessage, attempt: u32) -> tracing::Span {
     tracing::info_span!("job", job_group_id = %msg.job_group_id, job_id = %msg.job_id, symbol = tracing::field::Empty, attempt)
@@ -283,7 +280,9 @@ async fn try_execute(
         }
     };
     let started = Instant::now();
-    let result = match fetch(&ctx, &group, &job, metrics, deps).await {
+    let fetched = fetch(&ctx, &group, &job, metrics, deps).await;
+    ctx.access.settle(&group, deps).await;
+    let result = match fetched {
         Ok(data) => {
             tracing::info!(
                 rows = data.rows,
@@ -380,13 +379,13 @@ pub(crate) async fn context_for(
     deps: &Deps,
 ) -> Result<Context, Failure> {
     let source = data_source(group, deps).await?;
-    let (plan, api_key) = {
+    let (plan, access) = {
         let mut opened = memo.0.lock().await;
         let account = (group.user_id, group.data_source_id.clone());
         match opened.get(&account) {
             Some(c) => c.clone(),
             None => {
-                let c = credential(group, deps).await?;
+                let c = crate::access::open(group, &source, deps).await?;
                 opened.insert(account, c.clone());
                 c
             }
@@ -403,7 +402,7 @@ pub(crate) async fn context_for(
         demands: limiter::demands(plan, &source, endpoint),
         endpoint,
         source,
-        api_key,
+        access,
     })
 }
 
@@ -446,14 +445,33 @@ async fn fetch(
             }
         }
         permit_held = false;
+        // Token and crumb calls count against the provider's limits like any request.
+        let renewals = ctx.access.renewal_requests(ctx.endpoint).await;
+        if renewals > 0 {
+            match deps
+                .limiter
+                .acquire(&ctx.scope, &ctx.demands, renewals)
+                .await
+            {
+                Ok(Decision::Granted(_)) => {}
+                Ok(Decision::Wait { until, .. }) => return Err(Stop::Paused { at, until }),
+                Err(e) => {
+                    return Err(Stop::Failed {
+                        failure: Failure::Infrastructure(e),
+                        at,
+                    });
+                }
+            }
+        }
         let asked = Instant::now();
-        let answer = deps
-            .provider
-            .get_page(
-                &ctx.source.base_url,
+        let answer = ctx
+            .access
+            .page(
+                deps,
+                &ctx.source,
                 ctx.endpoint,
                 &query,
-                &ctx.api_key,
+                job.symbol.as_ref(),
                 next.as_deref(),
             )
             .await;
@@ -557,35 +575,4 @@ async fn data_source(group: &JobGroup, deps: &Deps) -> Result<DataSource, Failur
         })?;
     cache.insert(ds.id.clone(), (Instant::now(), ds.clone()));
     Ok(ds)
-}
-
-async fn credential(
-    group: &JobGroup,
-    deps: &Deps,
-) -> Result<(Plan, secrecy::SecretString), Failure> {
-    let opened = deps
-        .vault
-        .open(group.user_id, &group.data_source_id)
-        .await
-        .map_err(|e| match e {
-            VaultError::Store(e) => Failure::Infrastructure(e),
-            VaultError::Crypto(CryptoError::Unavailable(e)) => Failure::Transient {
-                message: format!("key service: {e}"),
-                once: false,
-                retry_after: None,
-            },
-            VaultError::Crypto(e) => Failure::Permanent(format!(
-                "stored credential cannot be opened ({e}): store it again"
-            )),
-            VaultError::Malformed => {
-                Failure::Permanent("stored credential is malformed: store it again".into())
-            }
-        })?;
-    let (plan, CredentialSecret::ApiKey(api_key)) = opened.ok_or_else(|| {
-        Failure::Permanent(format!(
-            "no credential stored for `{}`",
-            group.data_source_id
-        ))
-    })?;
-    Ok((plan, api_key))
 }

@@ -8,6 +8,7 @@
 //! - [`job`]: one job's steps, ending in a [`job::Outcome`].
 //! - [`deps`]: the ports and caches a warm container keeps between invocations.
 
+mod access;
 mod batch;
 mod calendar;
 pub mod deps;

@@ -83,15 +83,9 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
                 });
             }
         }
-        let page = deps
-            .provider
-            .get_page(
-                &ctx.source.base_url,
-                listing,
-                &query,
-                &ctx.api_key,
-                next.as_deref(),
-            )
+        let page = ctx
+            .access
+            .page(deps, &ctx.source, listing, &query, None, next.as_deref())
             .await
             .map_err(|e| redeliver(&e))?;
         crate::calendar::remember(listing, &query, &page.records, deps).await;

@@ -180,6 +180,45 @@ pub async fn onboard_admin(
     Ok(admin)
 }
 
+/// Defines (as `admin`) the J-Quants V1 data source `jquants-v1` at `v1_base_url` and the Yahoo
+/// Finance data source `yahoo` at `yahoo_base_url`.
+pub async fn add_v1_and_yahoo(
+    admin: &ApiClient,
+    v1_base_url: &str,
+    yahoo_base_url: &str,
+) -> anyhow::Result<()> {
+    use reqwest::Method;
+    let v1 = json!({
+        "name": "J-Quants V1", "description": "JPX J-Quants API V1 (token auth, retired upstream 2026-06-01)",
+        "provider_type": "jquants", "is_enabled": true, "base_url": v1_base_url, "api_version": "v1",
+        "rate_limit_per_minute": 500, "rate_limit_per_hour": 30000, "rate_limit_per_day": 720000,
+    });
+    // Yahoo publishes no limits; about a request a second is what users report holds
+    // (yahoo-api.md §3, §5.1).
+    let yahoo = json!({
+        "name": "Yahoo Finance", "description": "Yahoo Finance charts and quotes (no account)",
+        "provider_type": "yfinance", "is_enabled": true, "base_url": yahoo_base_url, "api_version": "v2",
+        "rate_limit_per_minute": 60, "rate_limit_per_hour": 2000, "rate_limit_per_day": 20000,
+    });
+    admin
+        .expect(
+            Method::PUT,
+            "/v1/admin/data-sources/jquants-v1",
+            Some(&v1),
+            200,
+        )
+        .await?;
+    admin
+        .expect(
+            Method::PUT,
+            "/v1/admin/data-sources/yahoo",
+            Some(&yahoo),
+            200,
+        )
+        .await?;
+    Ok(())
+}
+
 /// Creates a user (as `admin`) who stores `jquants_key` on `plan`. Returns the user's client.
 pub async fn add_user(
     api: &ApiClient,

@@ -45,6 +45,7 @@ pub struct LocalStack {
     sdk: aws_config::SdkConfig,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    pollers: Vec<JoinHandle<()>>,
 }
 
 fn env_map(p: &Provisioned, function: &str) -> anyhow::Result<HashMap<String, String>> {
@@ -116,6 +117,7 @@ impl LocalStack {
             sdk,
             stop,
             tasks: vec![server],
+            pollers: Vec::new(),
         })
     }
 
@@ -147,7 +149,7 @@ impl LocalStack {
             let sqs = self.aws.sqs.clone();
             let url = self.fetcher_config.jobs_queue_url.clone();
             let mut stopped = self.stop.subscribe();
-            self.tasks.push(tokio::spawn(async move {
+            self.pollers.push(tokio::spawn(async move {
                 while !*stopped.borrow() {
                     let poll = esm::poll_once(&sqs, &url, Duration::from_secs(1), |records| {
                         let deps = deps.clone();
@@ -162,6 +164,14 @@ impl LocalStack {
                     }
                 }
             }));
+        }
+    }
+
+    /// Stops every poller at once, as if their containers were reclaimed (a batch in flight
+    /// is abandoned and its messages come back after the visibility timeout).
+    pub fn stop_pollers(&mut self) {
+        for t in self.pollers.drain(..) {
+            t.abort();
         }
     }
 
@@ -181,7 +191,7 @@ impl LocalStack {
 impl Drop for LocalStack {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
-        for t in &self.tasks {
+        for t in self.tasks.iter().chain(&self.pollers) {
             t.abort();
         }
     }

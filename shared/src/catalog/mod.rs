@@ -5,6 +5,7 @@
 mod jquants_v1;
 mod jquants_v2;
 mod params;
+mod yahoo;
 
 use std::collections::BTreeMap;
 
@@ -74,13 +75,17 @@ pub struct Endpoint {
     pub max_attempts: Option<u32>,
 }
 
-/// Every endpoint the system can fetch: J-Quants V2, then the legacy V1 ones.
+/// Every endpoint the system can fetch: J-Quants V2, the legacy V1 ones, then Yahoo's.
 pub static ENDPOINTS: &[Endpoint] = &ALL;
 
-static ALL: [Endpoint; jquants_v2::ENDPOINTS.len() + jquants_v1::ENDPOINTS.len()] =
-    concat(jquants_v2::ENDPOINTS, jquants_v1::ENDPOINTS);
+const JQUANTS: usize = jquants_v2::ENDPOINTS.len() + jquants_v1::ENDPOINTS.len();
 
-/// `a` then `b`, so each provider version keeps its own file and [`ENDPOINTS`] stays one list.
+static ALL: [Endpoint; JQUANTS + yahoo::ENDPOINTS.len()] = concat(
+    &concat::<JQUANTS>(jquants_v2::ENDPOINTS, jquants_v1::ENDPOINTS),
+    yahoo::ENDPOINTS,
+);
+
+/// `a` then `b`, so each provider keeps its own file and [`ENDPOINTS`] stays one list.
 const fn concat<const N: usize>(a: &[Endpoint], b: &[Endpoint]) -> [Endpoint; N] {
     assert!(a.len() + b.len() == N);
     let mut out = [a[0]; N];

@@ -539,7 +539,9 @@ pub(crate) mod tests {
                 _ => &day,
             }
         };
-        for endpoint in ENDPOINTS {
+        // Yahoo answers are charts and quote objects, not row arrays: their rows are built by
+        // the Yahoo client (tested in `yahoo::pages`).
+        for endpoint in ENDPOINTS.iter().filter(|e| e.data_source != "yahoo") {
             let request = if endpoint.data_source == "jquants-v1" {
                 http.get(format!("{}{}", sb.v1_base_url(), endpoint.path))
                     .bearer_auth(&v1_token)

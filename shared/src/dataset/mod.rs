@@ -34,6 +34,9 @@ mod v1_listed_info;
 mod v1_statements;
 mod v1_trading_calendar;
 mod wire;
+mod yahoo_chart;
+mod yahoo_events;
+mod yahoo_quote;
 
 pub use drv_bars_daily_fut::FuturesBar;
 pub use drv_bars_daily_opt::OptionsBar;
@@ -61,6 +64,9 @@ pub use v1_listed_info::ListedInfo;
 pub use v1_statements::Statement;
 pub use v1_trading_calendar::TradingDay;
 pub use wire::NumText;
+pub use yahoo_chart::ChartBar;
+pub use yahoo_events::ChartEvent;
+pub use yahoo_quote::QuoteRow;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -98,7 +104,9 @@ pub trait Row: DeserializeOwned + Serialize {
 
 /// The datasets the catalog's endpoints return. The names are the endpoints' ids, derived from
 /// the official V2 client's method names (`get_eq_bars_daily` → `eq-bars-daily`) and the spec's
-/// page names (`mkt-cal`); a legacy V1 dataset is its endpoint's id prefixed `v1-`.
+/// page names (`mkt-cal`); a legacy V1 dataset is its endpoint's id prefixed `v1-`, a Yahoo one
+/// its id prefixed `yahoo-`. Yahoo rows are built from the parsed chart and quote answers
+/// ([`crate::yahoo`]); their row types read back their own stored form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DatasetKind {
@@ -155,11 +163,17 @@ pub enum DatasetKind {
     /// V1 `/markets/trading_calendar`.
     #[serde(rename = "v1-markets-trading-calendar")]
     V1TradingCalendar,
+    /// Yahoo chart bars.
+    YahooChart,
+    /// Yahoo chart events (dividends and splits).
+    YahooChartEvents,
+    /// Yahoo quotes.
+    YahooQuote,
 }
 
 impl DatasetKind {
     /// Every dataset.
-    pub const ALL: [DatasetKind; 24] = [
+    pub const ALL: [DatasetKind; 27] = [
         DatasetKind::EqMaster,
         DatasetKind::EqBarsDaily,
         DatasetKind::EqBarsDailyAm,
@@ -184,6 +198,9 @@ impl DatasetKind {
         DatasetKind::V1DailyQuotes,
         DatasetKind::V1Statements,
         DatasetKind::V1TradingCalendar,
+        DatasetKind::YahooChart,
+        DatasetKind::YahooChartEvents,
+        DatasetKind::YahooQuote,
     ];
 
     /// The stored name, part of every record key.
@@ -213,6 +230,9 @@ impl DatasetKind {
             DatasetKind::V1DailyQuotes => "v1-prices-daily-quotes",
             DatasetKind::V1Statements => "v1-fins-statements",
             DatasetKind::V1TradingCalendar => "v1-markets-trading-calendar",
+            DatasetKind::YahooChart => "yahoo-chart",
+            DatasetKind::YahooChartEvents => "yahoo-chart-events",
+            DatasetKind::YahooQuote => "yahoo-quote",
         }
     }
 
@@ -298,6 +318,9 @@ macro_rules! by_kind {
             DatasetKind::V1DailyQuotes => $f::<DailyQuote>($data),
             DatasetKind::V1Statements => $f::<Statement>($data),
             DatasetKind::V1TradingCalendar => $f::<TradingDay>($data),
+            DatasetKind::YahooChart => $f::<ChartBar>($data),
+            DatasetKind::YahooChartEvents => $f::<ChartEvent>($data),
+            DatasetKind::YahooQuote => $f::<QuoteRow>($data),
         }
     };
 }

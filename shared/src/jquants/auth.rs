@@ -86,6 +86,13 @@ pub trait Auth: Send + Sync + fmt::Debug {
     /// # Errors
     /// When renewing fails.
     async fn rejected(&self, used: &Credentials) -> Result<bool, ProviderError>;
+
+    /// How many requests of its own (logins, token or crumb calls) the next
+    /// [`Auth::credentials`] would send, so the caller can take rate-limit permits for them
+    /// first. None by default.
+    async fn renewal_requests(&self) -> u32 {
+        0
+    }
 }
 
 /// J-Quants V2: the `x-api-key` header. Keys do not expire, so a refusal is final.

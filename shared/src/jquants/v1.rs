@@ -272,6 +272,26 @@ impl Auth for V1Auth {
         Self::bearer(&state)
     }
 
+    async fn renewal_requests(&self) -> u32 {
+        let state = self.state.lock().await;
+        let now = self.clock.now();
+        if state.id.as_ref().is_some_and(|t| t.live(now, self.margin)) {
+            0
+        } else if state
+            .refresh
+            .as_ref()
+            .is_some_and(|t| t.live(now, self.margin))
+        {
+            1
+        } else if self.login.is_some() {
+            // A login, then a refresh.
+            2
+        } else {
+            // Nothing to renew with: credentials() fails without a request.
+            0
+        }
+    }
+
     async fn rejected(&self, used: &Credentials) -> Result<bool, ProviderError> {
         let mut state = self.state.lock().await;
         // Another caller already replaced the token this request was refused with.

@@ -58,6 +58,22 @@ impl Interval {
         }
     }
 
+    /// The interval Yahoo calls `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Interval::Minute1,
+            Interval::Minute2,
+            Interval::Minute5,
+            Interval::Minute15,
+            Interval::Minute30,
+            Interval::Minute60,
+            Interval::Minute90,
+            Interval::Day,
+        ]
+        .into_iter()
+        .find(|i| i.as_str() == name)
+    }
+
     /// The bar length of an intraday interval; `None` for daily bars.
     pub fn length(self) -> Option<TimeDelta> {
         let minutes = match self {

@@ -13,7 +13,9 @@ use super::error::{classify, is_html, is_rate_limit_text};
 use super::quote::{Quote, parse_quotes};
 use super::session::{CrumbAuth, DEFAULT_CRUMB_TTL};
 use super::symbol::yahoo_symbol;
+use crate::catalog::Endpoint;
 use crate::clock::Clock;
+use crate::dataset::DatasetKind;
 use crate::domain::IssueCode;
 use crate::jquants::{Anonymous, Auth, ProviderError, retry_after, send, transient};
 
@@ -37,6 +39,17 @@ impl YahooConfig {
     /// The real hosts, a 20 s timeout and [`DEFAULT_CRUMB_TTL`].
     pub fn production() -> Self {
         Self::at("https://query2.finance.yahoo.com", "https://fc.yahoo.com/")
+    }
+
+    /// The hosts of a data source whose `base_url` is Yahoo's data host: the real cookie host
+    /// for Yahoo's own hosts, `<base_url>/` for anything else (the sandbox serves both).
+    pub fn for_base_url(base_url: &str) -> Self {
+        let base = base_url.trim_end_matches('/');
+        if base.ends_with(".finance.yahoo.com") {
+            Self::at(base, "https://fc.yahoo.com/")
+        } else {
+            Self::at(base, &format!("{base}/"))
+        }
     }
 
     /// Other hosts (the sandbox), with the production timeout and crumb lifetime.
@@ -106,6 +119,15 @@ impl YahooClient {
         code: &IssueCode,
         request: &ChartRequest,
     ) -> Result<Chart, ProviderError> {
+        Ok(self.chart_raw(code, request).await?.1)
+    }
+
+    /// [`YahooClient::chart`], with the body as received (for the raw archive).
+    pub(super) async fn chart_raw(
+        &self,
+        code: &IssueCode,
+        request: &ChartRequest,
+    ) -> Result<(Vec<u8>, Chart), ProviderError> {
         let symbol = symbol_of(code)?;
         request.validate(self.clock.now())?;
         let (period1, period2) = request.period();
@@ -118,7 +140,8 @@ impl YahooClient {
             ("events", "div|split".to_owned()),
         ];
         let body = self.get(&url, &query, &Anonymous).await?;
-        parse_chart(&body, code, request, self.clock.now())
+        let chart = parse_chart(&body, code, request, self.clock.now())?;
+        Ok((body, chart))
     }
 
     /// The latest quotes of `codes` in one request (cookie + crumb). Codes Yahoo does not
@@ -128,6 +151,14 @@ impl YahooClient {
     /// [`ProviderError::BadRequest`] when a code has no Yahoo symbol; Yahoo's answers as
     /// [`ProviderError`], with [`ProviderError::Auth`] when a renewed crumb is refused too.
     pub async fn quote(&self, codes: &[IssueCode]) -> Result<Vec<Quote>, ProviderError> {
+        Ok(self.quote_raw(codes).await?.1)
+    }
+
+    /// [`YahooClient::quote`], with the body as received.
+    pub(super) async fn quote_raw(
+        &self,
+        codes: &[IssueCode],
+    ) -> Result<(Vec<u8>, Vec<Quote>), ProviderError> {
         let symbols = codes
             .iter()
             .map(symbol_of)
@@ -141,7 +172,17 @@ impl YahooClient {
             ("region", "US".to_owned()),
         ];
         let body = self.get(&url, &query, &self.crumb).await?;
-        parse_quotes(&body)
+        let quotes = parse_quotes(&body)?;
+        Ok((body, quotes))
+    }
+
+    /// Requests the next call of `endpoint` makes before its own (cookie and crumb).
+    pub async fn renewal_requests(&self, endpoint: &Endpoint) -> u32 {
+        if endpoint.dataset == DatasetKind::YahooQuote {
+            self.crumb.renewal_requests().await
+        } else {
+            0
+        }
     }
 
     /// A 200 body that is data: rate-limit text and HTML are recognised before any JSON

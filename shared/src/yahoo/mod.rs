@@ -6,6 +6,7 @@
 mod chart;
 mod client;
 mod error;
+mod pages;
 mod quote;
 mod session;
 mod symbol;

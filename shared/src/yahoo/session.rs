@@ -152,6 +152,19 @@ impl Auth for CrumbAuth {
             .query("crumb", s.crumb.clone()))
     }
 
+    async fn renewal_requests(&self) -> u32 {
+        let session = self.session.lock().await;
+        if session
+            .as_ref()
+            .is_none_or(|s| self.clock.now() >= s.expires_at)
+        {
+            // The cookie, then the crumb.
+            2
+        } else {
+            0
+        }
+    }
+
     async fn rejected(&self, used: &Credentials) -> Result<bool, ProviderError> {
         let mut session = self.session.lock().await;
         // Another caller already replaced the session this request was refused with.

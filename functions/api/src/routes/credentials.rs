@@ -8,8 +8,10 @@ use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use shared::crypto::CryptoError;
-use shared::domain::{DataSourceCredential, DataSourceId, Plan, UserId};
-use shared::jquants::ProviderError;
+use shared::domain::{
+    ApiVersion, CredentialSecret, DataSourceCredential, DataSourceId, Plan, ProviderType, UserId,
+};
+use shared::jquants::{Auth, Login, ProviderError, Token, V1Auth};
 use shared::vault::VaultError;
 use utoipa::ToSchema;
 
@@ -18,14 +20,106 @@ use crate::error::{ApiError, Errors};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
-/// Body: the provider API key and the plan of the provider account.
+/// Body: the provider secret and the plan of the provider account. J-Quants V2 takes
+/// `api_key`; J-Quants V1 takes `mail_address` with `password` (tokens are then obtained and
+/// renewed as needed), a `refresh_token`, or both. Every secret is sealed at once and never
+/// shown again.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialBody {
-    /// The provider API key; sealed at once, never shown again.
-    #[schema(value_type = String)]
-    api_key: SecretString,
+    /// J-Quants V2: the API key.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    api_key: Option<SecretString>,
+    /// J-Quants V1: the account's mail address (with `password`).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    mail_address: Option<SecretString>,
+    /// J-Quants V1: the account's password (with `mail_address`).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    password: Option<SecretString>,
+    /// J-Quants V1: a refresh token from the J-Quants menu, taken to expire 6 days from now
+    /// (it lives a week from an issue time we cannot see).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    refresh_token: Option<SecretString>,
     plan: Plan,
+}
+
+/// How long a refresh token the user gives is trusted: a week from its issue, which we cannot
+/// see, so a day less (as the official client assumes).
+const GIVEN_REFRESH_TOKEN_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::days(6);
+
+/// A checked body: the secret to seal and a V1 refresh token given with it.
+struct Secret {
+    secret: CredentialSecret,
+    refresh_token: Option<SecretString>,
+}
+
+fn present(s: &Option<SecretString>) -> Option<&SecretString> {
+    s.as_ref().filter(|s| !s.expose_secret().trim().is_empty())
+}
+
+impl CredentialBody {
+    /// The secret this body gives for `source`, or what to change.
+    fn secret(self, source: &shared::domain::DataSource) -> Result<Secret, ApiError> {
+        let bad = |m: String| Err(ApiError::BadRequest(m));
+        let v1_fields =
+            self.mail_address.is_some() || self.password.is_some() || self.refresh_token.is_some();
+        match (source.provider_type, source.api_version) {
+            (ProviderType::Yfinance, _) => bad(format!(
+                "{} needs no credential: create job groups for `{}` directly",
+                source.name, source.id
+            )),
+            (ProviderType::Jquants, ApiVersion::V2) => {
+                if v1_fields {
+                    return bad(format!(
+                        "`{}` is a J-Quants V2 data source: send `api_key` only (`mail_address`, `password` and `refresh_token` are for V1)",
+                        source.id
+                    ));
+                }
+                match present(&self.api_key) {
+                    Some(key) => Ok(Secret {
+                        secret: CredentialSecret::ApiKey(key.clone()),
+                        refresh_token: None,
+                    }),
+                    None => bad("`api_key` must be given and not empty".into()),
+                }
+            }
+            (ProviderType::Jquants, ApiVersion::V1) => {
+                if self.api_key.is_some() {
+                    return bad(format!(
+                        "`{}` is a J-Quants V1 data source: send `mail_address` and `password`, or `refresh_token`, not `api_key`",
+                        source.id
+                    ));
+                }
+                let refresh_token = present(&self.refresh_token).cloned();
+                let secret = match (present(&self.mail_address), present(&self.password)) {
+                    (Some(mail), Some(password)) => {
+                        if !mail.expose_secret().contains('@') {
+                            return bad("`mail_address` is not a mail address".into());
+                        }
+                        CredentialSecret::V1Login {
+                            mail_address: mail.clone(),
+                            password: password.clone(),
+                        }
+                    }
+                    (None, None) if refresh_token.is_some() => CredentialSecret::V1RefreshTokenOnly,
+                    (None, None) => {
+                        return bad(
+                            "give `mail_address` and `password`, or a `refresh_token`".into()
+                        );
+                    }
+                    _ => return bad("`mail_address` and `password` go together".into()),
+                };
+                Ok(Secret {
+                    secret,
+                    refresh_token,
+                })
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for CredentialBody {
@@ -107,7 +201,7 @@ async fn source(state: &AppState, ds: &str) -> Result<shared::domain::DataSource
         .ok_or(ApiError::NotFound("data source"))
 }
 
-async fn stored(
+async fn stored_record(
     state: &AppState,
     user: UserId,
     ds: &DataSourceId,
@@ -134,37 +228,99 @@ pub async fn put(
     ApiJson(body): ApiJson<CredentialBody>,
 ) -> Result<Json<CredentialMetadata>, ApiError> {
     let source = source(&state, &ds).await?;
-    if body.api_key.expose_secret().trim().is_empty() {
-        return Err(ApiError::BadRequest("`api_key` must not be empty".into()));
-    }
+    let plan = body.plan;
+    let Secret {
+        secret,
+        refresh_token,
+    } = body.secret(&source)?;
+    let now = state.clock.now();
+    let refresh = refresh_token.map(|t| Token {
+        value: t,
+        expires_at: now + GIVEN_REFRESH_TOKEN_LIFETIME,
+    });
+    // A V1 session that verifying signs in with; the tokens it obtains are stored too.
+    let mut session = None;
     if q.verify {
-        let today = state.clock.now().date_naive();
-        match state
-            .provider
-            .verify_key(&source.base_url, &body.api_key, today)
-            .await
-        {
+        let checked = match &secret {
+            CredentialSecret::ApiKey(key) => {
+                state
+                    .provider
+                    .verify_key(&source.base_url, key, now.date_naive())
+                    .await
+            }
+            CredentialSecret::V1Login { .. } | CredentialSecret::V1RefreshTokenOnly => {
+                let auth = v1_session(&state, &source, &secret, refresh.clone());
+                let signed_in = auth.credentials().await.map(|_| ());
+                session = Some(auth);
+                signed_in
+            }
+        };
+        match checked {
             Ok(()) => {}
             Err(e @ (ProviderError::Auth { .. } | ProviderError::Plan(_))) => {
                 return Err(ApiError::BadRequest(format!(
-                    "{} did not accept this key ({e}); nothing was stored: check the key and try again",
+                    "{} did not accept these credentials ({e}); nothing was stored: check them and try again",
                     source.name
                 )));
             }
             Err(e) => {
                 return Err(ApiError::Unavailable(anyhow::anyhow!(
-                    "could not verify the key now ({e}); nothing was stored: retry, or store it without ?verify=true"
+                    "could not verify the credentials now ({e}); nothing was stored: retry, or store it without ?verify=true"
                 )));
             }
         }
     }
-    let record = state
+    let mut record = state
         .vault
-        .store_api_key(user.id, &source.id, body.plan, body.api_key)
+        .store(
+            user.id,
+            &source.id,
+            plan,
+            &secret,
+            refresh.as_ref().map(|t| (&t.value, t.expires_at)),
+        )
         .await
         .map_err(vault_error)?;
+    if let Some(renewed) = match &session {
+        Some(auth) => auth.take_renewed().await,
+        None => None,
+    } {
+        let stored = state
+            .vault
+            .store_tokens(
+                &record,
+                renewed.refresh.as_ref().map(|t| (&t.value, t.expires_at)),
+                renewed.id.as_ref().map(|t| (&t.value, t.expires_at)),
+            )
+            .await
+            .map_err(vault_error)?;
+        if stored {
+            record = stored_record(&state, user.id, &source.id).await?;
+        }
+    }
     tracing::info!(user_id = %user.id, data_source = %source.id, verified = q.verify, "credential stored");
     Ok(Json(metadata(record, state.clock.now())))
+}
+
+/// A V1 token session for the secret being stored.
+fn v1_session(
+    state: &AppState,
+    source: &shared::domain::DataSource,
+    secret: &CredentialSecret,
+    refresh: Option<Token>,
+) -> V1Auth {
+    let auth = V1Auth::new(&state.provider, &source.base_url, state.clock.clone())
+        .with_tokens(refresh, None);
+    match secret {
+        CredentialSecret::V1Login {
+            mail_address,
+            password,
+        } => auth.with_login(Login {
+            mail_address: mail_address.clone(),
+            password: password.clone(),
+        }),
+        _ => auth,
+    }
 }
 
 /// `GET`: metadata of the stored credential.
@@ -177,7 +333,7 @@ pub async fn get(
 ) -> Result<Json<CredentialMetadata>, ApiError> {
     let source = source(&state, &ds).await?;
     Ok(Json(metadata(
-        stored(&state, user.id, &source.id).await?,
+        stored_record(&state, user.id, &source.id).await?,
         state.clock.now(),
     )))
 }

@@ -110,16 +110,16 @@ pub async fn create(
         ))
     })?;
     let valid = validate(endpoint, &req.symbols, req.all_listed_issues, &req.params)?;
-    let credential = credential_for(&state, &user, &ds_id, endpoint).await?;
-
-    let today = state
-        .clock
-        .now()
-        .with_timezone(&shared::schedule::MARKET_TIME_ZONE)
-        .date_naive();
-    endpoint
-        .check_window(credential.plan, &valid.params, today)
-        .map_err(|e| ApiError::BadRequest(e.0))?;
+    if let Some(plan) = plan_for(&state, &user, &ds, endpoint).await? {
+        let today = state
+            .clock
+            .now()
+            .with_timezone(&shared::schedule::MARKET_TIME_ZONE)
+            .date_naive();
+        endpoint
+            .check_window(plan, &valid.params, today)
+            .map_err(|e| ApiError::BadRequest(e.0))?;
+    }
     let (group, symbols) = valid.into_group(
         JobGroupId::new(),
         user.id,
@@ -160,13 +160,18 @@ pub(crate) fn validate(
     }
 }
 
-/// The caller's credential for `ds_id`, on a plan that reaches `endpoint`.
-pub(crate) async fn credential_for(
+/// The plan of the caller's credential for `ds`, which must reach `endpoint`; `None` for a
+/// provider without accounts (Yahoo), which needs no credential.
+pub(crate) async fn plan_for(
     state: &AppState,
     user: &shared::domain::User,
-    ds_id: &DataSourceId,
+    ds: &shared::domain::DataSource,
     endpoint: &catalog::Endpoint,
-) -> Result<shared::domain::DataSourceCredential, ApiError> {
+) -> Result<Option<shared::domain::Plan>, ApiError> {
+    if ds.provider_type == shared::domain::ProviderType::Yfinance {
+        return Ok(None);
+    }
+    let ds_id = &ds.id;
     let credential = state
         .vault
         .record(user.id, ds_id)
@@ -183,7 +188,7 @@ pub(crate) async fn credential_for(
             endpoint.id, endpoint.min_plan, credential.plan
         )));
     }
-    Ok(credential)
+    Ok(Some(credential.plan))
 }
 
 fn unknown_source(id: &str) -> ApiError {

@@ -270,10 +270,12 @@ async fn check(
     params.insert("from".into(), sample.to_string());
     params.insert("to".into(), sample.to_string());
     let valid = job_groups::validate(endpoint, &t.symbols, t.all_listed_issues, &params)?;
-    let credential = job_groups::credential_for(state, user, &ds_id, endpoint).await?;
-    if credential.plan == shared::domain::Plan::Free
-        && !matches!(t.window, Window::SinceLastSuccess { .. })
-    {
+    let Some(plan) = job_groups::plan_for(state, user, &ds, endpoint).await? else {
+        return Err(bad(format!(
+            "schedules follow the J-Quants trading calendar and plans; `{ds_id}` is not a J-Quants data source: create job groups for it instead"
+        )));
+    };
+    if plan == shared::domain::Plan::Free && !matches!(t.window, Window::SinceLastSuccess { .. }) {
         return Err(bad(
             "a free account reads data 12 weeks late, so a window relative to the last trading days finds nothing: use `since-last-success`, or a credential on a paid plan".into(),
         ));

@@ -1,0 +1,210 @@
+//! How a job's requests reach its provider on behalf of the group's owner: a J-Quants V2 key,
+//! a J-Quants V1 token session, or the process's Yahoo session (Yahoo has no accounts: its
+//! limits are the deployment's, so no credential is needed).
+//!
+//! A V1 session is kept per account for as long as the container is warm and the stored
+//! credential is unchanged, so every job of the account in this process shares one token
+//! renewal; tokens it renews are sealed back into the credential ([`Access::settle`]), so
+//! other fetchers start from them instead of logging in again. Renewals are requests too:
+//! [`Access::renewal_requests`] tells the fetch loop how many permits to take first.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use shared::catalog::Endpoint;
+use shared::crypto::CryptoError;
+use shared::domain::{
+    CredentialSecret, DataSource, DataSourceCredential, IssueCode, JobGroup, Plan, ProviderType,
+};
+use shared::jquants::{ApiKey, Auth, Login, Page, ProviderError, Token, V1Auth};
+use shared::vault::VaultError;
+use shared::yahoo::{YahooClient, YahooConfig};
+
+use crate::deps::Deps;
+use crate::job::Failure;
+
+/// What a job's requests go out with.
+#[derive(Debug, Clone)]
+pub(crate) enum Access {
+    /// J-Quants V2: the account's API key.
+    Key(Arc<ApiKey>),
+    /// J-Quants V1: the account's token session, shared by the process.
+    V1(Arc<V1Auth>),
+    /// Yahoo Finance: the process's client (cookie + crumb for quotes).
+    Yahoo(Arc<YahooClient>),
+}
+
+impl Access {
+    /// Requests the next page will cost before its own: a login and a token refresh, or a
+    /// cookie and a crumb.
+    pub(crate) async fn renewal_requests(&self, endpoint: &Endpoint) -> u32 {
+        match self {
+            Access::Key(_) => 0,
+            Access::V1(auth) => auth.renewal_requests().await,
+            Access::Yahoo(client) => client.renewal_requests(endpoint).await,
+        }
+    }
+
+    /// One page of `endpoint` (`next`: the provider's key of the page wanted).
+    pub(crate) async fn page(
+        &self,
+        deps: &Deps,
+        source: &DataSource,
+        endpoint: &Endpoint,
+        query: &[(String, String)],
+        symbol: Option<&IssueCode>,
+        next: Option<&str>,
+    ) -> Result<Page, ProviderError> {
+        let auth: &dyn Auth = match self {
+            Access::Key(key) => key.as_ref(),
+            Access::V1(auth) => auth.as_ref(),
+            Access::Yahoo(client) => return client.page(endpoint, query, symbol).await,
+        };
+        deps.provider
+            .get_page_with(&source.base_url, endpoint, query, auth, next)
+            .await
+    }
+
+    /// Seals tokens renewed during the job into the credential. Best effort: tokens not
+    /// stored are renewed again by the next cold fetcher, which costs requests, not data.
+    pub(crate) async fn settle(&self, group: &JobGroup, deps: &Deps) {
+        let Access::V1(auth) = self else { return };
+        let Some(renewed) = auth.take_renewed().await else {
+            return;
+        };
+        let stored = async {
+            let Some(record) = deps
+                .vault
+                .record(group.user_id, &group.data_source_id)
+                .await?
+            else {
+                return Ok(false);
+            };
+            deps.vault
+                .store_tokens(
+                    &record,
+                    renewed.refresh.as_ref().map(|t| (&t.value, t.expires_at)),
+                    renewed.id.as_ref().map(|t| (&t.value, t.expires_at)),
+                )
+                .await
+        }
+        .await;
+        match stored {
+            Ok(true) => tracing::info!(
+                refresh = renewed.refresh.is_some(),
+                id = renewed.id.is_some(),
+                "renewed V1 tokens stored"
+            ),
+            Ok(false) => tracing::info!("credential changed meanwhile; renewed tokens not stored"),
+            Err(e) => tracing::warn!(error.message = %e, "could not store renewed V1 tokens"),
+        }
+    }
+}
+
+/// The group owner's plan and access to `source`.
+pub(crate) async fn open(
+    group: &JobGroup,
+    source: &DataSource,
+    deps: &Deps,
+) -> Result<(Plan, Access), Failure> {
+    if source.provider_type == ProviderType::Yfinance {
+        // Yahoo has no plans; its limits are the data source's (the limiter's scope for
+        // Yahoo is the deployment, not the user).
+        return Ok((Plan::Free, Access::Yahoo(yahoo_client(source, deps).await)));
+    }
+    let (user, ds) = (group.user_id, &group.data_source_id);
+    let missing = || Failure::Permanent(format!("no credential stored for `{ds}`"));
+    let record = deps
+        .vault
+        .record(user, ds)
+        .await
+        .map_err(vault_failure)?
+        .ok_or_else(missing)?;
+    if let Some(auth) = cached_v1(&record, deps).await {
+        return Ok((record.plan, Access::V1(auth)));
+    }
+    let (plan, secret) = deps
+        .vault
+        .open(user, ds)
+        .await
+        .map_err(vault_failure)?
+        .ok_or_else(missing)?;
+    let login = match secret {
+        CredentialSecret::ApiKey(key) => {
+            return Ok((plan, Access::Key(Arc::new(ApiKey::new(key)))));
+        }
+        CredentialSecret::V1Login {
+            mail_address,
+            password,
+        } => Some(Login {
+            mail_address,
+            password,
+        }),
+        CredentialSecret::V1RefreshTokenOnly => None,
+    };
+    let token = |value: Option<SecretString>, expires: Option<DateTime<Utc>>| {
+        value
+            .zip(expires)
+            .map(|(value, expires_at)| Token { value, expires_at })
+    };
+    let refresh = deps
+        .vault
+        .open_token(&record, "refresh_token")
+        .await
+        .map_err(vault_failure)?;
+    let id = deps
+        .vault
+        .open_token(&record, "id_token")
+        .await
+        .map_err(vault_failure)?;
+    let mut auth = V1Auth::new(&deps.provider, &source.base_url, deps.clock.clone()).with_tokens(
+        token(refresh, record.refresh_token_expired_at),
+        token(id, record.id_token_expired_at),
+    );
+    if let Some(login) = login {
+        auth = auth.with_login(login);
+    }
+    let auth = Arc::new(auth);
+    deps.v1_sessions
+        .lock()
+        .await
+        .insert((user, ds.clone()), (record.updated_at, Arc::clone(&auth)));
+    Ok((plan, Access::V1(auth)))
+}
+
+/// The process's session of this V1 account, unless the credential was replaced since.
+async fn cached_v1(record: &DataSourceCredential, deps: &Deps) -> Option<Arc<V1Auth>> {
+    let sessions = deps.v1_sessions.lock().await;
+    let (updated_at, auth) = sessions.get(&(record.user_id, record.data_source_id.clone()))?;
+    (*updated_at == record.updated_at).then(|| Arc::clone(auth))
+}
+
+/// One client per Yahoo base URL in the process, so every job shares its crumb.
+async fn yahoo_client(source: &DataSource, deps: &Deps) -> Arc<YahooClient> {
+    let mut clients = deps.yahoo_clients.lock().await;
+    Arc::clone(clients.entry(source.base_url.clone()).or_insert_with(|| {
+        Arc::new(YahooClient::new(
+            &YahooConfig::for_base_url(&source.base_url),
+            deps.clock.clone(),
+        ))
+    }))
+}
+
+/// What a vault failure means for the job.
+pub(crate) fn vault_failure(e: VaultError) -> Failure {
+    match e {
+        VaultError::Store(e) => Failure::Infrastructure(e),
+        VaultError::Crypto(CryptoError::Unavailable(e)) => Failure::Transient {
+            message: format!("key service: {e}"),
+            once: false,
+            retry_after: None,
+        },
+        VaultError::Crypto(e) => Failure::Permanent(format!(
+            "stored credential cannot be opened ({e}): store it again"
+        )),
+        VaultError::Malformed => {
+            Failure::Permanent("stored credential is malformed: store it again".into())
+        }
+    }
+}
