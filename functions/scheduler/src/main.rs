@@ -3,6 +3,9 @@
 use lambda_runtime::{LambdaEvent, service_fn};
 use shared::{aws, config::Config, telemetry};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();

@@ -3,6 +3,9 @@
 //! off the sandbox's request log (and the official Python client beside them), and the
 //! stripped release binary size of each function.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod parse;
 mod rate;
 mod rss;
