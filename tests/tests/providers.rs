@@ -273,6 +273,23 @@ async fn yahoo_jobs_need_no_credential_and_share_one_crumb() {
     let mut w = World::new(50, Default::default()).await;
     w.stack.start_fetcher_instances(1);
     let (from, to) = window();
+    // Minute bars reach back 30 days on Yahoo: refused before any job exists.
+    let too_old = w
+        .user
+        .call(
+            Method::POST,
+            "/v1/job-groups",
+            Some(&json!({"data_source": "yahoo", "endpoint": "chart", "symbols": ["7203"],
+                         "params": {"from": from.to_string(), "to": (from + Days::new(2)).to_string(), "interval": "1m"}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(too_old.status, 400, "{}", too_old.body);
+    assert!(
+        too_old.body["detail"].as_str().unwrap().contains("30 days"),
+        "{}",
+        too_old.body
+    );
     let bars = create(
         &w.user,
         json!({"data_source": "yahoo", "endpoint": "chart", "symbols": ["7203", "6758"],

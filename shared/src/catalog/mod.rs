@@ -10,6 +10,7 @@ mod yahoo;
 use std::collections::BTreeMap;
 
 pub use params::{ParamKind, ParamSpec, Rule, parse_date};
+pub use yahoo::check_limits as check_yahoo_limits;
 
 use crate::dataset::DatasetKind;
 use crate::domain::{DataSourceId, IssueCode, Plan, Split};

@@ -74,3 +74,98 @@ pub(super) const ENDPOINTS: &[Endpoint] = &[
         ..YAHOO
     },
 ];
+
+/// Yahoo's limits on a chart request at `now` (an intraday interval's lookback and span), so
+/// a request Yahoo would refuse is refused before any job exists. Other endpoints pass.
+///
+/// # Errors
+/// The broken limit, saying what to change.
+pub fn check_limits(
+    endpoint: &Endpoint,
+    params: &std::collections::BTreeMap<String, String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), super::ValidationError> {
+    if !matches!(
+        endpoint.dataset,
+        DatasetKind::YahooChart | DatasetKind::YahooChartEvents
+    ) {
+        return Ok(());
+    }
+    let date = |k: &str| params.get(k).and_then(|v| super::parse_date(v));
+    let (Some(from), Some(to)) = (date("from"), date("to")) else {
+        return Ok(());
+    };
+    let name = params.get("interval").map_or("1d", String::as_str);
+    let Some(interval) = crate::yahoo::Interval::parse(name) else {
+        return Ok(());
+    };
+    crate::yahoo::ChartRequest { interval, from, to }
+        .validate(now)
+        .map_err(|e| super::ValidationError(format!("{e}: ask for a shorter or later span")))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn intraday_lookback_and_span_are_checked_before_any_job() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+            .unwrap()
+            .to_utc();
+        let chart = &ENDPOINTS[0];
+        let ok = params(&[
+            ("from", "2026-02-24"),
+            ("to", "2026-02-27"),
+            ("interval", "1m"),
+        ]);
+        assert!(check_limits(chart, &ok, now).is_ok());
+        let old = params(&[
+            ("from", "2026-01-05"),
+            ("to", "2026-01-09"),
+            ("interval", "1m"),
+        ]);
+        assert!(
+            check_limits(chart, &old, now)
+                .unwrap_err()
+                .0
+                .contains("30 days")
+        );
+        let long = params(&[
+            ("from", "2026-02-10"),
+            ("to", "2026-02-27"),
+            ("interval", "1m"),
+        ]);
+        assert!(
+            check_limits(chart, &long, now)
+                .unwrap_err()
+                .0
+                .contains("8 days")
+        );
+        let daily = params(&[("from", "2001-01-04"), ("to", "2026-02-27")]);
+        assert!(
+            check_limits(chart, &daily, now).is_ok(),
+            "daily bars: whole history"
+        );
+        let hourly = params(&[
+            ("from", "2024-01-04"),
+            ("to", "2024-01-05"),
+            ("interval", "60m"),
+        ]);
+        assert!(
+            check_limits(chart, &hourly, now)
+                .unwrap_err()
+                .0
+                .contains("730 days")
+        );
+    }
+}

@@ -110,6 +110,8 @@ pub async fn create(
         ))
     })?;
     let valid = validate(endpoint, &req.symbols, req.all_listed_issues, &req.params)?;
+    catalog::check_yahoo_limits(endpoint, &valid.params, state.clock.now())
+        .map_err(|e| ApiError::BadRequest(e.0))?;
     if let Some(plan) = plan_for(&state, &user, &ds, endpoint).await? {
         let today = state
             .clock
