@@ -67,6 +67,18 @@ fn rows(w: &World) -> DynamoRows {
     )
 }
 
+/// The group's export as NDJSON rows.
+async fn export(user: &ApiClient, id: &str) -> Vec<serde_json::Map<String, Value>> {
+    let (status, _, body) = user
+        .text(&format!("/v1/job-groups/{id}/results?format=ndjson"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    body.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// Requests the sandbox logged for `key` on paths ending with `suffix`.
 fn requests(w: &World, key: &str, suffix: &str) -> u64 {
     w.sandbox.stats().keys.get(key).map_or(0, |k| {
@@ -234,12 +246,15 @@ async fn v1_jobs_sign_in_once_and_share_stored_tokens() {
         dataset: DatasetKind::V1DailyQuotes,
     };
     let store = rows(&w);
+    let exported = export(&w.user, &id).await;
+    let mut expected_export = Vec::new();
     for code in symbols {
         let code5 = IssueCode::parse(code).unwrap();
         let stored = store
             .query_rows(scope, code5.as_str(), None, None)
             .await
             .unwrap();
+        expected_export.extend(stored.iter().map(Record::to_json));
         let days = sandbox::trading_days(from, to).count();
         assert!(days > 10, "the range spans pages");
         assert_eq!(stored.len(), days, "rows of {code}");
@@ -247,6 +262,8 @@ async fn v1_jobs_sign_in_once_and_share_stored_tokens() {
         assert_eq!(first["Code"], code5.as_str(), "{first:?}");
         assert!(first.contains_key("AdjustmentClose"), "V1 names: {first:?}");
     }
+    // The export reads V1 pages under their own array key (`daily_quotes`), jobs in order.
+    assert_eq!(exported, expected_export, "export = stored rows");
 
     // A cold fetcher (a new container) reads the stored tokens: no new login or refresh.
     drop(instances);
@@ -356,7 +373,15 @@ async fn yahoo_jobs_need_no_credential_and_share_one_crumb() {
                 .unwrap()
         }
     };
+    let exported = export(&w.user, &bars).await;
+    let mut expected_export = Vec::new();
     for code in ["7203", "6758"] {
+        expected_export.extend(
+            stored(DatasetKind::YahooChart, code)
+                .await
+                .iter()
+                .map(Record::to_json),
+        );
         let chart = direct
             .chart(
                 &IssueCode::parse(code).unwrap(),
@@ -381,6 +406,10 @@ async fn yahoo_jobs_need_no_credential_and_share_one_crumb() {
             assert_eq!(j["symbol"], chart.symbol);
         }
     }
+    assert_eq!(
+        exported, expected_export,
+        "the export gives the stored bars"
+    );
     let chart = direct
         .chart(
             &IssueCode::parse(&split_code).unwrap(),

@@ -68,7 +68,7 @@ impl YahooConfig {
 pub struct YahooClient {
     http: reqwest::Client,
     base_url: String,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
     crumb: CrumbAuth,
 }
 
@@ -119,15 +119,16 @@ impl YahooClient {
         code: &IssueCode,
         request: &ChartRequest,
     ) -> Result<Chart, ProviderError> {
-        Ok(self.chart_raw(code, request).await?.1)
+        let body = self.chart_body(code, request).await?;
+        parse_chart(&body, code, request, self.clock.now())
     }
 
-    /// [`YahooClient::chart`], with the body as received (for the raw archive).
-    pub(super) async fn chart_raw(
+    /// The chart's body as received.
+    pub(super) async fn chart_body(
         &self,
         code: &IssueCode,
         request: &ChartRequest,
-    ) -> Result<(Vec<u8>, Chart), ProviderError> {
+    ) -> Result<Vec<u8>, ProviderError> {
         let symbol = symbol_of(code)?;
         request.validate(self.clock.now())?;
         let (period1, period2) = request.period();
@@ -139,9 +140,7 @@ impl YahooClient {
             ("includePrePost", "false".to_owned()),
             ("events", "div|split".to_owned()),
         ];
-        let body = self.get(&url, &query, &Anonymous).await?;
-        let chart = parse_chart(&body, code, request, self.clock.now())?;
-        Ok((body, chart))
+        self.get(&url, &query, &Anonymous).await
     }
 
     /// The latest quotes of `codes` in one request (cookie + crumb). Codes Yahoo does not
@@ -151,14 +150,11 @@ impl YahooClient {
     /// [`ProviderError::BadRequest`] when a code has no Yahoo symbol; Yahoo's answers as
     /// [`ProviderError`], with [`ProviderError::Auth`] when a renewed crumb is refused too.
     pub async fn quote(&self, codes: &[IssueCode]) -> Result<Vec<Quote>, ProviderError> {
-        Ok(self.quote_raw(codes).await?.1)
+        parse_quotes(&self.quote_body(codes).await?)
     }
 
-    /// [`YahooClient::quote`], with the body as received.
-    pub(super) async fn quote_raw(
-        &self,
-        codes: &[IssueCode],
-    ) -> Result<(Vec<u8>, Vec<Quote>), ProviderError> {
+    /// The quotes' body as received.
+    pub(super) async fn quote_body(&self, codes: &[IssueCode]) -> Result<Vec<u8>, ProviderError> {
         let symbols = codes
             .iter()
             .map(symbol_of)
@@ -171,9 +167,7 @@ impl YahooClient {
             ("lang", "en-US".to_owned()),
             ("region", "US".to_owned()),
         ];
-        let body = self.get(&url, &query, &self.crumb).await?;
-        let quotes = parse_quotes(&body)?;
-        Ok((body, quotes))
+        self.get(&url, &query, &self.crumb).await
     }
 
     /// Requests the next call of `endpoint` makes before its own (cookie and crumb).

@@ -1,13 +1,15 @@
 //! Yahoo answers as pages of the catalog's datasets, so the fetcher stores them like any
 //! provider's: one job is one symbol, one request, one page of records (charts and quotes
-//! are not paginated).
+//! are not paginated). [`records_of`] turns an archived answer back into the same records.
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 
 use super::YahooClient;
-use super::chart::{ChartRequest, Interval};
+use super::chart::{ChartRequest, Interval, parse_chart};
+use super::quote::parse_quotes;
 use crate::catalog::{Endpoint, parse_date};
-use crate::dataset::{ChartBar, ChartEvent, DatasetKind, QuoteRow, Row};
+use crate::dataset::{ChartBar, ChartEvent, DatasetKind, QuoteRow, Record, Row};
 use crate::domain::IssueCode;
 use crate::jquants::{Page, ProviderError};
 
@@ -25,71 +27,97 @@ impl YahooClient {
         query: &[(String, String)],
         symbol: Option<&IssueCode>,
     ) -> Result<Page, ProviderError> {
-        let code = symbol.ok_or_else(|| {
-            ProviderError::BadRequest(format!("`{}` needs a symbol per job", endpoint.id))
-        })?;
-        let param = |name: &str| {
-            query
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
+        let code = needs_symbol(endpoint, symbol)?;
+        let body = match endpoint.dataset {
+            DatasetKind::YahooQuote => self.quote_body(std::slice::from_ref(code)).await?,
+            _ => self.chart_body(code, &chart_request(query)?).await?,
         };
-        let (raw, records) = match endpoint.dataset {
-            DatasetKind::YahooQuote => {
-                let (raw, quotes) = self.quote_raw(std::slice::from_ref(code)).await?;
-                let records = quotes
-                    .iter()
-                    .filter_map(QuoteRow::from_quote)
-                    .map(Row::into_record)
-                    .collect();
-                (raw, records)
-            }
-            DatasetKind::YahooChart | DatasetKind::YahooChartEvents => {
-                let date = |name: &str| {
-                    param(name)
-                        .and_then(parse_date)
-                        .ok_or_else(|| ProviderError::BadRequest(format!("a chart needs `{name}`")))
-                };
-                let interval = param("interval").unwrap_or("1d");
-                let request = ChartRequest {
-                    interval: Interval::parse(interval).ok_or_else(|| {
-                        ProviderError::BadRequest(format!("unknown interval `{interval}`"))
-                    })?,
-                    from: date("from")?,
-                    to: date("to")?,
-                };
-                let (raw, chart) = self.chart_raw(code, &request).await?;
-                let records = if endpoint.dataset == DatasetKind::YahooChart {
-                    chart
-                        .bars
-                        .iter()
-                        .map(|b| ChartBar::from_bar(b, &chart.symbol, request.interval))
-                        .map(Row::into_record)
-                        .collect()
-                } else {
-                    let dividends = chart
-                        .dividends
-                        .iter()
-                        .map(|d| ChartEvent::dividend(d, &chart.symbol));
-                    let splits = chart
-                        .splits
-                        .iter()
-                        .map(|s| ChartEvent::split(s, &chart.symbol));
-                    dividends.chain(splits).map(Row::into_record).collect()
-                };
-                (raw, records)
-            }
-            other => {
-                return Err(ProviderError::BadRequest(format!(
-                    "`{}` is not a Yahoo dataset",
-                    other.as_str()
-                )));
-            }
-        };
+        let records = records_of(endpoint, &body, code, query, self.clock.now())?;
         Ok(Page {
             records,
             next: None,
-            raw: Bytes::from(raw),
+            raw: Bytes::from(body),
         })
     }
+}
+
+/// The records of a Yahoo answer to a job of `endpoint` for `code` with `query`, as parsed at
+/// `now` (a chart drops the bar still open then).
+///
+/// # Errors
+/// [`ProviderError::Malformed`] for a body that is not the endpoint's answer; the parameters'
+/// errors as [`YahooClient::page`].
+pub fn records_of(
+    endpoint: &Endpoint,
+    body: &[u8],
+    code: &IssueCode,
+    query: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Result<Vec<Record>, ProviderError> {
+    Ok(match endpoint.dataset {
+        DatasetKind::YahooQuote => parse_quotes(body)?
+            .iter()
+            .filter_map(QuoteRow::from_quote)
+            .map(Row::into_record)
+            .collect(),
+        DatasetKind::YahooChart => {
+            let request = chart_request(query)?;
+            let chart = parse_chart(body, code, &request, now)?;
+            chart
+                .bars
+                .iter()
+                .map(|b| ChartBar::from_bar(b, &chart.symbol, request.interval))
+                .map(Row::into_record)
+                .collect()
+        }
+        DatasetKind::YahooChartEvents => {
+            let chart = parse_chart(body, code, &chart_request(query)?, now)?;
+            let dividends = chart
+                .dividends
+                .iter()
+                .map(|d| ChartEvent::dividend(d, &chart.symbol));
+            let splits = chart
+                .splits
+                .iter()
+                .map(|s| ChartEvent::split(s, &chart.symbol));
+            dividends.chain(splits).map(Row::into_record).collect()
+        }
+        other => {
+            return Err(ProviderError::BadRequest(format!(
+                "`{}` is not a Yahoo dataset",
+                other.as_str()
+            )));
+        }
+    })
+}
+
+fn needs_symbol<'a>(
+    endpoint: &Endpoint,
+    symbol: Option<&'a IssueCode>,
+) -> Result<&'a IssueCode, ProviderError> {
+    symbol.ok_or_else(|| {
+        ProviderError::BadRequest(format!("`{}` needs a symbol per job", endpoint.id))
+    })
+}
+
+/// A chart request from a job's query: `from` and `to` required, `interval` `1d` by default.
+fn chart_request(query: &[(String, String)]) -> Result<ChartRequest, ProviderError> {
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let date = |name: &str| {
+        param(name)
+            .and_then(parse_date)
+            .ok_or_else(|| ProviderError::BadRequest(format!("a chart needs `{name}`")))
+    };
+    let interval = param("interval").unwrap_or("1d");
+    Ok(ChartRequest {
+        interval: Interval::parse(interval)
+            .ok_or_else(|| ProviderError::BadRequest(format!("unknown interval `{interval}`")))?,
+        from: date("from")?,
+        to: date("to")?,
+    })
 }

@@ -1,7 +1,9 @@
 //! `GET /v1/job-groups/{id}/results?format=ndjson|csv`: every row the group fetched, streamed
 //! from the raw payload archive job by job and page by page, so memory holds one page however
-//! large the group. Rows are the provider's own JSON objects, every field kept; a group still
-//! running exports what its completed jobs fetched so far.
+//! large the group. J-Quants rows are the provider's own JSON objects, every field kept (from
+//! the page's rows array: `data` in V2, the route's own key in V1); Yahoo's charts and quotes
+//! are not row arrays, so their rows are the records the fetcher stored from them. A group
+//! still running exports what its completed jobs fetched so far.
 //!
 //! In AWS, API Gateway caps a Lambda response at 6 MB: beyond that an export belongs in S3 with
 //! a presigned link (not built yet). Locally, and through a Lambda function URL with response
@@ -17,6 +19,8 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::Value;
 use shared::archive::{JobPrefix, RawArchive};
+use shared::catalog::Endpoint;
+use shared::dataset::DatasetKind;
 use shared::domain::{Job, JobGroup, JobStatus};
 
 use crate::auth::Caller;
@@ -54,6 +58,13 @@ pub async fn export(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let group = owned_group(&state, &user, &id).await?;
+    let endpoint =
+        shared::catalog::find(&group.data_source_id, &group.endpoint_id).ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "endpoint `{}` is no longer in the catalog: its rows cannot be read back",
+                group.endpoint_id
+            ))
+        })?;
     let format = match q.format.as_deref().unwrap_or("ndjson") {
         "ndjson" => Format::Ndjson,
         "csv" => Format::Csv,
@@ -72,6 +83,7 @@ pub async fn export(
         .collect();
     let pages = Pages {
         archive: state.archive.clone(),
+        endpoint,
         group,
         jobs,
         page: 0,
@@ -105,6 +117,7 @@ pub async fn export(
 /// Where the export stands: the jobs left, the next page of the first.
 struct Pages {
     archive: std::sync::Arc<dyn RawArchive>,
+    endpoint: &'static Endpoint,
     group: JobGroup,
     jobs: VecDeque<Job>,
     page: u32,
@@ -138,8 +151,7 @@ impl Pages {
                 .get(&key)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("archived page {key} is missing"))?;
-            let page: Value = serde_json::from_slice(&body)?;
-            let rows = page["data"].as_array().cloned().unwrap_or_default();
+            let rows = page_rows(self.endpoint, &self.group, job, &body)?;
             if rows.is_empty() {
                 continue;
             }
@@ -175,6 +187,40 @@ impl Pages {
             }
         }
     }
+}
+
+/// The rows an archived page of `job` holds.
+fn page_rows(
+    endpoint: &Endpoint,
+    group: &JobGroup,
+    job: &Job,
+    body: &[u8],
+) -> anyhow::Result<Vec<Value>> {
+    if matches!(
+        endpoint.dataset,
+        DatasetKind::YahooChart | DatasetKind::YahooChartEvents | DatasetKind::YahooQuote
+    ) {
+        let code = job
+            .symbol
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("a Yahoo job without a symbol"))?;
+        let query: Vec<(String, String)> = group
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        // Parsed as at the job's end, so a bar still open when it ran stays out.
+        let at = job.completed_at.unwrap_or_else(chrono::Utc::now);
+        let records = shared::yahoo::records_of(endpoint, body, code, &query, at)?;
+        return Ok(records.iter().map(|r| Value::Object(r.to_json())).collect());
+    }
+    let mut page: Value = serde_json::from_slice(body)?;
+    Ok(
+        match page.get_mut(endpoint.dataset.data_key()).map(Value::take) {
+            Some(Value::Array(rows)) => rows,
+            _ => Vec::new(),
+        },
+    )
 }
 
 /// A JSON value as a CSV cell: text as is, null as empty, numbers and flags as JSON writes them.
