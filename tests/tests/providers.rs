@@ -346,7 +346,11 @@ async fn yahoo_jobs_need_no_credential_and_share_one_crumb() {
         1,
         "three quote jobs, one crumb"
     );
-    assert_eq!(requests(&w, sandbox::YAHOO, "/v7/finance/quote"), 3);
+    let quote_requests = requests(&w, sandbox::YAHOO, "/v7/finance/quote");
+    assert!(
+        (1..=3).contains(&quote_requests),
+        "jobs of one batch share a request: {quote_requests}"
+    );
 
     // What the client reads directly, stored field for field.
     let direct = YahooClient::new(
@@ -443,4 +447,92 @@ async fn yahoo_jobs_need_no_credential_and_share_one_crumb() {
         assert_eq!(q.len(), 1, "{code}: one quote row");
         assert!(q[0].to_json()["regularMarketPrice"].as_f64().is_some());
     }
+}
+
+/// Ten quote jobs delivered in one batch are fetched with one request (the endpoint takes a
+/// list); each job stores its own issue's quote and archives the shared answer.
+#[tokio::test]
+async fn quote_jobs_of_one_batch_share_one_request() {
+    let w = World::new(50, Default::default()).await;
+    let symbols: Vec<&str> = sandbox::issue_codes()
+        .iter()
+        .filter(|c| shared::yahoo::yahoo_symbol(&IssueCode::parse(c).unwrap()).is_some())
+        .step_by(97)
+        .take(10)
+        .map(String::as_str)
+        .collect();
+    let id = create(
+        &w.user,
+        json!({"data_source": "yahoo", "endpoint": "quote", "symbols": symbols}),
+    )
+    .await;
+    w.run_fan_outs(1).await;
+    let q = w.stack.fetcher_config.jobs_queue_url.clone();
+    let mut records = Vec::new();
+    while records.len() < symbols.len() {
+        let r = w
+            .stack
+            .aws
+            .sqs
+            .receive_message()
+            .queue_url(&q)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        records.extend(
+            r.messages
+                .unwrap_or_default()
+                .into_iter()
+                .map(integration_tests::to_record),
+        );
+    }
+    let before = requests(&w, sandbox::YAHOO, "/v7/finance/quote");
+    let resp = fetcher::handle_records(records, &w.stack.fetcher)
+        .await
+        .unwrap();
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    assert_eq!(
+        requests(&w, sandbox::YAHOO, "/v7/finance/quote") - before,
+        1,
+        "ten jobs, one request"
+    );
+    let g = wait_until_done(&w.user, &id).await;
+    assert_eq!(
+        (g["status"].as_str(), g["completed_jobs"].as_u64()),
+        (Some("completed"), Some(10)),
+        "{g}"
+    );
+    let user = user_id(&w.user).await;
+    let store = rows(&w);
+    for code in &symbols {
+        let code = IssueCode::parse(code).unwrap();
+        let got = store
+            .query_rows(
+                RowScope {
+                    user_id: user,
+                    dataset: DatasetKind::YahooQuote,
+                },
+                code.as_str(),
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1, "{code}: its own quote, once");
+        assert_eq!(got[0].to_json()["code"], code.as_str());
+    }
+    // The export gives each job its own issue's quote from the shared answer.
+    let exported = export(&w.user, &id).await;
+    assert_eq!(exported.len(), 10);
+    let codes: Vec<&str> = exported
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    let want: Vec<String> = symbols
+        .iter()
+        .map(|c| IssueCode::parse(c).unwrap().as_str().to_owned())
+        .collect();
+    assert_eq!(codes, want);
 }

@@ -66,6 +66,21 @@ impl Access {
             .await
     }
 
+    /// The pages of several jobs of a coalescing `endpoint`, one per code, from one request.
+    pub(crate) async fn pages_together(
+        &self,
+        endpoint: &Endpoint,
+        codes: &[IssueCode],
+    ) -> Result<Vec<Page>, ProviderError> {
+        match self {
+            Access::Yahoo(client) => client.pages_together(endpoint, codes).await,
+            Access::Key(_) | Access::V1(_) => Err(ProviderError::BadRequest(format!(
+                "`{}` takes one symbol a request",
+                endpoint.id
+            ))),
+        }
+    }
+
     /// Seals tokens renewed during the job into the credential. Best effort: tokens not
     /// stored are renewed again by the next cold fetcher, which costs requests, not data.
     pub(crate) async fn settle(&self, group: &JobGroup, deps: &Deps) {

@@ -1,16 +1,18 @@
 //! A batch of job messages run together, so the AWS calls that can be shared are shared: one
 //! read of every job and its group, each account's credential opened once, one permit request
-//! per account and endpoint for all the batch's first requests, one transaction per group for
-//! the results, and one end-of-group check per group.
+//! per account and endpoint for all the batch's first requests, one provider request for up to
+//! `coalesce` jobs of an endpoint that takes many symbols (Yahoo quotes), one transaction per
+//! group for the results, and one end-of-group check per group.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
 
 use futures::StreamExt;
-use shared::domain::{JobGroupId, JobId};
+use shared::domain::{IssueCode, JobGroupId, JobId};
 use shared::limiter::Decision;
 use shared::metrics::BatchMetrics;
 use shared::queue::JobMessage;
-use shared::store::{FinishOutcome, JobResult};
+use shared::store::{FinishOutcome, JobResult, StartOutcome};
 
 use crate::deps::Deps;
 use crate::job::{self, Memo, Outcome, Ready, Step};
@@ -68,12 +70,17 @@ pub(crate) async fn run(
     for (_, mut jobs) in ready {
         let ctx = &jobs[0].1.ctx;
         let (scope, demands) = (ctx.scope.clone(), ctx.demands.clone());
-        let granted = match deps
-            .limiter
-            .acquire(&scope, &demands, jobs.len() as u32)
-            .await
-        {
-            Ok(Decision::Granted(n)) => n as usize,
+        // A coalescing endpoint's jobs share requests: permits for the requests (and the
+        // session they open first), not for the jobs.
+        let per_request = ctx.endpoint.coalesce.map_or(1, usize::from);
+        let renewals = if per_request > 1 {
+            ctx.access.renewal_requests(ctx.endpoint).await
+        } else {
+            0
+        };
+        let requests = jobs.len().div_ceil(per_request) as u32 + renewals;
+        let granted = match deps.limiter.acquire(&scope, &demands, requests).await {
+            Ok(Decision::Granted(n)) => n.saturating_sub(renewals) as usize * per_request,
             Ok(Decision::Wait { .. }) => 0,
             Err(e) => {
                 tracing::warn!(error.message = %e, "rate limiter unavailable; redelivered");
@@ -136,6 +143,7 @@ pub(crate) async fn run(
             }
         }
     }
+    prefetch(&mut started, metrics).await;
     let executed: Vec<(usize, Step)> = futures::stream::iter(started)
         .map(|(i, r, o)| async move { (i, job::execute(r, o, metrics, deps).await) })
         .buffer_unordered(CONCURRENCY)
@@ -143,6 +151,56 @@ pub(crate) async fn run(
         .await;
     steps.extend(executed);
     record(steps, metrics, deps).await
+}
+
+/// Fetches the pages of started jobs of a coalescing endpoint together: one request per
+/// `coalesce` symbols of one account and endpoint (the batch holds their permits), each job
+/// handed its part of the answer, or the request's failure to judge as its own.
+async fn prefetch(started: &mut [(usize, Ready, StartOutcome)], metrics: &BatchMetrics) {
+    let mut together: HashMap<(String, &'static str), Vec<usize>> = HashMap::new();
+    for (k, (_, r, start)) in started.iter().enumerate() {
+        if r.ctx.endpoint.coalesce.is_some()
+            && matches!(start, StartOutcome::Started(_))
+            && r.job.symbol.is_some()
+        {
+            together
+                .entry((r.ctx.scope.as_str().to_owned(), r.ctx.endpoint.id))
+                .or_default()
+                .push(k);
+        }
+    }
+    for positions in together.into_values() {
+        let ctx = &started[positions[0]].1.ctx;
+        let size = ctx.endpoint.coalesce.map_or(1, usize::from);
+        for chunk in positions.chunks(size) {
+            let ctx = &started[chunk[0]].1.ctx;
+            let codes: Vec<IssueCode> = chunk
+                .iter()
+                .filter_map(|&k| started[k].1.job.symbol.clone())
+                .collect();
+            let asked = Instant::now();
+            let answer = ctx.access.pages_together(ctx.endpoint, &codes).await;
+            metrics.provider_latency(asked.elapsed().as_secs_f64() * 1000.0);
+            tracing::info!(
+                endpoint = ctx.endpoint.id,
+                jobs = chunk.len(),
+                ok = answer.is_ok(),
+                "jobs fetched in one request"
+            );
+            match answer {
+                Ok(pages) => {
+                    for (&k, page) in chunk.iter().zip(pages) {
+                        started[k].1.prefetched = Some(Ok(page));
+                    }
+                }
+                Err(e) => {
+                    for &k in chunk {
+                        started[k].1.prefetched = Some(Err(e.clone()));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A job's result waiting to be recorded: the message's position, the job, the result.

@@ -13,7 +13,7 @@ use shared::catalog::{self, Endpoint};
 use shared::domain::{
     Checkpoint, DataSource, DataSourceId, Job, JobGroup, JobGroupId, JobId, Plan, Release, UserId,
 };
-use shared::jquants::{Disposition, ProviderError};
+use shared::jquants::{Disposition, Page, ProviderError};
 use shared::limiter::{self, Decision, Demand, Scope};
 use shared::metrics::BatchMetrics;
 use shared::queue::JobMessage;
@@ -143,6 +143,9 @@ pub(crate) struct Ready {
     pub(crate) group: JobGroup,
     pub(crate) job: Job,
     pub(crate) ctx: Context,
+    /// Its first page, already fetched with other jobs' in one request (a coalescing
+    /// endpoint): the job sends no request of its own for it.
+    pub(crate) prefetched: Option<Result<Page, ProviderError>>,
 }
 
 /// Credentials opened during one batch: each account's once, however many of its jobs the
@@ -194,6 +197,7 @@ pub(crate) async fn prepare(
                 group,
                 job,
                 ctx,
+                prefetched: None,
             })),
             Err(Failure::Infrastructure(e)) => {
                 tracing::warn!(error.message = %e, error.cause_chain = ?e, "job attempt failed; message will be redelivered");
@@ -257,6 +261,7 @@ async fn try_execute(
         group,
         job: _,
         ctx,
+        prefetched,
     } = ready;
     let job = match start {
         StartOutcome::Started(job) => job,
@@ -280,7 +285,7 @@ async fn try_execute(
         }
     };
     let started = Instant::now();
-    let fetched = fetch(&ctx, &group, &job, metrics, deps).await;
+    let fetched = fetch(&ctx, &group, &job, prefetched, metrics, deps).await;
     ctx.access.settle(&group, deps).await;
     let result = match fetched {
         Ok(data) => {
@@ -412,6 +417,7 @@ async fn fetch(
     ctx: &Context,
     group: &JobGroup,
     job: &Job,
+    mut prefetched: Option<Result<Page, ProviderError>>,
     metrics: &BatchMetrics,
     deps: &Deps,
 ) -> Result<shared::domain::ResponseData, Stop> {
@@ -445,37 +451,10 @@ async fn fetch(
             }
         }
         permit_held = false;
-        // Token and crumb calls count against the provider's limits like any request.
-        let renewals = ctx.access.renewal_requests(ctx.endpoint).await;
-        if renewals > 0 {
-            match deps
-                .limiter
-                .acquire(&ctx.scope, &ctx.demands, renewals)
-                .await
-            {
-                Ok(Decision::Granted(_)) => {}
-                Ok(Decision::Wait { until, .. }) => return Err(Stop::Paused { at, until }),
-                Err(e) => {
-                    return Err(Stop::Failed {
-                        failure: Failure::Infrastructure(e),
-                        at,
-                    });
-                }
-            }
-        }
-        let asked = Instant::now();
-        let answer = ctx
-            .access
-            .page(
-                deps,
-                &ctx.source,
-                ctx.endpoint,
-                &query,
-                job.symbol.as_ref(),
-                next.as_deref(),
-            )
-            .await;
-        metrics.provider_latency(asked.elapsed().as_secs_f64() * 1000.0);
+        let answer = match prefetched.take() {
+            Some(answer) => answer,
+            None => ask(ctx, job, &query, next.as_deref(), at.clone(), metrics, deps).await?,
+        };
         let page = match answer {
             Ok(page) => page,
             Err(ProviderError::RateLimited { retry_after }) => {
@@ -537,6 +516,50 @@ async fn fetch(
         pages,
         archive: Some(deps.archive.uri(&prefix)),
     })
+}
+
+/// One page request, after the permits its renewals need (token and crumb calls count against
+/// the provider's limits like any request); the request's own permit is already held.
+async fn ask(
+    ctx: &Context,
+    job: &Job,
+    query: &[(String, String)],
+    next: Option<&str>,
+    at: Option<Checkpoint>,
+    metrics: &BatchMetrics,
+    deps: &Deps,
+) -> Result<Result<Page, ProviderError>, Stop> {
+    let renewals = ctx.access.renewal_requests(ctx.endpoint).await;
+    if renewals > 0 {
+        match deps
+            .limiter
+            .acquire(&ctx.scope, &ctx.demands, renewals)
+            .await
+        {
+            Ok(Decision::Granted(_)) => {}
+            Ok(Decision::Wait { until, .. }) => return Err(Stop::Paused { at, until }),
+            Err(e) => {
+                return Err(Stop::Failed {
+                    failure: Failure::Infrastructure(e),
+                    at,
+                });
+            }
+        }
+    }
+    let asked = Instant::now();
+    let answer = ctx
+        .access
+        .page(
+            deps,
+            &ctx.source,
+            ctx.endpoint,
+            query,
+            job.symbol.as_ref(),
+            next,
+        )
+        .await;
+    metrics.provider_latency(asked.elapsed().as_secs_f64() * 1000.0);
+    Ok(answer)
 }
 
 fn query(group: &JobGroup, job: &Job, endpoint: &Endpoint) -> Vec<(String, String)> {

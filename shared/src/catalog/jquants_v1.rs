@@ -29,6 +29,7 @@ const V1: Endpoint = Endpoint {
     rate_limit_per_minute: None,
     bucket: RateBucket::Plan,
     max_attempts: None,
+    coalesce: None,
 };
 
 /// Every V1 endpoint.

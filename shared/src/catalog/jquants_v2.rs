@@ -72,6 +72,7 @@ const V2: Endpoint = Endpoint {
     rate_limit_per_minute: None,
     bucket: RateBucket::Plan,
     max_attempts: None,
+    coalesce: None,
 };
 
 /// Every V2 endpoint.

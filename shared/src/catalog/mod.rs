@@ -74,6 +74,9 @@ pub struct Endpoint {
     /// deployment's `MAX_ATTEMPTS`. Always below the queue's `maxReceiveCount` (8), so the
     /// fetcher, not the dead-letter queue, ends a job that keeps failing.
     pub max_attempts: Option<u32>,
+    /// Jobs of this endpoint that one fetcher batch holds share requests of up to this many
+    /// symbols (the endpoint takes a list); `None`: a request per job.
+    pub coalesce: Option<u16>,
 }
 
 /// Every endpoint the system can fetch: J-Quants V2, the legacy V1 ones, then Yahoo's.

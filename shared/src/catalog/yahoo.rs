@@ -35,6 +35,7 @@ const YAHOO: Endpoint = Endpoint {
     // Yahoo answers a burst with long blocks, not with a Retry-After (reference §3): few
     // retries, spread by the backoff.
     max_attempts: Some(3),
+    coalesce: None,
 };
 
 /// The bar sizes a request may ask for (`1d` when not given).
@@ -71,6 +72,8 @@ pub(super) const ENDPOINTS: &[Endpoint] = &[
         rules: &[],
         dataset: DatasetKind::YahooQuote,
         natural_key: &["code", "date"],
+        // One symbol a job, many a request: yfinance's `Tickers` asks for dozens at once.
+        coalesce: Some(50),
         ..YAHOO
     },
 ];

@@ -41,6 +41,38 @@ impl YahooClient {
     }
 }
 
+impl YahooClient {
+    /// The pages of jobs of a coalescing `endpoint` (quotes), one per code, from one request:
+    /// each page holds its code's records and the whole answer as its raw body.
+    ///
+    /// # Errors
+    /// As [`YahooClient::page`].
+    pub async fn pages_together(
+        &self,
+        endpoint: &Endpoint,
+        codes: &[IssueCode],
+    ) -> Result<Vec<Page>, ProviderError> {
+        if endpoint.dataset != DatasetKind::YahooQuote {
+            return Err(ProviderError::BadRequest(format!(
+                "`{}` takes one symbol a request",
+                endpoint.id
+            )));
+        }
+        let body = Bytes::from(self.quote_body(codes).await?);
+        let now = self.clock.now();
+        codes
+            .iter()
+            .map(|code| {
+                Ok(Page {
+                    records: records_of(endpoint, &body, code, &[], now)?,
+                    next: None,
+                    raw: body.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
 /// The records of a Yahoo answer to a job of `endpoint` for `code` with `query`, as parsed at
 /// `now` (a chart drops the bar still open then).
 ///
@@ -55,8 +87,10 @@ pub fn records_of(
     now: DateTime<Utc>,
 ) -> Result<Vec<Record>, ProviderError> {
     Ok(match endpoint.dataset {
+        // A shared answer (several jobs' symbols): this job's part.
         DatasetKind::YahooQuote => parse_quotes(body)?
             .iter()
+            .filter(|q| q.code == *code)
             .filter_map(QuoteRow::from_quote)
             .map(Row::into_record)
             .collect(),
