@@ -1,6 +1,7 @@
-//! The README's main job: a local stack, a sandbox J-Quants, a user, and then what that user
-//! sees: `moomoo fetch` of 50 issues over one month with its progress bar, the rows as CSV,
-//! then `moomoo export` of the same group as Parquet.
+//! The README's main job: a local stack, a sandbox J-Quants and Yahoo, a user, and then what
+//! that user sees: `moomoo fetch` of 50 issues over one month with its progress bar, the rows
+//! as CSV, `moomoo export` of the same group as Parquet, then Yahoo daily bars of five of them
+//! (no credential needed).
 
 use std::time::Instant;
 
@@ -10,7 +11,7 @@ use shared::dataset::DatasetKind;
 use shared::domain::UserId;
 use shared::store::{RowScope, RowStore, dynamo::DynamoRows};
 
-use crate::client::{ApiClient, onboard_user};
+use crate::client::{ApiClient, add_user, add_v1_and_yahoo, onboard_admin};
 use crate::stack::{Counters, LocalStack};
 
 /// The sandbox key the demo user stores (a fake key, valid only against the sandbox).
@@ -42,15 +43,12 @@ pub async fn run() -> anyhow::Result<()> {
     );
 
     let api = ApiClient::new(&stack.api_url, None);
-    let user = onboard_user(
-        &api,
-        &stack.admin_secret().await?,
-        &sandbox.base_url(),
-        DEMO_KEY,
-        "premium",
-    )
-    .await?;
-    println!("▸ bootstrapped an admin, created a user, stored its J-Quants key (sealed by KMS)");
+    let admin = onboard_admin(&api, &stack.admin_secret().await?, &sandbox.base_url()).await?;
+    add_v1_and_yahoo(&admin, &sandbox.v1_base_url(), &sandbox.yahoo_base_url()).await?;
+    let user = add_user(&api, &admin, DEMO_KEY, "premium").await?;
+    println!(
+        "▸ bootstrapped an admin, defined the J-Quants V2, V1 and Yahoo data sources, created a user, stored its J-Quants key (sealed by KMS)"
+    );
 
     let symbols: Vec<&str> = sandbox::issue_codes()
         .iter()
@@ -116,6 +114,38 @@ pub async fn run() -> anyhow::Result<()> {
         &["moomoo", "export", &id, "--out", &parquet.to_string_lossy()].map(str::to_owned),
     )
     .await?;
+
+    // Yahoo needs no credential: the same user, the same CLI.
+    let yahoo_csv = out.join("yahoo-chart.csv");
+    let yahoo_codes = symbols[..5].join(",");
+    println!(
+        "  $ moomoo fetch chart --data-source yahoo --symbols {yahoo_codes} --from {from} --to {to} --out {}",
+        yahoo_csv.display()
+    );
+    let words = [
+        "moomoo",
+        "fetch",
+        "chart",
+        "--data-source",
+        "yahoo",
+        "--symbols",
+        &yahoo_codes,
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--out",
+        &yahoo_csv.to_string_lossy(),
+    ]
+    .map(str::to_owned);
+    let yahoo = cli_fetch(&config, &words).await?;
+    println!(
+        "▸ Yahoo group {}: {} rows of daily bars for {} issues",
+        yahoo.group.status,
+        yahoo.rows,
+        symbols[..5].len()
+    );
+    ensure!(yahoo.rows > 0, "no Yahoo rows");
 
     let rows = DynamoRows::new(
         stack.aws.dynamodb.clone(),
