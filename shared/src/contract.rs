@@ -17,8 +17,8 @@ use crate::domain::{
 use crate::limiter::{Decision, Demand, Limiter, Limits, Scope, ScopeState, WaitReason};
 use crate::store::{
     ApiKeyRecord, CredentialStore, DataSourceStore, FanOutCursor, FinishOutcome, GroupCursor,
-    JobResult, JobStore, LimiterStore, ParkedJobs, RowScope, RowStore, ScheduleStore, StartOutcome,
-    StoreError, UserStore,
+    JobResult, JobStore, KeyRefused, LimiterStore, MAX_ACTIVE_KEYS, ParkedJobs, RowScope, RowStore,
+    ScheduleStore, StartOutcome, StoreError, UserStore,
 };
 
 const LEASE: Duration = Duration::seconds(90);
@@ -35,13 +35,7 @@ pub async fn user_store(store: &dyn UserStore) {
         is_admin: false,
         created_at: t0(),
     };
-    let key = ApiKeyRecord {
-        id: ApiKeyId::new(),
-        user_id: user.id,
-        hash: format!("{:064x}", rand_u64()),
-        display_prefix: "mmk_abcdef".into(),
-        created_at: t0(),
-    };
+    let key = api_key(user.id, None);
     store.create_user(&user, &key).await.unwrap();
     assert_eq!(store.get_user(user.id).await.unwrap(), Some(user.clone()));
     assert_eq!(
@@ -53,6 +47,180 @@ pub async fn user_store(store: &dyn UserStore) {
     assert_eq!(store.get_user(UserId::new()).await.unwrap(), None);
     let again = store.create_user(&user, &key).await;
     assert!(matches!(again, Err(StoreError::AlreadyExists)), "{again:?}");
+}
+
+fn api_key(user: UserId, name: Option<&str>) -> ApiKeyRecord {
+    ApiKeyRecord {
+        id: ApiKeyId::new(),
+        user_id: user,
+        hash: format!("{:032x}{:032x}", rand_u64(), rand_u64()),
+        display_prefix: "mmk_abcdef".into(),
+        name: name.map(str::to_owned),
+        created_at: t0(),
+        revoked_at: None,
+    }
+}
+
+async fn new_user(store: &dyn UserStore) -> (User, ApiKeyRecord) {
+    let user = User {
+        id: UserId::new(),
+        name: "bob".into(),
+        is_admin: false,
+        created_at: t0(),
+    };
+    let key = api_key(user.id, None);
+    store.create_user(&user, &key).await.unwrap();
+    (user, key)
+}
+
+/// A user's keys: listed oldest first with revoked ones; an added key authenticates at once, a
+/// revoked one never again; rotation swaps one for the other; at most [`MAX_ACTIVE_KEYS`]
+/// active keys, never fewer than one; another user's key ids are not found; two racing
+/// revocations of the last two keys leave one.
+pub async fn api_keys(store: &dyn UserStore) {
+    let (user, first) = new_user(store).await;
+    let (other, theirs) = new_user(store).await;
+    assert_eq!(
+        store.list_api_keys(user.id).await.unwrap(),
+        vec![first.clone()]
+    );
+    let laptop = api_key(user.id, Some("laptop"));
+    assert_eq!(store.add_api_key(&laptop).await.unwrap(), Ok(()));
+    assert_eq!(
+        store.find_api_key(&laptop.hash).await.unwrap(),
+        Some((laptop.clone(), user.clone())),
+        "an added key authenticates at once"
+    );
+
+    let later = t0() + Duration::minutes(5);
+    let revoked = store
+        .revoke_api_key(user.id, first.id, later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(later));
+    assert_eq!(store.find_api_key(&first.hash).await.unwrap(), None);
+    assert_eq!(
+        store.list_api_keys(user.id).await.unwrap(),
+        vec![revoked.clone(), laptop.clone()],
+        "revoked keys stay listed"
+    );
+    assert_eq!(
+        store
+            .revoke_api_key(user.id, first.id, later)
+            .await
+            .unwrap(),
+        Err(KeyRefused::AlreadyRevoked)
+    );
+    assert_eq!(
+        store
+            .revoke_api_key(user.id, laptop.id, later)
+            .await
+            .unwrap(),
+        Err(KeyRefused::LastActiveKey),
+        "nobody locks themselves out"
+    );
+    for id in [theirs.id, ApiKeyId::new()] {
+        assert_eq!(
+            store.revoke_api_key(user.id, id, later).await.unwrap(),
+            Err(KeyRefused::NotFound)
+        );
+        assert_eq!(
+            store
+                .rotate_api_key(user.id, id, &api_key(user.id, None), later)
+                .await
+                .unwrap(),
+            Err(KeyRefused::NotFound)
+        );
+    }
+    assert!(store.find_api_key(&theirs.hash).await.unwrap().is_some());
+    assert_eq!(
+        store.list_api_keys(other.id).await.unwrap(),
+        vec![theirs.clone()]
+    );
+
+    let fresh = api_key(user.id, None);
+    let old = store
+        .rotate_api_key(user.id, laptop.id, &fresh, later)
+        .await
+        .unwrap()
+        .unwrap();
+    let rotated = ApiKeyRecord {
+        name: laptop.name.clone(),
+        ..fresh
+    };
+    assert_eq!((old.id, old.revoked_at), (laptop.id, Some(later)));
+    assert_eq!(
+        store.list_api_keys(user.id).await.unwrap().last(),
+        Some(&rotated),
+        "the new key keeps the old one's name"
+    );
+    assert_eq!(store.find_api_key(&laptop.hash).await.unwrap(), None);
+    assert_eq!(
+        store.find_api_key(&rotated.hash).await.unwrap(),
+        Some((rotated.clone(), user.clone()))
+    );
+    assert_eq!(
+        store
+            .rotate_api_key(user.id, laptop.id, &api_key(user.id, None), later)
+            .await
+            .unwrap(),
+        Err(KeyRefused::AlreadyRevoked)
+    );
+
+    let mut active = vec![rotated.clone()];
+    while active.len() < MAX_ACTIVE_KEYS {
+        let k = api_key(user.id, None);
+        assert_eq!(store.add_api_key(&k).await.unwrap(), Ok(()));
+        active.push(k);
+    }
+    let extra = api_key(user.id, None);
+    assert_eq!(
+        store.add_api_key(&extra).await.unwrap(),
+        Err(KeyRefused::TooManyKeys)
+    );
+    assert_eq!(store.find_api_key(&extra.hash).await.unwrap(), None);
+    assert_eq!(
+        store
+            .add_api_key(&api_key(UserId::new(), None))
+            .await
+            .unwrap(),
+        Err(KeyRefused::NotFound),
+        "keys of unknown users are refused"
+    );
+
+    for k in &active[2..] {
+        store
+            .revoke_api_key(user.id, k.id, later)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let (a, b) = futures::join!(
+        store.revoke_api_key(user.id, active[0].id, later),
+        store.revoke_api_key(user.id, active[1].id, later),
+    );
+    let mut outcomes = [a.unwrap().map(|k| k.id), b.unwrap().map(|k| k.id)];
+    outcomes.sort_by_key(Result::is_ok);
+    assert!(
+        matches!(outcomes, [Err(KeyRefused::LastActiveKey), Ok(_)]),
+        "one of two racing revocations of the last two keys wins: {outcomes:?}"
+    );
+    let listed = store.list_api_keys(user.id).await.unwrap();
+    assert_eq!(
+        listed.iter().filter(|k| k.revoked_at.is_none()).count(),
+        1,
+        "{listed:?}"
+    );
+    let authenticating =
+        futures::future::join_all(active[..2].iter().map(|k| store.find_api_key(&k.hash))).await;
+    assert_eq!(
+        authenticating
+            .into_iter()
+            .filter(|f| f.as_ref().unwrap().is_some())
+            .count(),
+        1
+    );
 }
 
 /// Data sources are upserted and listed in id order.
@@ -253,6 +421,86 @@ pub async fn group_listing(store: &dyn JobStore) {
         store.list_groups(UserId::new(), None, 10).await.unwrap(),
         (vec![], None)
     );
+}
+
+/// A group's jobs page by page in id order, each once; filtered by status, each job of that
+/// status once; a cursor past the end or another group's id lists nothing.
+pub async fn group_job_listing(store: &dyn JobStore) {
+    let (g, mut jobs) = group(23);
+    let cycle = [JobStatus::Pending, JobStatus::Completed, JobStatus::Running];
+    for (i, j) in jobs.iter_mut().enumerate() {
+        // Failed jobs are rare: a filtered page skips most of what it looks at.
+        j.status = match i {
+            3 | 18 => JobStatus::Failed,
+            _ => cycle[i % 3],
+        };
+    }
+    create_with_jobs(store, &g, &jobs).await;
+    let (other, other_jobs) = group(4);
+    create_with_jobs(store, &other, &other_jobs).await;
+
+    for status in [
+        None,
+        Some(JobStatus::Pending),
+        Some(JobStatus::Running),
+        Some(JobStatus::Completed),
+        Some(JobStatus::Failed),
+    ] {
+        let want: Vec<(JobId, JobStatus)> = jobs
+            .iter()
+            .filter(|j| status.is_none_or(|s| j.status == s))
+            .map(|j| (j.id, j.status))
+            .collect();
+        let (mut seen, mut after, mut pages) = (Vec::new(), None, 0);
+        loop {
+            let (page, next) = store.list_group_jobs(g.id, status, after, 4).await.unwrap();
+            assert!(page.len() <= 4, "{status:?}: {}", page.len());
+            seen.extend(page.iter().map(|j| (j.id, j.status)));
+            pages += 1;
+            assert!(pages < 30, "the walk ends");
+            match next {
+                Some(c) => after = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen, want, "{status:?}: every job once, in id order");
+        if want.len() > 4 {
+            assert!(pages >= 2, "{status:?}: paged");
+        }
+    }
+    let (page, _) = store
+        .list_group_jobs(g.id, None, Some(JobId::new(2)), 3)
+        .await
+        .unwrap();
+    let ids: Vec<u32> = page.iter().map(|j| j.id.index()).collect();
+    assert_eq!(ids, [3, 4, 5], "a page resumes after its cursor");
+    assert_eq!(page[0], jobs[3]);
+    assert_eq!(
+        store
+            .list_group_jobs(g.id, None, Some(JobId::new(22)), 5)
+            .await
+            .unwrap(),
+        (vec![], None)
+    );
+    assert_eq!(
+        store
+            .list_group_jobs(g.id, None, Some(JobId::new(99_999_999)), 5)
+            .await
+            .unwrap(),
+        (vec![], None)
+    );
+    assert_eq!(
+        store
+            .list_group_jobs(JobGroupId::new(), None, None, 5)
+            .await
+            .unwrap(),
+        (vec![], None)
+    );
+    let (theirs, next) = store
+        .list_group_jobs(other.id, None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!((theirs, next), (other_jobs, None));
 }
 
 /// Creates a group and writes its jobs as a finished fan-out would.
@@ -1273,6 +1521,7 @@ mod tests {
     async fn memory_fakes_keep_the_contracts() {
         let accounts = MemoryAccounts::default();
         user_store(&accounts).await;
+        api_keys(&accounts).await;
         data_source_store(&accounts).await;
         credential_store(&accounts).await;
         credential_listing(&MemoryAccounts::default()).await;
@@ -1282,6 +1531,7 @@ mod tests {
         fan_out(&MemoryJobs::default()).await;
         job_cancel_and_retry(&MemoryJobs::default()).await;
         group_listing(&MemoryJobs::default()).await;
+        group_job_listing(&MemoryJobs::default()).await;
         row_store(&MemoryRows::default()).await;
         key_service(&LocalKeys::default()).await;
         limiter_store(&MemoryLimits::default()).await;

@@ -1,6 +1,7 @@
 //! Broken object-level authorization, tried on every route: a second user presents the first
-//! user's ids (job groups, schedules) and the first user's data source, and gets 404 (or 403
-//! on admin routes) with nothing of the first user in the answer and nothing of theirs changed.
+//! user's ids (job groups, schedules, API keys) and the first user's data source, and gets 404
+//! (or 403 on admin routes) with nothing of the first user in the answer and nothing of theirs
+//! changed.
 
 use std::time::Duration;
 
@@ -18,6 +19,12 @@ fn owned_routes() -> Vec<(Method, &'static str, Option<Value>)> {
     });
     vec![
         (Method::GET, "/v1/job-groups/{group}", None),
+        (Method::GET, "/v1/job-groups/{group}/jobs", None),
+        (
+            Method::GET,
+            "/v1/job-groups/{group}/jobs?status=completed&limit=1",
+            None,
+        ),
         (
             Method::POST,
             "/v1/job-groups/{group}/cancel",
@@ -41,6 +48,8 @@ fn owned_routes() -> Vec<(Method, &'static str, Option<Value>)> {
         (Method::GET, "/v1/schedules/{schedule}", None),
         (Method::PUT, "/v1/schedules/{schedule}", Some(schedule)),
         (Method::DELETE, "/v1/schedules/{schedule}", None),
+        (Method::DELETE, "/v1/api-keys/{key}", None),
+        (Method::POST, "/v1/api-keys/{key}/rotate", Some(json!({}))),
     ]
 }
 
@@ -64,7 +73,10 @@ fn admin_routes() -> Vec<(Method, &'static str, Value)> {
     ]
 }
 
-async fn snapshot(owner: &ApiClient, group: &str, schedule: &str) -> (Value, Value, Value, String) {
+/// What the owner sees of everything Mallory tries to reach.
+type Snapshot = (Value, Value, Value, String, Value, Value);
+
+async fn snapshot(owner: &ApiClient, group: &str, schedule: &str) -> Snapshot {
     let g = owner
         .expect(Method::GET, &format!("/v1/job-groups/{group}"), None, 200)
         .await
@@ -81,7 +93,20 @@ async fn snapshot(owner: &ApiClient, group: &str, schedule: &str) -> (Value, Val
         .text(&format!("/v1/job-groups/{group}/results?format=ndjson"))
         .await
         .unwrap();
-    (g, s, c, rows)
+    let jobs = owner
+        .expect(
+            Method::GET,
+            &format!("/v1/job-groups/{group}/jobs"),
+            None,
+            200,
+        )
+        .await
+        .unwrap();
+    let keys = owner
+        .expect(Method::GET, "/v1/api-keys", None, 200)
+        .await
+        .unwrap();
+    (g, s, c, rows, jobs, keys)
 }
 
 #[tokio::test]
@@ -121,16 +146,24 @@ async fn another_users_ids_answer_not_found_and_change_nothing() {
     let schedule = s["id"].as_str().unwrap().to_owned();
     let before = snapshot(&w.user, &group, &schedule).await;
     assert!(before.3.lines().count() > 5, "the owner's export has rows");
+    assert_eq!(
+        before.4["jobs"].as_array().unwrap().len(),
+        1,
+        "{}",
+        before.4
+    );
+    let key = before.5["api_keys"][0]["id"].as_str().unwrap().to_owned();
 
     // Mallory: a user of her own, with her own J-Quants key, and the owner's ids.
     let mallory = add_user(&w.api, &w.admin, "mallory-key", "light")
         .await
         .unwrap();
-    let secrets = [group.as_str(), schedule.as_str(), "72030"];
+    let secrets = [group.as_str(), schedule.as_str(), key.as_str(), "72030"];
     for (method, template, body) in owned_routes() {
         let path = template
             .replace("{group}", &group)
-            .replace("{schedule}", &schedule);
+            .replace("{schedule}", &schedule)
+            .replace("{key}", &key);
         let r = mallory
             .call(method.clone(), &path, body.as_ref())
             .await
@@ -162,6 +195,12 @@ async fn another_users_ids_answer_not_found_and_change_nothing() {
         groups["job_groups"].as_array().unwrap().is_empty(),
         "{groups}"
     );
+    let keys = mallory
+        .expect(Method::GET, "/v1/api-keys", None, 200)
+        .await
+        .unwrap();
+    assert_eq!(keys["api_keys"].as_array().unwrap().len(), 1, "{keys}");
+    assert!(!keys.to_string().contains(&key), "{keys}");
     let cred = mallory
         .expect(Method::GET, "/v1/credentials/jquants-v2", None, 200)
         .await

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use integration_tests::World;
 
-/// Generated cases per operation (23 operations).
+/// Generated cases per operation (28 operations).
 const PER_OPERATION: &str = "60";
 
 const ENGINE_ERROR: &str = "schemathesis engine error";

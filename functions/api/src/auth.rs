@@ -46,7 +46,10 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
         for hasher in hashers(state).await? {
-            if let Some((_, user)) = state.users.find_api_key(&hasher.hash(token)).await? {
+            // Stores do not find revoked keys; the check guards against one that would.
+            if let Some((key, user)) = state.users.find_api_key(&hasher.hash(token)).await?
+                && key.revoked_at.is_none()
+            {
                 return Ok(Caller(user));
             }
         }

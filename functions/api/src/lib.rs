@@ -17,7 +17,7 @@ pub mod state;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 
 pub use state::AppState;
 
@@ -27,8 +27,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The API's routes over `state`.
 pub fn router(state: AppState) -> Router {
     use routes::{
-        admin, credentials, data_sources, group_list, health, job_groups, results, schedules,
-        whoami,
+        admin, api_keys, credentials, data_sources, group_list, health, job_groups, job_list,
+        results, schedules, whoami,
     };
     Router::new()
         .route("/v1/health", get(health::get))
@@ -38,6 +38,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/data-sources/{id}", put(admin::put_data_source))
         .route("/v1/admin/key-rotation", post(admin::key_rotation))
         .route("/v1/whoami", get(whoami::get))
+        .route("/v1/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/v1/api-keys/{id}", delete(api_keys::revoke))
+        .route("/v1/api-keys/{id}/rotate", post(api_keys::rotate))
         .route("/v1/data-sources", get(data_sources::list))
         .route(
             "/v1/credentials/{data_source}",
@@ -52,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/job-groups/{id}", get(job_groups::get))
         .route("/v1/job-groups/{id}/cancel", post(job_groups::cancel))
         .route("/v1/job-groups/{id}/retry", post(job_groups::retry))
+        .route("/v1/job-groups/{id}/jobs", get(job_list::list))
         .route("/v1/job-groups/{id}/results", get(results::export))
         .route(
             "/v1/schedules",

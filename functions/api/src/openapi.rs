@@ -7,7 +7,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    admin, credentials, data_sources, group_list, health, job_groups, results, schedules, whoami,
+    admin, api_keys, credentials, data_sources, group_list, health, job_groups, job_list, results,
+    schedules, whoami,
 };
 
 /// The document.
@@ -19,9 +20,10 @@ use crate::routes::{
     ),
     paths(
         health::get, openapi_json, whoami::get, data_sources::list,
+        api_keys::list, api_keys::create, api_keys::revoke, api_keys::rotate,
         credentials::put, credentials::get, credentials::delete,
         job_groups::create, group_list::list, job_groups::get, job_groups::cancel, job_groups::retry,
-        results::export,
+        job_list::list, results::export,
         schedules::create, schedules::list, schedules::get, schedules::replace, schedules::delete,
         admin::bootstrap, admin::create_user, admin::put_data_source, admin::key_rotation,
         admin::redrive,

@@ -58,6 +58,12 @@ pub enum Command {
     Groups(GroupsCommand),
     /// Write the rows a job group fetched to a file (or stdout).
     Export(ExportArgs),
+    /// Your recurring job groups: list, show, create, update, enable, disable, delete.
+    #[command(subcommand)]
+    Schedules(SchedulesCommand),
+    /// Your API keys for this API: list, create, revoke, rotate.
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 /// `moomoo credentials …`.
@@ -234,6 +240,193 @@ pub enum GroupsCommand {
         #[arg(long)]
         watch: bool,
     },
+    /// The jobs of a job group, in order: status, symbol, rows, error.
+    Jobs {
+        /// The job group's id.
+        id: String,
+        /// Only the jobs in this status.
+        #[arg(long, value_enum)]
+        status: Option<JobStatus>,
+        /// Jobs per page (1 to 100).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+        limit: u32,
+        /// Resume after a previous page (its `next_cursor`).
+        #[arg(long, conflicts_with = "all")]
+        cursor: Option<String>,
+        /// Every job, page after page.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// A job's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JobStatus {
+    /// Waiting for a fetcher.
+    Pending,
+    /// Being fetched.
+    Running,
+    /// Rows stored.
+    Completed,
+    /// Failed for good.
+    Failed,
+}
+
+impl JobStatus {
+    /// The API's name for the status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Running => "running",
+            JobStatus::Completed => "completed",
+            JobStatus::Failed => "failed",
+        }
+    }
+}
+
+/// `moomoo schedules …`.
+#[derive(Debug, Subcommand)]
+pub enum SchedulesCommand {
+    /// Your schedules, oldest first, with their next fire.
+    List,
+    /// A schedule: expression, template, next fire, last run, skipped fires.
+    Show {
+        /// The schedule's id.
+        id: String,
+    },
+    /// A new schedule: each fire creates a job group for the window's dates.
+    Create(ScheduleArgs),
+    /// Change a schedule; what is not given stays.
+    Update(ScheduleUpdateArgs),
+    /// Let a disabled schedule fire again (from now on, never for the time in between).
+    Enable {
+        /// The schedule's id.
+        id: String,
+    },
+    /// Stop a schedule from firing (it is kept).
+    Disable {
+        /// The schedule's id.
+        id: String,
+    },
+    /// Delete a schedule; the job groups it created stay.
+    Delete {
+        /// The schedule's id.
+        id: String,
+    },
+}
+
+/// `moomoo schedules create …`.
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// The endpoint each fire fetches, e.g. `eq-bars-daily`.
+    pub dataset: String,
+    /// A name for it.
+    #[arg(long)]
+    pub name: String,
+    /// Five-field cron expression, e.g. "0 18 * * 1-5".
+    #[arg(long)]
+    pub cron: String,
+    /// IANA zone the expression is read in (Asia/Tokyo when absent).
+    #[arg(long)]
+    pub time_zone: Option<String>,
+    /// The dates each fire fetches: previous-trading-day, last-trading-days:N or
+    /// since-last-success:YYYY-MM-DD.
+    #[arg(long, value_parser = window)]
+    pub window: Window,
+    /// Issue codes, comma-separated.
+    #[arg(long, value_delimiter = ',', conflicts_with = "all_listed_issues")]
+    pub symbols: Vec<String>,
+    /// Every listed issue instead of --symbols.
+    #[arg(long)]
+    pub all_listed_issues: bool,
+    /// Another endpoint parameter, KEY=VALUE (repeatable).
+    #[arg(long = "param", value_parser = key_value)]
+    pub params: Vec<(String, String)>,
+    /// The data source.
+    #[arg(long, default_value = "jquants-v2")]
+    pub data_source: String,
+    /// Create it disabled (it fires once enabled).
+    #[arg(long)]
+    pub disabled: bool,
+}
+
+/// `moomoo schedules update <id> …`.
+#[derive(Debug, Args)]
+pub struct ScheduleUpdateArgs {
+    /// The schedule's id.
+    pub id: String,
+    /// A new name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A new cron expression (it fires from now on).
+    #[arg(long)]
+    pub cron: Option<String>,
+    /// A new IANA zone.
+    #[arg(long)]
+    pub time_zone: Option<String>,
+    /// A new window: previous-trading-day, last-trading-days:N or since-last-success:DATE.
+    #[arg(long, value_parser = window)]
+    pub window: Option<Window>,
+    /// New issue codes, comma-separated (replace the old ones).
+    #[arg(long, value_delimiter = ',')]
+    pub symbols: Option<Vec<String>>,
+    /// New endpoint parameters, KEY=VALUE (repeatable; replace the old ones).
+    #[arg(long = "param", value_parser = key_value)]
+    pub params: Vec<(String, String)>,
+}
+
+/// A schedule's window, as the API takes it (`{"kind": …}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window(pub serde_json::Value);
+
+fn window(s: &str) -> Result<Window, String> {
+    let (kind, arg) = s.split_once(':').unwrap_or((s, ""));
+    let value = match (kind, arg) {
+        ("previous-trading-day", "") => serde_json::json!({"kind": kind}),
+        ("last-trading-days", n) => {
+            let days: u16 = n
+                .parse()
+                .ok()
+                .filter(|d| (1..=250).contains(d))
+                .ok_or_else(|| format!("`{s}`: write last-trading-days:N with N from 1 to 250"))?;
+            serde_json::json!({"kind": kind, "days": days})
+        }
+        ("since-last-success", d) => {
+            let start: NaiveDate = d
+                .parse()
+                .map_err(|_| format!("`{s}`: write since-last-success:YYYY-MM-DD"))?;
+            serde_json::json!({"kind": kind, "start": start.to_string()})
+        }
+        _ => {
+            return Err(format!(
+                "`{s}` is not a window: previous-trading-day, last-trading-days:N or since-last-success:YYYY-MM-DD"
+            ));
+        }
+    };
+    Ok(Window(value))
+}
+
+/// `moomoo keys …`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Your API keys, active and revoked (never their secrets).
+    List,
+    /// A new API key; its secret is printed once.
+    Create {
+        /// A label to tell it apart, e.g. `laptop`.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Revoke a key: it stops working at once (your last active key cannot be revoked).
+    Revoke {
+        /// The key's id (`moomoo keys list`).
+        id: String,
+    },
+    /// Replace a key by a new one, at once; the new secret is printed once.
+    Rotate {
+        /// The key's id (`moomoo keys list`).
+        id: String,
+    },
 }
 
 /// `moomoo export …`.
@@ -295,6 +488,32 @@ mod tests {
         let e = Cli::try_parse_from(["moomoo", "fetch", "eq-bars-daily", "--from", "2026-13-01"])
             .unwrap_err();
         assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn windows_are_written_compactly() {
+        assert_eq!(
+            window("previous-trading-day").unwrap().0,
+            serde_json::json!({"kind": "previous-trading-day"})
+        );
+        assert_eq!(
+            window("last-trading-days:5").unwrap().0,
+            serde_json::json!({"kind": "last-trading-days", "days": 5})
+        );
+        assert_eq!(
+            window("since-last-success:2026-01-05").unwrap().0,
+            serde_json::json!({"kind": "since-last-success", "start": "2026-01-05"})
+        );
+        for bad in [
+            "yesterday",
+            "previous-trading-day:1",
+            "last-trading-days",
+            "last-trading-days:0",
+            "last-trading-days:251",
+            "since-last-success:2026-13-01",
+        ] {
+            assert!(window(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

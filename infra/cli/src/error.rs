@@ -8,7 +8,7 @@ Exit codes:
   1    unexpected error (local I/O, an answer the CLI cannot read)
   2    usage or configuration error (bad arguments, no API URL or key)
   3    the API refused the key (401) or the action (403)
-  4    not found (404): no such job group, credential or data source for this key
+  4    not found (404): no such job group, schedule, API key or credential for this key
   5    the API rejected the request (400, 409, other 4xx): the message says what to change
   6    the API is unreachable or unavailable (network, 5xx): retrying later may help
   7    the job group ended failed (fetch, groups watch)

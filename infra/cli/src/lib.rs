@@ -1,6 +1,6 @@
 //! `moomoo`, the command-line client of the moomoo-markets API: store a provider key, fetch a
 //! dataset for many issues with a live progress bar, and write the rows as CSV, NDJSON or
-//! Parquet.
+//! Parquet; manage schedules and the user's own API keys.
 //!
 //! # Layout
 //! - [`args`]: the command line (clap derive); `moomoo --help` shows the exit codes.
@@ -41,5 +41,7 @@ pub async fn run(cli: &Cli, config: &Config) -> Result<(), CliError> {
         }
         Command::Groups(g) => commands::groups::run(&api, g, cli.json).await,
         Command::Export(args) => commands::export::run(&api, args, cli.json).await,
+        Command::Schedules(s) => commands::schedules::run(&api, s, cli.json).await,
+        Command::Keys(k) => commands::keys::run(&api, k, cli.json).await,
     }
 }

@@ -9,13 +9,13 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use super::{
     ApiKeyRecord, CredentialStore, DataSourceStore, FanOut, FanOutCursor, FinishOutcome,
-    GroupCursor, JobResult, JobStore, LimiterStore, Parked, ParkedJobs, RowScope, RowStore,
-    ScheduleStore, StartOutcome, StoreError, UserStore,
+    GroupCursor, JOBS_EXAMINED, JobResult, JobStore, KeyRefused, KeyRing, LimiterStore, Parked,
+    ParkedJobs, RowScope, RowStore, ScheduleStore, StartOutcome, StoreError, UserStore,
 };
 use crate::dataset::Record;
 use crate::domain::ScheduleId;
 use crate::domain::{
-    DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
+    ApiKeyId, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
     JobGroupStatus, JobId, JobStatus, Release, Split, StartRefused, User, UserId,
 };
 use crate::limiter::ScopeState;
@@ -28,10 +28,45 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Users, keys, data sources and credentials in memory.
 #[derive(Debug, Default)]
 pub struct MemoryAccounts {
-    users: Mutex<HashMap<UserId, User>>,
+    users: Mutex<HashMap<UserId, (User, KeyRing)>>,
+    /// Active keys by hash, as authentication finds them.
     keys: Mutex<HashMap<String, ApiKeyRecord>>,
     sources: Mutex<BTreeMap<DataSourceId, DataSource>>,
     credentials: Mutex<BTreeMap<String, DataSourceCredential>>,
+}
+
+impl MemoryAccounts {
+    /// Applies `change` to `user`'s ring and, when it is allowed, brings the authentication
+    /// index in line with the ring, under both locks.
+    fn change_keys<T>(
+        &self,
+        user: UserId,
+        change: impl FnOnce(&mut KeyRing) -> Result<T, KeyRefused>,
+    ) -> Result<Result<T, KeyRefused>, StoreError> {
+        let mut users = lock(&self.users);
+        let mut keys = lock(&self.keys);
+        let Some((_, ring)) = users.get_mut(&user) else {
+            return Ok(Err(KeyRefused::NotFound));
+        };
+        let mut changed = ring.clone();
+        let out = match change(&mut changed) {
+            Ok(out) => out,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        if changed
+            .keys()
+            .iter()
+            .any(|k| k.revoked_at.is_none() && keys.get(&k.hash).is_some_and(|o| o.id != k.id))
+        {
+            return Err(StoreError::AlreadyExists);
+        }
+        keys.retain(|_, k| k.user_id != user);
+        for k in changed.keys().iter().filter(|k| k.revoked_at.is_none()) {
+            keys.insert(k.hash.clone(), k.clone());
+        }
+        *ring = changed;
+        Ok(Ok(out))
+    }
 }
 
 #[async_trait]
@@ -42,18 +77,49 @@ impl UserStore for MemoryAccounts {
         if users.contains_key(&user.id) || keys.contains_key(&key.hash) {
             return Err(StoreError::AlreadyExists);
         }
-        users.insert(user.id, user.clone());
+        users.insert(user.id, (user.clone(), KeyRing::new(vec![key.clone()])));
         keys.insert(key.hash.clone(), key.clone());
         Ok(())
     }
 
     async fn get_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        Ok(lock(&self.users).get(&id).cloned())
+        Ok(lock(&self.users).get(&id).map(|(u, _)| u.clone()))
     }
 
     async fn find_api_key(&self, hash: &str) -> Result<Option<(ApiKeyRecord, User)>, StoreError> {
+        let users = lock(&self.users);
         let key = lock(&self.keys).get(hash).cloned();
-        Ok(key.and_then(|k| lock(&self.users).get(&k.user_id).cloned().map(|u| (k, u))))
+        Ok(key.and_then(|k| users.get(&k.user_id).map(|(u, _)| (k, u.clone()))))
+    }
+
+    async fn list_api_keys(&self, user: UserId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        Ok(lock(&self.users)
+            .get(&user)
+            .map(|(_, ring)| ring.keys().to_vec())
+            .unwrap_or_default())
+    }
+
+    async fn add_api_key(&self, key: &ApiKeyRecord) -> Result<Result<(), KeyRefused>, StoreError> {
+        self.change_keys(key.user_id, |ring| ring.add(key.clone()))
+    }
+
+    async fn revoke_api_key(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        now: DateTime<Utc>,
+    ) -> Result<Result<ApiKeyRecord, KeyRefused>, StoreError> {
+        self.change_keys(user, |ring| ring.revoke(id, now))
+    }
+
+    async fn rotate_api_key(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        new: &ApiKeyRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Result<ApiKeyRecord, KeyRefused>, StoreError> {
+        self.change_keys(user, |ring| ring.rotate(id, new.clone(), now))
     }
 }
 
@@ -301,6 +367,43 @@ impl JobStore for MemoryJobs {
             .get(&group)
             .map(|e| e.jobs.values().cloned().collect())
             .unwrap_or_default())
+    }
+
+    async fn list_group_jobs(
+        &self,
+        group: JobGroupId,
+        status: Option<JobStatus>,
+        after: Option<JobId>,
+        limit: u32,
+    ) -> Result<(Vec<Job>, Option<JobId>), StoreError> {
+        let all = lock(&self.0);
+        let Some(entry) = all.get(&group) else {
+            return Ok((Vec::new(), None));
+        };
+        let start = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        // As the DynamoDB query does: look at a window of jobs, keep those that match.
+        let window = if status.is_some() {
+            JOBS_EXAMINED
+        } else {
+            limit
+        };
+        let mut examined = entry
+            .jobs
+            .range((start, std::ops::Bound::Unbounded))
+            .map(|(_, j)| j);
+        let mut page = Vec::new();
+        let mut last = None;
+        for job in examined.by_ref().take(window as usize) {
+            last = Some(job.id);
+            if status.is_none_or(|s| job.status == s) {
+                page.push(job.clone());
+                if page.len() == limit as usize {
+                    break;
+                }
+            }
+        }
+        let more = examined.next().is_some();
+        Ok((page, last.filter(|_| more)))
     }
 
     async fn start_job(

@@ -4,11 +4,13 @@
 //! patterns are documented in `infra/TABLES.md`.
 
 pub mod dynamo;
+mod key_ring;
 mod listing;
 #[cfg(feature = "test-util")]
 pub mod memory;
 
-pub use listing::GroupCursor;
+pub use key_ring::{KeyRefused, KeyRing, MAX_ACTIVE_KEYS, REVOKED_KEPT};
+pub use listing::{GroupCursor, JobCursor};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -17,7 +19,7 @@ use crate::dataset::{DatasetKind, Record};
 use crate::domain::ScheduleId;
 use crate::domain::{
     ApiKeyId, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
-    JobGroupStatus, JobId, Release, ResponseData, User, UserId,
+    JobGroupStatus, JobId, JobStatus, Release, ResponseData, User, UserId,
 };
 use crate::limiter::ScopeState;
 use crate::schedule::{Schedule, TradingCalendar};
@@ -47,8 +49,32 @@ pub struct ApiKeyRecord {
     pub hash: String,
     /// First characters of the key, for listings.
     pub display_prefix: String,
+    /// The owner's label for it.
+    pub name: Option<String>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// When it was revoked; a revoked key never authenticates again.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKeyRecord {
+    /// The record of a freshly generated key of `user`.
+    pub fn new(
+        user: UserId,
+        key: &crate::auth::NewApiKey,
+        name: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: ApiKeyId::new(),
+            user_id: user,
+            hash: key.hash.clone(),
+            display_prefix: key.display_prefix.clone(),
+            name,
+            created_at: now,
+            revoked_at: None,
+        }
+    }
 }
 
 /// Users and their API keys.
@@ -58,9 +84,33 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
     async fn create_user(&self, user: &User, key: &ApiKeyRecord) -> Result<(), StoreError>;
     /// A user by id.
     async fn get_user(&self, id: UserId) -> Result<Option<User>, StoreError>;
-    /// The key whose hash is `hash`, with its owner, in one read (the key item carries a copy
-    /// of the owner's fields, written with it).
+    /// The active key whose hash is `hash`, with its owner, in one read (the key item carries
+    /// a copy of the owner's fields, written with it). A revoked key is not found.
     async fn find_api_key(&self, hash: &str) -> Result<Option<(ApiKeyRecord, User)>, StoreError>;
+    /// A user's keys, oldest first, with the [`REVOKED_KEPT`] most recently revoked ones.
+    async fn list_api_keys(&self, user: UserId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// Adds a key to its owner's (`key.user_id`); it authenticates at once. The inner error
+    /// is the rule that refused it ([`KeyRing::add`]; an unknown owner is
+    /// [`KeyRefused::NotFound`]); nothing changed then.
+    async fn add_api_key(&self, key: &ApiKeyRecord) -> Result<Result<(), KeyRefused>, StoreError>;
+    /// Revokes `user`'s key `id` at `now`: it stops authenticating at once. Returns it as
+    /// revoked, or the rule that refused ([`KeyRing::revoke`]).
+    async fn revoke_api_key(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        now: DateTime<Utc>,
+    ) -> Result<Result<ApiKeyRecord, KeyRefused>, StoreError>;
+    /// Revokes `user`'s key `id` and adds `new` (a key of the same user; without a name it
+    /// takes the old key's) in one atomic change: no moment with both or neither. Returns the
+    /// old key as revoked, or the rule that refused ([`KeyRing::rotate`]).
+    async fn rotate_api_key(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        new: &ApiKeyRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Result<ApiKeyRecord, KeyRefused>, StoreError>;
 }
 
 /// System-managed data sources.
@@ -164,6 +214,10 @@ pub enum FinishOutcome {
     AlreadyTerminal,
 }
 
+/// Jobs a filtered page of [`JobStore::list_group_jobs`] looks at, at most (one query reads
+/// them: well under DynamoDB's 1 MB a query).
+pub const JOBS_EXAMINED: u32 = 1000;
+
 /// Job groups and their jobs.
 #[async_trait]
 pub trait JobStore: Send + Sync + std::fmt::Debug {
@@ -227,6 +281,17 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     ) -> Result<Option<(JobGroup, Job)>, StoreError>;
     /// Every job of a group, in id order.
     async fn list_jobs(&self, group: JobGroupId) -> Result<Vec<Job>, StoreError>;
+    /// One page of a group's jobs in id order, those after job `after`, only those in
+    /// `status` when given: the page and the job the next page resumes after (`None` after the
+    /// last page). One query per page: a filtered page looks at up to [`JOBS_EXAMINED`] jobs
+    /// and keeps at most `limit` of them, so it may be short, even empty, with more to come.
+    async fn list_group_jobs(
+        &self,
+        group: JobGroupId,
+        status: Option<JobStatus>,
+        after: Option<JobId>,
+        limit: u32,
+    ) -> Result<(Vec<Job>, Option<JobId>), StoreError>;
     /// Marks a job running and leases it for `lease` (and starts its group, if pending), with
     /// a conditional write.
     async fn start_job(

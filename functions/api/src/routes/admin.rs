@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use shared::domain::{ApiKeyId, DataSource, DataSourceId, User, UserId};
+use shared::domain::{DataSource, DataSourceId, User, UserId};
 use shared::store::ApiKeyRecord;
 use utoipa::ToSchema;
 
@@ -50,13 +50,7 @@ async fn create(state: &AppState, name: String, is_admin: bool) -> Result<Create
         created_at: now,
     };
     let key = hashers(state).await?[0].generate();
-    let record = ApiKeyRecord {
-        id: ApiKeyId::new(),
-        user_id: user.id,
-        hash: key.hash.clone(),
-        display_prefix: key.display_prefix.clone(),
-        created_at: now,
-    };
+    let record = ApiKeyRecord::new(user.id, &key, None, now);
     state.users.create_user(&user, &record).await?;
     tracing::info!(user_id = %user.id, is_admin, "user created");
     Ok(CreatedUser {

@@ -1,11 +1,13 @@
 //! One file per resource.
 
 pub mod admin;
+pub mod api_keys;
 pub mod credentials;
 pub mod data_sources;
 pub mod group_list;
 pub mod health;
 pub mod job_groups;
+pub mod job_list;
 pub mod results;
 pub mod schedules;
 pub mod whoami;

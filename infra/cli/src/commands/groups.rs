@@ -1,10 +1,10 @@
-//! `moomoo groups list`, `moomoo groups show|watch|cancel|retry <id>`.
+//! `moomoo groups list`, `moomoo groups show|watch|cancel|retry|jobs <id>`.
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Api, GroupView, segment};
-use crate::args::GroupsCommand;
+use crate::args::{GroupsCommand, JobStatus};
 use crate::commands::print_json;
 use crate::error::CliError;
 use crate::progress::{interruptible, watch};
@@ -40,7 +40,29 @@ pub async fn run(api: &Api, cmd: &GroupsCommand, json: bool) -> Result<(), CliEr
             }
             print_group(&g, json)
         }
+        GroupsCommand::Jobs {
+            id,
+            status,
+            limit,
+            cursor,
+            all,
+        } => jobs(api, id, *status, *limit, cursor.clone(), *all, json).await,
     }
+}
+
+/// A cursor as a query parameter; cursors the API hands out are URL-safe, and anything else
+/// would change the query.
+fn cursor_param(c: &str) -> Result<String, CliError> {
+    if c.is_empty()
+        || !c
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    {
+        return Err(CliError::Usage(format!(
+            "`{c}` is not a cursor: pass the `next_cursor` of a previous page"
+        )));
+    }
+    Ok(format!("&cursor={c}"))
 }
 
 /// A page of `GET /v1/job-groups`.
@@ -61,16 +83,7 @@ async fn list(
     let next = loop {
         let mut path = format!("/v1/job-groups?limit={}", if all { 100 } else { limit });
         if let Some(c) = &cursor {
-            // Cursors the API hands out are URL-safe; anything else would change the query.
-            if !c
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-            {
-                return Err(CliError::Usage(format!(
-                    "`{c}` is not a cursor: pass the `next_cursor` of a previous page"
-                )));
-            }
-            path.push_str(&format!("&cursor={c}"));
+            path.push_str(&cursor_param(c)?);
         }
         let page: GroupPage = api.call(Method::GET, &path, None).await?;
         groups.extend(page.job_groups);
@@ -102,6 +115,82 @@ async fn list(
     }
     if let Some(c) = next {
         println!("more: moomoo groups list --cursor {c}");
+    }
+    Ok(())
+}
+
+/// A page of `GET /v1/job-groups/{id}/jobs`.
+#[derive(Debug, Deserialize, Serialize)]
+struct JobPage {
+    jobs: Vec<serde_json::Value>,
+    next_cursor: Option<String>,
+}
+
+async fn jobs(
+    api: &Api,
+    id: &str,
+    status: Option<JobStatus>,
+    limit: u32,
+    mut cursor: Option<String>,
+    all: bool,
+    json: bool,
+) -> Result<(), CliError> {
+    let mut jobs = Vec::new();
+    let next = loop {
+        let mut path = format!(
+            "/v1/job-groups/{}/jobs?limit={}",
+            segment(id)?,
+            if all { 100 } else { limit }
+        );
+        if let Some(s) = status {
+            path.push_str(&format!("&status={}", s.as_str()));
+        }
+        if let Some(c) = &cursor {
+            path.push_str(&cursor_param(c)?);
+        }
+        let page: JobPage = api.call(Method::GET, &path, None).await?;
+        jobs.extend(page.jobs);
+        match page.next_cursor {
+            // A filtered page may be short, even empty, with more to come.
+            Some(c) if all => cursor = Some(c),
+            next => break next,
+        }
+    };
+    if json {
+        return print_json(&JobPage {
+            jobs,
+            next_cursor: next,
+        });
+    }
+    if jobs.is_empty() && next.is_none() {
+        println!("no jobs");
+    }
+    for j in &jobs {
+        let text = |f: &str| j[f].as_str().unwrap_or("");
+        let what = if j["symbol"].is_string() {
+            text("symbol")
+        } else {
+            text("date")
+        };
+        let rows = j["rows"]
+            .as_u64()
+            .map(|r| format!("{r} rows"))
+            .unwrap_or_default();
+        println!(
+            "{:>6}  {:<9}  {:<10}  {:>10}  {}",
+            j["id"].as_u64().unwrap_or_default(),
+            text("status"),
+            what,
+            rows,
+            text("error_message"),
+        );
+    }
+    if let Some(c) = next {
+        let filter = status.map(|s| format!(" --status {}", s.as_str()));
+        println!(
+            "more: moomoo groups jobs {id}{} --cursor {c}",
+            filter.unwrap_or_default()
+        );
     }
     Ok(())
 }

@@ -4,6 +4,8 @@ pub mod credentials;
 pub mod export;
 pub mod fetch;
 pub mod groups;
+pub mod keys;
+pub mod schedules;
 
 /// Prints `value` as pretty JSON on stdout (the `--json` output).
 fn print_json(value: &impl serde::Serialize) -> Result<(), crate::CliError> {

@@ -2,15 +2,19 @@
 //!
 //! | item | pk | sk |
 //! |---|---|---|
-//! | user | `USER#<user id>` | `USER` |
-//! | API key | `APIKEY#<hmac hex>` | `APIKEY` |
+//! | user, with its keys (`api_keys`, `keys_version`) | `USER#<user id>` | `USER` |
+//! | active API key, as authentication finds it | `APIKEY#<hmac hex>` | `APIKEY` |
 //! | credential | `USER#<user id>` | `CREDENTIAL#<data source id>` |
 //! | data source | `DATASOURCE` | `<data source id>` |
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
 
 use super::item::{Item, ItemExt, n, s, ts};
 use super::unavailable;
@@ -19,7 +23,12 @@ use crate::domain::{
     ApiKeyId, ApiVersion, DataSource, DataSourceCredential, DataSourceId, Plan, ProviderType, User,
     UserId,
 };
-use crate::store::{ApiKeyRecord, CredentialStore, DataSourceStore, StoreError, UserStore};
+use crate::store::{
+    ApiKeyRecord, CredentialStore, DataSourceStore, KeyRefused, KeyRing, StoreError, UserStore,
+};
+
+/// Attempts of a change of a user's keys that lost a race with another change of them.
+const KEY_CHANGE_ATTEMPTS: usize = 5;
 
 /// The accounts table.
 #[derive(Debug, Clone)]
@@ -71,7 +80,7 @@ fn user_from(item: &Item) -> Result<User, StoreError> {
 }
 
 fn key_item(k: &ApiKeyRecord, owner: &User) -> Item {
-    Item::from([
+    let mut item = Item::from([
         ("pk".into(), s(format!("APIKEY#{}", k.hash))),
         ("sk".into(), s("APIKEY")),
         ("key_id".into(), s(k.id.to_string())),
@@ -82,7 +91,11 @@ fn key_item(k: &ApiKeyRecord, owner: &User) -> Item {
         ("user_name".into(), s(&owner.name)),
         ("user_is_admin".into(), AttributeValue::Bool(owner.is_admin)),
         ("user_created_at".into(), ts(owner.created_at)),
-    ])
+    ]);
+    if let Some(name) = &k.name {
+        item.insert("name".into(), s(name));
+    }
+    item
 }
 
 fn key_from(item: &Item) -> Result<(ApiKeyRecord, User), StoreError> {
@@ -91,7 +104,10 @@ fn key_from(item: &Item) -> Result<(ApiKeyRecord, User), StoreError> {
         user_id: item.parse("user_id", UserId::parse)?,
         hash: item.str("pk")?.trim_start_matches("APIKEY#").to_owned(),
         display_prefix: item.str("display_prefix")?.to_owned(),
+        name: item.opt_str("name").map(str::to_owned),
         created_at: item.time("created_at")?,
+        // Revoking a key deletes this item.
+        revoked_at: None,
     };
     let user = User {
         id: key.user_id,
@@ -100,6 +116,55 @@ fn key_from(item: &Item) -> Result<(ApiKeyRecord, User), StoreError> {
         created_at: item.time("user_created_at")?,
     };
     Ok((key, user))
+}
+
+/// A key as its owner's user item lists it (`api_keys`: a list of maps).
+fn ring_entry(k: &ApiKeyRecord) -> AttributeValue {
+    let mut m = Item::from([
+        ("key_id".into(), s(k.id.to_string())),
+        ("hash".into(), s(&k.hash)),
+        ("display_prefix".into(), s(&k.display_prefix)),
+        ("created_at".into(), ts(k.created_at)),
+    ]);
+    if let Some(name) = &k.name {
+        m.insert("name".into(), s(name));
+    }
+    if let Some(t) = k.revoked_at {
+        m.insert("revoked_at".into(), ts(t));
+    }
+    AttributeValue::M(m)
+}
+
+/// The keys listed in a user item and their version (0 before the first change).
+fn ring_from(user: UserId, item: &Item) -> Result<(KeyRing, u64), StoreError> {
+    let version = match item.get("keys_version") {
+        Some(_) => item.num("keys_version")?,
+        None => 0,
+    };
+    let Some(list) = item.get("api_keys") else {
+        return Ok((KeyRing::default(), version));
+    };
+    let list = list
+        .as_l()
+        .map_err(|_| StoreError::Corrupt("`api_keys` is not a list".into()))?;
+    let keys = list
+        .iter()
+        .map(|entry| {
+            let m: &Item = entry
+                .as_m()
+                .map_err(|_| StoreError::Corrupt("an `api_keys` entry is not a map".into()))?;
+            Ok(ApiKeyRecord {
+                id: m.parse("key_id", ApiKeyId::parse)?,
+                user_id: user,
+                hash: m.str("hash")?.to_owned(),
+                display_prefix: m.str("display_prefix")?.to_owned(),
+                name: m.opt_str("name").map(str::to_owned),
+                created_at: m.time("created_at")?,
+                revoked_at: m.opt_time("revoked_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok((KeyRing::new(keys), version))
 }
 
 fn put_new(table: &str, item: Item) -> TransactWriteItem {
@@ -115,10 +180,13 @@ fn put_new(table: &str, item: Item) -> TransactWriteItem {
 #[async_trait]
 impl UserStore for DynamoAccounts {
     async fn create_user(&self, user: &User, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let mut with_keys = user_item(user);
+        with_keys.insert("api_keys".into(), AttributeValue::L(vec![ring_entry(key)]));
+        with_keys.insert("keys_version".into(), n(1));
         let res = self
             .client
             .transact_write_items()
-            .transact_items(put_new(&self.table, user_item(user)))
+            .transact_items(put_new(&self.table, with_keys))
             .transact_items(put_new(&self.table, key_item(key, user)))
             .send()
             .await;
@@ -148,6 +216,163 @@ impl UserStore for DynamoAccounts {
             .as_ref()
             .map(key_from)
             .transpose()
+    }
+
+    async fn list_api_keys(&self, user: UserId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        Ok(match self.user_with_keys(user).await? {
+            Some((_, ring, _)) => ring.into_keys(),
+            None => Vec::new(),
+        })
+    }
+
+    async fn add_api_key(&self, key: &ApiKeyRecord) -> Result<Result<(), KeyRefused>, StoreError> {
+        self.change_keys(key.user_id, |ring| ring.add(key.clone()))
+            .await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        now: DateTime<Utc>,
+    ) -> Result<Result<ApiKeyRecord, KeyRefused>, StoreError> {
+        self.change_keys(user, |ring| ring.revoke(id, now)).await
+    }
+
+    async fn rotate_api_key(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        new: &ApiKeyRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Result<ApiKeyRecord, KeyRefused>, StoreError> {
+        self.change_keys(user, |ring| ring.rotate(id, new.clone(), now))
+            .await
+    }
+}
+
+impl DynamoAccounts {
+    /// The user item (consistent), with its keys and their version.
+    async fn user_with_keys(
+        &self,
+        user: UserId,
+    ) -> Result<Option<(User, KeyRing, u64)>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("USER#{user}")))
+            .key("sk", s("USER"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let (ring, version) = ring_from(user, &item)?;
+        Ok(Some((user_from(&item)?, ring, version)))
+    }
+
+    /// Reads the user's keys, applies `change` ([`KeyRing`]'s rules) and writes the result in
+    /// one transaction: the user item's `api_keys` over the version read, a `Put` for each
+    /// key that became active, a `Delete` for each that stopped being active (so revoking is
+    /// immediate: authentication reads only these items). At most three items (a rotation),
+    /// all in the small accounts table. A lost race reads again.
+    async fn change_keys<T>(
+        &self,
+        user: UserId,
+        change: impl Fn(&mut KeyRing) -> Result<T, KeyRefused> + Send,
+    ) -> Result<Result<T, KeyRefused>, StoreError> {
+        for _ in 0..KEY_CHANGE_ATTEMPTS {
+            let Some((owner, ring, version)) = self.user_with_keys(user).await? else {
+                return Ok(Err(KeyRefused::NotFound));
+            };
+            let mut changed = ring.clone();
+            let out = match change(&mut changed) {
+                Ok(out) => out,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            let active = |r: &KeyRing| -> HashSet<String> {
+                r.keys()
+                    .iter()
+                    .filter(|k| k.revoked_at.is_none())
+                    .map(|k| k.hash.clone())
+                    .collect()
+            };
+            let (before, after) = (active(&ring), active(&changed));
+            let mut items: Vec<TransactWriteItem> = changed
+                .keys()
+                .iter()
+                .filter(|k| after.contains(&k.hash) && !before.contains(&k.hash))
+                .map(|k| put_new(&self.table, key_item(k, &owner)))
+                .collect();
+            for hash in before.difference(&after) {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .key("pk", s(format!("APIKEY#{hash}")))
+                    .key("sk", s("APIKEY"))
+                    .build()
+                    .expect("table and key are set");
+                items.push(TransactWriteItem::builder().delete(delete).build());
+            }
+            let new_keys = items.len();
+            items.push(self.keys_update(user, &changed, version));
+            let res = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await;
+            let reasons: Vec<Option<String>> = match res {
+                Ok(_) => return Ok(Ok(out)),
+                Err(e) => match e.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => c
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code().map(str::to_owned))
+                        .collect(),
+                    _ => return Err(unavailable(e)),
+                },
+            };
+            if reasons
+                .iter()
+                .take(new_keys)
+                .any(|r| r.as_deref() == Some("ConditionalCheckFailed"))
+            {
+                return Err(StoreError::AlreadyExists);
+            }
+        }
+        Err(StoreError::Unavailable(anyhow::anyhow!(
+            "the keys of user {user} kept changing during {KEY_CHANGE_ATTEMPTS} attempts"
+        )))
+    }
+
+    /// Writes the user item's keys over `version` (the one read).
+    fn keys_update(&self, user: UserId, ring: &KeyRing, version: u64) -> TransactWriteItem {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(format!("USER#{user}")))
+            .key("sk", s("USER"))
+            .update_expression("SET api_keys = :keys, keys_version = :next")
+            .condition_expression(if version == 0 {
+                "attribute_exists(pk) AND attribute_not_exists(keys_version)"
+            } else {
+                "keys_version = :read"
+            })
+            .expression_attribute_values(
+                ":keys",
+                AttributeValue::L(ring.keys().iter().map(ring_entry).collect()),
+            )
+            .expression_attribute_values(":next", n(version + 1));
+        let update = if version == 0 {
+            update
+        } else {
+            update.expression_attribute_values(":read", n(version))
+        };
+        TransactWriteItem::builder()
+            .update(update.build().expect("table, key and expression are set"))
+            .build()
     }
 }
 

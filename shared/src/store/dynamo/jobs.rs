@@ -27,7 +27,8 @@ use crate::domain::{
     JobStatus, Release, ResponseData, Split, StartRefused, UserId,
 };
 use crate::store::{
-    FanOut, FanOutCursor, FinishOutcome, GroupCursor, JobResult, JobStore, StartOutcome, StoreError,
+    FanOut, FanOutCursor, FinishOutcome, GroupCursor, JOBS_EXAMINED, JobResult, JobStore,
+    StartOutcome, StoreError,
 };
 
 /// The jobs table.
@@ -709,6 +710,59 @@ impl JobStore for DynamoJobs {
             .await
             .map_err(unavailable)?;
         items.iter().map(job_from).collect()
+    }
+
+    async fn list_group_jobs(
+        &self,
+        group: JobGroupId,
+        status: Option<JobStatus>,
+        after: Option<JobId>,
+        limit: u32,
+    ) -> Result<(Vec<Job>, Option<JobId>), StoreError> {
+        let first = match after {
+            None => 0,
+            Some(j) => match j.index().checked_add(1) {
+                Some(i) if i <= 99_999_999 => i,
+                _ => return Ok((Vec::new(), None)),
+            },
+        };
+        // A key range rather than an ExclusiveStartKey: the cursor names a position, whether
+        // or not a job is stored there.
+        let mut q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :last")
+            .expression_attribute_values(":pk", group_pk(group))
+            .expression_attribute_values(":first", job_sk(JobId::new(first)))
+            .expression_attribute_values(":last", s("JOB#99999999"))
+            .consistent_read(true);
+        q = match status {
+            // DynamoDB applies `Limit` before the filter: look at a window, keep what matches.
+            Some(st) => q
+                .filter_expression("#s = :status")
+                .expression_attribute_names("#s", "status")
+                .expression_attribute_values(":status", s(st.as_str()))
+                .limit(i32::try_from(JOBS_EXAMINED).unwrap_or(i32::MAX)),
+            None => q.limit(i32::try_from(limit).unwrap_or(i32::MAX)),
+        };
+        let out = q.send().await.map_err(unavailable)?;
+        let mut page = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(job_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        if page.len() > limit as usize {
+            page.truncate(limit as usize);
+            let last = page.last().map(|j| j.id);
+            return Ok((page, last));
+        }
+        let next = out
+            .last_evaluated_key
+            .map(|k| k.parse("sk", |sk| JobId::parse(sk.trim_start_matches("JOB#"))))
+            .transpose()?;
+        Ok((page, next))
     }
 
     async fn start_job(
