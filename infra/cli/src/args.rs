@@ -70,12 +70,20 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum CredentialsCommand {
     /// Store (or replace) your key, sealed on the server; read from stdin unless --api-key.
+    /// J-Quants V1: `--mail-address` with the password on stdin, or `--refresh-token` with
+    /// the token on stdin.
     Set {
         /// The data source, e.g. `jquants-v2`.
         data_source: String,
         /// The provider's API key (prefer stdin: command lines end up in shell history).
         #[arg(long)]
         api_key: Option<String>,
+        /// J-Quants V1: your account's mail address; stdin then holds its password.
+        #[arg(long, conflicts_with = "api_key")]
+        mail_address: Option<String>,
+        /// J-Quants V1: stdin holds a refresh token from the J-Quants menu.
+        #[arg(long, conflicts_with_all = ["api_key", "mail_address"])]
+        refresh_token: bool,
         /// Your plan with the provider; it decides rate limits and data windows.
         #[arg(long, value_enum)]
         plan: Plan,

@@ -459,6 +459,48 @@ async fn ctrl_c_leaves_the_group_running_and_errors_have_distinct_exit_codes() {
     let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(meta["plan"], "premium", "{meta}");
     assert!(!text(&out.stdout).contains(KEY), "the key never comes back");
+
+    // J-Quants V1: the mail address on the command line, the password on stdin; verifying
+    // signs in, and the tokens it got are stored.
+    w.sandbox.add_v1_user(
+        "cli-v1@example.com",
+        "cli-v1-password",
+        sandbox::Plan::Light,
+    );
+    let mut set = user.moomoo([
+        "credentials",
+        "set",
+        "jquants-v1",
+        "--mail-address",
+        "cli-v1@example.com",
+        "--plan",
+        "light",
+        "--verify",
+    ]);
+    let mut child = set
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"cli-v1-password\n")
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(user.moomoo(["credentials", "show", "jquants-v1", "--json"])).await;
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (meta["refresh_token"].as_str(), meta["id_token"].as_str()),
+        (Some("valid"), Some("valid")),
+        "{meta}"
+    );
+    assert!(!text(&out.stdout).contains("cli-v1-password"));
 }
 
 /// `moomoo schedules …`, `moomoo keys …` and `moomoo groups jobs …` against the stack: each
