@@ -110,27 +110,6 @@ fn read_secret(data_source: &str, what: &str) -> Result<String, CliError> {
     Ok(key.to_owned())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_form_sends_its_own_fields() {
-        assert_eq!(
-            body("k", None, false, "light"),
-            json!({"api_key": "k", "plan": "light"})
-        );
-        assert_eq!(
-            body("pw", Some("q@example.com"), false, "free"),
-            json!({"mail_address": "q@example.com", "password": "pw", "plan": "free"})
-        );
-        assert_eq!(
-            body("rt", None, true, "premium"),
-            json!({"refresh_token": "rt", "plan": "premium"})
-        );
-    }
-}
-
 fn describe(meta: &Value) {
     let text = |k: &str| meta[k].as_str().unwrap_or("-").to_owned();
     println!(
@@ -149,5 +128,26 @@ fn describe(meta: &Value) {
                 text(&format!("{token}_expired_at"))
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_form_sends_its_own_fields() {
+        assert_eq!(
+            body("k", None, false, "light"),
+            json!({"api_key": "k", "plan": "light"})
+        );
+        assert_eq!(
+            body("pw", Some("q@example.com"), false, "free"),
+            json!({"mail_address": "q@example.com", "password": "pw", "plan": "free"})
+        );
+        assert_eq!(
+            body("rt", None, true, "premium"),
+            json!({"refresh_token": "rt", "plan": "premium"})
+        );
     }
 }
