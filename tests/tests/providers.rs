@@ -4,7 +4,7 @@
 //! (charts, dividends and splits, quotes with one crumb).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{Days, NaiveDate, Utc};
 use devstack::client::ApiClient;
@@ -35,21 +35,9 @@ async fn create(user: &ApiClient, body: Value) -> String {
 }
 
 async fn wait_until_done(user: &ApiClient, id: &str) -> Value {
-    let start = Instant::now();
-    loop {
-        let g = user
-            .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
-            .await
-            .unwrap();
-        if matches!(g["status"].as_str(), Some("completed" | "failed")) {
-            return g;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(180),
-            "group did not finish: {g}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    user.wait_for_group(id, Duration::from_secs(180))
+        .await
+        .unwrap()
 }
 
 async fn user_id(user: &ApiClient) -> UserId {

@@ -439,21 +439,23 @@ async fn fetch(
             rows,
         });
         if !permit_held {
-            match deps.limiter.acquire(&ctx.scope, &ctx.demands, 1).await {
-                Ok(Decision::Granted(_)) => {}
-                Ok(Decision::Wait { until, .. }) => return Err(Stop::Paused { at, until }),
-                Err(e) => {
-                    return Err(Stop::Failed {
-                        failure: Failure::Infrastructure(e),
-                        at,
-                    });
-                }
-            }
+            permits(ctx, 1, at.as_ref(), deps).await?;
         }
         permit_held = false;
         let answer = match prefetched.take() {
             Some(answer) => answer,
-            None => ask(ctx, job, &query, next.as_deref(), at.clone(), metrics, deps).await?,
+            None => {
+                ask(
+                    ctx,
+                    job,
+                    &query,
+                    next.as_deref(),
+                    at.as_ref(),
+                    metrics,
+                    deps,
+                )
+                .await?
+            }
         };
         let page = match answer {
             Ok(page) => page,
@@ -518,6 +520,22 @@ async fn fetch(
     })
 }
 
+/// `n` permits of the job's scope, or the job stops at `at`: paused until they free, or failed
+/// with the limiter's store.
+async fn permits(ctx: &Context, n: u32, at: Option<&Checkpoint>, deps: &Deps) -> Result<(), Stop> {
+    match deps.limiter.acquire(&ctx.scope, &ctx.demands, n).await {
+        Ok(Decision::Granted(_)) => Ok(()),
+        Ok(Decision::Wait { until, .. }) => Err(Stop::Paused {
+            at: at.cloned(),
+            until,
+        }),
+        Err(e) => Err(Stop::Failed {
+            failure: Failure::Infrastructure(e),
+            at: at.cloned(),
+        }),
+    }
+}
+
 /// One page request, after the permits its renewals need (token and crumb calls count against
 /// the provider's limits like any request); the request's own permit is already held.
 async fn ask(
@@ -525,26 +543,13 @@ async fn ask(
     job: &Job,
     query: &[(String, String)],
     next: Option<&str>,
-    at: Option<Checkpoint>,
+    at: Option<&Checkpoint>,
     metrics: &BatchMetrics,
     deps: &Deps,
 ) -> Result<Result<Page, ProviderError>, Stop> {
     let renewals = ctx.access.renewal_requests(ctx.endpoint).await;
     if renewals > 0 {
-        match deps
-            .limiter
-            .acquire(&ctx.scope, &ctx.demands, renewals)
-            .await
-        {
-            Ok(Decision::Granted(_)) => {}
-            Ok(Decision::Wait { until, .. }) => return Err(Stop::Paused { at, until }),
-            Err(e) => {
-                return Err(Stop::Failed {
-                    failure: Failure::Infrastructure(e),
-                    at,
-                });
-            }
-        }
+        permits(ctx, renewals, at, deps).await?;
     }
     let asked = Instant::now();
     let answer = ctx

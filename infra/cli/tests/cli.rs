@@ -88,6 +88,25 @@ async fn run(mut cmd: Command) -> Output {
         .unwrap()
 }
 
+/// Runs a command with `input` on its stdin.
+async fn run_with_stdin(mut cmd: Command, input: String) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap()
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -431,7 +450,7 @@ async fn ctrl_c_leaves_the_group_running_and_errors_have_distinct_exit_codes() {
         err.contains("no credential stored for `jquants-v2`"),
         "{err}"
     );
-    let mut set = user.moomoo([
+    let set = user.moomoo([
         "credentials",
         "set",
         "jquants-v2",
@@ -439,21 +458,7 @@ async fn ctrl_c_leaves_the_group_running_and_errors_have_distinct_exit_codes() {
         "premium",
         "--verify",
     ]);
-    let mut child = set
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{KEY}\n").as_bytes())
-        .unwrap();
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
+    let out = run_with_stdin(set, format!("{KEY}\n")).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = run(user.moomoo(["credentials", "show", "jquants-v2", "--json"])).await;
     let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -467,7 +472,7 @@ async fn ctrl_c_leaves_the_group_running_and_errors_have_distinct_exit_codes() {
         "cli-v1-password",
         sandbox::Plan::Light,
     );
-    let mut set = user.moomoo([
+    let set = user.moomoo([
         "credentials",
         "set",
         "jquants-v1",
@@ -477,21 +482,7 @@ async fn ctrl_c_leaves_the_group_running_and_errors_have_distinct_exit_codes() {
         "light",
         "--verify",
     ]);
-    let mut child = set
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"cli-v1-password\n")
-        .unwrap();
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
+    let out = run_with_stdin(set, "cli-v1-password\n".to_owned()).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = run(user.moomoo(["credentials", "show", "jquants-v1", "--json"])).await;
     let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
