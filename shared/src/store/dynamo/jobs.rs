@@ -328,7 +328,7 @@ impl DynamoJobs {
                 )
                 .build(),
         );
-        match tx.send().await {
+        match super::send_transaction(tx).await {
             Ok(_) => Ok(Some(FinishOutcome::Recorded)),
             Err(e) => {
                 let job_condition_failed = e
