@@ -176,6 +176,16 @@ impl Vault {
             self.cache.lock().await.remove(&(user, ds.clone()));
             return Ok(None);
         };
+        Ok(Some(self.open_record(&record).await?))
+    }
+
+    /// The plan and opened secret of a record just read (as [`Vault::open`], without reading
+    /// it again).
+    pub async fn open_record(
+        &self,
+        record: &DataSourceCredential,
+    ) -> Result<(Plan, CredentialSecret), VaultError> {
+        let (user, ds) = (record.user_id, &record.data_source_id);
         let key = (user, ds.clone());
         // Held across the KMS call so concurrent jobs of one user open the secret once.
         let mut cache = self.cache.lock().await;
@@ -183,7 +193,7 @@ impl Vault {
             && c.updated_at == record.updated_at
             && c.at.elapsed() < CACHE_TTL
         {
-            return Ok(Some((record.plan, c.secret.clone())));
+            return Ok((record.plan, c.secret.clone()));
         }
         let opened = crypto::open(
             self.keys.as_ref(),
@@ -201,7 +211,7 @@ impl Vault {
                 secret: secret.clone(),
             },
         );
-        Ok(Some((record.plan, secret)))
+        Ok((record.plan, secret))
     }
 
     /// Seals and stores V1 tokens with their expiry times, unless the record changed since

@@ -6,7 +6,7 @@
 //! no typed parsing), so a field the row types drop, rename or re-format shows up as a
 //! difference.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -17,6 +17,9 @@ use shared::catalog::{self, Endpoint};
 use shared::dataset::Record;
 use shared::domain::DataSourceId;
 use shared::jquants::JQuantsClient;
+
+mod common;
+use common::{field, query};
 
 const KEY: &str = "premium-key";
 
@@ -40,25 +43,6 @@ async fn sandbox(page_size: usize) -> Sandbox {
 
 fn endpoint(id: &str) -> &'static Endpoint {
     catalog::find(&DataSourceId::parse("jquants-v2").unwrap(), id).unwrap()
-}
-
-/// The query a job of `endpoint` sends: the request validated by the catalog, plus the symbol.
-fn query(
-    endpoint: &Endpoint,
-    symbol: Option<&str>,
-    params: &[(&str, &str)],
-) -> Vec<(String, String)> {
-    let params: BTreeMap<String, String> = params
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    let symbols: Vec<String> = symbol.into_iter().map(str::to_owned).collect();
-    let valid = endpoint.validate(&symbols, &params).unwrap();
-    let mut query: Vec<(String, String)> = valid.params.into_iter().collect();
-    if let (Some(name), Some(Some(code))) = (endpoint.symbol_param, valid.symbols.first()) {
-        query.push((name.to_owned(), code.as_str().to_owned()));
-    }
-    query
 }
 
 /// Every record of the query through `JQuantsClient::get_page`, and the number of pages.
@@ -150,15 +134,6 @@ async fn check(
         );
     }
     records
-}
-
-fn field<'a>(record: &'a Record, name: &str) -> &'a shared::dataset::FieldValue {
-    &record
-        .fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .unwrap_or_else(|| panic!("{name}"))
-        .1
 }
 
 #[tokio::test]

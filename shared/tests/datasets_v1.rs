@@ -7,7 +7,7 @@
 //! query. A V1 row is a V2 row under V1's names, so each test also fetches the V2 counterpart
 //! and checks a sample row's values position by position, and some by name.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +20,9 @@ use shared::clock::ManualClock;
 use shared::dataset::{FieldValue, Record};
 use shared::domain::DataSourceId;
 use shared::jquants::{JQuantsClient, Login, V1Auth};
+
+mod common;
+use common::{field, query};
 
 const MAIL: &str = "v1-user@example.com";
 const PASSWORD: &str = "v1-password";
@@ -47,25 +50,6 @@ async fn sandbox(page_size: usize, plan: Plan) -> Sandbox {
 
 fn endpoint(source: &str, id: &str) -> &'static Endpoint {
     catalog::find(&DataSourceId::parse(source).unwrap(), id).unwrap()
-}
-
-/// The query a job of `endpoint` sends: the request validated by the catalog, plus the symbol.
-fn query(
-    endpoint: &Endpoint,
-    symbol: Option<&str>,
-    params: &[(&str, &str)],
-) -> Vec<(String, String)> {
-    let params: BTreeMap<String, String> = params
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    let symbols: Vec<String> = symbol.into_iter().map(str::to_owned).collect();
-    let valid = endpoint.validate(&symbols, &params).unwrap();
-    let mut query: Vec<(String, String)> = valid.params.into_iter().collect();
-    if let (Some(name), Some(Some(code))) = (endpoint.symbol_param, valid.symbols.first()) {
-        query.push((name.to_owned(), code.as_str().to_owned()));
-    }
-    query
 }
 
 /// Every record of the query through `JQuantsClient::get_page_with` and V1 token auth (a V2
@@ -214,15 +198,6 @@ fn same_values(v1: &Record, v2: &Record) {
     let values = |r: &Record| r.fields.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>();
     let n = v1.fields.len();
     assert_eq!(values(v1), values(v2)[..n], "{:?}", v1.fields);
-}
-
-fn field<'a>(record: &'a Record, name: &str) -> &'a FieldValue {
-    &record
-        .fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .unwrap_or_else(|| panic!("{name}"))
-        .1
 }
 
 fn text(s: &str) -> FieldValue {

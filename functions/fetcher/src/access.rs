@@ -141,10 +141,9 @@ pub(crate) async fn open(
     }
     let (plan, secret) = deps
         .vault
-        .open(user, ds)
+        .open_record(&record)
         .await
-        .map_err(vault_failure)?
-        .ok_or_else(missing)?;
+        .map_err(vault_failure)?;
     let login = match secret {
         CredentialSecret::ApiKey(key) => {
             return Ok((plan, Access::Key(Arc::new(ApiKey::new(key)))));

@@ -170,8 +170,12 @@ async fn prefetch(started: &mut [(usize, Ready, StartOutcome)], metrics: &BatchM
         }
     }
     for positions in together.into_values() {
-        let ctx = &started[positions[0]].1.ctx;
-        let size = ctx.endpoint.coalesce.map_or(1, usize::from);
+        let size = started[positions[0]]
+            .1
+            .ctx
+            .endpoint
+            .coalesce
+            .map_or(1, usize::from);
         for chunk in positions.chunks(size) {
             let ctx = &started[chunk[0]].1.ctx;
             let codes: Vec<IssueCode> = chunk
