@@ -337,6 +337,18 @@ fn parse<R: Row>(data: &serde_json::value::RawValue) -> Result<Vec<Record>, Stri
     rows::read(data.get(), R::into_record)
 }
 
+/// A response body's rows as `R` (`None` when the body has no rows array under `data_key`) and
+/// its `pagination_key`: the typed form [`DatasetKind::parse_page`] builds its records from.
+///
+/// # Errors
+/// As [`DatasetKind::parse_page`].
+pub fn read_typed_page<R: Row>(
+    body: &[u8],
+    data_key: &str,
+) -> Result<(Option<Vec<R>>, Option<String>), String> {
+    rows::read_page(body, data_key, |row: R| row)
+}
+
 fn parse_page<R: Row>((body, data_key): (&[u8], &str)) -> Result<ParsedPage, String> {
     let (records, pagination_key) = rows::read_page(body, data_key, R::into_record)?;
     Ok(ParsedPage {

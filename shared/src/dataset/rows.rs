@@ -21,10 +21,7 @@ use super::Row;
 pub(super) fn read<R: Row, T>(data: &str, each: impl FnMut(R) -> T) -> Result<Vec<T>, String> {
     let mut de = serde_json::Deserializer::from_str(data);
     let out = de
-        .deserialize_seq(Rows {
-            each,
-            row: PhantomData,
-        })
+        .deserialize_seq(Rows::new(each, data.len()))
         .and_then(|out| de.end().map(|()| out));
     out.map_err(|e| e.to_string())
 }
@@ -44,10 +41,7 @@ pub(super) fn read_page<R: Row, T>(
     let mut de = serde_json::Deserializer::from_str(text);
     let page = Page {
         data_key,
-        rows: Rows {
-            each,
-            row: PhantomData,
-        },
+        rows: Rows::new(each, text.len()),
     };
     let out = de
         .deserialize_map(page)
@@ -121,7 +115,22 @@ impl<'de, R: Row, T, F: FnMut(R) -> T> Visitor<'de> for OptionalRows<R, F> {
 
 struct Rows<R, F> {
     each: F,
+    /// How many rows to make room for at first.
+    expected: usize,
     row: PhantomData<R>,
+}
+
+impl<R, F> Rows<R, F> {
+    /// serde_json tells no array's length: the first guess is a row per 512 bytes of `text`,
+    /// which few datasets' rows are shorter than, so a long page's vector is seldom grown
+    /// (each growth copies it) and seldom made much larger than needed.
+    fn new(each: F, text: usize) -> Self {
+        Self {
+            each,
+            expected: text / 512,
+            row: PhantomData,
+        }
+    }
 }
 
 impl<'de, R: Row, T, F: FnMut(R) -> T> Visitor<'de> for Rows<R, F> {
@@ -132,7 +141,7 @@ impl<'de, R: Row, T, F: FnMut(R) -> T> Visitor<'de> for Rows<R, F> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Vec<T>, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(self.expected));
         while let Some(row) = seq.next_element_seed(RowSeed(PhantomData))? {
             out.push((self.each)(row));
         }
@@ -329,7 +338,7 @@ mod tests {
     use serde_json::value::RawValue;
 
     use crate::dataset::fields::tests::same_as_json_text;
-    use crate::dataset::{CalendarDay, DatasetKind};
+    use crate::dataset::{CalendarDay, DatasetKind, read_typed_page};
 
     #[test]
     fn unnamed_fields_are_kept_wherever_they_come() {
@@ -378,6 +387,21 @@ mod tests {
             let text = String::from_utf8_lossy(body);
             assert!(DatasetKind::MktCal.parse_page(body).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn typed_rows_come_with_their_unnamed_fields_and_the_pagination_key() {
+        let body = br#"{"data": [{"Date": "20250102", "HolDiv": "1", "New": [1]},
+            {"Date": "2025-01-03", "HolDiv": "0"}], "pagination_key": "k2"}"#;
+        let (rows, next) = read_typed_page::<CalendarDay>(body, "data").unwrap();
+        let rows = rows.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].date.to_string(), "2025-01-02");
+        assert_eq!(rows[1].hol_div, "0");
+        assert_eq!(rows[0].extra["New"], serde_json::json!([1]));
+        assert!(rows[1].extra.is_empty());
+        assert_eq!(next.as_deref(), Some("k2"));
+        assert!(read_typed_page::<CalendarDay>(br#"{"data": [{"Date": 1}]}"#, "data").is_err());
     }
 
     #[test]
