@@ -28,9 +28,10 @@ use crate::deps::{Deps, SOURCE_TTL};
 pub enum Outcome {
     /// Delete it: the job is terminal (now or already).
     Done,
-    /// Deliver it again: after `after` (backoff), or after the queue's visibility timeout.
+    /// Deliver it again: after `after`, or (our own infrastructure failed) after a jittered
+    /// backoff by delivery count.
     Redeliver {
-        /// The wait before the next attempt.
+        /// The wait before the next attempt; `None`: the infrastructure backoff.
         after: Option<std::time::Duration>,
     },
     /// No attempt can succeed (unparseable, or naming no job): to the dead-letter queue now.

@@ -164,8 +164,9 @@ async fn settle(record: &SqsMessage, outcome: Outcome, deps: &Deps) -> bool {
     match outcome {
         Outcome::Done => false,
         Outcome::Redeliver { after } => {
-            if let (Some(delay), Some(handle)) = (after, record.receipt_handle.as_deref()) {
-                // Without it the queue's visibility timeout applies: later, never lost.
+            let delay = retry::redelivery(after, receive_count(record), retry::unit_random());
+            if let Some(handle) = record.receipt_handle.as_deref() {
+                // If this fails the queue's visibility timeout applies: later, never lost.
                 if let Err(e) = deps.control.defer(handle, delay).await {
                     tracing::warn!(error = %e, "could not defer the message");
                 }

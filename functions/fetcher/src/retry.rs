@@ -20,6 +20,15 @@ pub fn backoff(attempt: u32, retry_after: Option<Duration>, random: f64) -> Dura
     retry_after.map_or(jittered, |r| r.max(jittered))
 }
 
+/// When a message comes back: after `after` when the attempt named a wait, otherwise (our own
+/// storage or queue failed, mostly briefly) after [`backoff`] by its delivery count, one step
+/// up: 10-20 s after the first delivery instead of the whole visibility timeout, while the
+/// waits before the dead-letter queue (the 8th delivery) still add up to 18-36 min, about what
+/// seven six-minute visibility timeouts gave a store outage.
+pub fn redelivery(after: Option<Duration>, receive_count: u32, random: f64) -> Duration {
+    after.unwrap_or_else(|| backoff(receive_count.saturating_add(1), None, random))
+}
+
 /// A uniform random number in `[0, 1)`.
 pub fn unit_random() -> f64 {
     let mut b = [0u8; 8];
@@ -53,6 +62,18 @@ mod tests {
             Duration::from_secs(300)
         );
         assert_eq!(backoff(8, Some(Duration::from_secs(1)), 0.0), CAP / 2);
+    }
+
+    #[test]
+    fn infrastructure_failures_come_back_soon_then_less_often() {
+        let wait = Duration::from_secs(42);
+        assert_eq!(redelivery(Some(wait), 5, 0.3), wait, "a named wait is kept");
+        assert_eq!(redelivery(None, 1, 0.0), Duration::from_secs(10));
+        assert!(redelivery(None, 1, 0.999) < Duration::from_secs(20));
+        let total = |random| -> Duration { (1..8).map(|n| redelivery(None, n, random)).sum() };
+        assert_eq!(total(0.0), Duration::from_secs(1080));
+        assert!(total(0.999) <= Duration::from_secs(2160));
+        assert!((1..7).all(|n| redelivery(None, n, 0.0) < redelivery(None, n + 1, 0.0)));
     }
 
     #[test]
