@@ -238,14 +238,21 @@ impl<A> Entries<'_, A> {
     /// The position of `name` among the struct's fields.
     #[inline]
     fn position(&mut self, name: &str) -> Option<usize> {
-        let i = if self.fields.get(self.next) == Some(&name) {
+        let i = if self.fields.get(self.next).is_some_and(|f| same(f, name)) {
             self.next
         } else {
-            self.fields.iter().position(|f| *f == name)?
+            self.fields.iter().position(|f| same(f, name))?
         };
         self.next = i + 1;
         Some(i)
     }
+}
+
+/// `a == b` for the short names of row fields, compared in place: `==` on `str` calls out to
+/// `memcmp`, once for every field of every row.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for Entries<'_, A> {
