@@ -40,8 +40,8 @@ async fn main() -> anyhow::Result<()> {
     }
     if wants("parse") {
         println!("\n## Parsing one V2 daily-bars page (one issue, ~18 years), offline");
-        println!("| parser | rows | best | median | rows/s (median) |");
-        println!("|---|---|---|---|---|");
+        println!("| page | parser | rows | best | median | rows/s (median) |");
+        println!("|---|---|---|---|---|---|");
         parse::daily_bars_page().await?;
     }
     if wants("sizes") {
