@@ -121,9 +121,10 @@ struct Rows<R, F> {
 }
 
 impl<R, F> Rows<R, F> {
-    /// serde_json tells no array's length: the first guess is a row per 512 bytes of `text`,
-    /// which few datasets' rows are shorter than, so a long page's vector is seldom grown
-    /// (each growth copies it) and seldom made much larger than needed.
+    /// serde_json tells no array's length: room for a row per 512 bytes of `text` at first.
+    /// Rows are seldom longer (a Premium daily bar is about 530 bytes), so little is reserved
+    /// in vain, and seldom much shorter (a Standard one is about 200), so a long page's vector
+    /// grows (copying itself) once or twice instead of a dozen times.
     fn new(each: F, text: usize) -> Self {
         Self {
             each,
