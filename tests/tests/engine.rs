@@ -1,5 +1,6 @@
 //! The job engine on the emulator: cancel, retry of failed jobs, poison messages straight to
-//! the dead-letter queue and back, transient failures deferred with backoff.
+//! the dead-letter queue and back, transient failures deferred with backoff, store failures
+//! sent back within seconds.
 
 use std::time::Duration;
 
@@ -426,5 +427,62 @@ async fn transient_failures_are_deferred_with_backoff() {
         (g["status"].as_str(), g["failed_jobs"].as_u64()),
         (Some("running"), Some(0)),
         "a transient failure is not a failure yet"
+    );
+}
+
+/// Our own storage failing (here the jobs table gone) sends each message back after a jittered
+/// backoff by its delivery count, seconds for a first delivery, not the six-minute visibility
+/// timeout; nothing is acknowledged.
+#[tokio::test]
+async fn a_store_failure_sends_messages_back_within_seconds() {
+    let w = World::new(1000, Default::default()).await;
+    let symbols: Vec<&str> = sandbox::issue_codes()
+        .iter()
+        .take(2)
+        .map(String::as_str)
+        .collect();
+    create(&w, &symbols).await;
+    w.run_fan_outs(1).await;
+    let q = w.stack.fetcher_config.jobs_queue_url.clone();
+    let mut recs = receive(&w, &q, 2).await;
+    assert_eq!(recs.len(), 2);
+    // The second as if delivered for the fourth time.
+    recs[1]
+        .attributes
+        .insert("ApproximateReceiveCount".into(), "4".into());
+    let mut config = w.stack.fetcher_config.clone();
+    config.jobs_table.push_str("-gone");
+    let aws = &w.stack.aws;
+    let clients = shared::aws::Clients {
+        dynamodb: aws.dynamodb.clone(),
+        sqs: aws.sqs.clone(),
+        kms: aws.kms.clone(),
+        secrets: aws.secrets.clone(),
+        s3: aws.s3.clone(),
+    };
+    let mut broken = fetcher::Deps::from_aws(&config, &clients);
+    let control = std::sync::Arc::new(shared::queue::RecordingControl::default());
+    broken.control = control.clone();
+    let resp = fetcher::handle_records(recs.clone(), &broken)
+        .await
+        .unwrap();
+    assert_eq!(resp.batch_item_failures.len(), 2, "nothing acknowledged");
+    let deferred = control.deferred.lock().unwrap().clone();
+    let wait = |i: usize| {
+        let handle = recs[i].receipt_handle.clone().unwrap();
+        deferred
+            .iter()
+            .find(|(h, _)| *h == handle)
+            .map(|(_, d)| *d)
+            .unwrap()
+    };
+    let (first, fourth) = (wait(0), wait(1));
+    assert!(
+        (Duration::from_secs(10)..Duration::from_secs(20)).contains(&first),
+        "{first:?}"
+    );
+    assert!(
+        (Duration::from_secs(80)..Duration::from_secs(160)).contains(&fourth),
+        "{fourth:?}"
     );
 }
