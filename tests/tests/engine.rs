@@ -18,6 +18,15 @@ fn window() -> (String, String) {
     )
 }
 
+/// The first `n` issue codes of the sandbox's universe.
+fn first_issues(n: usize) -> Vec<&'static str> {
+    sandbox::issue_codes()
+        .iter()
+        .take(n)
+        .map(String::as_str)
+        .collect()
+}
+
 async fn create(w: &World, symbols: &[&str]) -> String {
     let (from, to) = window();
     let body = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": symbols, "params": {"from": from, "to": to}});
@@ -110,11 +119,7 @@ async fn run_batch(w: &World, recs: Vec<aws_lambda_events::event::sqs::SqsMessag
 #[tokio::test]
 async fn cancel_skips_jobs_that_have_not_run() {
     let w = World::new(1000, Default::default()).await;
-    let symbols: Vec<&str> = sandbox::issue_codes()
-        .iter()
-        .take(10)
-        .map(String::as_str)
-        .collect();
+    let symbols = first_issues(10);
     let id = create(&w, &symbols).await;
     w.run_fan_outs(1).await;
     let q = w.stack.fetcher_config.jobs_queue_url.clone();
@@ -436,11 +441,7 @@ async fn transient_failures_are_deferred_with_backoff() {
 #[tokio::test]
 async fn a_store_failure_sends_messages_back_within_seconds() {
     let w = World::new(1000, Default::default()).await;
-    let symbols: Vec<&str> = sandbox::issue_codes()
-        .iter()
-        .take(2)
-        .map(String::as_str)
-        .collect();
+    let symbols = first_issues(2);
     create(&w, &symbols).await;
     w.run_fan_outs(1).await;
     let q = w.stack.fetcher_config.jobs_queue_url.clone();
