@@ -215,15 +215,9 @@ impl Format {
 pub enum GroupsCommand {
     /// Your job groups, newest first.
     List {
-        /// Groups per page (1 to 100).
-        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
-        limit: u32,
-        /// Resume after a previous page (its `next_cursor`).
-        #[arg(long, conflicts_with = "all")]
-        cursor: Option<String>,
-        /// Every group, page after page.
-        #[arg(long)]
-        all: bool,
+        /// Which page, or all of them.
+        #[command(flatten)]
+        paging: Paging,
     },
     /// Status and counters of a job group.
     Show {
@@ -255,16 +249,24 @@ pub enum GroupsCommand {
         /// Only the jobs in this status.
         #[arg(long, value_enum)]
         status: Option<JobStatus>,
-        /// Jobs per page (1 to 100).
-        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
-        limit: u32,
-        /// Resume after a previous page (its `next_cursor`).
-        #[arg(long, conflicts_with = "all")]
-        cursor: Option<String>,
-        /// Every job, page after page.
-        #[arg(long)]
-        all: bool,
+        /// Which page, or all of them.
+        #[command(flatten)]
+        paging: Paging,
     },
+}
+
+/// Which page of a listing to show.
+#[derive(Debug, Clone, Args)]
+pub struct Paging {
+    /// Entries per page (1 to 100).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub limit: u32,
+    /// Resume after a previous page (its `next_cursor`).
+    #[arg(long, conflicts_with = "all")]
+    pub cursor: Option<String>,
+    /// Every page, one after another.
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// A job's status.

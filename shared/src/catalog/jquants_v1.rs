@@ -88,21 +88,13 @@ pub(super) const ENDPOINTS: &[Endpoint] = &[
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::catalog::find;
+    use crate::catalog::window_tests::params;
     use crate::domain::DataSourceId;
 
     fn endpoint(id: &str) -> &'static Endpoint {
         find(&DataSourceId::parse("jquants-v1").unwrap(), id).unwrap()
-    }
-
-    fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
     }
 
     #[test]

@@ -364,7 +364,8 @@ mod window_tests {
         s.parse().unwrap()
     }
 
-    fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    /// Query parameters from pairs (the catalog's tests all build them).
+    pub(super) fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

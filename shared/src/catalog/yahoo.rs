@@ -109,16 +109,8 @@ pub fn check_limits(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-
-    fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::catalog::window_tests::params;
 
     #[test]
     fn intraday_lookback_and_span_are_checked_before_any_job() {

@@ -1,10 +1,11 @@
 //! `moomoo groups list`, `moomoo groups show|watch|cancel|retry|jobs <id>`.
 
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{Api, GroupView, segment};
-use crate::args::{GroupsCommand, JobStatus};
+use crate::args::{GroupsCommand, JobStatus, Paging};
 use crate::commands::print_json;
 use crate::error::CliError;
 use crate::progress::{interruptible, watch};
@@ -16,9 +17,7 @@ use crate::progress::{interruptible, watch};
 /// [`CliError::GroupFailed`] when a watched group ends failed.
 pub async fn run(api: &Api, cmd: &GroupsCommand, json: bool) -> Result<(), CliError> {
     match cmd {
-        GroupsCommand::List { limit, cursor, all } => {
-            list(api, *limit, cursor.clone(), *all, json).await
-        }
+        GroupsCommand::List { paging } => list(api, paging, json).await,
         GroupsCommand::Show { id } => print_group(&api.group(id).await?, json),
         GroupsCommand::Watch { id } => follow(api, id, json).await,
         GroupsCommand::Cancel { id } => {
@@ -40,13 +39,7 @@ pub async fn run(api: &Api, cmd: &GroupsCommand, json: bool) -> Result<(), CliEr
             }
             print_group(&g, json)
         }
-        GroupsCommand::Jobs {
-            id,
-            status,
-            limit,
-            cursor,
-            all,
-        } => jobs(api, id, *status, *limit, cursor.clone(), *all, json).await,
+        GroupsCommand::Jobs { id, status, paging } => jobs(api, id, *status, paging, json).await,
     }
 }
 
@@ -65,6 +58,34 @@ fn cursor_param(c: &str) -> Result<String, CliError> {
     Ok(format!("&cursor={c}"))
 }
 
+/// The page `paging` asks for of the listing at `path` (which ends in `?` or `&`), or with
+/// `--all` every page from its cursor on: the entries (`entries` takes them and the next
+/// cursor out of a page) and the cursor of what is left.
+async fn walk<P: DeserializeOwned, T>(
+    api: &Api,
+    path: &str,
+    paging: &Paging,
+    entries: impl Fn(P) -> (Vec<T>, Option<String>),
+) -> Result<(Vec<T>, Option<String>), CliError> {
+    let (mut all, mut cursor) = (Vec::new(), paging.cursor.clone());
+    loop {
+        let mut page_path = format!(
+            "{path}limit={}",
+            if paging.all { 100 } else { paging.limit }
+        );
+        if let Some(c) = &cursor {
+            page_path.push_str(&cursor_param(c)?);
+        }
+        let (page, next) = entries(api.call(Method::GET, &page_path, None).await?);
+        all.extend(page);
+        match next {
+            // A filtered page may be short, even empty, with more to come.
+            Some(c) if paging.all => cursor = Some(c),
+            next => return Ok((all, next)),
+        }
+    }
+}
+
 /// A page of `GET /v1/job-groups`.
 #[derive(Debug, Deserialize, Serialize)]
 struct GroupPage {
@@ -72,26 +93,11 @@ struct GroupPage {
     next_cursor: Option<String>,
 }
 
-async fn list(
-    api: &Api,
-    limit: u32,
-    mut cursor: Option<String>,
-    all: bool,
-    json: bool,
-) -> Result<(), CliError> {
-    let mut groups = Vec::new();
-    let next = loop {
-        let mut path = format!("/v1/job-groups?limit={}", if all { 100 } else { limit });
-        if let Some(c) = &cursor {
-            path.push_str(&cursor_param(c)?);
-        }
-        let page: GroupPage = api.call(Method::GET, &path, None).await?;
-        groups.extend(page.job_groups);
-        match page.next_cursor {
-            Some(c) if all => cursor = Some(c),
-            next => break next,
-        }
-    };
+async fn list(api: &Api, paging: &Paging, json: bool) -> Result<(), CliError> {
+    let (groups, next) = walk(api, "/v1/job-groups?", paging, |p: GroupPage| {
+        (p.job_groups, p.next_cursor)
+    })
+    .await?;
     if json {
         return print_json(&GroupPage {
             job_groups: groups,
@@ -130,32 +136,14 @@ async fn jobs(
     api: &Api,
     id: &str,
     status: Option<JobStatus>,
-    limit: u32,
-    mut cursor: Option<String>,
-    all: bool,
+    paging: &Paging,
     json: bool,
 ) -> Result<(), CliError> {
-    let mut jobs = Vec::new();
-    let next = loop {
-        let mut path = format!(
-            "/v1/job-groups/{}/jobs?limit={}",
-            segment(id)?,
-            if all { 100 } else { limit }
-        );
-        if let Some(s) = status {
-            path.push_str(&format!("&status={}", s.as_str()));
-        }
-        if let Some(c) = &cursor {
-            path.push_str(&cursor_param(c)?);
-        }
-        let page: JobPage = api.call(Method::GET, &path, None).await?;
-        jobs.extend(page.jobs);
-        match page.next_cursor {
-            // A filtered page may be short, even empty, with more to come.
-            Some(c) if all => cursor = Some(c),
-            next => break next,
-        }
-    };
+    let mut path = format!("/v1/job-groups/{}/jobs?", segment(id)?);
+    if let Some(s) = status {
+        path.push_str(&format!("status={}&", s.as_str()));
+    }
+    let (jobs, next) = walk(api, &path, paging, |p: JobPage| (p.jobs, p.next_cursor)).await?;
     if json {
         return print_json(&JobPage {
             jobs,
