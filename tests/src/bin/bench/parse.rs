@@ -2,8 +2,9 @@
 //! and as a Standard key gets it) read by our client, beside the official Python client turning the same
 //! bytes into its DataFrame. Two figures of ours: into typed rows (`DailyBar`, the issue's
 //! measure and the DataFrame's counterpart) and on into stored records (what the fetcher does
-//! with every page). All offline; the three run in alternating rounds so that load on a shared
-//! machine falls on all of them alike.
+//! with every page). All offline; the three run in alternating rounds on one CPU (the measuring
+//! thread is pinned and the official client's process inherits its CPU), so that load on a shared machine falls
+//! on all of them alike and neither side gains from running on a quieter core.
 
 use std::path::Path;
 use std::time::Instant;
@@ -38,8 +39,21 @@ pub(crate) async fn daily_bars_page() -> anyhow::Result<()> {
         .error_for_status()?
         .bytes()
         .await?;
-    page("Premium", &body).await?;
-    page("Standard", &standard_form(&body)?).await
+    let standard = standard_form(&body)?;
+    tokio::task::spawn_blocking(move || {
+        pin_to_one_cpu();
+        page("Premium", &body)?;
+        page("Standard", &standard)
+    })
+    .await?
+}
+
+/// Keeps the calling thread, and the processes it starts, on one CPU (the last).
+fn pin_to_one_cpu() {
+    let last = core_affinity::get_core_ids().and_then(|ids| ids.last().copied());
+    if !last.is_some_and(core_affinity::set_for_current) {
+        eprintln!("parse bench: could not pin to one CPU; figures may be noisier");
+    }
 }
 
 /// The page with each row cut before its Premium fields, which the sandbox (as J-Quants) sends
@@ -62,7 +76,7 @@ fn standard_form(body: &[u8]) -> anyhow::Result<Vec<u8>> {
 }
 
 /// One page's rows of the table and its speed-up line.
-async fn page(plan: &str, body: &[u8]) -> anyhow::Result<()> {
+fn page(plan: &str, body: &[u8]) -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let page = root.join(format!(
         "target/bench-daily-bars-{}.json",
@@ -88,7 +102,7 @@ async fn page(plan: &str, body: &[u8]) -> anyhow::Result<()> {
             rows = parsed.records.map_or(0, |r| r.len());
         }
         if python.exists() {
-            let (n, times) = official(&python, &root, &page).await?;
+            let (n, times) = official(&python, &root, &page)?;
             theirs_rows = n;
             theirs.extend(times);
         }
@@ -135,13 +149,13 @@ async fn page(plan: &str, body: &[u8]) -> anyhow::Result<()> {
 }
 
 /// One round of the official client: its rows and each run's seconds.
-async fn official(python: &Path, root: &Path, page: &Path) -> anyhow::Result<(usize, Vec<f64>)> {
+fn official(python: &Path, root: &Path, page: &Path) -> anyhow::Result<(usize, Vec<f64>)> {
     let mut command = std::process::Command::new(python);
     command
         .arg(root.join("infra/bench/official_parse.py"))
         .arg(page)
         .arg(RUNS.to_string());
-    let out = tokio::task::spawn_blocking(move || command.output()).await??;
+    let out = command.output()?;
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
         anyhow::anyhow!(
             "official client: {e}: {}",
