@@ -138,7 +138,7 @@ struct Rows<R, F> {
 impl<R, F> Rows<R, F> {
     /// The parser tells no array's length: room for a row per 128 bytes of `text` at first.
     /// Daily bars, the longest pages, run from about 200 bytes a row (Free to Standard) to
-    /// about 530 (Premium), so their vector never grows (each growth copies it: a tenth of a
+    /// about 530 (Premium), so their vector never grows (each growth copies it: about 5% of a
     /// Standard page's time at a row per 512 bytes). Room reserved in vain is address space,
     /// not memory: pages no row is written to are never touched.
     fn new(each: F, text: usize) -> Self {

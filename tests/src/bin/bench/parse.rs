@@ -1,10 +1,10 @@
 //! Parsing speed: a ~4,400-row V2 daily-bars page (fetched once from the sandbox, as a Premium
-//! and as a Standard key gets it) read by our client, beside the official Python client turning the same
-//! bytes into its DataFrame. Two figures of ours: into typed rows (`DailyBar`, the issue's
-//! measure and the DataFrame's counterpart) and on into stored records (what the fetcher does
-//! with every page). All offline; the three run in alternating rounds on one CPU (the measuring
-//! thread is pinned and the official client's process inherits its CPU), so that load on a shared machine falls
-//! on all of them alike and neither side gains from running on a quieter core.
+//! and as a Standard key gets it) read by our client, beside the official Python client turning
+//! the same bytes into its DataFrame. Two figures of ours: into typed rows (`DailyBar`, the
+//! issue's measure and the DataFrame's counterpart) and on into stored records (what the fetcher
+//! does with every page). All offline; the three run in alternating rounds on one CPU (the
+//! measuring thread is pinned and the official client's process inherits its CPU), so that load
+//! on a shared machine falls on all of them alike and neither side gains from a quieter core.
 
 use std::path::Path;
 use std::time::Instant;
@@ -78,11 +78,11 @@ fn standard_form(body: &[u8]) -> anyhow::Result<Vec<u8>> {
 /// One page's rows of the table and its speed-up line.
 fn page(plan: &str, body: &[u8]) -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let page = root.join(format!(
+    let file = root.join(format!(
         "target/bench-daily-bars-{}.json",
         plan.to_lowercase()
     ));
-    std::fs::write(&page, body)?;
+    std::fs::write(&file, body)?;
     let python = root.join(".venv-bench/bin/python");
     let kind = DatasetKind::EqBarsDaily;
     let (mut typed, mut records, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
@@ -102,7 +102,7 @@ fn page(plan: &str, body: &[u8]) -> anyhow::Result<()> {
             rows = parsed.records.map_or(0, |r| r.len());
         }
         if python.exists() {
-            let (n, times) = official(&python, &root, &page)?;
+            let (n, times) = official(&python, &root, &file)?;
             theirs_rows = n;
             theirs.extend(times);
         }
