@@ -599,6 +599,64 @@ pub async fn fan_out(store: &dyn JobStore) {
                 && j.symbol == symbols[i]
                 && j.status == JobStatus::Pending)
     );
+
+    // A second fan-out step of a chunk (a duplicate delivery racing the first, or a retry
+    // resuming it) writes the same jobs again after a fetcher has run one of them: the stored
+    // job is kept, never reset to `pending` (it would never finish: its finishing write would
+    // find it pending and be dropped as a duplicate, and its one message is gone).
+    let now = t0() + Duration::seconds(5);
+    let StartOutcome::Started(_) = store
+        .start_job(&g, JobId::new(3), now, LEASE)
+        .await
+        .unwrap()
+    else {
+        panic!("a pending job starts");
+    };
+    let data = ResponseData {
+        rows: 2,
+        pages: 1,
+        archive: None,
+    };
+    store
+        .finish_job(g.id, JobId::new(3), &JobResult::Completed(data), now)
+        .await
+        .unwrap();
+    let StartOutcome::Started(_) = store
+        .start_job(&g, JobId::new(4), now, LEASE)
+        .await
+        .unwrap()
+    else {
+        panic!("a pending job starts");
+    };
+    // A running job's checkpoint is saved with its lease kept; a finished job's is ignored.
+    let at = Checkpoint {
+        next_page: "k2".into(),
+        pages: 2,
+        rows: 16,
+    };
+    store
+        .save_checkpoint(g.id, JobId::new(4), &at)
+        .await
+        .unwrap();
+    store
+        .save_checkpoint(g.id, JobId::new(3), &at)
+        .await
+        .unwrap();
+    let chunk: Vec<Job> = listed[..120].to_vec();
+    store.write_jobs(&chunk).await.unwrap();
+    let (_, j3) = store.get_job(g.id, JobId::new(3)).await.unwrap().unwrap();
+    let (_, j4) = store.get_job(g.id, JobId::new(4)).await.unwrap().unwrap();
+    assert_eq!(
+        (j3.status, j4.status),
+        (JobStatus::Completed, JobStatus::Running),
+        "a stored job is never overwritten by a fan-out write"
+    );
+    assert_eq!(
+        (j3.checkpoint, j4.checkpoint, j4.lease_until),
+        (None, Some(at), Some(now + LEASE)),
+        "the running job keeps its checkpoint and lease"
+    );
+    assert_eq!(store.list_jobs(g.id).await.unwrap().len(), 1203);
 }
 
 /// The job life cycle: start, retry, finish exactly once, counters exact, the group ends once.

@@ -15,8 +15,8 @@ use super::{
 use crate::dataset::Record;
 use crate::domain::ScheduleId;
 use crate::domain::{
-    ApiKeyId, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
-    JobGroupStatus, JobId, JobStatus, Release, Split, StartRefused, User, UserId,
+    ApiKeyId, Checkpoint, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup,
+    JobGroupId, JobGroupStatus, JobId, JobStatus, Release, Split, StartRefused, User, UserId,
 };
 use crate::limiter::ScopeState;
 use crate::schedule::{Schedule, TradingCalendar};
@@ -260,7 +260,8 @@ impl JobStore for MemoryJobs {
             all.entry(j.job_group_id)
                 .or_default()
                 .jobs
-                .insert(j.id, j.clone());
+                .entry(j.id)
+                .or_insert_with(|| j.clone());
         }
         Ok(())
     }
@@ -431,6 +432,21 @@ impl JobStore for MemoryJobs {
             let _ = g.start(now);
         }
         Ok(StartOutcome::Started(started))
+    }
+
+    async fn save_checkpoint(
+        &self,
+        group: JobGroupId,
+        job: JobId,
+        at: &Checkpoint,
+    ) -> Result<(), StoreError> {
+        let mut all = lock(&self.0);
+        if let Some(j) = all.get_mut(&group).and_then(|e| e.jobs.get_mut(&job))
+            && j.status == JobStatus::Running
+        {
+            j.checkpoint = Some(at.clone());
+        }
+        Ok(())
     }
 
     async fn release_job(

@@ -18,8 +18,8 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use crate::dataset::{DatasetKind, Record};
 use crate::domain::ScheduleId;
 use crate::domain::{
-    ApiKeyId, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup, JobGroupId,
-    JobGroupStatus, JobId, JobStatus, Release, ResponseData, User, UserId,
+    ApiKeyId, Checkpoint, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup,
+    JobGroupId, JobGroupStatus, JobId, JobStatus, Release, ResponseData, User, UserId,
 };
 use crate::limiter::ScopeState;
 use crate::schedule::{Schedule, TradingCalendar};
@@ -230,7 +230,9 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     ) -> Result<(), StoreError>;
     /// How far a group's fan-out got, with its symbols.
     async fn fan_out(&self, group: JobGroupId) -> Result<Option<FanOut>, StoreError>;
-    /// Writes pending jobs. Only for jobs whose messages were not sent yet: it overwrites.
+    /// Writes pending jobs that are not stored yet; a job already stored is left as it is (a
+    /// second fan-out step of the same chunk, racing or repeated, never resets a job that a
+    /// fetcher may be running or has finished).
     async fn write_jobs(&self, jobs: &[Job]) -> Result<(), StoreError>;
     /// Plans a group split per trading day: its days become its jobs and `total_jobs`.
     /// `false` when it was planned already.
@@ -316,6 +318,14 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
         }
         Ok(outcomes)
     }
+    /// Records how far a running job got (a no-op for a job not running), keeping its lease:
+    /// its next start goes on from there.
+    async fn save_checkpoint(
+        &self,
+        group: JobGroupId,
+        job: JobId,
+        at: &Checkpoint,
+    ) -> Result<(), StoreError>;
     /// Gives up the lease of a running job (a no-op for a job not running), keeping how far it
     /// got.
     async fn release_job(
