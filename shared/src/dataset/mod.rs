@@ -59,6 +59,7 @@ pub use mkt_margin_interest::MarginInterest;
 pub use mkt_short_ratio::ShortRatio;
 pub use mkt_short_sale_report::ShortSaleReport;
 pub use record::{FieldName, FieldValue, JSON_FIELD_SUFFIX, Record};
+pub use rows::PageError;
 pub use v1_daily_quotes::DailyQuote;
 pub use v1_listed_info::ListedInfo;
 pub use v1_statements::Statement;
@@ -276,7 +277,7 @@ impl DatasetKind {
     ///
     /// # Errors
     /// The body not being such an object, or the first row that does not fit, as text.
-    pub fn parse_page(self, body: &[u8]) -> Result<ParsedPage, String> {
+    pub fn parse_page(self, body: &[u8]) -> Result<ParsedPage, PageError> {
         let key = self.data_key();
         by_kind!(self, parse_page, (body, key))
     }
@@ -345,11 +346,11 @@ fn parse<R: Row>(data: &serde_json::value::RawValue) -> Result<Vec<Record>, Stri
 pub fn read_typed_page<R: Row>(
     body: &[u8],
     data_key: &str,
-) -> Result<(Option<Vec<R>>, Option<String>), String> {
+) -> Result<(Option<Vec<R>>, Option<String>), PageError> {
     rows::read_page(body, data_key, |row: R| row)
 }
 
-fn parse_page<R: Row>((body, data_key): (&[u8], &str)) -> Result<ParsedPage, String> {
+fn parse_page<R: Row>((body, data_key): (&[u8], &str)) -> Result<ParsedPage, PageError> {
     let (records, pagination_key) = rows::read_page(body, data_key, R::into_record)?;
     Ok(ParsedPage {
         records,

@@ -35,14 +35,19 @@ pub(super) fn read<R: Row, T>(data: &str, each: impl FnMut(R) -> T) -> Result<Ve
 /// as `R` and handed to `each`, and its `pagination_key`; in one pass over the body.
 ///
 /// # Errors
-/// As [`read`], or the body not being a JSON object in UTF-8.
+/// As [`read`], or the body not being a JSON object in UTF-8; [`PageError::Truncated`] when
+/// the text ends before the JSON does.
 pub(super) fn read_page<R: Row, T>(
     body: &[u8],
     data_key: &str,
     each: impl FnMut(R) -> T,
-) -> Result<(Option<Vec<T>>, Option<String>), String> {
-    // Checked as a whole once, so the parser can take it as text.
-    let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
+) -> Result<(Option<Vec<T>>, Option<String>), PageError> {
+    // Checked as a whole once, so the parser can take it as text. A body cut inside a
+    // multi-byte character is cut all the same.
+    let text = std::str::from_utf8(body).map_err(|e| match e.error_len() {
+        None => PageError::Truncated(e.to_string()),
+        Some(_) => PageError::Invalid(e.to_string()),
+    })?;
     let mut de = sonic_rs::Deserializer::from_str(text);
     let page = Page {
         data_key,
@@ -51,7 +56,25 @@ pub(super) fn read_page<R: Row, T>(
     let out = (&mut de)
         .deserialize_map(page)
         .and_then(|out| de.end().map(|()| out));
-    out.map_err(|e| message(&e))
+    out.map_err(|e| {
+        if e.is_eof() {
+            PageError::Truncated(message(&e))
+        } else {
+            PageError::Invalid(message(&e))
+        }
+    })
+}
+
+/// Why a response body could not be read as a page.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    /// The text ends before its JSON does: the body was cut in transit (a dropped connection,
+    /// a proxy's limit), a transport fault that another request may not repeat.
+    #[error("truncated body: {0}")]
+    Truncated(String),
+    /// Complete, but not the page this endpoint returns.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// The parser's error on one line: its first (what and where); sonic-rs goes on to quote the
@@ -393,7 +416,7 @@ mod tests {
     use serde_json::value::RawValue;
 
     use crate::dataset::fields::tests::same_as_json_text;
-    use crate::dataset::{CalendarDay, DatasetKind, read_typed_page};
+    use crate::dataset::{CalendarDay, DatasetKind, PageError, read_typed_page};
 
     #[test]
     fn unnamed_fields_are_kept_wherever_they_come() {
@@ -444,10 +467,26 @@ mod tests {
                 panic!("{text} read as a page");
             };
             // One line that says where, without quoting the page.
+            let error = error.to_string();
             assert!(
                 error.contains(" at line 1 column ") && !error.contains('\n'),
                 "{text}: {error}"
             );
+            assert!(!error.starts_with("truncated"), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_body_cut_short_is_told_apart_from_a_wrong_one() {
+        let whole = "{\"data\": [{\"Date\": \"2026-01-05\", \"HolDiv\": \"1\"}, {\"Date\": \"2026-01-06\", \"HolDiv\": \"1\"}], \"pagination_key\": \"k\u{e9}\"}";
+        assert!(DatasetKind::MktCal.parse_page(whole.as_bytes()).is_ok());
+        // Cut anywhere, even right after a complete row or inside a multi-byte character.
+        for end in 1..whole.len() {
+            let body = &whole.as_bytes()[..end];
+            match DatasetKind::MktCal.parse_page(body) {
+                Err(PageError::Truncated(_)) => {}
+                other => panic!("cut at {end}: {other:?}"),
+            }
         }
     }
 

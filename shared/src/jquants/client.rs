@@ -129,7 +129,7 @@ impl JQuantsClient {
             }
         };
         let mut json: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(&body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
+            serde_json::from_slice(&body).map_err(|e| ProviderError::unreadable(&e))?;
         let Some(serde_json::Value::Array(rows)) = json.remove(request.data_key) else {
             let key = request.data_key;
             return Err(ProviderError::Malformed(format!("no `{key}` array")));
@@ -205,10 +205,11 @@ impl JQuantsClient {
 }
 
 fn parse_page(endpoint: &Endpoint, body: bytes::Bytes) -> Result<Page, ProviderError> {
-    let page = endpoint
-        .dataset
-        .parse_page(&body)
-        .map_err(ProviderError::Malformed)?;
+    let page = endpoint.dataset.parse_page(&body).map_err(|e| match e {
+        // Cut in transit: a transport fault like a 500, retried within the job's attempts.
+        crate::dataset::PageError::Truncated(_) => ProviderError::Transient(e.to_string()),
+        crate::dataset::PageError::Invalid(m) => ProviderError::Malformed(m),
+    })?;
     let records = page.records.ok_or_else(|| {
         let key = endpoint.dataset.data_key();
         ProviderError::Malformed(format!("no `{key}` array"))

@@ -68,6 +68,16 @@ impl ProviderError {
         }
     }
 
+    /// A success answer whose JSON could not be read: cut short in transit (a transport fault,
+    /// retried like a 500) or complete but not what the endpoint returns.
+    pub fn unreadable(e: &serde_json::Error) -> Self {
+        if e.is_eof() {
+            ProviderError::Transient(format!("truncated body: {e}"))
+        } else {
+            ProviderError::Malformed(e.to_string())
+        }
+    }
+
     /// Classifies a non-success HTTP answer. `body` is the raw text: a 429 may be plain text,
     /// so the status decides before any JSON is parsed.
     pub fn from_status(status: u16, retry_after: Option<Duration>, body: &str) -> Self {
@@ -142,6 +152,18 @@ mod tests {
         }
         assert_eq!(
             ProviderError::Malformed("x".into()).disposition(),
+            Disposition::RetryOnce
+        );
+        let cut =
+            serde_json::from_str::<serde_json::Value>(r#"{"data": [{"Code": "72"#).unwrap_err();
+        assert_eq!(
+            ProviderError::unreadable(&cut).disposition(),
+            Disposition::Retry,
+            "a truncated body is a transport fault"
+        );
+        let wrong = serde_json::from_str::<serde_json::Value>(r#"{"data": [}"#).unwrap_err();
+        assert_eq!(
+            ProviderError::unreadable(&wrong).disposition(),
             Disposition::RetryOnce
         );
         assert_eq!(

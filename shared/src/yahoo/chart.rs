@@ -338,7 +338,7 @@ pub fn parse_chart(
     now: DateTime<Utc>,
 ) -> Result<Chart, ProviderError> {
     let envelope: Envelope =
-        serde_json::from_slice(body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
+        serde_json::from_slice(body).map_err(|e| ProviderError::unreadable(&e))?;
     if let Some(error) = envelope.chart.error.filter(|e| !e.is_null()) {
         return Err(from_error_object(&error));
     }
@@ -620,8 +620,13 @@ mod tests {
             parse_chart(missing.as_bytes(), &code(), &request, now),
             Err(ProviderError::NoContent(_))
         ));
+        // Cut short in transit: a transport fault, retried like a 500.
         assert!(matches!(
             parse_chart(b"{\"chart\":", &code(), &request, now),
+            Err(ProviderError::Transient(m)) if m.starts_with("truncated body")
+        ));
+        assert!(matches!(
+            parse_chart(b"{\"chart\": []]", &code(), &request, now),
             Err(ProviderError::Malformed(_))
         ));
     }

@@ -63,7 +63,7 @@ struct Body {
 /// `quoteResponse.error` when Yahoo sent one.
 pub fn parse_quotes(body: &[u8]) -> Result<Vec<Quote>, ProviderError> {
     let envelope: Envelope =
-        serde_json::from_slice(body).map_err(|e| ProviderError::Malformed(e.to_string()))?;
+        serde_json::from_slice(body).map_err(|e| ProviderError::unreadable(&e))?;
     if let Some(error) = envelope.quote_response.error.filter(|e| !e.is_null()) {
         return Err(from_error_object(&error));
     }
