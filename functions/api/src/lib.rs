@@ -6,11 +6,13 @@
 //! - [`auth`]: `Authorization: Bearer <api key>` → the calling user; admin checks.
 //! - [`error`]: one error type, answered as RFC 9457 problem+json.
 //! - [`routes`]: one file per resource.
+//! - [`lambda`]: the request as API Gateway hands it over, made ready for the router (stage).
 //! - [`openapi`]: the OpenAPI 3.1 document generated from the handlers, at `/v1/openapi.json`.
 
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod lambda;
 pub mod openapi;
 pub mod routes;
 pub mod state;

@@ -11,5 +11,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     let clients = aws::Clients::new(&aws::load_sdk_config().await, None);
     let state = api::AppState::from_aws(&config, &clients);
-    lambda_http::run(api::router(state)).await
+    let app = tower::ServiceBuilder::new()
+        .map_request(api::lambda::strip_stage)
+        .service(api::router(state));
+    lambda_http::run(app).await
 }
