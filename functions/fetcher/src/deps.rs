@@ -93,6 +93,8 @@ pub struct Deps {
     /// Print one CloudWatch EMF line per batch to stdout (on in Lambda; off where stdout is
     /// someone's terminal, as in the local stack).
     pub emit_metrics: bool,
+    /// The provider requests' timeout (the deadline margin allows for one more).
+    pub provider_timeout: Duration,
     pub(crate) source_cache: Mutex<HashMap<DataSourceId, (Instant, DataSource)>>,
     /// J-Quants V1 token sessions by account, with the credential's `updated_at` they were
     /// opened from.
@@ -137,6 +139,7 @@ impl Deps {
             max_attempts,
             lease: JOB_LEASE,
             emit_metrics: false,
+            provider_timeout,
             source_cache: Mutex::default(),
             v1_sessions: Mutex::default(),
             yahoo_clients: Mutex::default(),

@@ -103,6 +103,8 @@ pub(crate) struct Context {
 
 /// Why fetching stopped before the last page.
 enum Stop {
+    /// The invocation's deadline is near: the job goes on from `at` in a fresh invocation.
+    Deadline { at: Option<Checkpoint> },
     /// The limiter (or the provider's 429) says wait until `until`.
     Paused {
         at: Option<Checkpoint>,
@@ -298,6 +300,17 @@ async fn try_execute(
             );
             JobResult::Completed(data)
         }
+        Err(Stop::Deadline { at }) => {
+            tracing::info!(
+                pages_done = at.as_ref().map_or(0, |c| c.pages),
+                "invocation deadline near; the job goes on in a fresh invocation"
+            );
+            release(deps, &job, Release::Paused(at)).await;
+            return Ok(Step::Settled(Outcome::Defer {
+                message: msg,
+                after: std::time::Duration::ZERO,
+            }));
+        }
         Err(Stop::Paused { at, until }) => {
             tracing::info!(
                 pages_done = at.as_ref().map_or(0, |c| c.pages),
@@ -439,6 +452,9 @@ async fn fetch(
             pages,
             rows,
         });
+        if crate::deadline::reached() {
+            return Err(Stop::Deadline { at });
+        }
         if !permit_held {
             permits(ctx, 1, at.as_ref(), deps).await?;
         }
@@ -510,7 +526,22 @@ async fn fetch(
         rows += page.records.len() as u64;
         pages += 1;
         match page.next {
-            Some(key) => next = Some(key),
+            Some(key) => {
+                // Saved after every page, so a job killed at its deadline (or anywhere) goes
+                // on from here instead of fetching its pages again.
+                let at = Checkpoint {
+                    next_page: key.clone(),
+                    pages,
+                    rows,
+                };
+                if let Err(e) = deps.jobs.save_checkpoint(group.id, job.id, &at).await {
+                    return Err(Stop::Failed {
+                        failure: Failure::Infrastructure(e),
+                        at: Some(at),
+                    });
+                }
+                next = Some(key);
+            }
             None => break,
         }
     }

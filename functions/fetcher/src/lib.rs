@@ -11,6 +11,7 @@
 mod access;
 mod batch;
 mod calendar;
+mod deadline;
 pub mod deps;
 pub mod job;
 mod plan;
@@ -35,7 +36,8 @@ const FAN_OUT_BUDGET: Duration = Duration::from_secs(20);
 /// Writes and enqueues a group's jobs until done or out of time; then continues in a new
 /// message. Failures redeliver this one, which resumes from the stored cursors.
 async fn fan_out(group: JobGroupId, deps: &Deps) -> Outcome {
-    let deadline = Instant::now() + FAN_OUT_BUDGET;
+    let budget = Instant::now() + FAN_OUT_BUDGET;
+    let deadline = deadline::stop_at().map_or(budget, |stop| stop.min(budget));
     let mut run =
         shared::fanout::run(deps.jobs.as_ref(), deps.queue.as_ref(), group, deadline).await;
     if let Err(shared::fanout::FanOutError::Unplanned) = run {
@@ -67,8 +69,15 @@ async fn fan_out(group: JobGroupId, deps: &Deps) -> Outcome {
 }
 
 /// Handles one SQS batch.
+/// Jobs stop a margin before the invocation's deadline and continue in a fresh invocation.
 pub async fn handle(event: LambdaEvent<SqsEvent>, deps: &Deps) -> Result<SqsBatchResponse, Error> {
-    handle_records(event.payload.records, deps).await
+    let deadline = std::time::UNIX_EPOCH + Duration::from_millis(event.context.deadline);
+    deadline::within(
+        deadline,
+        deps.provider_timeout,
+        handle_records(event.payload.records, deps),
+    )
+    .await
 }
 
 /// The batch logic, callable without a Lambda context.

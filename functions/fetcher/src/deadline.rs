@@ -1,0 +1,74 @@
+//! The invocation's deadline, as Lambda gives it (`Lambda-Runtime-Deadline-Ms`), turned into
+//! the moment work must stop starting: past it, a job stops before its next page, keeps its
+//! checkpoint and continues in a fresh invocation (a new copy of its message, not a retry);
+//! the fan-out hands the rest to a new message. Nothing runs after Lambda's deadline, so
+//! stopping late loses the page in flight and costs the job a retry.
+//!
+//! Held per invocation in a task-local: Lambda runs one invocation at a time per process, and
+//! a batch's jobs are futures of the handler's task. Outside [`within`] (tests calling the
+//! handler directly) there is no deadline.
+
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime};
+
+tokio::task_local! {
+    static STOP_AT: Instant;
+}
+
+/// The margin kept before the deadline: time for one more page request at the provider's
+/// timeout and for recording the batch's results, but never more than half the invocation,
+/// so every invocation gets to do work.
+pub(crate) fn margin(provider_timeout: Duration, invocation: Duration) -> Duration {
+    (provider_timeout + Duration::from_secs(5)).min(invocation / 2)
+}
+
+/// Runs `f` with work stopping `margin` before `deadline` (wall clock, as Lambda gives it).
+pub(crate) async fn within<F: Future>(
+    deadline: SystemTime,
+    provider_timeout: Duration,
+    f: F,
+) -> F::Output {
+    let left = deadline
+        .duration_since(SystemTime::now())
+        .unwrap_or_default();
+    let stop_at = Instant::now() + left - margin(provider_timeout, left);
+    STOP_AT.scope(stop_at, f).await
+}
+
+/// When work must stop starting, if the invocation has a deadline.
+pub(crate) fn stop_at() -> Option<Instant> {
+    STOP_AT.try_with(|s| *s).ok()
+}
+
+/// Whether the time to stop has come.
+pub(crate) fn reached() -> bool {
+    stop_at().is_some_and(|s| Instant::now() >= s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn work_stops_a_margin_before_the_deadline_and_never_without_one() {
+        assert!(!reached(), "no deadline outside an invocation");
+        let provider = Duration::from_secs(20);
+        assert_eq!(
+            margin(provider, Duration::from_secs(60)),
+            Duration::from_secs(25)
+        );
+        assert_eq!(
+            margin(provider, Duration::from_secs(4)),
+            Duration::from_secs(2)
+        );
+        let soon = SystemTime::now() + Duration::from_millis(200);
+        within(soon, provider, async {
+            assert!(!reached());
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            assert!(reached(), "past half of a short invocation");
+        })
+        .await;
+        let later = SystemTime::now() + Duration::from_secs(60);
+        within(later, provider, async { assert!(!reached()) }).await;
+    }
+}
