@@ -27,8 +27,10 @@ fmt-check:
 clippy:
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 
+## The function binaries first: the Lambda-shaped runtime's tests run them as Lambda does.
+## Both under one environment, so cargo builds the dependencies once.
 unit-and-e2e: $(STAMP)
-	$(WITH_MOTO) cargo test --locked --workspace
+	$(WITH_MOTO) bash -c 'cargo build --locked -p api -p fetcher -p scheduler && cargo test --locked --workspace'
 
 lint-template: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml

@@ -176,8 +176,8 @@ pub async fn run() -> anyhow::Result<()> {
   J-Quants sandbox:     {sandbox} (API key `{KEY}`, Premium) - point the data source's base_url here
   job queue:            {queue} (in the emulator at $AWS_ENDPOINT_URL)
   fetcher:              put a received message into infra/local/events/fetcher-sqs.json, then
-                        PATH=.venv/bin:$PATH cargo lambda invoke fetcher -a 127.0.0.1 -p {port} --data-file <that file>
-  scheduler tick:       PATH=.venv/bin:$PATH cargo lambda invoke scheduler -a 127.0.0.1 -p {port} --data-file infra/local/events/scheduler-tick.json
+                        PATH=.venv/bin:$PATH cargo lambda invoke fetcher --invoke-address 127.0.0.1 --invoke-port {port} --data-file <that file>
+  scheduler tick:       PATH=.venv/bin:$PATH cargo lambda invoke scheduler --invoke-address 127.0.0.1 --invoke-port {port} --data-file infra/local/events/scheduler-tick.json
   function environment: {env}",
         api = watch.api_url(),
         sandbox = sandbox.base_url(),

@@ -10,11 +10,15 @@
 //! - [`stack`]: provisioning + the API served on loopback + pollers, as one handle.
 //! - [`demo`]: the README's main job.
 //! - [`lambda`]: the functions under `cargo lambda watch`, wired to a provisioned stack.
+//! - [`runtime`]: the Lambda-shaped runtime: the real binaries behind a Runtime API, with the
+//!   template's timeouts, memory and payload limits, fed by API Gateway, SQS and EventBridge
+//!   event sources.
 
 pub mod client;
 pub mod demo;
 pub mod esm;
 pub mod lambda;
 pub mod provision;
+pub mod runtime;
 pub mod stack;
 pub mod template;

@@ -74,6 +74,35 @@ impl Template {
         self.resources.iter().filter(move |(_, r)| r.kind == kind)
     }
 
+    /// A function's property as deployed: its own, else the template's `Globals.Function` one
+    /// (`Timeout`, `MemorySize`, ...).
+    pub fn function_property(&self, function: &str, key: &str) -> Option<&Value> {
+        let own = &self.resources.get(function)?.properties[key];
+        if own.is_null() {
+            let global = &self.globals["Function"][key];
+            (!global.is_null()).then_some(global)
+        } else {
+            Some(own)
+        }
+    }
+
+    /// A function's event sources of `kind` (`SQS`, `Schedule`, `HttpApi`), their
+    /// `Properties`.
+    pub fn function_events(&self, function: &str, kind: &str) -> Vec<&Value> {
+        let Some(Value::Mapping(events)) = self
+            .resources
+            .get(function)
+            .map(|f| &f.properties["Events"])
+        else {
+            return Vec::new();
+        };
+        events
+            .values()
+            .filter(|e| e["Type"].as_str() == Some(kind))
+            .map(|e| &e["Properties"])
+            .collect()
+    }
+
     /// A function's environment: the global variables overlaid with its own, resolved.
     pub fn function_env(
         &self,

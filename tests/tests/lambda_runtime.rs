@@ -1,0 +1,205 @@
+//! The real function binaries on the Lambda-shaped runtime (`devstack::runtime`), reached the
+//! way production reaches them: the API through API Gateway HTTP API events in the template's
+//! stage and in `$default`, the fetcher through the SQS event-source mapping, with the
+//! template's timeouts and Lambda's payload limits enforced.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use devstack::client::{ApiClient, add_user, onboard_admin};
+use devstack::runtime::apigw::HttpApi;
+use devstack::runtime::deployed::{Deployed, Options};
+use devstack::stack::LocalStack;
+use integration_tests::{KEY, require_emulator, unique};
+use reqwest::Method;
+use sandbox::{FaultSpec, Sandbox, SandboxConfig};
+use serde_json::{Value, json};
+
+async fn world(page_size: usize, options: Options) -> (Sandbox, LocalStack, Deployed) {
+    require_emulator();
+    integration_tests::capture_logs();
+    let sandbox = Sandbox::start(SandboxConfig {
+        keys: vec![format!("{KEY}:premium").parse().unwrap()],
+        page_size,
+        today: None,
+    })
+    .await;
+    let stack = LocalStack::start(&unique("lr"), Default::default())
+        .await
+        .unwrap();
+    let deployed = Deployed::start(&stack.name, &stack.provisioned, &stack.aws, options)
+        .await
+        .unwrap();
+    (sandbox, stack, deployed)
+}
+
+/// A value for a path parameter: a real data source, else an id of the right shape that
+/// names nothing.
+fn param(name: &str) -> String {
+    match name {
+        "data_source" => "jquants-v2".into(),
+        _ => "grp_0123456789abcdef0123456789abcdef".into(),
+    }
+}
+
+#[tokio::test]
+async fn every_operation_is_routed_in_the_template_stage_and_in_default() {
+    let (sandbox, stack, deployed) = world(
+        100,
+        Options {
+            without_mapping: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    assert_eq!(deployed.stage, "v1stage", "the template names a stage");
+    assert!(deployed.http.url.ends_with("/v1stage"));
+    let default = HttpApi::start(deployed.api.clone(), "$default")
+        .await
+        .unwrap();
+
+    let staged = ApiClient::new(&deployed.http.url, None);
+    let secret = stack.admin_secret().await.unwrap();
+    let admin = onboard_admin(&staged, &secret, &sandbox.base_url())
+        .await
+        .unwrap();
+    let user = add_user(&staged, &admin, KEY, "premium").await.unwrap();
+    let doc = staged
+        .expect(Method::GET, "/v1/openapi.json", None, 200)
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut checked = 0;
+    for base in [deployed.http.url.as_str(), default.url.as_str()] {
+        let user = user.with_key(user.key().unwrap());
+        let user = ApiClient::new(base, user.key());
+        let admin = ApiClient::new(base, admin.key());
+        for (template, ops) in paths {
+            let path = template
+                .split('/')
+                .map(
+                    |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                        Some(name) => param(name),
+                        None => seg.to_owned(),
+                    },
+                )
+                .collect::<Vec<_>>()
+                .join("/");
+            for (method, op) in ops.as_object().unwrap() {
+                let m: Method = method.to_uppercase().parse().unwrap();
+                let caller = if path.starts_with("/v1/admin/") {
+                    &admin
+                } else {
+                    &user
+                };
+                let body = matches!(m, Method::POST | Method::PUT).then(|| json!({}));
+                let r = caller.call(m.clone(), &path, body.as_ref()).await.unwrap();
+                let documented: Vec<&String> =
+                    op["responses"].as_object().unwrap().keys().collect();
+                assert!(
+                    documented
+                        .iter()
+                        .any(|s| s.as_str() == r.status.to_string() || s.as_str() == "default"),
+                    "{base}: {method} {path} answered {} (documented: {documented:?}): {}",
+                    r.status,
+                    r.body
+                );
+                let detail = r.body["detail"].as_str().unwrap_or_default();
+                assert!(
+                    !(r.status == 404 && detail.contains("route"))
+                        && r.body["message"] != "Not Found",
+                    "{base}: {method} {path} was not routed: {}",
+                    r.body
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 2 * 25, "only {checked} operations checked");
+    // Outside the stage, API Gateway itself answers.
+    let outside = ApiClient::new(deployed.http.url.trim_end_matches("/v1stage"), None);
+    let r = outside.call(Method::GET, "/v1/health", None).await.unwrap();
+    assert_eq!(
+        (r.status, r.body["message"].as_str()),
+        (404, Some("Not Found"))
+    );
+}
+
+#[tokio::test]
+async fn a_job_longer_than_many_invocations_finishes_from_its_checkpoints() {
+    // 41 pages of about 0.6 s each, and a fetcher timeout of 4 s: at least ten invocations'
+    // worth of pages.
+    let (sandbox, stack, deployed) = world(
+        2,
+        Options {
+            fetcher_timeout: Some(Duration::from_secs(4)),
+            env: vec![("PROVIDER_TIMEOUT_SECS".into(), "2".into())],
+            ..Options::default()
+        },
+    )
+    .await;
+    sandbox.set_faults(
+        KEY,
+        FaultSpec {
+            latency_ms: 600,
+            seed: Some(7),
+            ..FaultSpec::default()
+        },
+    );
+    let api = ApiClient::new(&deployed.http.url, None);
+    let secret = stack.admin_secret().await.unwrap();
+    let admin = onboard_admin(&api, &secret, &sandbox.base_url())
+        .await
+        .unwrap();
+    let user = add_user(&api, &admin, KEY, "premium").await.unwrap();
+    let g = user
+        .expect(
+            Method::POST,
+            "/v1/job-groups",
+            Some(&json!({
+                "data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": ["7203"],
+                "params": {"from": "2025-09-01", "to": "2025-12-31"},
+            })),
+            202,
+        )
+        .await
+        .unwrap();
+    let id = g["id"].as_str().unwrap().to_owned();
+    let done = user
+        .wait_for_group(&id, Duration::from_secs(240))
+        .await
+        .unwrap();
+    assert_eq!(done["status"], "completed", "{done}");
+    let jobs = user
+        .expect(Method::GET, &format!("/v1/job-groups/{id}/jobs"), None, 200)
+        .await
+        .unwrap();
+    let job = &jobs["jobs"][0];
+    let days = sandbox::trading_days("2025-09-01".parse().unwrap(), "2025-12-31".parse().unwrap())
+        .count() as u64;
+    assert_eq!(job["rows"].as_u64(), Some(days), "every row once: {job}");
+    assert_eq!(job["retry_count"].as_u64(), Some(0), "{job}");
+    let invocations = deployed.fetcher.stats.invocations.load(Ordering::Relaxed);
+    assert!(invocations >= 10, "{invocations} invocations");
+    assert_eq!(
+        deployed.fetcher.stats.timeouts.load(Ordering::Relaxed),
+        0,
+        "no invocation ran into its deadline"
+    );
+    let dlq = stack
+        .aws
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&stack.fetcher_config.dead_letter_queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .unwrap();
+    let in_dlq = dlq
+        .attributes
+        .unwrap_or_default()
+        .get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .cloned();
+    assert_eq!(in_dlq.as_deref(), Some("0"));
+    let _: Value = done;
+}
