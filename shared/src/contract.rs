@@ -548,7 +548,8 @@ pub async fn fan_out(store: &dyn JobStore) {
     );
 
     let queue = crate::queue::MemoryJobQueue::default();
-    let first = crate::fanout::step(store, &queue, g.id)
+    let clock = ManualClock::new(t0());
+    let first = crate::fanout::step(store, &queue, &clock, g.id)
         .await
         .unwrap()
         .unwrap();
@@ -559,7 +560,7 @@ pub async fn fan_out(store: &dyn JobStore) {
     );
     assert!(queue.drain().is_empty());
     // An interrupted step: the cursor moved, the messages were never sent. The next step sends them.
-    let second = crate::fanout::step(store, &queue, g.id)
+    let second = crate::fanout::step(store, &queue, &clock, g.id)
         .await
         .unwrap()
         .unwrap();
@@ -568,6 +569,7 @@ pub async fn fan_out(store: &dyn JobStore) {
     let done = crate::fanout::run(
         store,
         &queue,
+        &clock,
         g.id,
         std::time::Instant::now() + std::time::Duration::from_secs(60),
     )
@@ -581,7 +583,7 @@ pub async fn fan_out(store: &dyn JobStore) {
         (0..1203).collect::<Vec<_>>(),
         "every job enqueued once, in order"
     );
-    let again = crate::fanout::step(store, &queue, g.id)
+    let again = crate::fanout::step(store, &queue, &clock, g.id)
         .await
         .unwrap()
         .unwrap();
@@ -600,63 +602,108 @@ pub async fn fan_out(store: &dyn JobStore) {
                 && j.status == JobStatus::Pending)
     );
 
-    // A second fan-out step of a chunk (a duplicate delivery racing the first, or a retry
-    // resuming it) writes the same jobs again after a fetcher has run one of them: the stored
-    // job is kept, never reset to `pending` (it would never finish: its finishing write would
-    // find it pending and be dropped as a duplicate, and its one message is gone).
-    let now = t0() + Duration::seconds(5);
+    // The race that once lost a job: a second fan-out step (a duplicate delivery of the
+    // fan-out message, a retry's) read the written cursor before the first moved it; by the
+    // time it writes, the first has sent the chunk's messages and a fetcher runs one of them.
+    // Its claim is refused, so it never resets that job to pending (whose finishing write would
+    // then be dropped as a duplicate, its one message consumed: pending for ever).
+    let (g2, _) = group(0);
+    let symbols2: Vec<Option<IssueCode>> = (0..3)
+        .map(|i| Some(IssueCode::parse(&format!("{}", 2000 + i)).unwrap()))
+        .collect();
+    let g2 = JobGroup {
+        total_jobs: 3,
+        ..g2
+    };
+    store.create_group(&g2, &symbols2).await.unwrap();
+    let now = clock.now();
+    let until = now + crate::fanout::CLAIM;
+    assert!(store.claim_fan_out(g2.id, 0, now, until).await.unwrap());
+    assert!(
+        !store.claim_fan_out(g2.id, 0, now, until).await.unwrap(),
+        "a live claim excludes a second writer"
+    );
+    // The first writer's claim lapsed (it was stopped): the chunk can be claimed again.
+    let later = until + Duration::seconds(1);
+    assert!(
+        store
+            .claim_fan_out(g2.id, 0, later, later + crate::fanout::CLAIM)
+            .await
+            .unwrap()
+    );
+    let p = crate::fanout::run(
+        store,
+        &queue,
+        &clock,
+        g2.id,
+        std::time::Instant::now() + std::time::Duration::from_secs(60),
+    )
+    .await;
+    assert!(
+        matches!(p, Err(crate::fanout::FanOutError::Busy)),
+        "a step finding the chunk claimed is refused: {p:?}"
+    );
+    clock.advance(Duration::seconds(400));
+    let done = crate::fanout::run(
+        store,
+        &queue,
+        &clock,
+        g2.id,
+        std::time::Instant::now() + std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(done.done());
+    queue.drain();
     let StartOutcome::Started(_) = store
-        .start_job(&g, JobId::new(3), now, LEASE)
+        .start_job(&g2, JobId::new(1), clock.now(), LEASE)
         .await
         .unwrap()
     else {
         panic!("a pending job starts");
     };
-    let data = ResponseData {
-        rows: 2,
-        pages: 1,
-        archive: None,
-    };
-    store
-        .finish_job(g.id, JobId::new(3), &JobResult::Completed(data), now)
+    // The late step: it read `written = 0` before the cursor moved.
+    assert!(
+        !store
+            .claim_fan_out(g2.id, 0, clock.now(), clock.now() + crate::fanout::CLAIM)
+            .await
+            .unwrap(),
+        "once the cursor moved, the chunk cannot be claimed again"
+    );
+    let again = crate::fanout::step(store, &queue, &clock, g2.id)
         .await
+        .unwrap()
         .unwrap();
-    let StartOutcome::Started(_) = store
-        .start_job(&g, JobId::new(4), now, LEASE)
-        .await
-        .unwrap()
-    else {
-        panic!("a pending job starts");
-    };
-    // A running job's checkpoint is saved with its lease kept; a finished job's is ignored.
+    assert!(again.done() && queue.drain().is_empty());
+    let (_, j1) = store.get_job(g2.id, JobId::new(1)).await.unwrap().unwrap();
+    assert_eq!(
+        j1.status,
+        JobStatus::Running,
+        "the running job was not reset"
+    );
+
+    // A running job's checkpoint is saved with its lease kept; a pending job's is ignored.
     let at = Checkpoint {
         next_page: "k2".into(),
         pages: 2,
         rows: 16,
     };
     store
-        .save_checkpoint(g.id, JobId::new(4), &at)
+        .save_checkpoint(g2.id, JobId::new(1), &at)
         .await
         .unwrap();
     store
-        .save_checkpoint(g.id, JobId::new(3), &at)
+        .save_checkpoint(g2.id, JobId::new(2), &at)
         .await
         .unwrap();
-    let chunk: Vec<Job> = listed[..120].to_vec();
-    store.write_jobs(&chunk).await.unwrap();
-    let (_, j3) = store.get_job(g.id, JobId::new(3)).await.unwrap().unwrap();
-    let (_, j4) = store.get_job(g.id, JobId::new(4)).await.unwrap().unwrap();
+    let (_, j1) = store.get_job(g2.id, JobId::new(1)).await.unwrap().unwrap();
+    let (_, j2) = store.get_job(g2.id, JobId::new(2)).await.unwrap().unwrap();
     assert_eq!(
-        (j3.status, j4.status),
-        (JobStatus::Completed, JobStatus::Running),
-        "a stored job is never overwritten by a fan-out write"
-    );
-    assert_eq!(
-        (j3.checkpoint, j4.checkpoint, j4.lease_until),
-        (None, Some(at), Some(now + LEASE)),
+        (j1.checkpoint, j1.lease_until, j2.checkpoint),
+        (Some(at), Some(clock.now() + LEASE), None),
         "the running job keeps its checkpoint and lease"
     );
-    assert_eq!(store.list_jobs(g.id).await.unwrap().len(), 1203);
 }
 
 /// The job life cycle: start, retry, finish exactly once, counters exact, the group ends once.

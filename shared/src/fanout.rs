@@ -3,16 +3,26 @@
 //! gaps: jobs `0..written` are written before any of their messages is sent, and messages of
 //! jobs `0..enqueued` are sent before the cursor moves. A step repeated after a crash rewrites
 //! jobs that nobody can have started yet (their messages were not sent), or resends messages
-//! (duplicates, which the fetcher acknowledges without counting).
+//! (duplicates, which the fetcher acknowledges without counting). Writing a chunk takes a claim
+//! first ([`JobStore::claim_fan_out`]): two steps of one group racing (a duplicate delivery of
+//! the fan-out message, a retry's) never write the same chunk, and a step that read the cursor
+//! before another moved it and sent the chunk's messages cannot reset those jobs to pending.
 
 use std::time::Instant;
 
+use chrono::TimeDelta;
+
+use crate::clock::Clock;
 use crate::domain::{Job, JobGroupId, JobId};
 use crate::queue::{JobMessage, JobQueue, QueueError};
 use crate::store::{FanOutCursor, JobStore, StoreError};
 
 /// Jobs written, or messages sent, per step.
 pub const CHUNK: u32 = 500;
+
+/// How long a claim on a chunk holds: longer than any function's timeout (60 s), so a holder
+/// past it has been stopped by Lambda and can write no more.
+pub const CLAIM: TimeDelta = TimeDelta::seconds(120);
 
 /// A fan-out step failed; the fan-out message is delivered again and resumes.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +33,9 @@ pub enum FanOutError {
     /// The queue refused messages.
     #[error(transparent)]
     Queue(#[from] QueueError),
+    /// Another step is writing the next chunk: try again once its claim has lapsed.
+    #[error("another fan-out step is writing this group's jobs")]
+    Busy,
     /// A group split per trading day or per listed issue whose jobs are not planned yet:
     /// plan them first ([`JobStore::plan_days`], [`JobStore::plan_issues`]).
     #[error("the group's jobs are not planned yet")]
@@ -51,11 +64,12 @@ impl Progress {
 pub async fn run(
     store: &dyn JobStore,
     queue: &dyn JobQueue,
+    clock: &dyn Clock,
     group: JobGroupId,
     deadline: Instant,
 ) -> Result<Option<Progress>, FanOutError> {
     loop {
-        let Some(p) = step(store, queue, group).await? else {
+        let Some(p) = step(store, queue, clock, group).await? else {
             return Ok(None);
         };
         if p.done() || Instant::now() >= deadline {
@@ -68,6 +82,7 @@ pub async fn run(
 pub async fn step(
     store: &dyn JobStore,
     queue: &dyn JobQueue,
+    clock: &dyn Clock,
     group: JobGroupId,
 ) -> Result<Option<Progress>, FanOutError> {
     let Some(f) = store.fan_out(group).await? else {
@@ -107,6 +122,13 @@ pub async fn step(
                 None => Job::new(group, JobId::new(i), f.symbols[i as usize].clone()),
             })
             .collect();
+        let now = clock.now();
+        if !store
+            .claim_fan_out(group, written, now, now + CLAIM)
+            .await?
+        {
+            return Err(FanOutError::Busy);
+        }
         store.write_jobs(&jobs).await?;
         if store
             .advance_fan_out(group, FanOutCursor::Written, written, to)

@@ -63,10 +63,17 @@ async fn a_10000_symbol_group_is_created_with_five_calls_and_fans_out_exactly() 
     // Lambda invocation would run it), so the queue never grows deep.
     let queue = MemoryJobQueue::default();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
-    let p = shared::fanout::run(w.stack.fetcher.jobs.as_ref(), &queue, id, deadline)
-        .await
-        .unwrap()
-        .unwrap();
+    let fetcher = &w.stack.fetcher;
+    let p = shared::fanout::run(
+        fetcher.jobs.as_ref(),
+        &queue,
+        fetcher.clock.as_ref(),
+        id,
+        deadline,
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert!(p.done());
     let sent: Vec<u32> = queue
         .drain()

@@ -122,6 +122,7 @@ async fn the_sentinel_secret_never_appears_anywhere() {
     shared::fanout::run(
         stack.fetcher.jobs.as_ref(),
         stack.fetcher.queue.as_ref(),
+        stack.fetcher.clock.as_ref(),
         gid,
         deadline,
     )

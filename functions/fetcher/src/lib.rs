@@ -38,13 +38,26 @@ const FAN_OUT_BUDGET: Duration = Duration::from_secs(20);
 async fn fan_out(group: JobGroupId, deps: &Deps) -> Outcome {
     let budget = Instant::now() + FAN_OUT_BUDGET;
     let deadline = deadline::stop_at().map_or(budget, |stop| stop.min(budget));
-    let mut run =
-        shared::fanout::run(deps.jobs.as_ref(), deps.queue.as_ref(), group, deadline).await;
+    let mut run = shared::fanout::run(
+        deps.jobs.as_ref(),
+        deps.queue.as_ref(),
+        deps.clock.as_ref(),
+        group,
+        deadline,
+    )
+    .await;
     if let Err(shared::fanout::FanOutError::Unplanned) = run {
         if let Err(outcome) = plan::plan(group, deps).await {
             return outcome;
         }
-        run = shared::fanout::run(deps.jobs.as_ref(), deps.queue.as_ref(), group, deadline).await;
+        run = shared::fanout::run(
+            deps.jobs.as_ref(),
+            deps.queue.as_ref(),
+            deps.clock.as_ref(),
+            group,
+            deadline,
+        )
+        .await;
     }
     match run {
         Ok(None) => Outcome::DeadLetter("fan-out of a group that does not exist"),
@@ -59,6 +72,12 @@ async fn fan_out(group: JobGroupId, deps: &Deps) -> Outcome {
             }
             Err(_) => Outcome::Redeliver { after: None },
         },
+        Err(shared::fanout::FanOutError::Busy) => {
+            tracing::info!(job_group_id = %group, "another fan-out step holds the next chunk; will resume after it");
+            Outcome::Redeliver {
+                after: Some(Duration::from_secs(15)),
+            }
+        }
         Err(e) => {
             tracing::warn!(job_group_id = %group, error = %e, "fan-out step failed; will resume");
             Outcome::Redeliver {

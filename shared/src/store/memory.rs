@@ -214,6 +214,7 @@ impl CredentialStore for MemoryAccounts {
 struct GroupEntry {
     group: Option<JobGroup>,
     fan_out: FanOut,
+    claim_until: Option<DateTime<Utc>>,
     jobs: BTreeMap<JobId, Job>,
     first_error: Option<String>,
 }
@@ -260,8 +261,7 @@ impl JobStore for MemoryJobs {
             all.entry(j.job_group_id)
                 .or_default()
                 .jobs
-                .entry(j.id)
-                .or_insert_with(|| j.clone());
+                .insert(j.id, j.clone());
         }
         Ok(())
     }
@@ -320,6 +320,27 @@ impl JobStore for MemoryJobs {
             return Ok(false);
         }
         *c = to;
+        if cursor == FanOutCursor::Written {
+            entry.claim_until = None;
+        }
+        Ok(true)
+    }
+
+    async fn claim_fan_out(
+        &self,
+        group: JobGroupId,
+        written: u32,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut all = lock(&self.0);
+        let Some(entry) = all.get_mut(&group).filter(|e| e.group.is_some()) else {
+            return Ok(false);
+        };
+        if entry.fan_out.written != written || entry.claim_until.is_some_and(|c| c >= now) {
+            return Ok(false);
+        }
+        entry.claim_until = Some(until);
         Ok(true)
     }
 

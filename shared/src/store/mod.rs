@@ -230,10 +230,22 @@ pub trait JobStore: Send + Sync + std::fmt::Debug {
     ) -> Result<(), StoreError>;
     /// How far a group's fan-out got, with its symbols.
     async fn fan_out(&self, group: JobGroupId) -> Result<Option<FanOut>, StoreError>;
-    /// Writes pending jobs that are not stored yet; a job already stored is left as it is (a
-    /// second fan-out step of the same chunk, racing or repeated, never resets a job that a
-    /// fetcher may be running or has finished).
+    /// Writes pending jobs, overwriting. Only for jobs whose messages were not sent yet, by the
+    /// step holding the chunk's claim ([`JobStore::claim_fan_out`]).
     async fn write_jobs(&self, jobs: &[Job]) -> Result<(), StoreError>;
+    /// Claims the writing of the fan-out chunk that starts at job `written`, until `until`.
+    /// `false` when the written cursor is elsewhere or another step holds a claim that has not
+    /// lapsed at `now`. Moving the written cursor ends the claim. So two fan-out steps of one
+    /// group (a duplicate delivery, a retry) never write the same chunk at once, and a step
+    /// that read the cursor before another moved it cannot rewrite jobs whose messages are
+    /// out (and that a fetcher may run): it is refused and reads the cursor again.
+    async fn claim_fan_out(
+        &self,
+        group: JobGroupId,
+        written: u32,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     /// Plans a group split per trading day: its days become its jobs and `total_jobs`.
     /// `false` when it was planned already.
     async fn plan_days(&self, group: JobGroupId, days: &[NaiveDate]) -> Result<bool, StoreError>;

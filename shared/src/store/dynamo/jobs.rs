@@ -15,13 +15,13 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, KeysAndAttributes, Put, PutRequest, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use super::item::{Item, ItemExt, n, s, ts};
-use super::unavailable;
+use super::{batch_write, unavailable};
 use crate::domain::{
     Checkpoint, DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus, JobId,
     JobStatus, Release, ResponseData, Split, StartRefused, UserId,
@@ -45,59 +45,6 @@ impl DynamoJobs {
             client,
             table: table.into(),
         }
-    }
-}
-
-/// Jobs per `TransactWriteItems` of [`JobStore::write_jobs`] (DynamoDB's item limit).
-const WRITE_JOBS_CHUNK: usize = 100;
-
-impl DynamoJobs {
-    /// Puts each of `jobs` (at most [`WRITE_JOBS_CHUNK`]) that is not stored yet, in one
-    /// transaction whose puts are conditioned on absence: a job another fan-out step wrote, and
-    /// that a fetcher may already run, is never reset to `pending`. A transaction with a failed
-    /// condition applies nothing, so it is sent again without the jobs that exist.
-    async fn write_absent(&self, jobs: &[Job]) -> Result<(), StoreError> {
-        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-        let mut left: Vec<&Job> = jobs.iter().collect();
-        while !left.is_empty() {
-            let puts = left.iter().map(|j| {
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(job_item(j)))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build()
-                    .expect("table and item set");
-                TransactWriteItem::builder().put(put).build()
-            });
-            let tx = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(puts.collect()));
-            match super::send_transaction(tx).await {
-                Ok(_) => return Ok(()),
-                Err(e) => {
-                    let Some(TransactWriteItemsError::TransactionCanceledException(c)) =
-                        e.as_service_error()
-                    else {
-                        return Err(unavailable(e));
-                    };
-                    let exists: Vec<bool> = c
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code() == Some("ConditionalCheckFailed"))
-                        .collect();
-                    if exists.len() != left.len() || !exists.iter().any(|x| *x) {
-                        return Err(unavailable(e));
-                    }
-                    left = left
-                        .into_iter()
-                        .zip(exists)
-                        .filter_map(|(j, exists)| (!exists).then_some(j))
-                        .collect();
-                }
-            }
-        }
-        Ok(())
     }
 }
 
@@ -557,10 +504,48 @@ impl JobStore for DynamoJobs {
     }
 
     async fn write_jobs(&self, jobs: &[Job]) -> Result<(), StoreError> {
-        for chunk in jobs.chunks(WRITE_JOBS_CHUNK) {
-            self.write_absent(chunk).await?;
+        for chunk in jobs.chunks(25) {
+            let pending: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|j| {
+                    let put = PutRequest::builder().set_item(Some(job_item(j))).build();
+                    WriteRequest::builder()
+                        .put_request(put.expect("item is set"))
+                        .build()
+                })
+                .collect();
+            // BatchWriteItem may leave items unprocessed under throttling: resend those.
+            batch_write(&self.client, &self.table, pending).await?;
         }
         Ok(())
+    }
+
+    async fn claim_fan_out(
+        &self,
+        group: JobGroupId,
+        written: u32,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(fan_out_key(group)))
+            .update_expression("SET claim_until = :until")
+            .condition_expression(
+                "written = :from AND (attribute_not_exists(claim_until) OR claim_until < :now)",
+            )
+            .expression_attribute_values(":from", n(written))
+            .expression_attribute_values(":now", ts(now))
+            .expression_attribute_values(":until", ts(until))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e).is_some() => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     async fn plan_days(&self, group: JobGroupId, days: &[NaiveDate]) -> Result<bool, StoreError> {
@@ -607,7 +592,11 @@ impl JobStore for DynamoJobs {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(fan_out_key(group)))
-            .update_expression("SET #c = :to")
+            // Moving the written cursor ends the claim its step held.
+            .update_expression(match cursor {
+                FanOutCursor::Written => "SET #c = :to REMOVE claim_until",
+                FanOutCursor::Enqueued => "SET #c = :to",
+            })
             .condition_expression("#c = :from")
             .expression_attribute_names("#c", attr)
             .expression_attribute_values(":from", n(from))
