@@ -12,6 +12,7 @@
 //! - Ports, each a small trait with an in-memory fake (feature `test-util`) and an AWS adapter,
 //!   held to one contract suite in [`contract`]: [`store`] (DynamoDB), [`queue`] (SQS),
 //!   [`crypto`] (KMS), [`secrets`] (Secrets Manager), [`archive`] (S3: raw pages).
+//! - [`export`]: exports written to S3 part by part and handed out as presigned links.
 //! - [`limiter`]: the distributed rate limiter (a pure decision over shared state).
 //! - [`metrics`]: CloudWatch metrics as EMF log lines.
 //! - [`vault`]: credentials sealed by envelope encryption, opened through a cache, re-wrapped
@@ -36,6 +37,7 @@ pub mod contract;
 pub mod crypto;
 pub mod dataset;
 pub mod domain;
+pub mod export;
 pub mod fanout;
 pub mod jquants;
 pub mod limiter;

@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/job-groups/{id}/retry", post(job_groups::retry))
         .route("/v1/job-groups/{id}/jobs", get(job_list::list))
         .route("/v1/job-groups/{id}/results", get(results::export))
+        .route("/v1/job-groups/{id}/exports", post(results::create_export))
         .route(
             "/v1/schedules",
             post(schedules::create).get(schedules::list),

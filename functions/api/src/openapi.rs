@@ -23,7 +23,7 @@ use crate::routes::{
         api_keys::list, api_keys::create, api_keys::revoke, api_keys::rotate,
         credentials::put, credentials::get, credentials::delete,
         job_groups::create, group_list::list, job_groups::get, job_groups::cancel, job_groups::retry,
-        job_list::list, results::export,
+        job_list::list, results::export, results::create_export,
         schedules::create, schedules::list, schedules::get, schedules::replace, schedules::delete,
         admin::bootstrap, admin::create_user, admin::put_data_source, admin::key_rotation,
         admin::redrive,

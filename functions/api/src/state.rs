@@ -1,6 +1,7 @@
 //! What the handlers share: the ports, the clock and the names of the system secrets.
 
 use shared::archive::{RawArchive, S3Archive};
+use shared::export::{ExportStore, S3Exports};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +39,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Raw provider pages (results export).
     pub archive: Arc<dyn RawArchive>,
+    /// Where exports are written and linked from.
+    pub exports: Arc<dyn ExportStore>,
     /// Secret id of the API-key hashing key.
     pub pepper_secret_id: String,
     /// Secret id of the admin bootstrap secret.
@@ -81,6 +84,10 @@ impl AppState {
             )),
             clock,
             archive: Arc::new(S3Archive::new(
+                clients.s3.clone(),
+                &config.raw_payload_bucket,
+            )),
+            exports: Arc::new(S3Exports::new(
                 clients.s3.clone(),
                 &config.raw_payload_bucket,
             )),

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::config::Config;
 use crate::error::{CliError, chain};
 
-/// A JSON call's time limit; exports stream without one (they can be large).
+/// A JSON call's time limit.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A client of the API with the user's key.
@@ -130,14 +130,53 @@ impl Api {
         path: &str,
         body: Option<&Value>,
     ) -> Result<T, CliError> {
+        self.call_within(method, path, body, CALL_TIMEOUT).await
+    }
+
+    /// A JSON call allowed `timeout` (an export is written before it answers).
+    ///
+    /// # Errors
+    /// As [`Api::call`].
+    pub async fn call_within<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        timeout: Duration,
+    ) -> Result<T, CliError> {
         let what = format!("{method} {path}");
-        let resp = self.send(method, path, body, Some(CALL_TIMEOUT)).await?;
+        let resp = self.send(method, path, body, Some(timeout)).await?;
         let bytes = resp.bytes().await.map_err(|e| CliError::Unreachable {
             url: self.config.api_url.clone(),
             cause: chain(&e),
         })?;
         serde_json::from_slice(&bytes)
             .map_err(|e| CliError::Unexpected(format!("{what}: unreadable answer: {e}")))
+    }
+
+    /// `GET url` for a link the API handed out (a presigned export): sent without the API
+    /// key, which must never leave for another host.
+    ///
+    /// # Errors
+    /// [`CliError::Unreachable`] when no answer came or the answer is an error.
+    pub async fn fetch_link(&self, url: &str) -> Result<Response, CliError> {
+        let host = || url.split('?').next().unwrap_or(url).to_owned();
+        let resp = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| CliError::Unreachable {
+                url: host(),
+                cause: chain(&e),
+            })?;
+        if !resp.status().is_success() {
+            return Err(CliError::Unreachable {
+                url: host(),
+                cause: format!("the download answered {}", resp.status()),
+            });
+        }
+        Ok(resp)
     }
 
     /// A call whose success has no body (e.g. `DELETE`).

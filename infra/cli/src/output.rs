@@ -1,6 +1,8 @@
-//! Writing a group's rows: `GET /v1/job-groups/{id}/results` streamed to a file or stdout.
-//! CSV and NDJSON are written as the API serves them; Parquet is built here from the NDJSON
-//! export ([`crate::to_parquet`]).
+//! Writing a group's rows: `POST /v1/job-groups/{id}/exports` writes them to a file in the
+//! deployment's object storage and answers with a link, which is downloaded (with a progress
+//! bar on a terminal) into a file or stdout. CSV and NDJSON are written as exported; Parquet is
+//! built here from the NDJSON export ([`crate::to_parquet`]). A download is checked against
+//! the export's byte and row counts, so a transfer cut short is an error, never a short file.
 //!
 //! A file is written beside its final name and renamed once complete, so `--out FILE` never
 //! holds half an export, even after Ctrl-C.
@@ -146,30 +148,66 @@ fn to_file(
     Ok(rows)
 }
 
-/// Streams the export in `format` (CSV or NDJSON) into `sink`; returns the rows it held.
+/// An export as `POST /v1/job-groups/{id}/exports` answers it.
+#[derive(Debug, serde::Deserialize)]
+struct ExportLink {
+    url: String,
+    rows: u64,
+    bytes: u64,
+}
+
+/// How long the API may take to write an export before it answers.
+const EXPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Exports the group in `format` (CSV or NDJSON) and downloads it into `sink`; returns the
+/// rows it held.
 async fn download(
     api: &Api,
     id: &str,
     format: Format,
     sink: &mut impl Write,
 ) -> Result<u64, CliError> {
-    let path = format!(
-        "/v1/job-groups/{}/results?format={}",
-        segment(id)?,
-        format.as_str()
-    );
-    let mut resp = api.send(Method::GET, &path, None, None).await?;
+    let path = format!("/v1/job-groups/{}/exports", segment(id)?);
+    let link: ExportLink = api
+        .call_within(
+            Method::POST,
+            &path,
+            Some(&serde_json::json!({ "format": format.as_str() })),
+            EXPORT_TIMEOUT,
+        )
+        .await?;
+    let mut resp = api.fetch_link(&link.url).await?;
+    let bar = crate::progress::download_bar(link.bytes);
+    let cut = |cause: String| CliError::Unreachable {
+        url: link.url.split('?').next().unwrap_or_default().to_owned(),
+        cause,
+    };
     let mut rows = RowCounter::new(format);
-    while let Some(chunk) = resp.chunk().await.map_err(|e| CliError::Unreachable {
-        url: path.clone(),
-        cause: format!("the export stopped halfway: {}", crate::error::chain(&e)),
+    let mut got = 0u64;
+    while let Some(chunk) = resp.chunk().await.map_err(|e| {
+        bar.abandon();
+        cut(format!(
+            "the download stopped halfway: {}",
+            crate::error::chain(&e)
+        ))
     })? {
         rows.feed(&chunk);
+        got += chunk.len() as u64;
+        bar.set_position(got);
         sink.write_all(&chunk)
             .map_err(CliError::io("writing the rows"))?;
     }
+    bar.finish_and_clear();
     sink.flush().map_err(CliError::io("writing the rows"))?;
-    Ok(rows.rows())
+    if got != link.bytes || rows.rows() != link.rows {
+        return Err(cut(format!(
+            "the download is incomplete: {got} of {} bytes, {} of {} rows",
+            link.bytes,
+            rows.rows(),
+            link.rows
+        )));
+    }
+    Ok(link.rows)
 }
 
 /// Counts the rows of a CSV or NDJSON stream as it passes, chunk by chunk.

@@ -92,6 +92,16 @@ fn new_bar() -> ProgressBar {
     bar
 }
 
+/// A bar of bytes downloaded out of `total`, on stderr (drawn only on a terminal).
+pub fn download_bar(total: u64) -> ProgressBar {
+    let style = ProgressStyle::with_template(
+        "{spinner} downloading [{bar:30}] {bytes}/{total_bytes} · {bytes_per_sec} · ETA {eta}",
+    )
+    .expect("the template is valid")
+    .progress_chars("=> ");
+    ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr()).with_style(style)
+}
+
 fn show(bar: &ProgressBar, g: &GroupView) {
     bar.set_length(g.total_jobs);
     bar.set_position(g.finished_jobs());

@@ -1,19 +1,24 @@
-//! `GET /v1/job-groups/{id}/results?format=ndjson|csv`: every row the group fetched, streamed
-//! from the raw payload archive job by job and page by page, so memory holds one page however
-//! large the group. J-Quants rows are the provider's own JSON objects, every field kept (from
-//! the page's rows array: `data` in V2, the route's own key in V1); Yahoo's charts and quotes
-//! are not row arrays, so their rows are the records the fetcher stored from them. A group
-//! still running exports what its completed jobs fetched so far.
+//! A group's rows, read back from the raw payload archive job by job and page by page, so
+//! memory holds one page however large the group. J-Quants rows are the provider's own JSON
+//! objects, every field kept (from the page's rows array: `data` in V2, the route's own key in
+//! V1); Yahoo's charts and quotes are not row arrays, so their rows are the records the fetcher
+//! stored from them. A group still running exports what its completed jobs fetched so far.
 //!
-//! In AWS, API Gateway caps a Lambda response at 6 MB: beyond that an export belongs in S3 with
-//! a presigned link (not built yet). Locally, and through a Lambda function URL with response
-//! streaming, the stream has no such cap.
+//! Two ways out:
+//! - `POST /v1/job-groups/{id}/exports`: the rows written to object storage (S3 multipart, one
+//!   part in memory) and answered with a presigned link. Any size; the way through API Gateway,
+//!   whose Lambda answers are capped at 6 MB.
+//! - `GET /v1/job-groups/{id}/results`: the rows streamed in the answer. Through API Gateway
+//!   the whole answer is buffered, so a group over 6 MB is refused there (500); it serves small
+//!   groups and direct (local, function URL) callers. A failure halfway aborts the stream, so
+//!   the client sees a broken transfer, never a short file that looks whole.
 
 use std::collections::VecDeque;
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -25,7 +30,7 @@ use shared::domain::{Job, JobGroup, JobStatus};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Errors};
-use crate::extract::ApiQuery;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::routes::job_groups::owned_group;
 use crate::state::AppState;
 
@@ -43,6 +48,146 @@ enum Format {
     Csv,
 }
 
+impl Format {
+    fn parse(format: Option<&str>) -> Result<Self, ApiError> {
+        match format.unwrap_or("ndjson") {
+            "ndjson" => Ok(Format::Ndjson),
+            "csv" => Ok(Format::Csv),
+            other => Err(ApiError::BadRequest(format!(
+                "unknown format `{other}`: use `ndjson` or `csv`"
+            ))),
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Ndjson => "application/x-ndjson",
+            Format::Csv => "text/csv; charset=utf-8",
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Ndjson => "ndjson",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+/// `POST /v1/job-groups/{id}/exports`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRequest {
+    /// `ndjson` (default) or `csv`.
+    format: Option<String>,
+}
+
+/// A written export and where to download it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ExportView {
+    /// A presigned `GET` link to the file; no credentials needed, valid until `expires_at`.
+    url: String,
+    /// When the link stops working.
+    expires_at: chrono::DateTime<chrono::Utc>,
+    /// `ndjson` or `csv`.
+    format: &'static str,
+    /// Rows in the file.
+    rows: u64,
+    /// Size of the file.
+    bytes: u64,
+    /// Completed jobs whose rows it holds.
+    jobs: u64,
+}
+
+/// Writes the group's rows to a file in object storage and links to it.
+#[utoipa::path(post, path = "/v1/job-groups/{id}/exports", tag = "job groups",
+    params(("id" = String, Path, description = "job group id")),
+    request_body = ExportRequest,
+    responses(
+        (status = 201, description = "the export is written; download it from `url`", body = ExportView),
+        Errors))]
+pub async fn create_export(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ExportRequest>,
+) -> Result<(StatusCode, Json<ExportView>), ApiError> {
+    let mut pages = pages(&state, &user, &id, req.format.as_deref()).await?;
+    let jobs = pages.jobs.len() as u64;
+    let format = pages.format;
+    let key = format!(
+        "exports/{}/{}/{}.{}",
+        pages.group.user_id,
+        pages.group.id,
+        uuid::Uuid::now_v7().simple(),
+        format.extension()
+    );
+    let mut upload = shared::export::Upload::new(key, format.content_type());
+    let mut rows = 0u64;
+    let written: anyhow::Result<()> = async {
+        while let Some((chunk, n)) = pages.next_chunk().await? {
+            state.exports.write(&mut upload, &chunk).await?;
+            rows += n;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = written {
+        state.exports.abort(upload).await;
+        return Err(ApiError::Unavailable(e.context("writing the export")));
+    }
+    let link = state
+        .exports
+        .finish(upload, state.clock.now())
+        .await
+        .map_err(|e| ApiError::Unavailable(anyhow::Error::new(e).context("writing the export")))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ExportView {
+            url: link.url,
+            expires_at: link.expires_at,
+            format: format.extension(),
+            rows,
+            bytes: link.bytes,
+            jobs,
+        }),
+    ))
+}
+
+/// The walk over `id`'s archived pages, once the caller is known to own it.
+async fn pages(
+    state: &AppState,
+    user: &shared::domain::User,
+    id: &str,
+    format: Option<&str>,
+) -> Result<Pages, ApiError> {
+    let group = owned_group(state, user, id).await?;
+    let endpoint =
+        shared::catalog::find(&group.data_source_id, &group.endpoint_id).ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "endpoint `{}` is no longer in the catalog: its rows cannot be read back",
+                group.endpoint_id
+            ))
+        })?;
+    let format = Format::parse(format)?;
+    let jobs: VecDeque<Job> = state
+        .jobs
+        .list_jobs(group.id)
+        .await?
+        .into_iter()
+        .filter(|j| j.status == JobStatus::Completed)
+        .collect();
+    Ok(Pages {
+        archive: state.archive.clone(),
+        endpoint,
+        group,
+        jobs,
+        page: 0,
+        format,
+        header: None,
+    })
+}
+
 /// Streams the group's rows.
 #[utoipa::path(get, path = "/v1/job-groups/{id}/results", tag = "job groups",
     params(("id" = String, Path, description = "job group id"),
@@ -57,42 +202,11 @@ pub async fn export(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    let group = owned_group(&state, &user, &id).await?;
-    let endpoint =
-        shared::catalog::find(&group.data_source_id, &group.endpoint_id).ok_or_else(|| {
-            ApiError::Conflict(format!(
-                "endpoint `{}` is no longer in the catalog: its rows cannot be read back",
-                group.endpoint_id
-            ))
-        })?;
-    let format = match q.format.as_deref().unwrap_or("ndjson") {
-        "ndjson" => Format::Ndjson,
-        "csv" => Format::Csv,
-        other => {
-            return Err(ApiError::BadRequest(format!(
-                "unknown format `{other}`: use `ndjson` or `csv`"
-            )));
-        }
-    };
-    let jobs: VecDeque<Job> = state
-        .jobs
-        .list_jobs(group.id)
-        .await?
-        .into_iter()
-        .filter(|j| j.status == JobStatus::Completed)
-        .collect();
-    let pages = Pages {
-        archive: state.archive.clone(),
-        endpoint,
-        group,
-        jobs,
-        page: 0,
-        format,
-        header: None,
-    };
+    let pages = pages(&state, &user, &id, q.format.as_deref()).await?;
+    let format = pages.format;
     let stream = futures::stream::unfold(pages, |mut p| async move {
         match p.next_chunk().await {
-            Ok(Some(chunk)) => Some((Ok::<_, std::io::Error>(chunk), p)),
+            Ok(Some((chunk, _))) => Some((Ok::<_, std::io::Error>(chunk), p)),
             Ok(None) => None,
             Err(e) => {
                 // Headers are gone by now: the stream ends early, and the log says why.
@@ -101,10 +215,7 @@ pub async fn export(
             }
         }
     });
-    let (kind, ext) = match format {
-        Format::Ndjson => ("application/x-ndjson", "ndjson"),
-        Format::Csv => ("text/csv; charset=utf-8", "csv"),
-    };
+    let (kind, ext) = (format.content_type(), format.extension());
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
@@ -132,8 +243,8 @@ impl Pages {
         self
     }
 
-    /// The next page's rows rendered, or `None` at the end.
-    async fn next_chunk(&mut self) -> anyhow::Result<Option<Bytes>> {
+    /// The next page's rows rendered, and how many, or `None` at the end.
+    async fn next_chunk(&mut self) -> anyhow::Result<Option<(Bytes, u64)>> {
         loop {
             let Some(job) = self.jobs.front() else {
                 return Ok(None);
@@ -155,7 +266,7 @@ impl Pages {
             if rows.is_empty() {
                 continue;
             }
-            return Ok(Some(self.render(&rows)?));
+            return Ok(Some((self.render(&rows)?, rows.len() as u64)));
         }
     }
 
@@ -213,6 +324,10 @@ fn page_rows(
         let at = job.completed_at.unwrap_or_else(chrono::Utc::now);
         let records = shared::yahoo::records_of(endpoint, body, code, &query, at)?;
         return Ok(records.iter().map(|r| Value::Object(r.to_json())).collect());
+    }
+    if body.is_empty() {
+        // The provider answered "no content" (J-Quants' 210): a page without rows.
+        return Ok(Vec::new());
     }
     let mut page: Value = serde_json::from_slice(body)?;
     Ok(
