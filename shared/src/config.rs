@@ -48,6 +48,9 @@ pub struct Config {
     pub max_attempts: u32,
     /// Seconds before a provider request times out.
     pub provider_timeout_secs: u32,
+    /// Scheduler: how long a job group may stand still before its stranded jobs are sent
+    /// again (`STALLED_AFTER_SECS`, 30 minutes by default).
+    pub stalled_after_secs: u32,
 }
 
 impl Config {
@@ -92,6 +95,7 @@ impl Config {
             admin_secret_id: req("ADMIN_SECRET_ID")?,
             max_attempts: number("MAX_ATTEMPTS", 5)?,
             provider_timeout_secs: number("PROVIDER_TIMEOUT_SECS", 20)?,
+            stalled_after_secs: number("STALLED_AFTER_SECS", 1800)?,
         })
     }
 }

@@ -313,6 +313,8 @@ async fn a_used_up_day_quota_parks_jobs_for_the_scheduler() {
             &w.stack.fetcher_config.accounts_table,
         )),
         parked: std::sync::Arc::new(jobs.clone()),
+        stalled: std::sync::Arc::new(jobs.clone()),
+        stalled_after: scheduler::STALLED_AFTER,
         queue: std::sync::Arc::new(shared::queue::SqsJobQueue::new(
             w.stack.aws.sqs.clone(),
             &w.stack.fetcher_config.jobs_queue_url,

@@ -38,7 +38,9 @@ fn scheduler(w: &World, clock: Arc<ManualClock>) -> scheduler::Deps {
             w.stack.aws.dynamodb.clone(),
             &c.accounts_table,
         )),
-        parked: jobs,
+        parked: jobs.clone(),
+        stalled: jobs,
+        stalled_after: scheduler::STALLED_AFTER,
         queue: Arc::new(SqsJobQueue::new(
             w.stack.aws.sqs.clone(),
             &c.jobs_queue_url,

@@ -4,13 +4,17 @@
 //! - runs users' schedules whose fire time has come ([`schedules`]): one job group per fire
 //!   (per chunk of a backfill), days the market is closed skipped;
 //! - re-enqueues parked jobs whose time has come (jobs that had to wait longer than SQS can
-//!   delay a message, such as for a used-up day quota).
+//!   delay a message, such as for a used-up day quota);
+//! - sweeps for stranded work ([`sweep`]): a group that has not moved for [`STALLED_AFTER`]
+//!   gets its unfinished jobs' messages again (a lost message would otherwise keep it
+//!   `running` for ever) and its counters reconciled from its jobs.
 //!
 //! A tick is safe to run twice at once: a fire's group id is derived from the fire, so only
 //! one tick creates it; a parked job sent twice is a duplicate delivery, which the fetcher
 //! counts once.
 
 mod schedules;
+pub mod sweep;
 
 use std::sync::Arc;
 
@@ -22,7 +26,9 @@ use shared::clock::{Clock, SystemClock};
 use shared::config::Config;
 use shared::queue::{JobMessage, JobQueue, SqsJobQueue};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs};
-use shared::store::{CredentialStore, JobStore, ParkedJobs, ScheduleStore};
+use shared::store::{CredentialStore, JobStore, ParkedJobs, ScheduleStore, StalledGroups};
+
+pub use sweep::STALLED_AFTER;
 
 /// Parked jobs taken per round; a tick runs rounds until none are due.
 const ROUND: usize = 500;
@@ -40,6 +46,10 @@ pub struct Deps {
     pub credentials: Arc<dyn CredentialStore>,
     /// Parked jobs.
     pub parked: Arc<dyn ParkedJobs>,
+    /// Groups that stopped moving.
+    pub stalled: Arc<dyn StalledGroups>,
+    /// How long a group may stand still before it is swept.
+    pub stalled_after: chrono::TimeDelta,
     /// The job queue.
     pub queue: Arc<dyn JobQueue>,
     /// Time.
@@ -60,7 +70,9 @@ impl Deps {
                 clients.dynamodb.clone(),
                 &config.accounts_table,
             )),
-            parked: jobs,
+            parked: jobs.clone(),
+            stalled: jobs,
+            stalled_after: chrono::TimeDelta::seconds(config.stalled_after_secs.into()),
             queue: Arc::new(SqsJobQueue::new(
                 clients.sqs.clone(),
                 &config.jobs_queue_url,
@@ -88,6 +100,12 @@ pub struct TickReport {
     pub refused: usize,
     /// Trading-calendar reads requested.
     pub calendar_reads: usize,
+    /// Stalled groups swept.
+    pub stalled_groups: usize,
+    /// Messages sent again for stranded jobs (and fan-outs).
+    pub stranded_requeued: usize,
+    /// Groups whose counters did not match their jobs, set right.
+    pub counters_reconciled: usize,
 }
 
 /// Handles one scheduled event.
@@ -104,10 +122,15 @@ pub async fn tick(deps: &Deps) -> anyhow::Result<TickReport> {
     let mut report = TickReport::default();
     let scheduled = schedules::run(deps, &mut report).await;
     let parked = requeue_parked(deps, &mut report).await;
+    let swept = sweep::run(deps, &mut report).await;
     if report != TickReport::default() {
         tracing::info!(?report, "tick");
     }
-    scheduled.and(parked).map(|()| report)
+    if report.stranded_requeued + report.counters_reconciled > 0 {
+        // CloudWatch reads Embedded Metric Format lines from the function's stdout.
+        println!("{}", sweep::emf(&report, deps.clock.now()));
+    }
+    scheduled.and(parked).and(swept).map(|()| report)
 }
 
 async fn requeue_parked(deps: &Deps, report: &mut TickReport) -> anyhow::Result<()> {
@@ -183,6 +206,9 @@ mod tests {
             jobs: jobs.clone(),
             credentials: Arc::new(shared::store::memory::MemoryAccounts::default()),
             parked: jobs.clone(),
+            stalled: jobs.clone(),
+            // Job 1 has no message in this set-up: the sweep would send it (tests/tests/sweep.rs).
+            stalled_after: TimeDelta::days(365),
             queue: queue.clone(),
             clock: clock.clone(),
         };

@@ -451,6 +451,8 @@ mod tests {
                 jobs: jobs.clone(),
                 credentials: accounts,
                 parked: jobs.clone(),
+                stalled: jobs.clone(),
+                stalled_after: crate::STALLED_AFTER,
                 queue: Arc::new(MemoryJobQueue::default()),
                 clock: clock.clone(),
             },

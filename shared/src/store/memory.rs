@@ -10,7 +10,8 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use super::{
     ApiKeyRecord, CredentialStore, DataSourceStore, FanOut, FanOutCursor, FinishOutcome,
     GroupCursor, JOBS_EXAMINED, JobResult, JobStore, KeyRefused, KeyRing, LimiterStore, Parked,
-    ParkedJobs, RowScope, RowStore, ScheduleStore, StartOutcome, StoreError, UserStore,
+    ParkedJobs, RowScope, RowStore, ScheduleStore, StalledGroups, StartOutcome, StoreError,
+    UserStore,
 };
 use crate::dataset::Record;
 use crate::domain::ScheduleId;
@@ -215,6 +216,8 @@ struct GroupEntry {
     group: Option<JobGroup>,
     fan_out: FanOut,
     claim_until: Option<DateTime<Utc>>,
+    /// The last progress a sweep looks at: a job finished, or a sweep.
+    progressed_at: Option<DateTime<Utc>>,
     jobs: BTreeMap<JobId, Job>,
     first_error: Option<String>,
 }
@@ -520,6 +523,7 @@ impl JobStore for MemoryJobs {
         }
         *j = next;
         *g = counted;
+        entry.progressed_at = Some(now);
         Ok(FinishOutcome::Recorded)
     }
 
@@ -587,6 +591,49 @@ impl JobStore for MemoryJobs {
             return Ok(None);
         };
         Ok(g.finish(now, first_error.as_deref()).then_some(g.status))
+    }
+}
+
+#[async_trait]
+impl StalledGroups for MemoryJobs {
+    async fn stalled(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<JobGroup>, StoreError> {
+        let all = lock(&self.0);
+        let mut found: Vec<(DateTime<Utc>, JobGroup)> = all
+            .values()
+            .filter_map(|e| {
+                let g = e.group.as_ref()?;
+                let at = e.progressed_at.unwrap_or(g.created_at);
+                (!g.status.is_terminal() && at < before).then(|| (at, g.clone()))
+            })
+            .collect();
+        found.sort_by_key(|(at, g)| (*at, g.id.to_string()));
+        Ok(found.into_iter().take(limit).map(|(_, g)| g).collect())
+    }
+
+    async fn swept(
+        &self,
+        group: JobGroupId,
+        seen: (u32, u32),
+        actual: (u32, u32),
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut all = lock(&self.0);
+        let Some(entry) = all.get_mut(&group) else {
+            return Ok(false);
+        };
+        let Some(g) = entry.group.as_mut() else {
+            return Ok(false);
+        };
+        if g.status.is_terminal() || (g.completed_jobs, g.failed_jobs) != seen {
+            return Ok(false);
+        }
+        (g.completed_jobs, g.failed_jobs) = actual;
+        entry.progressed_at = Some(now);
+        Ok(true)
     }
 }
 

@@ -447,6 +447,29 @@ pub trait ParkedJobs: Send + Sync + std::fmt::Debug {
     async fn unpark(&self, parked: &Parked) -> Result<(), StoreError>;
 }
 
+/// Groups that stopped moving, for the scheduler's sweep that finds stranded jobs (a job whose
+/// message was lost can never finish, and its group would stay `running` for ever).
+#[async_trait]
+pub trait StalledGroups: Send + Sync + std::fmt::Debug {
+    /// Groups not ended whose last progress (their creation, a job finishing, the last sweep)
+    /// was before `before`; at most `limit`.
+    async fn stalled(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<JobGroup>, StoreError>;
+    /// Records a sweep of the group at `now` and, when its counters read `seen`
+    /// (completed, failed) but its jobs say `actual`, sets them to `actual`. `false` when the
+    /// group changed meanwhile (nothing written).
+    async fn swept(
+        &self,
+        group: JobGroupId,
+        seen: (u32, u32),
+        actual: (u32, u32),
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Rate-limit state per scope, written with optimistic concurrency (see [`crate::limiter`]).
 #[async_trait]
 pub trait LimiterStore: Send + Sync + std::fmt::Debug {

@@ -2,7 +2,7 @@
 //!
 //! | item | pk | sk | gsi1pk / gsi1sk |
 //! |---|---|---|---|
-//! | group | `GROUP#<group id>` | `GROUP` | `USER#<user id>` / `<created_at>#<group id>` |
+//! | group | `GROUP#<group id>` | `GROUP` | `USER#<user id>` / `<created_at>#<group id>`; while not ended also `active_pk` / `active_sk` (index `active`): `ACTIVE#<shard>` / `<last progress>#<group id>` |
 //! | job | `GROUP#<group id>` | `JOB#<index, 8 digits>` | while parked: `PARKED` / `<due>#<group id>#<index>` |
 //!
 //! A job's terminal transition and its group's counter change are one `TransactWriteItems`
@@ -28,7 +28,7 @@ use crate::domain::{
 };
 use crate::store::{
     FanOut, FanOutCursor, FinishOutcome, GroupCursor, JOBS_EXAMINED, JobResult, JobStore,
-    StartOutcome, StoreError,
+    StalledGroups, StartOutcome, StoreError,
 };
 
 /// The jobs table.
@@ -46,6 +46,23 @@ impl DynamoJobs {
             table: table.into(),
         }
     }
+}
+
+/// Partitions of the `active` index, so every fetcher finishing jobs does not write one key.
+const ACTIVE_SHARDS: u32 = 4;
+
+/// A group's partition in the `active` index.
+fn active_pk(id: JobGroupId) -> AttributeValue {
+    let shard = id.to_string().bytes().map(u32::from).sum::<u32>() % ACTIVE_SHARDS;
+    s(format!("ACTIVE#{shard}"))
+}
+
+/// A group's sort key in the `active` index: when it last moved.
+fn active_sk(id: JobGroupId, at: DateTime<Utc>) -> AttributeValue {
+    let AttributeValue::S(at) = ts(at) else {
+        unreachable!("ts is text")
+    };
+    s(format!("{at}#{id}"))
 }
 
 fn group_pk(id: JobGroupId) -> AttributeValue {
@@ -85,6 +102,10 @@ fn group_item(g: &JobGroup) -> Item {
         ("gsi1pk".into(), s(format!("USER#{}", g.user_id))),
         ("gsi1sk".into(), s(GroupCursor::after(g).sort_key())),
     ]);
+    if !g.status.is_terminal() {
+        item.insert("active_pk".into(), active_pk(g.id));
+        item.insert("active_sk".into(), active_sk(g.id, g.created_at));
+    }
     item
 }
 
@@ -313,9 +334,11 @@ impl DynamoJobs {
             adds.push("failed_jobs :f");
             counters = counters.expression_attribute_values(":f", n(failed));
         }
-        let mut expression = format!("ADD {}", adds.join(", "));
+        // The group moved: a sweep for stranded jobs leaves it alone for a while.
+        let mut expression = format!("ADD {} SET active_sk = :progress", adds.join(", "));
+        counters = counters.expression_attribute_values(":progress", active_sk(group, now));
         if let Some(msg) = first_error {
-            expression.push_str(" SET first_error = if_not_exists(first_error, :msg)");
+            expression.push_str(", first_error = if_not_exists(first_error, :msg)");
             counters = counters.expression_attribute_values(":msg", s(msg));
         }
         let tx = tx.transact_items(
@@ -1199,13 +1222,77 @@ impl JobStore for DynamoJobs {
             .expression_attribute_values(":now", ts(now));
         req = match &g.error_message {
             Some(m) => req
-                .update_expression("SET #s = :st, completed_at = :now, started_at = if_not_exists(started_at, :now), error_message = :m")
+                .update_expression("SET #s = :st, completed_at = :now, started_at = if_not_exists(started_at, :now), error_message = :m REMOVE active_pk, active_sk")
                 .expression_attribute_values(":m", s(m)),
-            None => req.update_expression("SET #s = :st, completed_at = :now, started_at = if_not_exists(started_at, :now)"),
+            None => req.update_expression("SET #s = :st, completed_at = :now, started_at = if_not_exists(started_at, :now) REMOVE active_pk, active_sk"),
         };
         match req.send().await {
             Ok(_) => Ok(Some(g.status)),
             Err(e) if is_condition_failure(&e).is_some() => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl StalledGroups for DynamoJobs {
+    async fn stalled(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<JobGroup>, StoreError> {
+        let mut found = Vec::new();
+        for shard in 0..ACTIVE_SHARDS {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("active")
+                .key_condition_expression("active_pk = :p AND active_sk < :before")
+                .expression_attribute_values(":p", s(format!("ACTIVE#{shard}")))
+                .expression_attribute_values(":before", ts(before))
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items.unwrap_or_default() {
+                let at = item.str("active_sk")?.to_owned();
+                found.push((at, group_from(&item)?));
+            }
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(found.into_iter().take(limit).map(|(_, g)| g).collect())
+    }
+
+    async fn swept(
+        &self,
+        group: JobGroupId,
+        seen: (u32, u32),
+        actual: (u32, u32),
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(group_key(group)))
+            .update_expression("SET completed_jobs = :ac, failed_jobs = :af, active_sk = :progress")
+            .condition_expression(
+                "#s IN (:pending, :running) AND completed_jobs = :c AND failed_jobs = :f",
+            )
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":running", s("running"))
+            .expression_attribute_values(":c", n(seen.0))
+            .expression_attribute_values(":f", n(seen.1))
+            .expression_attribute_values(":ac", n(actual.0))
+            .expression_attribute_values(":af", n(actual.1))
+            .expression_attribute_values(":progress", active_sk(group, now))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e).is_some() => Ok(false),
             Err(e) => Err(unavailable(e)),
         }
     }
@@ -1241,7 +1328,9 @@ impl DynamoJobs {
             );
         }
         let g = update(&self.table, group_key(group))
-            .update_expression("SET #s = :running ADD failed_jobs :minus REMOVE completed_at, error_message, first_error, cancel_requested_at")
+            .update_expression("SET #s = :running, active_pk = :apk, active_sk = :progress ADD failed_jobs :minus REMOVE completed_at, error_message, first_error, cancel_requested_at")
+            .expression_attribute_values(":apk", active_pk(group))
+            .expression_attribute_values(":progress", active_sk(group, now))
             .condition_expression("#s IN (:failed, :running)")
             .expression_attribute_names("#s", "status")
             .expression_attribute_values(":running", s("running"))
