@@ -445,6 +445,8 @@ async fn fetch(
     });
     let mut resumed = next.is_some();
     let mut permit_held = true;
+    // The slowest page of this job so far (fetched and stored): the next may take as long.
+    let mut slowest = std::time::Duration::ZERO;
     let prefix = JobPrefix::new(group.user_id, group.id, job.id);
     loop {
         let at = next.as_ref().map(|k| Checkpoint {
@@ -452,9 +454,10 @@ async fn fetch(
             pages,
             rows,
         });
-        if crate::deadline::reached() {
+        if crate::deadline::reached(slowest) {
             return Err(Stop::Deadline { at });
         }
+        let page_started = Instant::now();
         if !permit_held {
             permits(ctx, 1, at.as_ref(), deps).await?;
         }
@@ -525,6 +528,7 @@ async fn fetch(
         crate::calendar::remember(ctx.endpoint, &query, &page.records, deps).await;
         rows += page.records.len() as u64;
         pages += 1;
+        slowest = slowest.max(page_started.elapsed());
         match page.next {
             Some(key) => {
                 // Saved after every page, so a job killed at its deadline (or anywhere) goes
