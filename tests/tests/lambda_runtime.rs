@@ -127,13 +127,13 @@ async fn every_operation_is_routed_in_the_template_stage_and_in_default() {
 
 #[tokio::test]
 async fn a_job_longer_than_many_invocations_finishes_from_its_checkpoints() {
-    // 41 pages of about 0.6 s each, and a fetcher timeout of 4 s: at least ten invocations'
-    // worth of pages.
+    // 84 pages (a row each) of about 0.6 s, and a fetcher timeout of 6 s of which the last 3
+    // are kept as the margin: at least ten invocations' worth of pages.
     let (sandbox, stack, deployed) = world(
-        2,
+        1,
         Options {
-            fetcher_timeout: Some(Duration::from_secs(4)),
-            env: vec![("PROVIDER_TIMEOUT_SECS".into(), "2".into())],
+            fetcher_timeout: Some(Duration::from_secs(6)),
+            env: vec![("PROVIDER_TIMEOUT_SECS".into(), "1".into())],
             ..Options::default()
         },
     )
@@ -166,7 +166,7 @@ async fn a_job_longer_than_many_invocations_finishes_from_its_checkpoints() {
         .unwrap();
     let id = g["id"].as_str().unwrap().to_owned();
     let done = user
-        .wait_for_group(&id, Duration::from_secs(240))
+        .wait_for_group(&id, Duration::from_secs(300))
         .await
         .unwrap();
     assert_eq!(done["status"], "completed", "{done}");
@@ -180,6 +180,7 @@ async fn a_job_longer_than_many_invocations_finishes_from_its_checkpoints() {
     assert_eq!(job["rows"].as_u64(), Some(days), "every row once: {job}");
     assert_eq!(job["retry_count"].as_u64(), Some(0), "{job}");
     let invocations = deployed.fetcher.stats.invocations.load(Ordering::Relaxed);
+    eprintln!("checkpointed job: {invocations} fetcher invocations, job {job}");
     assert!(invocations >= 10, "{invocations} invocations");
     assert_eq!(
         deployed.fetcher.stats.timeouts.load(Ordering::Relaxed),
@@ -202,4 +203,159 @@ async fn a_job_longer_than_many_invocations_finishes_from_its_checkpoints() {
         .cloned();
     assert_eq!(in_dlq.as_deref(), Some("0"));
     let _: Value = done;
+}
+
+#[tokio::test]
+async fn an_export_of_over_50_mb_leaves_through_a_link_and_inline_hits_the_6_mb_cap() {
+    // Pages of 500 rows: storing one stays well inside the margin on a busy emulator.
+    let (sandbox, stack, deployed) = world(500, Options::default()).await;
+    let api = ApiClient::new(&deployed.http.url, None);
+    let secret = stack.admin_secret().await.unwrap();
+    let admin = onboard_admin(&api, &secret, &sandbox.base_url())
+        .await
+        .unwrap();
+    let user = add_user(&api, &admin, KEY, "premium").await.unwrap();
+    // Every issue, one job per trading day: about 4,000 rows a day in the Premium form. A
+    // big group (about 60 MB of CSV) and a small one (7 days, about 9 MB).
+    let mut ids = Vec::new();
+    for (from, to) in [("2025-09-01", "2025-11-14"), ("2025-11-17", "2025-11-25")] {
+        let g = user
+            .expect(
+                Method::POST,
+                "/v1/job-groups",
+                Some(&json!({
+                    "data_source": "jquants-v2", "endpoint": "eq-bars-daily",
+                    "params": {"from": from, "to": to},
+                })),
+                202,
+            )
+            .await
+            .unwrap();
+        ids.push(g["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        let done = user
+            .wait_for_group(id, Duration::from_secs(900))
+            .await
+            .unwrap();
+        assert_eq!(done["status"], "completed", "{done}");
+    }
+    let (id, small) = (ids[0].clone(), ids[1].clone());
+    let mut stored = 0u64;
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = user
+            .expect(
+                Method::GET,
+                &format!(
+                    "/v1/job-groups/{id}/jobs?limit=100{}",
+                    cursor
+                        .as_deref()
+                        .map(|c| format!("&cursor={c}"))
+                        .unwrap_or_default()
+                ),
+                None,
+                200,
+            )
+            .await
+            .unwrap();
+        stored += page["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["rows"].as_u64().unwrap())
+            .sum::<u64>();
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+
+    // Inline, the answer is buffered by lambda_http: the small group's (over 6 MB) is refused
+    // by Lambda's response cap; the big one's does not even fit the function's 256 MB.
+    let small_export = user
+        .expect(
+            Method::POST,
+            &format!("/v1/job-groups/{small}/exports"),
+            Some(&json!({"format": "csv"})),
+            201,
+        )
+        .await
+        .unwrap();
+    let small_bytes = small_export["bytes"].as_u64().unwrap();
+    assert!(small_bytes > 6_291_556, "{small_bytes} bytes");
+    let refusals = [
+        (small.as_str(), "the 6 MB response cap"),
+        (id.as_str(), "the cap or the memory size"),
+    ];
+    for (group, why) in refusals {
+        let errors_before = deployed.api.stats.errors.load(Ordering::Relaxed);
+        let inline = user
+            .call(
+                Method::GET,
+                &format!("/v1/job-groups/{group}/results?format=csv"),
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(inline.status, 500, "{why}: {}", inline.body);
+        assert_eq!(inline.body["message"], "Internal Server Error");
+        assert_eq!(
+            deployed.api.stats.errors.load(Ordering::Relaxed),
+            errors_before + 1
+        );
+        let refused = deployed.api.stats.last_error.lock().unwrap().clone();
+        eprintln!("inline export of {group}: {refused:?}");
+        if group == small {
+            assert!(
+                matches!(
+                    refused,
+                    Some(devstack::runtime::InvokeError::ResponseTooLarge)
+                ),
+                "{refused:?}"
+            );
+        }
+    }
+
+    // Through the CLI's export: written to S3, downloaded from the presigned link.
+    let dir = std::env::temp_dir().join(unique("export"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("bars.csv");
+    let cli = moomoo_cli::api::Api::new(&moomoo_cli::Config::new(
+        &deployed.http.url,
+        user.key().unwrap(),
+    ))
+    .unwrap();
+    let dest = moomoo_cli::output::Destination {
+        path: Some(out.clone()),
+        format: moomoo_cli::args::Format::Csv,
+    };
+    let rows = moomoo_cli::output::write(&cli, &id, &dest).await.unwrap();
+    let bytes = std::fs::metadata(&out).unwrap().len();
+    eprintln!("export: {rows} rows, {bytes} bytes of CSV");
+    assert!(bytes >= 50 * 1024 * 1024, "{bytes} bytes");
+    assert_eq!(rows, stored, "every stored row, once");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        text.lines().count() as u64,
+        rows + 1,
+        "a header and the rows"
+    );
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let (date, code) = (
+        header.iter().position(|h| *h == "Date").unwrap(),
+        header.iter().position(|h| *h == "Code").unwrap(),
+    );
+    let mut keys: Vec<(&str, &str)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[date], f[code])
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len() as u64, rows, "no row twice");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use bytes::Bytes;
@@ -45,6 +45,9 @@ pub const SYNC_PAYLOAD_LIMIT: usize = 6_291_556;
 pub const ASYNC_PAYLOAD_LIMIT: usize = 1_048_576;
 /// Largest streamed response (`InvokeWithResponseStream`).
 pub const STREAMED_RESPONSE_LIMIT: usize = 200 * 1024 * 1024;
+
+/// How long a new process may take to ask for its first event (Lambda's init phase limit).
+const INIT_LIMIT: Duration = Duration::from_secs(10);
 
 /// How a function is invoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +182,8 @@ pub struct Stats {
     pub max_memory_mb: AtomicU64,
     /// Invocations that ended in an error of any kind.
     pub errors: AtomicU64,
+    /// The last of those errors.
+    pub last_error: Mutex<Option<InvokeError>>,
 }
 
 /// A function: a pool of execution environments of one binary.
@@ -268,27 +273,29 @@ impl Function {
         };
         let started = Instant::now();
         let request_id = uuid::Uuid::new_v4().to_string();
-        let deadline = SystemTime::now() + self.config.timeout;
         let (reply, answer) = oneshot::channel();
+        let (taken, deadline) = oneshot::channel();
         let invocation = runtime_api::Invocation {
             request_id: request_id.clone(),
             event,
-            deadline_ms: deadline
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_millis() as u64,
+            timeout: self.config.timeout,
             function_arn: format!(
                 "arn:aws:lambda:us-east-1:123456789012:function:{}",
                 self.config.name
             ),
+            taken,
             reply,
         };
+        let mut max_memory_mb = 0;
         let outcome = if env.next.send(invocation).await.is_err() {
             Err(InvokeError::Exited("the runtime API stopped".into()))
         } else {
-            self.watch(&mut env, answer).await
+            self.watch(&mut env, deadline, answer, &mut max_memory_mb)
+                .await
         };
-        let max_memory_mb = peak_rss_mb(env.pid).unwrap_or(0);
+        if let Some(now) = peak_rss_mb(env.pid) {
+            max_memory_mb = max_memory_mb.max(now);
+        }
         self.stats
             .max_memory_mb
             .fetch_max(max_memory_mb, Ordering::Relaxed);
@@ -307,6 +314,7 @@ impl Function {
             }
             Err(e) => {
                 self.stats.errors.fetch_add(1, Ordering::Relaxed);
+                *self.stats.last_error.lock().expect("not poisoned") = Some(e.clone());
                 if matches!(e, InvokeError::Timeout(_)) {
                     self.stats.timeouts.fetch_add(1, Ordering::Relaxed);
                 }
@@ -321,13 +329,35 @@ impl Function {
         }
     }
 
-    /// Waits for the answer until the deadline, watching the process's memory and life.
+    /// Waits for the process to take the event (a cold one initialises first, within
+    /// Lambda's 10 s init limit), then for its answer until the deadline, watching its memory
+    /// (the peak seen goes to `peak`) and its life.
     async fn watch(
         &self,
         env: &mut Environment,
+        taken: oneshot::Receiver<tokio::time::Instant>,
         mut answer: oneshot::Receiver<runtime_api::Reply>,
+        peak: &mut u64,
     ) -> Result<Bytes, InvokeError> {
-        let deadline = tokio::time::Instant::now() + self.config.timeout;
+        let deadline = tokio::select! {
+            t = taken => match t {
+                Ok(deadline) => deadline,
+                Err(_) => {
+                    env.broken.store(true, Ordering::Relaxed);
+                    return Err(InvokeError::Exited("the runtime API stopped".into()));
+                }
+            },
+            () = tokio::time::sleep(INIT_LIMIT) => {
+                env.broken.store(true, Ordering::Relaxed);
+                let _ = env.child.start_kill();
+                return Err(InvokeError::Exited(format!("init did not finish within {INIT_LIMIT:?}")));
+            }
+            status = env.child.wait() => {
+                env.broken.store(true, Ordering::Relaxed);
+                let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
+                return Err(InvokeError::Exited(status));
+            }
+        };
         let mut tick = tokio::time::interval(Duration::from_millis(50));
         loop {
             tokio::select! {
@@ -358,9 +388,9 @@ impl Function {
                     return Err(InvokeError::Exited(status));
                 }
                 _ = tick.tick() => {
-                    if let Some(used) = peak_rss_mb(env.pid)
-                        && used > self.config.memory_mb
-                    {
+                    let used = peak_rss_mb(env.pid).unwrap_or(0);
+                    *peak = (*peak).max(used);
+                    if used > self.config.memory_mb {
                         env.broken.store(true, Ordering::Relaxed);
                         let _ = env.child.start_kill();
                         return Err(InvokeError::OutOfMemory { used_mb: used, limit_mb: self.config.memory_mb });

@@ -24,8 +24,12 @@ use super::{STREAMED_RESPONSE_LIMIT, SYNC_PAYLOAD_LIMIT};
 pub(super) struct Invocation {
     pub(super) request_id: String,
     pub(super) event: Bytes,
-    pub(super) deadline_ms: u64,
+    /// The function's timeout: the deadline is set when the process takes the event, as
+    /// Lambda's clock starts after the init phase.
+    pub(super) timeout: std::time::Duration,
     pub(super) function_arn: String,
+    /// Told when the process took the event: the deadline.
+    pub(super) taken: oneshot::Sender<tokio::time::Instant>,
     pub(super) reply: oneshot::Sender<Reply>,
 }
 
@@ -83,17 +87,23 @@ async fn next(State(s): State<Arc<Shared>>) -> Response {
         .lock()
         .expect("not poisoned")
         .insert(inv.request_id.clone(), inv.reply);
+    let deadline = std::time::SystemTime::now() + inv.timeout;
+    let deadline_ms = deadline
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64;
+    let _ = inv.taken.send(tokio::time::Instant::now() + inv.timeout);
     Response::builder()
         .status(StatusCode::OK)
         .header("content-type", "application/json")
         .header("lambda-runtime-aws-request-id", &inv.request_id)
-        .header("lambda-runtime-deadline-ms", inv.deadline_ms.to_string())
+        .header("lambda-runtime-deadline-ms", deadline_ms.to_string())
         .header("lambda-runtime-invoked-function-arn", &inv.function_arn)
         .header(
             "lambda-runtime-trace-id",
             format!(
                 "Root=1-{:08x}-{};Sampled=0",
-                inv.deadline_ms / 1000,
+                deadline_ms / 1000,
                 &uuid::Uuid::new_v4().simple().to_string()[..24]
             ),
         )
