@@ -13,10 +13,10 @@ $(STAMP): infra/local/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements.txt
 	touch $(STAMP)
 
-## The main job: emulator + sandbox + functions locally, a user, a 50-issue job group with progress.
+## The main job: emulator + sandbox + the function binaries on the Lambda-shaped runtime, a user,
+## a 50-issue job group with progress.
 demo: $(STAMP)
-	cargo build --locked -p devstack
-	$(WITH_MOTO) target/debug/devstack demo
+	$(WITH_MOTO) bash -c 'cargo build --locked -p devstack -p api -p fetcher -p scheduler && target/debug/devstack demo'
 
 ## Every test: format, lints, unit + contract + end-to-end tests on the emulator, template lint.
 test: fmt-check clippy unit-and-e2e lint-template

@@ -1,7 +1,8 @@
-//! The README's main job: a local stack, a sandbox J-Quants and Yahoo, a user, and then what
-//! that user sees: `moomoo fetch` of 50 issues over one month with its progress bar, the rows
-//! as CSV, `moomoo export` of the same group as Parquet, then Yahoo daily bars of five of them
-//! (no credential needed).
+//! The README's main job: a local stack, a sandbox J-Quants and Yahoo, the three functions on
+//! the Lambda-shaped runtime (their real binaries behind API Gateway, the SQS mapping and the
+//! schedule, with the template's limits), a user, and then what that user sees: `moomoo fetch`
+//! of 50 issues over one month with its progress bar, the rows as CSV, `moomoo export` of the
+//! same group as Parquet, then Yahoo daily bars of five of them (no credential needed).
 
 use std::time::Instant;
 
@@ -12,6 +13,7 @@ use shared::domain::UserId;
 use shared::store::{RowScope, RowStore, dynamo::DynamoRows};
 
 use crate::client::{ApiClient, add_user, add_v1_and_yahoo, onboard_admin};
+use crate::runtime::deployed::{Deployed, Options};
 use crate::stack::{Counters, LocalStack};
 
 /// The sandbox key the demo user stores (a fake key, valid only against the sandbox).
@@ -35,14 +37,17 @@ pub async fn run() -> anyhow::Result<()> {
     .await;
     println!("▸ sandbox J-Quants V2 at {}", sandbox.base_url());
     let name = format!("demo{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let mut stack = LocalStack::start(&name, Counters::default()).await?;
-    stack.start_pollers(4);
+    let stack = LocalStack::start(&name, Counters::default()).await?;
+    let deployed = Deployed::start(&name, &stack.provisioned, &stack.aws, Options::default())
+        .await
+        .context("starting the functions (built by `make demo`)")?;
+    let api_url = deployed.http.url.clone();
     println!(
-        "▸ local stack `{name}` provisioned from template.yaml; API at {}",
-        stack.api_url
+        "▸ local stack `{name}` provisioned from template.yaml; the api, fetcher and scheduler binaries on the Lambda-shaped runtime; API Gateway (stage `{}`) at {api_url}",
+        deployed.stage
     );
 
-    let api = ApiClient::new(&stack.api_url, None);
+    let api = ApiClient::new(&api_url, None);
     let admin = onboard_admin(&api, &stack.admin_secret().await?, &sandbox.base_url()).await?;
     add_v1_and_yahoo(&admin, &sandbox.v1_base_url(), &sandbox.yahoo_base_url()).await?;
     let user = add_user(&api, &admin, DEMO_KEY, "premium").await?;
@@ -65,10 +70,9 @@ pub async fn run() -> anyhow::Result<()> {
     let parquet = out.join("daily-bars.parquet");
     let codes = symbols.join(",");
     let (from, to) = (from.to_string(), to.to_string());
-    let config = moomoo_cli::Config::new(&stack.api_url, user.key().context("no user key")?);
+    let config = moomoo_cli::Config::new(&api_url, user.key().context("no user key")?);
     println!(
-        "▸ the user's view, the `moomoo` CLI with MOOMOO_API_URL={} and the user's MOOMOO_API_KEY:",
-        stack.api_url
+        "▸ the user's view, the `moomoo` CLI with MOOMOO_API_URL={api_url} and the user's MOOMOO_API_KEY:"
     );
     let words = [
         "moomoo",
@@ -167,6 +171,18 @@ pub async fn run() -> anyhow::Result<()> {
         "▸ {stored} rows in the market-data table, {} in the CSV; demo took {:.1}s",
         fetched.rows,
         t0.elapsed().as_secs_f64()
+    );
+    let f = &deployed.fetcher.stats;
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "▸ fetcher: {} invocations in {} execution environments, {} timed out, peak memory {} of {} MB; api: {} invocations, peak {} MB",
+        load(&f.invocations),
+        load(&f.cold_starts),
+        load(&f.timeouts),
+        load(&f.max_memory_mb),
+        deployed.fetcher.config().memory_mb,
+        load(&deployed.api.stats.invocations),
+        load(&deployed.api.stats.max_memory_mb),
     );
     ensure!(stored > 0, "no rows stored");
     ensure!(
