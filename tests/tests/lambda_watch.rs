@@ -1,23 +1,19 @@
-//! The functions as Lambda runs them: `cargo lambda watch` serves the real binaries, wired to
-//! a stack provisioned from `template.yaml` in the emulator and to the sandbox. The API is
-//! called through its function URL path, the fetcher through the Lambda Invoke API with the
-//! committed SQS event fixture carrying messages received from the queue, the scheduler with
-//! the committed EventBridge fixture; the group completes.
+//! `make lambda-watch`'s set-up: `cargo lambda watch` serves the real binaries, wired to a
+//! stack provisioned from `template.yaml` in the emulator and to the sandbox. The API is called
+//! through its function URL path; the queue feeds the fetcher by itself through the SQS mapping
+//! (invoking it through the Lambda Invoke API) and the group completes; the `cargo lambda
+//! invoke` commands `devstack lambda-watch` prints run as printed with the committed events.
 
 use std::time::Duration;
 
 use devstack::client::{ApiClient, add_user, onboard_admin};
-use devstack::lambda::{Watch, root, write_env_file};
+use devstack::lambda::{Watch, invoke_commands, root, write_env_file};
+use devstack::runtime::sqs::{Mapping, MappingConfig};
 use devstack::stack::LocalStack;
 use integration_tests::{KEY, require_emulator, unique};
 use reqwest::Method;
 use sandbox::{Sandbox, SandboxConfig};
-use serde_json::{Value, json};
-
-fn fixture(name: &str) -> Value {
-    let path = root().join("infra/local/events").join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+use serde_json::json;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -47,7 +43,8 @@ async fn functions_under_cargo_lambda_watch_complete_a_group() {
         &["ApiFunction", "FetcherFunction", "SchedulerFunction"],
     )
     .unwrap();
-    let mut watch = Watch::spawn(free_port(), &env_file).unwrap();
+    let port = free_port();
+    let mut watch = Watch::spawn(port, &env_file).unwrap();
     // The first request builds the function binaries.
     watch.wait_for_api(Duration::from_secs(1200)).await.unwrap();
 
@@ -73,62 +70,50 @@ async fn functions_under_cargo_lambda_watch_complete_a_group() {
         .unwrap();
     let id = g["id"].as_str().unwrap().to_owned();
 
-    // The event-source mapping, by hand: each received message goes to the fetcher in the
-    // committed SQS event, through the Invoke API.
-    let sqs = &stack.aws.sqs;
-    let queue = &stack.fetcher_config.jobs_queue_url;
-    let mut invocations = 0;
-    for _ in 0..30 {
-        let view = user
-            .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
-            .await
-            .unwrap();
-        if view["status"] == "completed" {
-            break;
-        }
-        let out = sqs
-            .receive_message()
-            .queue_url(queue)
-            .max_number_of_messages(1)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        for m in out.messages() {
-            let mut event = fixture("fetcher-sqs.json");
-            let record = &mut event["Records"][0];
-            record["body"] = json!(m.body().unwrap());
-            record["receiptHandle"] = json!(m.receipt_handle().unwrap());
-            record["messageId"] = json!(m.message_id().unwrap());
-            let answer = watch.invoke("fetcher", &event).await.unwrap();
-            invocations += 1;
-            assert_eq!(
-                answer["batchItemFailures"],
-                json!([]),
-                "the fetcher handled the message"
-            );
-            sqs.delete_message()
-                .queue_url(queue)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
+    // The queue feeds the fetcher by itself, through the SQS mapping as the template
+    // configures it, invoking the function under cargo lambda watch.
+    let template =
+        devstack::template::Template::load(&devstack::provision::template_path()).unwrap();
+    let mapping = Mapping::start(
+        stack.aws.sqs.clone(),
+        &stack.fetcher_config.jobs_queue_url,
+        watch.target("fetcher"),
+        MappingConfig::from_template(&template, "FetcherFunction").unwrap(),
+    )
+    .await
+    .unwrap();
     let view = user
-        .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
+        .wait_for_group(&id, Duration::from_secs(300))
         .await
         .unwrap();
     assert_eq!(view["status"], "completed", "{view}");
     assert_eq!(view["completed_jobs"], 2);
-    assert!(invocations >= 3, "a fan-out and two jobs: {invocations}");
+    let batches = mapping
+        .stats
+        .batches
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(batches >= 2, "a fan-out and the jobs: {batches} batches");
 
-    // The scheduler's tick, from its committed EventBridge event: nothing is due.
-    let tick = watch
-        .invoke("scheduler", &fixture("scheduler-tick.json"))
-        .await
-        .unwrap();
-    assert_eq!(tick["groups_created"], 0, "{tick}");
-    assert_eq!(tick["requeued"], 0, "{tick}");
+    // The commands `devstack lambda-watch` prints, run as printed with the committed events:
+    // the fetcher's names no stored job (dead-lettered, the batch succeeds), the scheduler's
+    // tick finds nothing due.
+    for (command, answer) in invoke_commands(port)
+        .iter()
+        .zip(["batchItemFailures", "groups_created"])
+    {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(command)
+            .current_dir(root())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains(answer),
+            "{command}: {}\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     drop(watch);
 }

@@ -141,8 +141,34 @@ impl Watch {
     }
 }
 
+impl Watch {
+    /// A function it serves, as an event source's target (its Invoke API).
+    pub fn target(&self, function: &str) -> crate::runtime::Target {
+        crate::runtime::Target::InvokeApi {
+            base: self.base.clone(),
+            name: function.to_owned(),
+        }
+    }
+}
+
+/// The `cargo lambda invoke` command lines that drive the functions under `cargo lambda watch`
+/// on `port` with the committed events, as `devstack lambda-watch` prints them (run from the
+/// workspace root; `tests/tests/lambda_watch.rs` runs them): the fetcher's and the scheduler's.
+pub fn invoke_commands(port: u16) -> [String; 2] {
+    let invoke = |function: &str, event: &str| {
+        format!(
+            "PATH=.venv/bin:$PATH cargo lambda invoke {function} --invoke-address 127.0.0.1 --invoke-port {port} --data-file infra/local/events/{event}"
+        )
+    };
+    [
+        invoke("fetcher", "fetcher-sqs.json"),
+        invoke("scheduler", "scheduler-tick.json"),
+    ]
+}
+
 /// `devstack lambda-watch`: the sandbox, a stack provisioned in the emulator and every function
-/// under `cargo lambda watch`, until Ctrl-C. Prints how to reach them.
+/// under `cargo lambda watch`, fed by the template's event sources (the SQS mapping, the
+/// one-minute schedule) as on Lambda, until Ctrl-C. Prints how to reach them.
 pub async fn run() -> anyhow::Result<()> {
     const KEY: &str = "local-jquants-key";
     let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig {
@@ -169,15 +195,32 @@ pub async fn run() -> anyhow::Result<()> {
     watch.wait_for_api(Duration::from_secs(1800)).await?;
     let secret = stack.admin_secret().await?;
     let queue = &stack.fetcher_config.jobs_queue_url;
+    let template = crate::template::Template::load(&crate::provision::template_path())?;
+    let _mapping = crate::runtime::sqs::Mapping::start(
+        stack.aws.sqs.clone(),
+        queue,
+        watch.target("fetcher"),
+        crate::runtime::sqs::MappingConfig::from_template(&template, "FetcherFunction")?,
+    )
+    .await?;
+    let _schedule = crate::runtime::schedule::Schedule::start(
+        watch.target("scheduler"),
+        &format!("{}-SchedulerTick", stack.name),
+        Duration::from_secs(60),
+    );
+    let [fetcher, scheduler] = invoke_commands(port);
     println!(
         "\nready (Ctrl-C stops everything):
   API (function URL):   {api}/v1/health
   admin bootstrap:      curl -X POST {api}/v1/admin/bootstrap -H 'authorization: Bearer {secret}' -d '{{\"name\":\"me\"}}'
   J-Quants sandbox:     {sandbox} (API key `{KEY}`, Premium) - point the data source's base_url here
-  job queue:            {queue} (in the emulator at $AWS_ENDPOINT_URL)
-  fetcher:              put a received message into infra/local/events/fetcher-sqs.json, then
-                        PATH=.venv/bin:$PATH cargo lambda invoke fetcher --invoke-address 127.0.0.1 --invoke-port {port} --data-file <that file>
-  scheduler tick:       PATH=.venv/bin:$PATH cargo lambda invoke scheduler --invoke-address 127.0.0.1 --invoke-port {port} --data-file infra/local/events/scheduler-tick.json
+  job queue:            {queue} (in the emulator at $AWS_ENDPOINT_URL), fed to the fetcher
+                        by the SQS mapping as the template configures it
+  scheduler:            ticked every minute
+  by hand, from the workspace root (the fetcher's event needs a received message's
+  receiptHandle and body in infra/local/events/fetcher-sqs.json):
+    {fetcher}
+    {scheduler}
   function environment: {env}",
         api = watch.api_url(),
         sandbox = sandbox.base_url(),

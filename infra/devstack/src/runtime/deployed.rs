@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use super::apigw::HttpApi;
 use super::schedule::Schedule;
 use super::sqs::{Mapping, MappingConfig};
-use super::{Function, FunctionConfig, functions_dir};
+use super::{Function, FunctionConfig, Target, functions_dir};
 use crate::provision::{AwsClients, Provisioned, template_path};
 use crate::template::Template;
 
@@ -99,10 +99,18 @@ impl Deployed {
         let mapping = if options.without_mapping {
             None
         } else {
-            Some(Mapping::start(aws.sqs.clone(), queue, fetcher.clone(), mapping_config).await?)
+            Some(
+                Mapping::start(
+                    aws.sqs.clone(),
+                    queue,
+                    Target::Runtime(fetcher.clone()),
+                    mapping_config,
+                )
+                .await?,
+            )
         };
         let schedule = Schedule::start(
-            scheduler.clone(),
+            Target::Runtime(scheduler.clone()),
             &format!("{name}-SchedulerTick"),
             options.schedule_period.unwrap_or(Duration::from_secs(60)),
         );

@@ -93,6 +93,59 @@ pub enum InvokeError {
     },
 }
 
+/// Where an event source's invocations go: a function on this runtime, or one served by
+/// `cargo lambda watch` (its Invoke API), which `make lambda-watch` feeds the same way.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A function of this runtime.
+    Runtime(Arc<Function>),
+    /// `POST {base}/2015-03-31/functions/{name}/invocations`.
+    InvokeApi {
+        /// The Invoke API's base URL.
+        base: String,
+        /// The function's name.
+        name: String,
+    },
+}
+
+impl Target {
+    /// Invokes the target with `event`; its response payload.
+    pub async fn invoke(&self, event: Bytes, kind: InvocationType) -> Result<Bytes, InvokeError> {
+        match self {
+            Target::Runtime(f) => f.invoke(event, kind).await,
+            Target::InvokeApi { base, name } => {
+                let resp = reqwest::Client::new()
+                    .post(format!("{base}/2015-03-31/functions/{name}/invocations"))
+                    .header(
+                        "x-amz-invocation-type",
+                        match kind {
+                            InvocationType::Sync => "RequestResponse",
+                            InvocationType::Async => "Event",
+                        },
+                    )
+                    .body(event)
+                    .timeout(Duration::from_secs(900))
+                    .send()
+                    .await
+                    .map_err(|e| InvokeError::Exited(e.to_string()))?;
+                let failed = !resp.status().is_success()
+                    || resp.headers().contains_key("x-amz-function-error");
+                let body = resp
+                    .bytes()
+                    .await
+                    .map_err(|e| InvokeError::Exited(e.to_string()))?;
+                if failed {
+                    return Err(InvokeError::Function {
+                        error_type: "Unhandled".into(),
+                        message: String::from_utf8_lossy(&body).into_owned(),
+                    });
+                }
+                Ok(body)
+            }
+        }
+    }
+}
+
 /// One function as the template deploys it.
 #[derive(Debug, Clone)]
 pub struct FunctionConfig {

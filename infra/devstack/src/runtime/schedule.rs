@@ -1,12 +1,11 @@
 //! EventBridge's `Schedule` event source: the function invoked asynchronously with a
 //! `Scheduled Event` at each period (`rate(1 minute)` in the template; tests may shorten it).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Function, InvocationType};
+use super::{InvocationType, Target};
 
 /// A running schedule; stopped when dropped.
 #[derive(Debug)]
@@ -37,7 +36,7 @@ pub fn scheduled_event(rule: &str, time: chrono::DateTime<chrono::Utc>) -> serde
 
 impl Schedule {
     /// Invokes `function` every `period` (the first after one period).
-    pub fn start(function: Arc<Function>, rule: &str, period: Duration) -> Self {
+    pub fn start(function: Target, rule: &str, period: Duration) -> Self {
         let rule = rule.to_owned();
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(period);

@@ -19,7 +19,7 @@ use aws_sdk_sqs::types::{
 };
 use serde_json::{Value, json};
 
-use super::{Function, InvocationType};
+use super::{InvocationType, Target};
 use crate::template::Template;
 
 /// The mapping's settings.
@@ -91,7 +91,7 @@ impl Mapping {
     pub async fn start(
         sqs: aws_sdk_sqs::Client,
         queue_url: &str,
-        function: Arc<Function>,
+        function: Target,
         config: MappingConfig,
     ) -> anyhow::Result<Self> {
         let attrs = sqs
@@ -127,7 +127,7 @@ struct Poller {
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
     arn: String,
-    function: Arc<Function>,
+    function: Target,
     config: MappingConfig,
     stats: Arc<MappingStats>,
 }
