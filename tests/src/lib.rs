@@ -1,9 +1,14 @@
 //! Test harness: a fresh local stack per test (unique resource names in the one emulator the
 //! test command starts), a sandbox provider, and an onboarded user.
 
+use std::sync::Arc;
+
 use devstack::client::{ApiClient, add_user, add_v1_and_yahoo, onboard_admin};
 use devstack::stack::{Counters, LocalStack};
 use sandbox::{Sandbox, SandboxConfig};
+use shared::clock::ManualClock;
+use shared::queue::SqsJobQueue;
+use shared::store::dynamo::{DynamoAccounts, DynamoJobs};
 
 /// The sandbox key every test user stores.
 pub const KEY: &str = "test-jquants-key";
@@ -91,6 +96,34 @@ impl World {
             admin,
             user,
             plan,
+        }
+    }
+}
+
+impl World {
+    /// A scheduler as its Lambda wires it (the stack's tables and queue), on `clock`.
+    pub fn scheduler(&self, clock: Arc<ManualClock>) -> scheduler::Deps {
+        let c = &self.stack.fetcher_config;
+        let jobs = Arc::new(DynamoJobs::new(
+            self.stack.aws.dynamodb.clone(),
+            &c.jobs_table,
+        ));
+        scheduler::Deps {
+            schedules: jobs.clone(),
+            jobs: jobs.clone(),
+            credentials: Arc::new(DynamoAccounts::new(
+                self.stack.aws.dynamodb.clone(),
+                &c.accounts_table,
+            )),
+            parked: jobs.clone(),
+            stalled: jobs,
+            stalled_after: scheduler::STALLED_AFTER,
+            queue: Arc::new(SqsJobQueue::new(
+                self.stack.aws.sqs.clone(),
+                &c.jobs_queue_url,
+                &c.dead_letter_queue_url,
+            )),
+            clock,
         }
     }
 }

@@ -15,7 +15,17 @@ use reqwest::Method;
 use sandbox::{FaultSpec, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
 
-async fn world(page_size: usize, options: Options) -> (Sandbox, LocalStack, Deployed) {
+/// A stack with its functions deployed on the runtime, a sandbox with [`KEY`] on Premium, and
+/// an administrator and a user onboarded through the deployed API.
+struct Rig {
+    sandbox: Sandbox,
+    stack: LocalStack,
+    deployed: Deployed,
+    admin: ApiClient,
+    user: ApiClient,
+}
+
+async fn world(page_size: usize, options: Options) -> Rig {
     require_emulator();
     integration_tests::capture_logs();
     let sandbox = Sandbox::start(SandboxConfig {
@@ -30,7 +40,19 @@ async fn world(page_size: usize, options: Options) -> (Sandbox, LocalStack, Depl
     let deployed = Deployed::start(&stack.name, &stack.provisioned, &stack.aws, options)
         .await
         .unwrap();
-    (sandbox, stack, deployed)
+    let api = ApiClient::new(&deployed.http.url, None);
+    let secret = stack.admin_secret().await.unwrap();
+    let admin = onboard_admin(&api, &secret, &sandbox.base_url())
+        .await
+        .unwrap();
+    let user = add_user(&api, &admin, KEY, "premium").await.unwrap();
+    Rig {
+        sandbox,
+        stack,
+        deployed,
+        admin,
+        user,
+    }
 }
 
 /// A value for a path parameter: a real data source, else an id of the right shape that
@@ -44,7 +66,14 @@ fn param(name: &str) -> String {
 
 #[tokio::test]
 async fn every_operation_is_routed_in_the_template_stage_and_in_default() {
-    let (sandbox, stack, deployed) = world(
+    // Every part kept alive to the end (`..` would drop the sandbox and the stack here).
+    let Rig {
+        sandbox: _sandbox,
+        stack: _stack,
+        deployed,
+        admin,
+        user,
+    } = world(
         100,
         Options {
             without_mapping: true,
@@ -57,13 +86,7 @@ async fn every_operation_is_routed_in_the_template_stage_and_in_default() {
     let default = HttpApi::start(deployed.api.clone(), "$default")
         .await
         .unwrap();
-
     let staged = ApiClient::new(&deployed.http.url, None);
-    let secret = stack.admin_secret().await.unwrap();
-    let admin = onboard_admin(&staged, &secret, &sandbox.base_url())
-        .await
-        .unwrap();
-    let user = add_user(&staged, &admin, KEY, "premium").await.unwrap();
     let doc = staged
         .expect(Method::GET, "/v1/openapi.json", None, 200)
         .await
@@ -71,7 +94,6 @@ async fn every_operation_is_routed_in_the_template_stage_and_in_default() {
     let paths = doc["paths"].as_object().expect("paths");
     let mut checked = 0;
     for base in [deployed.http.url.as_str(), default.url.as_str()] {
-        let user = user.with_key(user.key().unwrap());
         let user = ApiClient::new(base, user.key());
         let admin = ApiClient::new(base, admin.key());
         for (template, ops) in paths {
@@ -127,12 +149,19 @@ async fn every_operation_is_routed_in_the_template_stage_and_in_default() {
 
 #[tokio::test]
 async fn a_job_longer_than_many_invocations_finishes_from_its_checkpoints() {
-    // 84 pages (a row each) of about 0.6 s, and a fetcher timeout of 6 s of which the last 3
-    // are kept as the margin: at least ten invocations' worth of pages.
-    let (sandbox, stack, deployed) = world(
+    // 84 pages (a row each) of about 1 s, and a fetcher timeout of 12 s of which the last 6
+    // are kept as the margin (room for recording the batch on a busy emulator): at least ten
+    // invocations' worth of pages.
+    let Rig {
+        sandbox,
+        stack,
+        deployed,
+        user,
+        admin: _admin,
+    } = world(
         1,
         Options {
-            fetcher_timeout: Some(Duration::from_secs(6)),
+            fetcher_timeout: Some(Duration::from_secs(12)),
             env: vec![("PROVIDER_TIMEOUT_SECS".into(), "1".into())],
             ..Options::default()
         },
@@ -141,17 +170,11 @@ async fn a_job_longer_than_many_invocations_finishes_from_its_checkpoints() {
     sandbox.set_faults(
         KEY,
         FaultSpec {
-            latency_ms: 600,
+            latency_ms: 1000,
             seed: Some(7),
             ..FaultSpec::default()
         },
     );
-    let api = ApiClient::new(&deployed.http.url, None);
-    let secret = stack.admin_secret().await.unwrap();
-    let admin = onboard_admin(&api, &secret, &sandbox.base_url())
-        .await
-        .unwrap();
-    let user = add_user(&api, &admin, KEY, "premium").await.unwrap();
     let g = user
         .expect(
             Method::POST,
@@ -166,7 +189,7 @@ async fn a_job_longer_than_many_invocations_finishes_from_its_checkpoints() {
         .unwrap();
     let id = g["id"].as_str().unwrap().to_owned();
     let done = user
-        .wait_for_group(&id, Duration::from_secs(300))
+        .wait_for_group(&id, Duration::from_secs(480))
         .await
         .unwrap();
     assert_eq!(done["status"], "completed", "{done}");
@@ -208,13 +231,13 @@ async fn a_job_longer_than_many_invocations_finishes_from_its_checkpoints() {
 #[tokio::test]
 async fn an_export_of_over_50_mb_leaves_through_a_link_and_inline_hits_the_6_mb_cap() {
     // Pages of 500 rows: storing one stays well inside the margin on a busy emulator.
-    let (sandbox, stack, deployed) = world(500, Options::default()).await;
-    let api = ApiClient::new(&deployed.http.url, None);
-    let secret = stack.admin_secret().await.unwrap();
-    let admin = onboard_admin(&api, &secret, &sandbox.base_url())
-        .await
-        .unwrap();
-    let user = add_user(&api, &admin, KEY, "premium").await.unwrap();
+    let Rig {
+        sandbox: _sandbox,
+        stack: _stack,
+        deployed,
+        user,
+        ..
+    } = world(500, Options::default()).await;
     // Every issue, one job per trading day: about 4,000 rows a day in the Premium form. A
     // big group (about 60 MB of CSV) and a small one (7 days, about 9 MB).
     let mut ids = Vec::new();

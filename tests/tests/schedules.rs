@@ -15,9 +15,8 @@ use serde_json::json;
 use shared::clock::ManualClock;
 use shared::dataset::DatasetKind;
 use shared::domain::{DataSourceId, JobGroupId, JobGroupStatus, UserId};
-use shared::queue::SqsJobQueue;
 use shared::schedule::{CronSpec, Schedule, Template, TradingCalendar, Window};
-use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
+use shared::store::dynamo::{DynamoJobs, DynamoRows};
 use shared::store::{JobStore, RowScope, RowStore, ScheduleStore};
 
 fn jobs(w: &World) -> DynamoJobs {
@@ -25,29 +24,6 @@ fn jobs(w: &World) -> DynamoJobs {
         w.stack.aws.dynamodb.clone(),
         &w.stack.fetcher_config.jobs_table,
     )
-}
-
-/// A scheduler as the Lambda wires it, on `clock`.
-fn scheduler(w: &World, clock: Arc<ManualClock>) -> scheduler::Deps {
-    let jobs = Arc::new(jobs(w));
-    let c = &w.stack.fetcher_config;
-    scheduler::Deps {
-        schedules: jobs.clone(),
-        jobs: jobs.clone(),
-        credentials: Arc::new(DynamoAccounts::new(
-            w.stack.aws.dynamodb.clone(),
-            &c.accounts_table,
-        )),
-        parked: jobs.clone(),
-        stalled: jobs,
-        stalled_after: scheduler::STALLED_AFTER,
-        queue: Arc::new(SqsJobQueue::new(
-            w.stack.aws.sqs.clone(),
-            &c.jobs_queue_url,
-            &c.dead_letter_queue_url,
-        )),
-        clock,
-    }
 }
 
 async fn user_id(user: &ApiClient) -> UserId {
@@ -265,7 +241,10 @@ async fn racing_scheduler_ticks_create_one_group_per_fire() {
     let schedule = daily_bars(user, since);
     assert!(store.save_schedule(&schedule).await.unwrap());
     let clock = Arc::new(ManualClock::new(since));
-    let (a, b) = (scheduler(&w, clock.clone()), scheduler(&w, clock.clone()));
+    // No fetcher runs here: the groups' fan-outs stand still on purpose, the sweep is
+    // tests/tests/sweep.rs's.
+    let (mut a, mut b) = (w.scheduler(clock.clone()), w.scheduler(clock.clone()));
+    (a.stalled_after, b.stalled_after) = (TimeDelta::days(3650), TimeDelta::days(3650));
     let mut fires = Vec::new();
     for day in [
         "2026-12-07",
@@ -324,7 +303,10 @@ async fn ten_simulated_days_make_one_group_per_trading_day() {
     let schedule = daily_bars(user, start);
     assert!(store.save_schedule(&schedule).await.unwrap());
     let clock = Arc::new(ManualClock::new(start));
-    let (a, b) = (scheduler(&w, clock.clone()), scheduler(&w, clock.clone()));
+    // No fetcher runs here: the groups' fan-outs stand still on purpose, the sweep is
+    // tests/tests/sweep.rs's.
+    let (mut a, mut b) = (w.scheduler(clock.clone()), w.scheduler(clock.clone()));
+    (a.stalled_after, b.stalled_after) = (TimeDelta::days(3650), TimeDelta::days(3650));
 
     let days = [
         "2026-04-27",

@@ -13,8 +13,6 @@ use reqwest::Method;
 use serde_json::json;
 use shared::clock::ManualClock;
 use shared::domain::JobGroupId;
-use shared::queue::SqsJobQueue;
-use shared::store::dynamo::{DynamoAccounts, DynamoJobs};
 
 #[tokio::test]
 async fn a_group_whose_messages_were_deleted_is_swept_and_completes() {
@@ -84,26 +82,8 @@ async fn a_group_whose_messages_were_deleted_is_swept_and_completes() {
         .await
         .unwrap();
 
-    let jobs = Arc::new(DynamoJobs::new(w.stack.aws.dynamodb.clone(), table));
-    let c = &w.stack.fetcher_config;
     let clock = Arc::new(ManualClock::new(Utc::now()));
-    let scheduler = scheduler::Deps {
-        schedules: jobs.clone(),
-        jobs: jobs.clone(),
-        credentials: Arc::new(DynamoAccounts::new(
-            w.stack.aws.dynamodb.clone(),
-            &c.accounts_table,
-        )),
-        parked: jobs.clone(),
-        stalled: jobs,
-        stalled_after: scheduler::STALLED_AFTER,
-        queue: Arc::new(SqsJobQueue::new(
-            sqs.clone(),
-            &c.jobs_queue_url,
-            &c.dead_letter_queue_url,
-        )),
-        clock: clock.clone(),
-    };
+    let scheduler = w.scheduler(clock.clone());
     let early = scheduler::tick(&scheduler).await.unwrap();
     assert_eq!(early.stalled_groups, 0, "not stalled before the bound");
     clock.advance(scheduler::STALLED_AFTER + TimeDelta::minutes(1));
