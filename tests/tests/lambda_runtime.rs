@@ -162,7 +162,7 @@ async fn a_job_longer_than_many_invocations_finishes_from_its_checkpoints() {
         1,
         Options {
             fetcher_timeout: Some(Duration::from_secs(12)),
-            env: vec![("PROVIDER_TIMEOUT_SECS".into(), "1".into())],
+            env: vec![("PROVIDER_TIMEOUT_SECS".into(), "3".into())],
             ..Options::default()
         },
     )
