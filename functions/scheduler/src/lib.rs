@@ -116,13 +116,15 @@ pub async fn handle(
     Ok(tick(deps).await?)
 }
 
-/// One tick: schedules first, then parked jobs. A failure of one part does not keep the other
-/// from running; the tick reports the first failure after both ran.
+/// One tick: schedules, the sweep, then parked jobs. A failure of one part does not keep the
+/// others from running; the tick reports the first failure after all ran.
 pub async fn tick(deps: &Deps) -> anyhow::Result<TickReport> {
     let mut report = TickReport::default();
     let scheduled = schedules::run(deps, &mut report).await;
-    let parked = requeue_parked(deps, &mut report).await;
+    // Swept before parked jobs come due: a job sent again by this tick is not yet seen as
+    // stranded (unparked, its group still unmoved) and sent twice.
     let swept = sweep::run(deps, &mut report).await;
+    let parked = requeue_parked(deps, &mut report).await;
     if report != TickReport::default() {
         tracing::info!(?report, "tick");
     }
