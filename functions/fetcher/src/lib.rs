@@ -38,26 +38,21 @@ const FAN_OUT_BUDGET: Duration = Duration::from_secs(20);
 async fn fan_out(group: JobGroupId, deps: &Deps) -> Outcome {
     let budget = Instant::now() + FAN_OUT_BUDGET;
     let deadline = deadline::stop_at().map_or(budget, |stop| stop.min(budget));
-    let mut run = shared::fanout::run(
-        deps.jobs.as_ref(),
-        deps.queue.as_ref(),
-        deps.clock.as_ref(),
-        group,
-        deadline,
-    )
-    .await;
-    if let Err(shared::fanout::FanOutError::Unplanned) = run {
-        if let Err(outcome) = plan::plan(group, deps).await {
-            return outcome;
-        }
-        run = shared::fanout::run(
+    let steps = || {
+        shared::fanout::run(
             deps.jobs.as_ref(),
             deps.queue.as_ref(),
             deps.clock.as_ref(),
             group,
             deadline,
         )
-        .await;
+    };
+    let mut run = steps().await;
+    if let Err(shared::fanout::FanOutError::Unplanned) = run {
+        if let Err(outcome) = plan::plan(group, deps).await {
+            return outcome;
+        }
+        run = steps().await;
     }
     match run {
         Ok(None) => Outcome::DeadLetter("fan-out of a group that does not exist"),

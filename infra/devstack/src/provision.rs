@@ -60,6 +60,20 @@ impl AwsClients {
     }
 }
 
+/// The ARN of the queue at `url`.
+pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<String> {
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await?;
+    attrs
+        .attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .context("no queue ARN")
+}
+
 /// Creates every resource of `template` named after `stack` (a short unique prefix).
 pub async fn provision(
     template: &Template,
@@ -112,17 +126,7 @@ pub async fn provision(
             .with_context(|| format!("queue {id}"))?
             .queue_url
             .context("no queue URL")?;
-        let attrs = aws
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await?;
-        let arn = attrs
-            .attributes
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-            .context("no queue ARN")?;
+        let arn = queue_arn(&aws.sqs, &url).await?;
         b.attrs.insert(format!("{id}.Arn"), arn);
         b.attrs.insert(format!("{id}.QueueName"), name);
         b.refs.insert(id.clone(), url);

@@ -14,9 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
-};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use serde_json::{Value, json};
 
 use super::{InvocationType, Target};
@@ -94,16 +92,7 @@ impl Mapping {
         function: Target,
         config: MappingConfig,
     ) -> anyhow::Result<Self> {
-        let attrs = sqs
-            .get_queue_attributes()
-            .queue_url(queue_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await?;
-        let arn = attrs
-            .attributes
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-            .context("queue without an ARN")?;
+        let arn = crate::provision::queue_arn(&sqs, queue_url).await?;
         let stats = Arc::new(MappingStats::default());
         let pollers = config.max_concurrency.max(1);
         let tasks = (0..pollers)
