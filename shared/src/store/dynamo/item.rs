@@ -18,7 +18,12 @@ pub(super) fn n(v: impl std::fmt::Display) -> AttributeValue {
 }
 
 pub(super) fn ts(t: DateTime<Utc>) -> AttributeValue {
-    AttributeValue::S(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    AttributeValue::S(ts_text(t))
+}
+
+/// A time as stored: fixed-width UTC text with milliseconds, so times compare as text.
+pub(super) fn ts_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Typed reads from an item; a missing or mistyped attribute is [`StoreError::Corrupt`].

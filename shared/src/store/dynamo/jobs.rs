@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
-use super::item::{Item, ItemExt, n, s, ts};
+use super::item::{Item, ItemExt, n, s, ts, ts_text};
 use super::{batch_write, unavailable};
 use crate::domain::{
     Checkpoint, DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus, JobId,
@@ -59,10 +59,7 @@ fn active_pk(id: JobGroupId) -> AttributeValue {
 
 /// A group's sort key in the `active` index: when it last moved.
 fn active_sk(id: JobGroupId, at: DateTime<Utc>) -> AttributeValue {
-    let AttributeValue::S(at) = ts(at) else {
-        unreachable!("ts is text")
-    };
-    s(format!("{at}#{id}"))
+    s(format!("{}#{id}", ts_text(at)))
 }
 
 fn group_pk(id: JobGroupId) -> AttributeValue {
@@ -243,6 +240,18 @@ fn is_condition_failure(
     match e.as_service_error() {
         Some(UpdateItemError::ConditionalCheckFailedException(c)) => Some(c.item.clone()),
         _ => None,
+    }
+}
+
+/// Whether a conditional update was applied: `false` when its condition failed, an error
+/// for anything else.
+fn applied<O>(
+    res: Result<O, SdkError<UpdateItemError, impl std::fmt::Debug + Send + Sync + 'static>>,
+) -> Result<bool, StoreError> {
+    match res {
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e).is_some() => Ok(false),
+        Err(e) => Err(unavailable(e)),
     }
 }
 
@@ -564,11 +573,7 @@ impl JobStore for DynamoJobs {
             .expression_attribute_values(":until", ts(until))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e).is_some() => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
+        applied(res)
     }
 
     async fn plan_days(&self, group: JobGroupId, days: &[NaiveDate]) -> Result<bool, StoreError> {
@@ -626,11 +631,7 @@ impl JobStore for DynamoJobs {
             .expression_attribute_values(":to", n(to))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e).is_some() => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
+        applied(res)
     }
 
     async fn get_group(&self, id: JobGroupId) -> Result<Option<JobGroup>, StoreError> {
@@ -1032,10 +1033,7 @@ impl JobStore for DynamoJobs {
             .expression_attribute_values(":cp", checkpoint_item(at))
             .send()
             .await;
-        match res {
-            Err(e) if is_condition_failure(&e).is_none() => Err(unavailable(e)),
-            _ => Ok(()),
-        }
+        applied(res).map(|_| ())
     }
 
     async fn release_job(
@@ -1063,12 +1061,8 @@ impl JobStore for DynamoJobs {
                 .expression_attribute_values(":cp", checkpoint_item(c)),
             None => update.update_expression("SET paused = :paused REMOVE lease_until, checkpoint"),
         };
-        let res = update.send().await;
-        match res {
-            // Not running (any more): there is no lease to give up.
-            Err(e) if is_condition_failure(&e).is_none() => Err(unavailable(e)),
-            _ => Ok(()),
-        }
+        // Not running (any more): there is no lease to give up.
+        applied(update.send().await).map(|_| ())
     }
 
     async fn finish_job(
@@ -1290,11 +1284,7 @@ impl StalledGroups for DynamoJobs {
             .expression_attribute_values(":progress", active_sk(group, now))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e).is_some() => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
+        applied(res)
     }
 }
 
