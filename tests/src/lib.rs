@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use devstack::client::{ApiClient, add_user, add_v1_and_yahoo, onboard_admin};
+use devstack::runtime::deployed::{Deployed, Options};
 use devstack::stack::{Counters, LocalStack};
 use sandbox::{Sandbox, SandboxConfig};
 use shared::clock::ManualClock;
@@ -45,6 +46,10 @@ pub struct World {
     pub user: ApiClient,
     /// The plan of the user's J-Quants account (and so its rate limit).
     pub plan: sandbox::Plan,
+    /// The function binaries on the Lambda-shaped runtime, when the world was built with
+    /// [`World::deployed`]: then `api`, `admin` and `user` speak to its HTTP API and its SQS
+    /// mapping feeds the fetcher.
+    pub deployed: Option<Deployed>,
 }
 
 impl World {
@@ -66,6 +71,24 @@ impl World {
         overrides: &[(&str, &str)],
         plan: sandbox::Plan,
     ) -> Self {
+        Self::build(page_size, counters, overrides, plan, None).await
+    }
+
+    /// The world as production runs it: the real `api`, `fetcher` and `scheduler` binaries on
+    /// the Lambda-shaped runtime with the template's event sources (`options` changes them),
+    /// the user's account on `plan`. The stack's in-process handles stay for inspection and for
+    /// steps a test drives itself.
+    pub async fn deployed(page_size: usize, plan: sandbox::Plan, options: Options) -> Self {
+        Self::build(page_size, Counters::default(), &[], plan, Some(options)).await
+    }
+
+    async fn build(
+        page_size: usize,
+        counters: Counters,
+        overrides: &[(&str, &str)],
+        plan: sandbox::Plan,
+        deploy: Option<Options>,
+    ) -> Self {
         require_emulator();
         capture_logs();
         let plan_name = plan.name().to_lowercase();
@@ -75,10 +98,27 @@ impl World {
             today: None,
         })
         .await;
-        let stack = LocalStack::start_with(&unique("t"), counters, overrides)
+        let overrides: Vec<(&str, &str)> = match &deploy {
+            Some(o) => o
+                .env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
+            None => overrides.to_vec(),
+        };
+        let stack = LocalStack::start_with(&unique("t"), counters, &overrides)
             .await
             .expect("stack starts");
-        let api = ApiClient::new(&stack.api_url, None);
+        let deployed = match deploy {
+            Some(o) => Some(
+                Deployed::start(&stack.name, &stack.provisioned, &stack.aws, o)
+                    .await
+                    .expect("functions deployed"),
+            ),
+            None => None,
+        };
+        let api_url = deployed.as_ref().map_or(&stack.api_url, |d| &d.http.url);
+        let api = ApiClient::new(api_url, None);
         let secret = stack.admin_secret().await.expect("admin secret");
         let admin = onboard_admin(&api, &secret, &sandbox.base_url())
             .await
@@ -96,11 +136,20 @@ impl World {
             admin,
             user,
             plan,
+            deployed,
         }
     }
 }
 
 impl World {
+    /// The API's base URL: the deployed HTTP API's (its stage included), else the in-process
+    /// router's.
+    pub fn api_url(&self) -> &str {
+        self.deployed
+            .as_ref()
+            .map_or(&self.stack.api_url, |d| &d.http.url)
+    }
+
     /// A scheduler as its Lambda wires it (the stack's tables and queue), on `clock`.
     pub fn scheduler(&self, clock: Arc<ManualClock>) -> scheduler::Deps {
         let c = &self.stack.fetcher_config;

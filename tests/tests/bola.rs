@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use devstack::client::{ApiClient, add_user};
+use devstack::runtime::deployed::Options;
 use integration_tests::World;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -111,8 +112,7 @@ async fn snapshot(owner: &ApiClient, group: &str, schedule: &str) -> Snapshot {
 
 #[tokio::test]
 async fn another_users_ids_answer_not_found_and_change_nothing() {
-    let mut w = World::new(100, Default::default()).await;
-    w.stack.start_pollers(1);
+    let w = World::deployed(100, sandbox::Plan::Light, Options::default()).await;
     let today = chrono::Utc::now().date_naive();
     let body = json!({
         "data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": ["7203"],

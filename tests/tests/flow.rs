@@ -1,11 +1,13 @@
-//! End to end on the emulator and the sandbox: the real API router, the real fetcher handler
-//! driven by the emulated SQS event-source mapping, the real adapters.
+//! End to end on the emulator and the sandbox, as production runs it: the real `api` and
+//! `fetcher` binaries on the Lambda-shaped runtime, reached through API Gateway events and the
+//! SQS event-source mapping. A test that injects deliveries calls the fetcher's handler itself.
 
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use chrono::{Days, NaiveDate, Utc};
 use devstack::client::ApiClient;
+use devstack::runtime::deployed::Options;
 use integration_tests::World;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -14,6 +16,15 @@ use shared::dataset::{DatasetKind, Record};
 use shared::domain::{JobGroupId, UserId};
 use shared::store::dynamo::{DynamoJobs, DynamoRows};
 use shared::store::{JobStore, RowScope, RowStore};
+
+/// The deployed API alone: no fetcher takes what a test leaves in the queue.
+fn api_only() -> Options {
+    Options {
+        without_mapping: true,
+        without_schedule: true,
+        ..Options::default()
+    }
+}
 
 fn window() -> (NaiveDate, NaiveDate) {
     let today = Utc::now().date_naive();
@@ -76,8 +87,7 @@ async fn user_id(user: &ApiClient) -> UserId {
 /// several pages (7 rows a page): about 48 requests, inside the Light plan's 60 a minute.
 #[tokio::test]
 async fn stored_rows_equal_the_sandbox_data_across_page_boundaries() {
-    let mut w = World::new(7, Default::default()).await;
-    w.stack.start_pollers(3);
+    let w = World::deployed(7, sandbox::Plan::Light, Options::default()).await;
     let symbols: Vec<&str> = sandbox::issue_codes()
         .iter()
         .step_by(151)
@@ -358,7 +368,7 @@ async fn queue_depth(w: &World) -> String {
 /// Bad input gets a 4xx problem+json whose detail says what is wrong, and stores nothing.
 #[tokio::test]
 async fn bad_input_is_refused_with_a_clear_error_and_nothing_stored() {
-    let w = World::new(1000, Default::default()).await;
+    let w = World::deployed(1000, sandbox::Plan::Light, api_only()).await;
     let good = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": ["7203"], "params": {"from": "2026-01-05", "to": "2026-01-30"}});
     let with = |k: &str, v: Value| {
         let mut b = good.clone();
@@ -451,7 +461,7 @@ async fn bad_input_is_refused_with_a_clear_error_and_nothing_stored() {
     }
     // Malformed JSON is not JSON at all.
     let raw = reqwest::Client::new()
-        .post(format!("{}/v1/job-groups", w.stack.api_url))
+        .post(format!("{}/v1/job-groups", w.api_url()))
         .bearer_auth(user_key(&w).await)
         .header("content-type", "application/json")
         .body("{\"data_source\": ")
@@ -481,7 +491,7 @@ async fn user_key(w: &World) -> String {
 /// Another user's group, and ids that are not ids, answer 404.
 #[tokio::test]
 async fn another_users_group_is_not_found() {
-    let w = World::new(1000, Default::default()).await;
+    let w = World::deployed(1000, sandbox::Plan::Light, api_only()).await;
     let (from, to) = window();
     let id = create_group(&w.user, &["72030"], from, to).await;
     let admin_secret = w.stack.admin_secret().await.unwrap();
@@ -531,8 +541,7 @@ async fn another_users_group_is_not_found() {
 /// stored rows are the sandbox's own.
 #[tokio::test]
 async fn every_issue_over_a_week_costs_one_request_per_trading_day() {
-    let mut w = World::new(5000, Default::default()).await;
-    w.stack.start_pollers(2);
+    let w = World::deployed(5000, sandbox::Plan::Light, Options::default()).await;
     let today = Utc::now().date_naive();
     let (from, to) = (today - Days::new(60), today - Days::new(54));
     let body = json!({

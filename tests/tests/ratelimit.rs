@@ -1,11 +1,13 @@
-//! The distributed rate limiter end to end: several fetcher instances (each with its own
-//! clients and limiter, as separate Lambda containers) against the sandbox with its per-key
-//! limits switched on. Proven from the sandbox's own request log, never from our counters.
+//! The distributed rate limiter end to end: the real `fetcher` binary in several execution
+//! environments of the Lambda-shaped runtime (separate processes, each with its own clients and
+//! limiter), fed by the SQS mapping, against the sandbox with its per-key limits switched on.
+//! Proven from the sandbox's own request log, never from our counters.
 
 use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate, Utc};
 use devstack::client::{ApiClient, add_user};
+use devstack::runtime::deployed::Options;
 use integration_tests::{KEY, World};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -52,9 +54,16 @@ fn symbols(n: usize, skip: usize) -> Vec<String> {
 /// paused part-way go on from their checkpoint), and no pause counted as a retry.
 #[tokio::test]
 async fn eight_fetchers_on_one_light_account_stay_inside_its_limit() {
-    let mut w = World::new(7, Default::default()).await;
+    let w = World::deployed(
+        7,
+        sandbox::Plan::Light,
+        Options {
+            fetcher_concurrency: Some(8),
+            ..Options::default()
+        },
+    )
+    .await;
     assert!(w.sandbox.set_rate_limit(KEY, true));
-    w.stack.start_fetcher_instances(8);
     let started = Instant::now();
     let id = create(&w.user, &symbols(26, 0)).await;
     let g = wait_done(&w.user, &id, Duration::from_secs(300)).await;
@@ -122,13 +131,12 @@ async fn eight_fetchers_on_one_light_account_stay_inside_its_limit() {
 /// own limit, and the Light one is not slowed to the Free one's budget.
 #[tokio::test]
 async fn two_accounts_on_different_plans_each_get_their_own_budget() {
-    let mut w = World::new(1000, Default::default()).await;
+    let w = World::deployed(1000, sandbox::Plan::Light, Options::default()).await;
     assert!(w.sandbox.set_rate_limit(KEY, true));
     w.sandbox.add_key("free-key", sandbox::Plan::Free, true);
     let free = add_user(&w.api, &w.admin, "free-key", "free")
         .await
         .unwrap();
-    w.stack.start_fetcher_instances(4);
     let free_id = create(&free, &symbols(8, 1)).await;
     let light_id = create(&w.user, &symbols(40, 2)).await;
     let light = wait_done(&w.user, &light_id, Duration::from_secs(300)).await;
@@ -154,7 +162,7 @@ async fn two_accounts_on_different_plans_each_get_their_own_budget() {
 /// every fetcher, and each job waits rather than fails; nothing is fetched twice.
 #[tokio::test]
 async fn a_burst_of_429s_pauses_the_account_and_no_job_fails() {
-    let mut w = World::new(1000, Default::default()).await;
+    let w = World::deployed(1000, sandbox::Plan::Light, Options::default()).await;
     w.sandbox.set_limits(sandbox::Limits {
         retry_after_secs: Some(2),
         ..Default::default()
@@ -166,7 +174,6 @@ async fn a_burst_of_429s_pauses_the_account_and_no_job_fails() {
             ..Default::default()
         },
     );
-    w.stack.start_fetcher_instances(4);
     let id = create(&w.user, &symbols(30, 3)).await;
     let g = wait_done(&w.user, &id, Duration::from_secs(300)).await;
     assert_eq!(

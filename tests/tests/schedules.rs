@@ -1,6 +1,8 @@
-//! Schedules end to end on the emulator: the API's schedule resource, scheduler ticks racing
-//! for the same minute, and ten-plus simulated days of "daily bars, previous trading day, all
-//! issues" run by the real fetcher against the sandbox's real Japanese calendar.
+//! Schedules end to end on the emulator: the API's schedule resource (the deployed `api`
+//! binary), scheduler ticks racing for the same minute, and ten-plus simulated days of "daily
+//! bars, previous trading day, all issues" run by the real `fetcher` binary on the Lambda-shaped
+//! runtime against the sandbox's real Japanese calendar. The scheduler runs in-process on a
+//! manual clock (simulated days), so the deployed one's schedule is off.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,6 +11,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::types::QueueAttributeName;
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use devstack::client::ApiClient;
+use devstack::runtime::deployed::Options;
 use integration_tests::World;
 use reqwest::Method;
 use serde_json::json;
@@ -18,6 +21,15 @@ use shared::domain::{DataSourceId, JobGroupId, JobGroupStatus, UserId};
 use shared::schedule::{CronSpec, Schedule, Template, TradingCalendar, Window};
 use shared::store::dynamo::{DynamoJobs, DynamoRows};
 use shared::store::{JobStore, RowScope, RowStore, ScheduleStore};
+
+/// The deployed API alone: no fetcher takes the fan-outs the ticks send, no scheduler ticks.
+fn api_only() -> Options {
+    Options {
+        without_mapping: true,
+        without_schedule: true,
+        ..Options::default()
+    }
+}
 
 fn jobs(w: &World) -> DynamoJobs {
     DynamoJobs::new(
@@ -86,7 +98,7 @@ async fn queued(w: &World) -> u64 {
 
 #[tokio::test]
 async fn schedules_are_checked_listed_replaced_and_deleted_per_user() {
-    let w = World::new(100, Default::default()).await;
+    let w = World::deployed(100, sandbox::Plan::Light, api_only()).await;
     let body = json!({
         "name": "close", "cron": "0 18 * * 1-5",
         "template": {"data_source": "jquants-v2", "endpoint": "eq-bars-daily",
@@ -218,7 +230,7 @@ async fn schedules_are_checked_listed_replaced_and_deleted_per_user() {
 /// fire, one fan-out message per group, and a tick repeated afterwards adds nothing.
 #[tokio::test]
 async fn racing_scheduler_ticks_create_one_group_per_fire() {
-    let w = World::new(100, Default::default()).await;
+    let w = World::deployed(100, sandbox::Plan::Light, api_only()).await;
     let user = user_id(&w.user).await;
     let store = jobs(&w);
     let first = d("2026-12-01");
@@ -295,15 +307,22 @@ async fn racing_scheduler_ticks_create_one_group_per_fire() {
 /// day, none on the other days, each day's rows fetched once and stored once.
 #[tokio::test]
 async fn ten_simulated_days_make_one_group_per_trading_day() {
-    let mut w = World::on_plan(5000, Default::default(), &[], sandbox::Plan::Premium).await;
-    w.stack.start_pollers(2);
+    let w = World::deployed(
+        5000,
+        sandbox::Plan::Premium,
+        Options {
+            without_schedule: true,
+            ..Options::default()
+        },
+    )
+    .await;
     let user = user_id(&w.user).await;
     let store = jobs(&w);
     let start = six_pm("2026-04-27") - TimeDelta::hours(9);
     let schedule = daily_bars(user, start);
     assert!(store.save_schedule(&schedule).await.unwrap());
     let clock = Arc::new(ManualClock::new(start));
-    // No fetcher runs here: the groups' fan-outs stand still on purpose, the sweep is
+    // The simulated days jump the clock past any stall bound: the sweep is
     // tests/tests/sweep.rs's.
     let (mut a, mut b) = (w.scheduler(clock.clone()), w.scheduler(clock.clone()));
     (a.stalled_after, b.stalled_after) = (TimeDelta::days(3650), TimeDelta::days(3650));

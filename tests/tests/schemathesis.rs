@@ -1,4 +1,5 @@
-//! schemathesis (PyPI, pinned) against the API served locally, from its own OpenAPI document:
+//! schemathesis (PyPI, pinned) against the deployed API (the real binary on the Lambda-shaped
+//! runtime, behind API Gateway events in the template's stage), from its own OpenAPI document:
 //! generated requests to every operation (as a user, then the admin routes as an
 //! administrator), checking that no answer is a 5xx and that every answer fits the document
 //! (status, content type, body schema).
@@ -6,6 +7,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use devstack::runtime::deployed::Options;
 use integration_tests::World;
 
 /// Generated cases per operation (28 operations).
@@ -14,17 +16,17 @@ const PER_OPERATION: &str = "60";
 const ENGINE_ERROR: &str = "schemathesis engine error";
 
 /// [`run_once`], once more on an engine error of schemathesis's own.
-async fn run(url: String, key: String, paths: &str, report: PathBuf) -> Result<u64, String> {
-    match run_once(url.clone(), key.clone(), paths, report.clone(), "20261126").await {
-        Err(e) if e == ENGINE_ERROR => run_once(url, key, paths, report, "20261127").await,
+async fn run(base: String, key: String, paths: &str, report: PathBuf) -> Result<u64, String> {
+    match run_once(base.clone(), key.clone(), paths, report.clone(), "20261126").await {
+        Err(e) if e == ENGINE_ERROR => run_once(base, key, paths, report, "20261127").await,
         other => other,
     }
 }
 
-/// Runs schemathesis with `key` over the operations whose path matches `paths`; the number of
-/// cases it generated, or its output when it found failures.
+/// Runs schemathesis with `key` over the operations (served under `base`) whose path matches
+/// `paths`; the number of cases it generated, or its output when it found failures.
 async fn run_once(
-    url: String,
+    base: String,
     key: String,
     paths: &str,
     report: PathBuf,
@@ -39,7 +41,8 @@ async fn run_once(
     let out = tokio::task::spawn_blocking(move || {
         Command::new(bin)
             .current_dir(&workdir)
-            .args(["run", &url, "--no-color", "--seed", &seed, "-w", "2"])
+            .args(["run", &format!("{base}/v1/openapi.json"), "--url", &base])
+            .args(["--no-color", "--seed", &seed, "-w", "2"])
             .args(["--max-examples", PER_OPERATION])
             .args(["--phases", "examples,coverage,fuzzing"])
             .args([
@@ -92,8 +95,17 @@ async fn run_once(
 
 #[tokio::test]
 async fn generated_requests_get_no_5xx_and_answers_fit_the_schema() {
-    let w = World::new(100, Default::default()).await;
-    let url = format!("{}/v1/openapi.json", w.stack.api_url);
+    let w = World::deployed(
+        100,
+        sandbox::Plan::Light,
+        Options {
+            without_mapping: true,
+            without_schedule: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let url = w.api_url().to_owned();
     let dir = devstack::lambda::root().join("target/schemathesis");
     let as_user = run(
         url.clone(),

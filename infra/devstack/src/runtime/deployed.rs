@@ -25,6 +25,11 @@ pub struct Options {
     pub schedule_period: Option<Duration>,
     /// Whether the SQS mapping runs (a test may drive the fetcher itself).
     pub without_mapping: bool,
+    /// Whether the schedule runs (a test may tick the scheduler on its own clock).
+    pub without_schedule: bool,
+    /// The mapping's `MaximumConcurrency` and the fetcher's reserved concurrency instead of
+    /// the template's (raised together, as the template's comment asks).
+    pub fetcher_concurrency: Option<usize>,
 }
 
 /// The deployed functions; dropping it stops every process and event source.
@@ -42,7 +47,7 @@ pub struct Deployed {
     pub mapping: Option<Mapping>,
     /// The HttpApi's `StageName`.
     pub stage: String,
-    _schedule: Schedule,
+    _schedule: Option<Schedule>,
 }
 
 impl Deployed {
@@ -81,7 +86,11 @@ impl Deployed {
         if let Some(t) = options.fetcher_timeout {
             fetcher_config.timeout = t;
         }
-        let mapping_config = MappingConfig::from_template(&template, "FetcherFunction")?;
+        let mut mapping_config = MappingConfig::from_template(&template, "FetcherFunction")?;
+        if let Some(n) = options.fetcher_concurrency {
+            mapping_config.max_concurrency = n;
+            fetcher_config.reserved_concurrency = Some(n);
+        }
         let fetcher = Function::new(fetcher_config, mapping_config.max_concurrency)?;
         let scheduler = Function::new(function("SchedulerFunction", "scheduler")?, 1)?;
         let stage = template
@@ -109,11 +118,13 @@ impl Deployed {
                 .await?,
             )
         };
-        let schedule = Schedule::start(
-            Target::Runtime(scheduler.clone()),
-            &format!("{name}-SchedulerTick"),
-            options.schedule_period.unwrap_or(Duration::from_secs(60)),
-        );
+        let schedule = (!options.without_schedule).then(|| {
+            Schedule::start(
+                Target::Runtime(scheduler.clone()),
+                &format!("{name}-SchedulerTick"),
+                options.schedule_period.unwrap_or(Duration::from_secs(60)),
+            )
+        });
         Ok(Self {
             api,
             fetcher,
