@@ -14,6 +14,7 @@ use shared::metrics::BatchMetrics;
 use shared::queue::JobMessage;
 use shared::store::{FinishOutcome, JobResult, StartOutcome};
 
+use crate::deadline;
 use crate::deps::Deps;
 use crate::job::{self, Memo, Outcome, Ready, Step};
 
@@ -128,7 +129,7 @@ pub(crate) async fn run(
         let list: Vec<_> = jobs.iter().map(|(_, r)| r.job.clone()).collect();
         match deps
             .jobs
-            .start_jobs(&group, &list, deps.clock.now(), deps.lease)
+            .start_jobs(&group, &list, deps.clock.now(), deadline::lease(deps.lease))
             .await
         {
             Ok(outcomes) => {

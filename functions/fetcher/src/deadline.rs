@@ -12,8 +12,19 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 tokio::task_local! {
-    static STOP_AT: Instant;
+    static LIMITS: Limits;
 }
+
+/// When work stops starting, and when Lambda ends the invocation.
+#[derive(Clone, Copy)]
+struct Limits {
+    stop_at: Instant,
+    deadline: Instant,
+}
+
+/// Slack on a lease past the invocation's deadline: the job is free again soon after Lambda
+/// ends a killed invocation, and never while a live one may still write.
+const LEASE_SLACK: Duration = Duration::from_secs(5);
 
 /// The margin kept before the deadline: time for one more page request at the provider's
 /// timeout and for recording the batch's results, but never more than half the invocation,
@@ -41,13 +52,28 @@ pub(crate) async fn within<F: Future>(
         );
         return f.await;
     }
-    let stop_at = Instant::now() + left - margin(provider_timeout, left);
-    STOP_AT.scope(stop_at, f).await
+    let now = Instant::now();
+    let limits = Limits {
+        stop_at: now + left - margin(provider_timeout, left),
+        deadline: now + left,
+    };
+    LIMITS.scope(limits, f).await
 }
 
 /// When work must stop starting, if the invocation has a deadline.
 pub(crate) fn stop_at() -> Option<Instant> {
-    STOP_AT.try_with(|s| *s).ok()
+    LIMITS.try_with(|l| l.stop_at).ok()
+}
+
+/// How long a job started now is held against other deliveries: `default`, but no longer
+/// than this invocation can live (a job whose invocation was killed at its deadline is taken
+/// up again by its next delivery seconds later, not after the full lease).
+pub(crate) fn lease(default: chrono::TimeDelta) -> chrono::TimeDelta {
+    LIMITS
+        .try_with(|l| l.deadline.saturating_duration_since(Instant::now()) + LEASE_SLACK)
+        .ok()
+        .and_then(|left| chrono::TimeDelta::from_std(left).ok())
+        .map_or(default, |left| left.min(default))
 }
 
 /// Whether the time to stop has come, for work expected to take `next` (as long as the
@@ -93,5 +119,25 @@ mod tests {
         .await;
         let later = SystemTime::now() + Duration::from_secs(60);
         within(later, provider, async { assert!(!reached(Duration::ZERO)) }).await;
+    }
+
+    #[tokio::test]
+    async fn a_lease_ends_soon_after_the_invocation_could() {
+        let default = chrono::TimeDelta::seconds(90);
+        assert_eq!(lease(default), default, "no deadline: the full lease");
+        let soon = SystemTime::now() + Duration::from_secs(10);
+        within(soon, Duration::from_secs(2), async {
+            let l = lease(default);
+            assert!(
+                l > chrono::TimeDelta::seconds(13) && l <= chrono::TimeDelta::seconds(15),
+                "{l}"
+            );
+        })
+        .await;
+        let later = SystemTime::now() + Duration::from_secs(900);
+        within(later, Duration::from_secs(2), async {
+            assert_eq!(lease(default), default, "never longer than the default");
+        })
+        .await;
     }
 }

@@ -27,7 +27,8 @@ pub(crate) const SOURCE_TTL: Duration = Duration::from_secs(60);
 
 /// How long a started job is held against other deliveries: longer than one invocation may run
 /// (the function's `Timeout` is 60 s), far shorter than the queue's visibility timeout (360 s),
-/// so a dead fetcher's job is free again by the time its message reappears.
+/// so a dead fetcher's job is free again by the time its message reappears. Inside an
+/// invocation the lease ends a few seconds after its deadline instead, if that is sooner.
 pub const JOB_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(90);
 
 /// A V1 token session and the credential's `updated_at` it was opened from.
