@@ -1,21 +1,27 @@
 //! Chaos on the emulator and the sandbox: 2,000 jobs while the provider answers 10 % 5xx,
-//! 5 % timeouts and 2 % malformed bodies, 10 % of SQS messages are delivered twice, and the
-//! fetcher is killed mid-batch a few times. Every job must end terminal, the counters must
-//! equal the jobs counted by status, every completed job's rows must be stored exactly once,
-//! and no job may be lost. Figures are printed. `CHAOS_JOBS` shrinks it for a quick local run.
+//! 5 % timeouts and 2 % malformed bodies, and 10 % of job messages are delivered twice. Twice
+//! over: in-process, the handler aborted mid-batch a few times; and as production runs it, the
+//! real `fetcher` binary on the Lambda-shaped runtime fed by the SQS mapping, with a 3-second
+//! `Timeout` so that invocations are killed at their deadline mid-page. Every job must end
+//! terminal, a job may fail only by running out of attempts (the count printed beside what the
+//! fault rates predict), the counters must equal the jobs counted by status, every completed
+//! job's rows must be stored exactly once, and no job may be lost. `CHAOS_JOBS` shrinks it for
+//! a quick local run.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::MessageSystemAttributeName;
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use devstack::runtime::deployed::Options;
 use devstack::stack::Counters;
 use integration_tests::{KEY, World, to_record};
 use reqwest::Method;
 use serde_json::json;
 use shared::dataset::DatasetKind;
 use shared::domain::{JobGroupId, JobStatus, UserId};
+use shared::queue::JobMessage;
 use shared::store::{RowScope, RowStore, dynamo::DynamoRows};
 
 /// A tiny deterministic generator, so a failing run can be repeated.
@@ -38,13 +44,53 @@ struct Figures {
     kills: AtomicU64,
 }
 
+/// The faults every chaos run gets, and the chance that one attempt of a page fails by them.
+const FAULTS: sandbox::FaultSpec = sandbox::FaultSpec {
+    error_rate: 0.10,
+    timeout_rate: 0.05,
+    malformed_rate: 0.02,
+    latency_ms: 0,
+    burst_429: 0,
+    seed: Some(20261126),
+    timeout_ms: 3000,
+};
+
+/// `MAX_ATTEMPTS` in the template.
+const MAX_ATTEMPTS: u32 = 5;
+
+fn chaos_jobs() -> usize {
+    std::env::var("CHAOS_JOBS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+}
+
+/// A group of one job per issue, one page each, eight days back two months.
+async fn create_group(
+    w: &World,
+    jobs: usize,
+) -> (JobGroupId, chrono::NaiveDate, chrono::NaiveDate) {
+    let symbols: Vec<String> = sandbox::issue_codes().iter().take(jobs).cloned().collect();
+    let today = chrono::Utc::now().date_naive();
+    let (from, to) = (today - chrono::Days::new(60), today - chrono::Days::new(53));
+    let body = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": symbols,
+        "params": {"from": from.to_string(), "to": to.to_string()}});
+    let g = w
+        .user
+        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
+        .await
+        .unwrap();
+    (
+        JobGroupId::parse(g["id"].as_str().unwrap()).unwrap(),
+        from,
+        to,
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "minutes on moto: run with `make chaos` (CHAOS_JOBS=n for a smaller run)"]
 async fn chaos_leaves_every_job_terminal_and_every_count_exact() {
-    let jobs: usize = std::env::var("CHAOS_JOBS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+    let jobs = chaos_jobs();
     let w = Arc::new(
         World::on_plan(
             1000,
@@ -54,30 +100,9 @@ async fn chaos_leaves_every_job_terminal_and_every_count_exact() {
         )
         .await,
     );
-    w.sandbox.set_faults(
-        KEY,
-        sandbox::FaultSpec {
-            error_rate: 0.10,
-            timeout_rate: 0.05,
-            malformed_rate: 0.02,
-            timeout_ms: 3000,
-            seed: Some(20261126),
-            ..Default::default()
-        },
-    );
-    let symbols: Vec<String> = sandbox::issue_codes().iter().take(jobs).cloned().collect();
-    let today = chrono::Utc::now().date_naive();
-    let (from, to) = (today - chrono::Days::new(60), today - chrono::Days::new(53));
-    let body = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": symbols,
-        "params": {"from": from.to_string(), "to": to.to_string()}});
+    w.sandbox.set_faults(KEY, FAULTS);
     let started = Instant::now();
-    let g = w
-        .user
-        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
-        .await
-        .unwrap();
-    let id = JobGroupId::parse(g["id"].as_str().unwrap()).unwrap();
-
+    let (id, from, to) = create_group(&w, jobs).await;
     let done = Arc::new(AtomicBool::new(false));
     let figures = Arc::new(Figures::default());
     let duplicated = Arc::new(tokio::sync::Mutex::new(HashSet::new()));
@@ -168,7 +193,123 @@ async fn chaos_leaves_every_job_terminal_and_every_count_exact() {
             }
         }));
     }
-    let group = loop {
+    let group = wait_until_ended(&w, id, started).await;
+    done.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.await.unwrap();
+    }
+    let tally = verify(&w, id, jobs, &group, from, to).await;
+    println!(
+        "chaos in-process: {jobs} jobs in {:.0}s; {tally}; {} batches, {} duplicated messages, \
+        {} fetcher kills; {} provider requests",
+        started.elapsed().as_secs_f64(),
+        figures.batches.load(Ordering::Relaxed),
+        figures.duplicates_sent.load(Ordering::Relaxed),
+        figures.kills.load(Ordering::Relaxed),
+        w.sandbox.stats().requests(KEY)
+    );
+    assert!(
+        figures.duplicates_sent.load(Ordering::Relaxed) > 0
+            && figures.kills.load(Ordering::Relaxed) > 0,
+        "the chaos happened"
+    );
+}
+
+/// The same chaos as production runs it: the real `fetcher` binary on the Lambda-shaped
+/// runtime, its batches fed by the SQS mapping (five at a time, the template's), its `Timeout`
+/// cut to 3 s with the provider's timeout at 2 s, so a page that hangs late in an invocation
+/// is killed with it at the deadline (Lambda's way: the process is gone, its batch comes back
+/// after the visibility timeout, its job's lease lapses). Duplicates are sent as SQS's
+/// at-least-once delivery makes them: a second copy of a job message already sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "minutes on moto: run with `make chaos` (CHAOS_JOBS=n for a smaller run)"]
+async fn chaos_on_the_lambda_runtime_with_deadline_kills() {
+    let jobs = chaos_jobs();
+    let w = Arc::new(
+        World::deployed(
+            1000,
+            sandbox::Plan::Premium,
+            Options {
+                env: vec![("PROVIDER_TIMEOUT_SECS".into(), "2".into())],
+                fetcher_timeout: Some(Duration::from_secs(3)),
+                ..Options::default()
+            },
+        )
+        .await,
+    );
+    let q = w.stack.fetcher_config.jobs_queue_url.clone();
+    // Six times the function's timeout, as AWS advises for an SQS-triggered function (the
+    // template's 360 s is six times its 60 s): a killed batch is back after 18 s.
+    w.stack
+        .aws
+        .sqs
+        .set_queue_attributes()
+        .queue_url(&q)
+        .attributes(QueueAttributeName::VisibilityTimeout, "18")
+        .send()
+        .await
+        .unwrap();
+    w.sandbox.set_faults(KEY, FAULTS);
+    let started = Instant::now();
+    let (id, from, to) = create_group(&w, jobs).await;
+    let done = Arc::new(AtomicBool::new(false));
+    let duplicator = {
+        let (w, done, q) = (w.clone(), done.clone(), q.clone());
+        tokio::spawn(async move {
+            let mut rng = Lcg(7919);
+            let (mut seen, mut sent) = (HashSet::new(), 0u64);
+            while !done.load(Ordering::Relaxed) {
+                // A job the fan-out has written has had its message sent: a copy of it is a
+                // duplicate delivery, decided once per job.
+                for j in w.stack.fetcher.jobs.list_jobs(id).await.unwrap() {
+                    if seen.insert(j.id) && rng.next() < 0.10 {
+                        let body = serde_json::to_string(&JobMessage {
+                            job_group_id: id,
+                            job_id: j.id,
+                        })
+                        .unwrap();
+                        w.stack
+                            .aws
+                            .sqs
+                            .send_message()
+                            .queue_url(&q)
+                            .message_body(body)
+                            .send()
+                            .await
+                            .unwrap();
+                        sent += 1;
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            sent
+        })
+    };
+    let group = wait_until_ended(&w, id, started).await;
+    done.store(true, Ordering::Relaxed);
+    let duplicates = duplicator.await.unwrap();
+    let tally = verify(&w, id, jobs, &group, from, to).await;
+    let d = w.deployed.as_ref().unwrap();
+    let (invocations, kills) = (
+        d.fetcher.stats.invocations.load(Ordering::Relaxed),
+        d.fetcher.stats.timeouts.load(Ordering::Relaxed),
+    );
+    println!(
+        "chaos on the Lambda runtime: {jobs} jobs in {:.0}s; {tally}; {invocations} fetcher \
+        invocations, {kills} killed at their deadline, {} cold starts, peak {} MB; \
+        {duplicates} duplicated messages; {} provider requests",
+        started.elapsed().as_secs_f64(),
+        d.fetcher.stats.cold_starts.load(Ordering::Relaxed),
+        d.fetcher.stats.max_memory_mb.load(Ordering::Relaxed),
+        w.sandbox.stats().requests(KEY)
+    );
+    assert!(kills > 0, "no invocation was killed at its deadline");
+    assert!(duplicates > 0, "no message was duplicated");
+}
+
+/// Polls the group until it ends, checking on the way that its counters never pass its total.
+async fn wait_until_ended(w: &World, id: JobGroupId, started: Instant) -> serde_json::Value {
+    loop {
         let g = w
             .user
             .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
@@ -181,34 +322,59 @@ async fn chaos_leaves_every_job_terminal_and_every_count_exact() {
         );
         assert!(c + f <= t, "counters never pass the total: {g}");
         if matches!(g["status"].as_str(), Some("completed" | "failed")) {
-            break g;
+            return g;
         }
         assert!(
             started.elapsed() < Duration::from_secs(1800),
             "the group did not end: {g}"
         );
         tokio::time::sleep(Duration::from_secs(1)).await;
-    };
-    done.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.await.unwrap();
     }
+}
 
+/// What a chaos run ended with.
+struct Tally {
+    completed: u64,
+    failed: u64,
+    retries: u64,
+}
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let attempts = self.completed + self.failed + self.retries;
+        // Every retry and every failure is a failed attempt of the job's one page.
+        let observed = (self.retries + self.failed) as f64 / attempts as f64;
+        let jobs = (self.completed + self.failed) as f64;
+        let p = FAULTS.error_rate + FAULTS.timeout_rate + FAULTS.malformed_rate;
+        write!(
+            f,
+            "completed {}, failed {} (a page failing all {MAX_ATTEMPTS} attempts: {:.2} expected \
+            from the fault rates ({p:.2} an attempt), {:.2} from the {:.3} of attempts that \
+            failed here); job retries {}",
+            self.completed,
+            self.failed,
+            jobs * p.powi(MAX_ATTEMPTS as i32),
+            jobs * observed.powi(MAX_ATTEMPTS as i32),
+            observed,
+            self.retries
+        )
+    }
+}
+
+/// Every job terminal and none lost, counters equal to the jobs by status, a failure only
+/// after every attempt, every completed job's rows stored exactly once.
+async fn verify(
+    w: &World,
+    id: JobGroupId,
+    jobs: usize,
+    group: &serde_json::Value,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Tally {
     let listed = w.stack.fetcher.jobs.list_jobs(id).await.unwrap();
     let count = |s: JobStatus| listed.iter().filter(|j| j.status == s).count() as u64;
     let (completed, failed) = (count(JobStatus::Completed), count(JobStatus::Failed));
     let retries: u64 = listed.iter().map(|j| u64::from(j.retry_count)).sum();
-    let stats = w.sandbox.stats();
-    println!(
-        "chaos: {jobs} jobs in {:.0}s; group {}; completed {completed}, failed {failed}; job retries {retries}; \
-        {} batches, {} duplicated messages, {} fetcher kills; {} provider requests",
-        started.elapsed().as_secs_f64(),
-        group["status"],
-        figures.batches.load(Ordering::Relaxed),
-        figures.duplicates_sent.load(Ordering::Relaxed),
-        figures.kills.load(Ordering::Relaxed),
-        stats.requests(KEY)
-    );
     assert_eq!(listed.len(), jobs, "no job lost or added");
     assert!(
         listed
@@ -226,13 +392,16 @@ async fn chaos_leaves_every_job_terminal_and_every_count_exact() {
         (Some(completed), Some(failed)),
         "counters equal the jobs by status"
     );
-    assert!(
-        figures.duplicates_sent.load(Ordering::Relaxed) > 0
-            && figures.kills.load(Ordering::Relaxed) > 0,
-        "the chaos happened"
-    );
     assert!(retries > 0, "faults forced retries");
-
+    for j in listed.iter().filter(|j| j.status == JobStatus::Failed) {
+        assert_eq!(
+            j.retry_count + 1,
+            MAX_ATTEMPTS,
+            "job {} failed before its last attempt: {:?}",
+            j.id.index(),
+            j.error_message
+        );
+    }
     let me = w
         .user
         .expect(Method::GET, "/v1/whoami", None, 200)
@@ -265,5 +434,10 @@ async fn chaos_leaves_every_job_terminal_and_every_count_exact() {
             want,
             "response_data of {code}"
         );
+    }
+    Tally {
+        completed,
+        failed,
+        retries,
     }
 }
