@@ -8,16 +8,19 @@ use chrono::{Duration, TimeZone, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::clock::{Clock, ManualClock};
-use crate::crypto::{self, CryptoError, EncryptionContext, Envelope, KeyService};
+use crate::crypto::{self, CryptoError, EncryptionContext, KeyService};
 use crate::dataset::{FieldValue, Record};
+use crate::domain::Envelope;
 use crate::domain::{
     ApiKeyId, Checkpoint, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup,
     JobGroupId, JobGroupStatus, JobId, JobStatus, Plan, Release, ResponseData, User, UserId,
 };
-use crate::limiter::{Decision, Demand, Limiter, Limits, Scope, ScopeState, WaitReason};
+use crate::limiter::{
+    Decision, Demand, Limiter, LimiterStore, Limits, Scope, ScopeState, WaitReason,
+};
 use crate::store::{
     ApiKeyRecord, CredentialStore, DataSourceStore, FanOutCursor, FinishOutcome, GroupCursor,
-    JobResult, JobStore, KeyRefused, LimiterStore, MAX_ACTIVE_KEYS, ParkedJobs, RowScope, RowStore,
+    JobResult, JobStore, KeyRefused, MAX_ACTIVE_KEYS, ParkedJobs, RowScope, RowStore,
     ScheduleStore, StartOutcome, StoreError, UserStore,
 };
 
@@ -1618,9 +1621,7 @@ pub async fn schedule_store(store: &dyn ScheduleStore) {
 mod tests {
     use super::*;
     use crate::crypto::LocalKeys;
-    use crate::store::memory::{
-        MemoryAccounts, MemoryJobs, MemoryLimits, MemoryRows, MemorySchedules,
-    };
+    use crate::store::memory::{MemoryAccounts, MemoryJobs, MemoryRows, MemorySchedules};
 
     #[tokio::test]
     async fn memory_fakes_keep_the_contracts() {
@@ -1639,6 +1640,7 @@ mod tests {
         group_job_listing(&MemoryJobs::default()).await;
         row_store(&MemoryRows::default()).await;
         key_service(&LocalKeys::default()).await;
+        use crate::limiter::store::MemoryLimits;
         limiter_store(&MemoryLimits::default()).await;
         limiter_under_contention(Arc::new(MemoryLimits::default())).await;
         schedule_store(&MemorySchedules::default()).await;

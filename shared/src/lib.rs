@@ -6,8 +6,10 @@
 //!   newtypes and their state transitions as pure functions.
 //! - [`catalog`]: the provider endpoints defined in code, with parameter validation.
 //! - [`dataset`]: one file per dataset: the typed row and its natural key.
-//! - [`jquants`]: the J-Quants HTTP client, pagination, error dispositions and the
-//!   [`Auth`](jquants::Auth) strategies (V2 `x-api-key`, V1 refresh/id tokens).
+//! - [`provider`]: what the provider clients share: the failure table and its retry
+//!   dispositions, the [`Auth`](provider::Auth) strategy trait, a [`Page`](provider::Page).
+//! - [`jquants`]: the J-Quants HTTP client, pagination and its authentications (V2 `x-api-key`,
+//!   V1 refresh/id tokens).
 //! - [`yahoo`]: the Yahoo Finance client (chart, quote with cookie + crumb).
 //! - Ports, each a small trait with an in-memory fake (feature `test-util`) and an AWS adapter,
 //!   held to one contract suite in [`contract`]: [`store`] (DynamoDB), [`queue`] (SQS),
@@ -42,6 +44,7 @@ pub mod fanout;
 pub mod jquants;
 pub mod limiter;
 pub mod metrics;
+pub mod provider;
 pub mod queue;
 pub mod schedule;
 pub mod secrets;

@@ -16,7 +16,8 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 
 use crate::clock::Clock;
-use crate::crypto::{self, CryptoError, EncryptionContext, Envelope, KeyService};
+use crate::crypto::{self, CryptoError, EncryptionContext, KeyService};
+use crate::domain::Envelope;
 use crate::domain::{CredentialSecret, DataSourceCredential, DataSourceId, Plan, UserId};
 use crate::store::{CredentialStore, StoreError};
 

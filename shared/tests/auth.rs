@@ -13,9 +13,9 @@ use sandbox::{INVALID_KEY, Plan, Sandbox, SandboxConfig};
 use secrecy::SecretString;
 use shared::clock::{Clock, ManualClock};
 use shared::jquants::{
-    ApiKey, Auth, Disposition, ID_TOKEN_LIFETIME, JQuantsClient, Login, ProviderError, RawPage,
-    RawRequest, V1Auth,
+    ApiKey, ID_TOKEN_LIFETIME, JQuantsClient, Login, RawPage, RawRequest, V1Auth,
 };
+use shared::provider::{Auth, Disposition, ProviderError};
 
 const MAIL: &str = "trader@example.com";
 const PASSWORD: &str = "correct horse";

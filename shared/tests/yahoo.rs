@@ -10,7 +10,7 @@ use futures::future::join_all;
 use sandbox::{FaultSpec, Plan, Sandbox, SandboxConfig, YAHOO};
 use shared::clock::ManualClock;
 use shared::domain::IssueCode;
-use shared::jquants::{Disposition, ProviderError};
+use shared::provider::{Disposition, ProviderError};
 use shared::yahoo::{COOL_DOWN, ChartRequest, Interval, YahooClient, YahooConfig};
 
 const CRUMB: &str = "/v1/test/getcrumb";

@@ -4,7 +4,8 @@
 use integration_tests::{require_emulator, unique};
 use shared::contract;
 use shared::crypto::KmsKeys;
-use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoLimits, DynamoRows};
+use shared::limiter::store::DynamoLimits;
+use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
 
 async fn stack() -> devstack::stack::LocalStack {
     require_emulator();

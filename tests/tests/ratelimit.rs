@@ -13,8 +13,10 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use shared::domain::{JobGroupId, UserId};
 use shared::limiter::Scope;
-use shared::store::dynamo::{DynamoJobs, DynamoLimits};
-use shared::store::{JobStore, LimiterStore};
+use shared::limiter::LimiterStore;
+use shared::limiter::store::DynamoLimits;
+use shared::store::JobStore;
+use shared::store::dynamo::DynamoJobs;
 
 fn month() -> (NaiveDate, NaiveDate) {
     // Older than 12 weeks: inside the Free plan's window too.

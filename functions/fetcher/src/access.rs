@@ -13,16 +13,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use shared::catalog::Endpoint;
-use shared::crypto::CryptoError;
 use shared::domain::{
     CredentialSecret, DataSource, DataSourceCredential, IssueCode, JobGroup, Plan, ProviderType,
 };
-use shared::jquants::{ApiKey, Auth, Login, Page, ProviderError, Token, V1Auth};
-use shared::vault::VaultError;
+use shared::jquants::{ApiKey, Login, Token, V1Auth};
+use shared::provider::{Auth, Page, ProviderError};
 use shared::yahoo::{YahooClient, YahooConfig};
 
 use crate::deps::Deps;
-use crate::job::Failure;
+use crate::failure::Failure;
 
 /// What a job's requests go out with.
 #[derive(Debug, Clone)]
@@ -134,7 +133,7 @@ pub(crate) async fn open(
         .vault
         .record(user, ds)
         .await
-        .map_err(vault_failure)?
+        .map_err(Failure::from)?
         .ok_or_else(missing)?;
     if let Some(auth) = cached_v1(&record, deps).await {
         return Ok((record.plan, Access::V1(auth)));
@@ -143,7 +142,7 @@ pub(crate) async fn open(
         .vault
         .open_record(&record)
         .await
-        .map_err(vault_failure)?;
+        .map_err(Failure::from)?;
     let login = match secret {
         CredentialSecret::ApiKey(key) => {
             return Ok((plan, Access::Key(Arc::new(ApiKey::new(key)))));
@@ -166,12 +165,12 @@ pub(crate) async fn open(
         .vault
         .open_token(&record, "refresh_token")
         .await
-        .map_err(vault_failure)?;
+        .map_err(Failure::from)?;
     let id = deps
         .vault
         .open_token(&record, "id_token")
         .await
-        .map_err(vault_failure)?;
+        .map_err(Failure::from)?;
     let mut auth = V1Auth::new(&deps.provider, &source.base_url, deps.clock.clone()).with_tokens(
         token(refresh, record.refresh_token_expired_at),
         token(id, record.id_token_expired_at),
@@ -203,22 +202,4 @@ async fn yahoo_client(source: &DataSource, deps: &Deps) -> Arc<YahooClient> {
             deps.clock.clone(),
         ))
     }))
-}
-
-/// What a vault failure means for the job.
-pub(crate) fn vault_failure(e: VaultError) -> Failure {
-    match e {
-        VaultError::Store(e) => Failure::Infrastructure(e),
-        VaultError::Crypto(CryptoError::Unavailable(e)) => Failure::Transient {
-            message: format!("key service: {e}"),
-            once: false,
-            retry_after: None,
-        },
-        VaultError::Crypto(e) => Failure::Permanent(format!(
-            "stored credential cannot be opened ({e}): store it again"
-        )),
-        VaultError::Malformed => {
-            Failure::Permanent("stored credential is malformed: store it again".into())
-        }
-    }
 }

@@ -3,7 +3,7 @@
 //! stored one, so schedules are decided against the provider's latest word without a fetch
 //! of their own.
 
-use shared::catalog::{self, Endpoint};
+use shared::catalog::Endpoint;
 use shared::dataset::{DatasetKind, Record};
 use shared::schedule::TradingCalendar;
 
@@ -24,7 +24,7 @@ pub(crate) async fn remember(
         query
             .iter()
             .find(|(q, _)| q == k)
-            .and_then(|(_, v)| catalog::parse_date(v))
+            .and_then(|(_, v)| shared::domain::parse_date(v))
     };
     // A read without both bounds covers an unknown range: nothing to learn from it safely.
     let (Some(first), Some(last)) = (get("from"), get("to")) else {

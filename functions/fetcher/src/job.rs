@@ -13,15 +13,16 @@ use shared::catalog::{self, Endpoint};
 use shared::domain::{
     Checkpoint, DataSource, DataSourceId, Job, JobGroup, JobGroupId, JobId, Plan, Release, UserId,
 };
-use shared::jquants::{Disposition, Page, ProviderError};
 use shared::limiter::{self, Decision, Demand, Scope};
 use shared::metrics::BatchMetrics;
+use shared::provider::{Disposition, Page, ProviderError};
 use shared::queue::JobMessage;
 use shared::store::{JobResult, RowScope, StartOutcome, StoreError};
 use tracing::Instrument;
 
 use crate::access::Access;
 use crate::deps::{Deps, SOURCE_TTL};
+use crate::failure::Failure;
 
 /// What becomes of the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,51 +45,6 @@ pub enum Outcome {
         /// How long to wait.
         after: std::time::Duration,
     },
-}
-
-/// Why an attempt did not complete the job.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// Fails the job for good.
-    Permanent(String),
-    /// Worth another attempt; fails the job once attempts run out.
-    Transient {
-        message: String,
-        once: bool,
-        retry_after: Option<std::time::Duration>,
-    },
-    /// Our own storage failed: deliver again without judging the job.
-    Infrastructure(StoreError),
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        Failure::Infrastructure(e)
-    }
-}
-
-impl From<ProviderError> for Failure {
-    fn from(e: ProviderError) -> Self {
-        let message = e.to_string();
-        match e.disposition() {
-            Disposition::Fail => Failure::Permanent(message),
-            Disposition::Retry => Failure::Transient {
-                message,
-                once: false,
-                retry_after: None,
-            },
-            Disposition::RetryAfter(d) => Failure::Transient {
-                message,
-                once: false,
-                retry_after: Some(d),
-            },
-            Disposition::RetryOnce => Failure::Transient {
-                message,
-                once: true,
-                retry_after: None,
-            },
-        }
-    }
 }
 
 /// Everything a job needs before its first request.

@@ -13,6 +13,7 @@ mod batch;
 mod calendar;
 mod deadline;
 pub mod deps;
+mod failure;
 pub mod job;
 mod plan;
 pub mod retry;

@@ -7,13 +7,15 @@
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use shared::catalog::{self, parse_date};
+use shared::catalog;
+use shared::domain::parse_date;
 use shared::domain::{IssueCode, JobGroup, JobGroupId, Split};
 use shared::limiter::Decision;
 use shared::schedule::TradingCalendar;
 
 use crate::deps::Deps;
-use crate::job::{self, Failure, Memo, Outcome};
+use crate::failure::Failure;
+use crate::job::{self, Memo, Outcome};
 
 /// Plans `group`'s jobs. `Ok(())` once planned (now or before); otherwise what to do with the
 /// fan-out message.

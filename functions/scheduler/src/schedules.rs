@@ -346,7 +346,7 @@ mod tests {
 
     use chrono::{Datelike, TimeZone};
     use shared::clock::{Clock, ManualClock};
-    use shared::crypto::Envelope;
+    use shared::domain::Envelope;
     use shared::domain::{
         DataSourceCredential, DataSourceId, IssueCode, Job, JobId, Plan, ResponseData, ScheduleId,
         UserId,

@@ -5,15 +5,15 @@
 mod jquants_v1;
 mod jquants_v2;
 mod params;
-mod yahoo;
+pub mod yahoo;
 
 use std::collections::BTreeMap;
 
-pub use params::{ParamKind, ParamSpec, Rule, parse_date};
+pub use params::{ParamKind, ParamSpec, Rule};
 pub use yahoo::check_limits as check_yahoo_limits;
 
 use crate::dataset::DatasetKind;
-use crate::domain::{DataSourceId, IssueCode, Plan, Split};
+use crate::domain::{DataSourceId, IssueCode, Plan, Split, parse_date};
 
 /// Whether an endpoint takes an issue code, and so whether a group has one job per symbol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,10 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
-
 use super::{Endpoint, ValidationError};
-use crate::domain::IssueCode;
+use crate::domain::{IssueCode, parse_date};
 
 /// How a parameter's value is parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,15 +43,6 @@ pub enum Rule {
     Together(&'static [&'static str]),
     /// A date range: the first may not be after the second.
     Range(&'static str, &'static str),
-}
-
-/// Parses `YYYY-MM-DD` or `YYYYMMDD`, the two forms J-Quants accepts.
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let fmt = if s.len() == 8 { "%Y%m%d" } else { "%Y-%m-%d" };
-    if s.len() != 8 && s.len() != 10 {
-        return None;
-    }
-    NaiveDate::parse_from_str(s, fmt).ok()
 }
 
 fn canonical(name: &str, kind: ParamKind, value: &str) -> Result<String, ValidationError> {

@@ -4,12 +4,17 @@
 //! symbols (`72030` → `7203.T`) in the request path; each dataset is the id prefixed `yahoo-`.
 //!
 //! Yahoo has no accounts or plans: every entry is open to every plan, and the limits are the
-//! data source's, shared by the deployment.
+//! data source's, shared by the deployment. A chart request ([`ChartRequest`]) names an
+//! [`Interval`], each with Yahoo's lookback and span limits, checked when a group is created
+//! and again before a request is sent.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeDelta, Utc};
 
 use super::jquants_v2::{FROM_ALONE, FROM_TO, TO_ALONE};
 use super::{Endpoint, ParamKind, ParamSpec, RateBucket, Rule, SymbolUse};
 use crate::dataset::DatasetKind;
 use crate::domain::Plan;
+use crate::provider::ProviderError;
 
 /// Defaults every Yahoo entry starts from.
 const YAHOO: Endpoint = Endpoint {
@@ -94,17 +99,164 @@ pub fn check_limits(
     ) {
         return Ok(());
     }
-    let date = |k: &str| params.get(k).and_then(|v| super::parse_date(v));
+    let date = |k: &str| params.get(k).and_then(|v| crate::domain::parse_date(v));
     let (Some(from), Some(to)) = (date("from"), date("to")) else {
         return Ok(());
     };
     let name = params.get("interval").map_or("1d", String::as_str);
-    let Some(interval) = crate::yahoo::Interval::parse(name) else {
+    let Some(interval) = Interval::parse(name) else {
         return Ok(());
     };
-    crate::yahoo::ChartRequest { interval, from, to }
+    ChartRequest { interval, from, to }
         .validate(now)
         .map_err(|e| super::ValidationError(format!("{e}: ask for a shorter or later span")))
+}
+
+/// Tokyo's offset; Japan has no daylight saving.
+pub(crate) fn jst() -> FixedOffset {
+    FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")
+}
+
+/// A bar size the client asks Yahoo for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Interval {
+    /// 1 minute: at most 8 days per request, within the last 30 days.
+    Minute1,
+    /// 2 minutes: within the last 60 days.
+    Minute2,
+    /// 5 minutes: within the last 60 days.
+    Minute5,
+    /// 15 minutes: within the last 60 days.
+    Minute15,
+    /// 30 minutes: within the last 60 days.
+    Minute30,
+    /// 60 minutes: within the last 730 days.
+    Minute60,
+    /// 90 minutes: within the last 60 days.
+    Minute90,
+    /// One trading day: the whole history.
+    Day,
+}
+
+impl Interval {
+    /// Yahoo's name for it (`1m`, `1d`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interval::Minute1 => "1m",
+            Interval::Minute2 => "2m",
+            Interval::Minute5 => "5m",
+            Interval::Minute15 => "15m",
+            Interval::Minute30 => "30m",
+            Interval::Minute60 => "60m",
+            Interval::Minute90 => "90m",
+            Interval::Day => "1d",
+        }
+    }
+
+    /// The interval Yahoo calls `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Interval::Minute1,
+            Interval::Minute2,
+            Interval::Minute5,
+            Interval::Minute15,
+            Interval::Minute30,
+            Interval::Minute60,
+            Interval::Minute90,
+            Interval::Day,
+        ]
+        .into_iter()
+        .find(|i| i.as_str() == name)
+    }
+
+    /// The bar length of an intraday interval; `None` for daily bars.
+    pub fn length(self) -> Option<TimeDelta> {
+        let minutes = match self {
+            Interval::Minute1 => 1,
+            Interval::Minute2 => 2,
+            Interval::Minute5 => 5,
+            Interval::Minute15 => 15,
+            Interval::Minute30 => 30,
+            Interval::Minute60 => 60,
+            Interval::Minute90 => 90,
+            Interval::Day => return None,
+        };
+        Some(TimeDelta::minutes(minutes))
+    }
+
+    /// How far back the first bar may lie (reference §4 table); `None` for no limit.
+    pub fn max_lookback(self) -> Option<TimeDelta> {
+        match self {
+            Interval::Minute1 => Some(TimeDelta::days(30)),
+            Interval::Minute60 => Some(TimeDelta::days(730)),
+            Interval::Day => None,
+            _ => Some(TimeDelta::days(60)),
+        }
+    }
+
+    /// The longest span one request may cover; `None` for no limit.
+    pub fn max_span(self) -> Option<TimeDelta> {
+        (self == Interval::Minute1).then_some(TimeDelta::days(8))
+    }
+}
+
+/// Bars of the Tokyo trading dates `from..=to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChartRequest {
+    /// Bar size.
+    pub interval: Interval,
+    /// First trading date (JST).
+    pub from: NaiveDate,
+    /// Last trading date (JST), inclusive.
+    pub to: NaiveDate,
+}
+
+impl ChartRequest {
+    /// `period1`/`period2`: JST midnight of `from` and of the day after `to`.
+    pub fn period(&self) -> (i64, i64) {
+        let midnight = |d: NaiveDate| {
+            d.and_time(NaiveTime::MIN)
+                .and_local_timezone(jst())
+                .single()
+                .map_or(0, |t| t.timestamp())
+        };
+        let after = self.to.succ_opt().unwrap_or(self.to);
+        (midnight(self.from), midnight(after))
+    }
+
+    /// Checks the request against Yahoo's limits at `now`, so a request Yahoo would refuse
+    /// with a 422 is not sent.
+    ///
+    /// # Errors
+    /// [`ProviderError::BadRequest`] naming the broken limit.
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), ProviderError> {
+        let (start, end) = self.period();
+        let name = self.interval.as_str();
+        if self.from > self.to {
+            return Err(ProviderError::BadRequest(format!(
+                "from {} is after to {}",
+                self.from, self.to
+            )));
+        }
+        if let Some(back) = self.interval.max_lookback()
+            && start < (now - back).timestamp()
+        {
+            return Err(ProviderError::BadRequest(format!(
+                "{name} bars reach back at most {} days; {} is too old",
+                back.num_days(),
+                self.from
+            )));
+        }
+        if let Some(span) = self.interval.max_span()
+            && end - start > span.num_seconds()
+        {
+            return Err(ProviderError::BadRequest(format!(
+                "{name} bars cover at most {} days per request",
+                span.num_days()
+            )));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! - [`KeyService`]: the KMS port (generate, decrypt and re-wrap data keys).
 //! - [`KmsKeys`]: the KMS adapter; [`LocalKeys`] (feature `test-util`): a fake with real key
 //!   states (rotation to a new key, disabled keys refuse), which moto does not model.
-//! - [`Envelope`]: the stored form; [`seal`] and [`open`].
+//! - [`seal`] and [`open`]: a secret to its stored form ([`Envelope`], a domain type) and back.
 
 mod aead;
 mod kms;
@@ -21,7 +21,7 @@ pub use local::LocalKeys;
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
-use crate::domain::{DataSourceId, UserId};
+use crate::domain::{DataSourceId, Envelope, UserId};
 
 /// The envelope format written by this code.
 pub const ENVELOPE_VERSION: u8 = 1;
@@ -57,32 +57,6 @@ impl EncryptionContext {
             aad.push(0);
         }
         aad
-    }
-}
-
-/// A sealed secret as stored: format version, the KMS key that wraps the data key, the wrapped
-/// data key, the nonce and the ciphertext (with its GCM tag).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Envelope {
-    /// Format version ([`ENVELOPE_VERSION`]).
-    pub version: u8,
-    /// ARN of the KMS key that wrapped `encrypted_data_key`.
-    pub key_arn: String,
-    /// The data key, encrypted by KMS under the context.
-    pub encrypted_data_key: Vec<u8>,
-    /// 96-bit random nonce.
-    pub nonce: [u8; 12],
-    /// AES-256-GCM ciphertext and tag.
-    pub ciphertext: Vec<u8>,
-}
-
-impl std::fmt::Debug for Envelope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Envelope")
-            .field("version", &self.version)
-            .field("key_arn", &self.key_arn)
-            .field("ciphertext_len", &self.ciphertext.len())
-            .finish_non_exhaustive()
     }
 }
 

@@ -363,8 +363,8 @@ pub(crate) mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::catalog::parse_date;
     use crate::dataset::fields::tests::same_as_json_text;
+    use crate::domain::parse_date;
 
     /// Parses `sample` (a JSON array of rows) as `kind` and checks that every record gives back
     /// its row field for field; values of `date_fields` may be compact in the sample and are

@@ -13,7 +13,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::de::{Error as _, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::catalog::parse_date;
+use crate::domain::parse_date;
 
 /// A date as `YYYY-MM-DD`, the form keys and stored rows use.
 pub(crate) fn day(d: NaiveDate) -> String {

@@ -11,7 +11,6 @@ use serde_json::Value;
 
 use super::Row;
 use super::wire;
-use crate::yahoo::{Bar, Interval};
 
 /// One bar. Prices as Yahoo serves them: split-adjusted; `adjclose` also dividend-adjusted.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -42,26 +41,6 @@ pub struct ChartBar {
     /// Fields newer than this type.
     #[serde(skip)]
     pub extra: BTreeMap<String, Value>,
-}
-
-impl ChartBar {
-    /// The row of a parsed bar of `symbol` at `interval`.
-    pub fn from_bar(bar: &Bar, symbol: &str, interval: Interval) -> Self {
-        Self {
-            code: bar.code.as_str().to_owned(),
-            symbol: symbol.to_owned(),
-            date: bar.date,
-            start: bar.start,
-            interval: interval.as_str().to_owned(),
-            open: bar.open,
-            high: bar.high,
-            low: bar.low,
-            close: bar.close,
-            adjclose: bar.adj_close,
-            volume: bar.volume,
-            extra: BTreeMap::new(),
-        }
-    }
 }
 
 impl Row for ChartBar {

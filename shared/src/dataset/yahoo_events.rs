@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use super::Row;
 use super::wire;
-use crate::yahoo::{Dividend, Split};
 
 /// A dividend or a split.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -36,38 +35,6 @@ pub struct ChartEvent {
     /// Fields newer than this type.
     #[serde(skip)]
     pub extra: BTreeMap<String, Value>,
-}
-
-impl ChartEvent {
-    /// The row of a dividend of `symbol`.
-    pub fn dividend(d: &Dividend, symbol: &str) -> Self {
-        Self {
-            code: d.code.as_str().to_owned(),
-            symbol: symbol.to_owned(),
-            date: d.ex_date,
-            kind: "dividend".to_owned(),
-            amount: Some(d.amount),
-            currency: d.currency.clone(),
-            numerator: None,
-            denominator: None,
-            extra: BTreeMap::new(),
-        }
-    }
-
-    /// The row of a split of `symbol`.
-    pub fn split(s: &Split, symbol: &str) -> Self {
-        Self {
-            code: s.code.as_str().to_owned(),
-            symbol: symbol.to_owned(),
-            date: s.ex_date,
-            kind: "split".to_owned(),
-            amount: None,
-            currency: None,
-            numerator: Some(s.numerator),
-            denominator: Some(s.denominator),
-            extra: BTreeMap::new(),
-        }
-    }
 }
 
 impl Row for ChartEvent {

@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use super::Row;
 use super::wire;
-use crate::yahoo::Quote;
 
 /// The latest quote of one issue on one trading date.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -48,30 +47,6 @@ pub struct QuoteRow {
     /// Fields newer than this type.
     #[serde(skip)]
     pub extra: BTreeMap<String, Value>,
-}
-
-impl QuoteRow {
-    /// The row of a parsed quote; `None` for an issue with no trade yet (no trading date to
-    /// file it under).
-    pub fn from_quote(q: &Quote) -> Option<Self> {
-        Some(Self {
-            code: q.code.as_str().to_owned(),
-            symbol: q.symbol.clone(),
-            date: q.trading_date?,
-            regular_market_price: q.price,
-            regular_market_time: q.market_time,
-            regular_market_open: q.open,
-            regular_market_day_high: q.high,
-            regular_market_day_low: q.low,
-            regular_market_volume: q.volume,
-            regular_market_previous_close: q.previous_close,
-            regular_market_change: q.change,
-            regular_market_change_percent: q.change_percent,
-            market_state: q.market_state.clone(),
-            currency: q.currency.clone(),
-            extra: BTreeMap::new(),
-        })
-    }
 }
 
 impl Row for QuoteRow {

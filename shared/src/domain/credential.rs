@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use super::Envelope;
 use super::{DataSourceId, Plan, UserId};
-use crate::crypto::Envelope;
 
 /// The stored credential (data-model.md "DataSourceCredential"). Every secret in it is an
 /// [`Envelope`] bound to `(user_id, data_source_id, purpose)`; token expiry times stay in the

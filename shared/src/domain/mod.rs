@@ -4,6 +4,8 @@
 
 mod credential;
 mod data_source;
+mod date;
+mod envelope;
 mod ids;
 mod job;
 mod job_group;
@@ -13,6 +15,8 @@ mod user;
 
 pub use credential::{CredentialSecret, DataSourceCredential};
 pub use data_source::{ApiVersion, DataSource, ProviderType};
+pub use date::parse_date;
+pub use envelope::Envelope;
 pub use ids::{ApiKeyId, DataSourceId, JobGroupId, JobId, ScheduleId, UserId};
 pub use job::{Checkpoint, Job, JobStatus, Release, ResponseData, StartRefused};
 pub use job_group::{JobGroup, JobGroupStatus, Split};

@@ -4,21 +4,9 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::ProviderError;
-use super::auth::{ApiKey, Auth, retry_after, send, transient};
+use super::ApiKey;
 use crate::catalog::Endpoint;
-use crate::dataset::Record;
-
-/// One page of an endpoint's rows and the key of the next page, if any.
-#[derive(Debug)]
-pub struct Page {
-    /// Rows of this page.
-    pub records: Vec<Record>,
-    /// `pagination_key` to send for the next page; `None` on the last page.
-    pub next: Option<String>,
-    /// The body exactly as received (for the raw archive).
-    pub raw: bytes::Bytes,
-}
+use crate::provider::{Auth, Page, ProviderError, retry_after, send, transient};
 
 /// A V1 data request: where, which array holds the rows, and the query.
 #[derive(Debug, Clone, Copy)]

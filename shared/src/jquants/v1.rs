@@ -20,9 +20,9 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use super::auth::{Auth, Credentials, retry_after, transient};
-use super::{JQuantsClient, ProviderError};
+use super::JQuantsClient;
 use crate::clock::Clock;
+use crate::provider::{Auth, Credentials, ProviderError, retry_after, transient};
 
 /// How long a refresh token lives (reference §1.2).
 pub const REFRESH_TOKEN_LIFETIME: TimeDelta = TimeDelta::days(7);

@@ -12,6 +12,7 @@
 //! sets one; a provider without accounts (Yahoo) is limited per deployment.
 
 pub mod budget;
+pub mod store;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,11 +22,12 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::Mutex;
 
 pub use budget::{Decision, Demand, Limits, ScopeState, WaitReason};
+pub use store::LimiterStore;
 
 use crate::catalog::{Endpoint, RateBucket};
 use crate::clock::Clock;
 use crate::domain::{DataSource, Plan, ProviderType, UserId};
-use crate::store::{LimiterStore, StoreError};
+use crate::store::StoreError;
 
 /// The J-Quants add-on (minute bars) bucket, on every plan (jquants-api.md §4.1).
 pub const ADD_ON_PER_MINUTE: u32 = 60;

@@ -9,9 +9,8 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use super::{
     ApiKeyRecord, CredentialStore, DataSourceStore, FanOut, FanOutCursor, FinishOutcome,
-    GroupCursor, JOBS_EXAMINED, JobResult, JobStore, KeyRefused, KeyRing, LimiterStore, Parked,
-    ParkedJobs, RowScope, RowStore, ScheduleStore, StalledGroups, StartOutcome, StoreError,
-    UserStore,
+    GroupCursor, JOBS_EXAMINED, JobResult, JobStore, KeyRefused, KeyRing, Parked, ParkedJobs,
+    RowScope, RowStore, ScheduleStore, StalledGroups, StartOutcome, StoreError, UserStore,
 };
 use crate::dataset::Record;
 use crate::domain::ScheduleId;
@@ -19,7 +18,6 @@ use crate::domain::{
     ApiKeyId, Checkpoint, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup,
     JobGroupId, JobGroupStatus, JobId, JobStatus, Release, Split, StartRefused, User, UserId,
 };
-use crate::limiter::ScopeState;
 use crate::schedule::{Schedule, TradingCalendar};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -723,35 +721,6 @@ impl RowStore for MemoryRows {
             })
             .map(|(_, r)| r.clone())
             .collect())
-    }
-}
-
-/// Rate-limit state in memory: a map of scope to (version, state).
-#[derive(Debug, Default)]
-pub struct MemoryLimits(Mutex<HashMap<String, (u64, ScopeState)>>);
-
-#[async_trait]
-impl LimiterStore for MemoryLimits {
-    async fn load_scope(&self, scope: &str) -> Result<(ScopeState, u64), StoreError> {
-        Ok(lock(&self.0)
-            .get(scope)
-            .map(|(v, s)| (s.clone(), *v))
-            .unwrap_or_default())
-    }
-
-    async fn save_scope(
-        &self,
-        scope: &str,
-        state: &ScopeState,
-        version: u64,
-    ) -> Result<bool, StoreError> {
-        let mut all = lock(&self.0);
-        let stored = all.get(scope).map_or(0, |(v, _)| *v);
-        if stored != version {
-            return Ok(false);
-        }
-        all.insert(scope.to_owned(), (version + 1, state.clone()));
-        Ok(true)
     }
 }
 

@@ -21,7 +21,6 @@ use crate::domain::{
     ApiKeyId, Checkpoint, DataSource, DataSourceCredential, DataSourceId, IssueCode, Job, JobGroup,
     JobGroupId, JobGroupStatus, JobId, JobStatus, Release, ResponseData, User, UserId,
 };
-use crate::limiter::ScopeState;
 use crate::schedule::{Schedule, TradingCalendar};
 
 /// A store operation failed.
@@ -467,21 +466,6 @@ pub trait StalledGroups: Send + Sync + std::fmt::Debug {
         seen: (u32, u32),
         actual: (u32, u32),
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
-}
-
-/// Rate-limit state per scope, written with optimistic concurrency (see [`crate::limiter`]).
-#[async_trait]
-pub trait LimiterStore: Send + Sync + std::fmt::Debug {
-    /// The scope's state and its version (an empty state and 0 when never stored).
-    async fn load_scope(&self, scope: &str) -> Result<(ScopeState, u64), StoreError>;
-    /// Stores `state` as the version after `version`, if the stored one is still `version`.
-    /// `false` when another writer got there first.
-    async fn save_scope(
-        &self,
-        scope: &str,
-        state: &ScopeState,
-        version: u64,
     ) -> Result<bool, StoreError>;
 }
 

@@ -1,167 +1,23 @@
-//! The v8 chart (yahoo-api.md §2): what to ask for (an [`Interval`] with Yahoo's lookback
-//! limits, a range of Tokyo trading dates) and the typed rows of the answer: bars on their
-//! Asia/Tokyo dates with a still-open last bar dropped, dividends and splits.
+//! The v8 chart (yahoo-api.md §2): the typed rows of the answer to a [`ChartRequest`] (what to
+//! ask for is the catalog's: an [`Interval`] with Yahoo's lookback limits, a range of Tokyo
+//! trading dates): bars on their Asia/Tokyo dates with a still-open last bar dropped,
+//! dividends and splits.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::from_error_object;
+use crate::catalog::yahoo::jst;
+pub use crate::catalog::yahoo::{ChartRequest, Interval};
 use crate::domain::IssueCode;
-use crate::jquants::ProviderError;
-
-/// Tokyo's offset; Japan has no daylight saving.
-pub(crate) fn jst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")
-}
+use crate::provider::ProviderError;
 
 /// The TSE close (15:30 JST since November 2024; earlier bars are long closed either way).
 fn session_close() -> NaiveTime {
     NaiveTime::from_hms_opt(15, 30, 0).expect("valid time")
-}
-
-/// A bar size the client asks Yahoo for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Interval {
-    /// 1 minute: at most 8 days per request, within the last 30 days.
-    Minute1,
-    /// 2 minutes: within the last 60 days.
-    Minute2,
-    /// 5 minutes: within the last 60 days.
-    Minute5,
-    /// 15 minutes: within the last 60 days.
-    Minute15,
-    /// 30 minutes: within the last 60 days.
-    Minute30,
-    /// 60 minutes: within the last 730 days.
-    Minute60,
-    /// 90 minutes: within the last 60 days.
-    Minute90,
-    /// One trading day: the whole history.
-    Day,
-}
-
-impl Interval {
-    /// Yahoo's name for it (`1m`, `1d`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Interval::Minute1 => "1m",
-            Interval::Minute2 => "2m",
-            Interval::Minute5 => "5m",
-            Interval::Minute15 => "15m",
-            Interval::Minute30 => "30m",
-            Interval::Minute60 => "60m",
-            Interval::Minute90 => "90m",
-            Interval::Day => "1d",
-        }
-    }
-
-    /// The interval Yahoo calls `name`.
-    pub fn parse(name: &str) -> Option<Self> {
-        [
-            Interval::Minute1,
-            Interval::Minute2,
-            Interval::Minute5,
-            Interval::Minute15,
-            Interval::Minute30,
-            Interval::Minute60,
-            Interval::Minute90,
-            Interval::Day,
-        ]
-        .into_iter()
-        .find(|i| i.as_str() == name)
-    }
-
-    /// The bar length of an intraday interval; `None` for daily bars.
-    pub fn length(self) -> Option<TimeDelta> {
-        let minutes = match self {
-            Interval::Minute1 => 1,
-            Interval::Minute2 => 2,
-            Interval::Minute5 => 5,
-            Interval::Minute15 => 15,
-            Interval::Minute30 => 30,
-            Interval::Minute60 => 60,
-            Interval::Minute90 => 90,
-            Interval::Day => return None,
-        };
-        Some(TimeDelta::minutes(minutes))
-    }
-
-    /// How far back the first bar may lie (reference §4 table); `None` for no limit.
-    pub fn max_lookback(self) -> Option<TimeDelta> {
-        match self {
-            Interval::Minute1 => Some(TimeDelta::days(30)),
-            Interval::Minute60 => Some(TimeDelta::days(730)),
-            Interval::Day => None,
-            _ => Some(TimeDelta::days(60)),
-        }
-    }
-
-    /// The longest span one request may cover; `None` for no limit.
-    pub fn max_span(self) -> Option<TimeDelta> {
-        (self == Interval::Minute1).then_some(TimeDelta::days(8))
-    }
-}
-
-/// Bars of the Tokyo trading dates `from..=to`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChartRequest {
-    /// Bar size.
-    pub interval: Interval,
-    /// First trading date (JST).
-    pub from: NaiveDate,
-    /// Last trading date (JST), inclusive.
-    pub to: NaiveDate,
-}
-
-impl ChartRequest {
-    /// `period1`/`period2`: JST midnight of `from` and of the day after `to`.
-    pub fn period(&self) -> (i64, i64) {
-        let midnight = |d: NaiveDate| {
-            d.and_time(NaiveTime::MIN)
-                .and_local_timezone(jst())
-                .single()
-                .map_or(0, |t| t.timestamp())
-        };
-        let after = self.to.succ_opt().unwrap_or(self.to);
-        (midnight(self.from), midnight(after))
-    }
-
-    /// Checks the request against Yahoo's limits at `now`, so a request Yahoo would refuse
-    /// with a 422 is not sent.
-    ///
-    /// # Errors
-    /// [`ProviderError::BadRequest`] naming the broken limit.
-    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), ProviderError> {
-        let (start, end) = self.period();
-        let name = self.interval.as_str();
-        if self.from > self.to {
-            return Err(ProviderError::BadRequest(format!(
-                "from {} is after to {}",
-                self.from, self.to
-            )));
-        }
-        if let Some(back) = self.interval.max_lookback()
-            && start < (now - back).timestamp()
-        {
-            return Err(ProviderError::BadRequest(format!(
-                "{name} bars reach back at most {} days; {} is too old",
-                back.num_days(),
-                self.from
-            )));
-        }
-        if let Some(span) = self.interval.max_span()
-            && end - start > span.num_seconds()
-        {
-            return Err(ProviderError::BadRequest(format!(
-                "{name} bars cover at most {} days per request",
-                span.num_days()
-            )));
-        }
-        Ok(())
-    }
 }
 
 /// One bar. Prices as Yahoo serves them: split-adjusted, not dividend-adjusted.

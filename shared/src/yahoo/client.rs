@@ -17,7 +17,7 @@ use crate::catalog::Endpoint;
 use crate::clock::Clock;
 use crate::dataset::DatasetKind;
 use crate::domain::IssueCode;
-use crate::jquants::{Anonymous, Auth, ProviderError, retry_after, send, transient};
+use crate::provider::{Anonymous, Auth, ProviderError, retry_after, send, transient};
 
 /// The User-Agent of yfinance's non-impersonating fallback (reference §1.5).
 pub const USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::jquants::ProviderError;
+use crate::provider::ProviderError;
 
 /// How long to leave Yahoo alone after a 429 that names no wait: its blocks outlast a quick
 /// retry, and every request inside one renews it (reference §3, §5.1: pause ≥ 15 minutes).
@@ -82,7 +82,7 @@ fn description(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jquants::Disposition;
+    use crate::provider::Disposition;
 
     #[test]
     fn each_yahoo_answer_has_its_disposition() {

@@ -1,13 +1,14 @@
 //! The Yahoo Finance client (yahoo-api.md): daily and intraday charts with dividends and
 //! splits (no crumb), batch quotes (cookie + crumb, fetched lazily and shared), typed rows on
 //! Asia/Tokyo trading dates, J-Quants codes mapped to `.T` symbols, and every failure mapped
-//! onto the J-Quants [`ProviderError`](crate::jquants::ProviderError) table.
+//! onto the providers' one [`ProviderError`](crate::provider::ProviderError) table.
 
 mod chart;
 mod client;
 mod error;
 mod pages;
 mod quote;
+mod rows;
 mod session;
 mod symbol;
 

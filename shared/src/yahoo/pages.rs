@@ -8,10 +8,11 @@ use chrono::{DateTime, Utc};
 use super::YahooClient;
 use super::chart::{ChartRequest, Interval, parse_chart};
 use super::quote::parse_quotes;
-use crate::catalog::{Endpoint, parse_date};
+use crate::catalog::Endpoint;
 use crate::dataset::{ChartBar, ChartEvent, DatasetKind, QuoteRow, Record, Row};
 use crate::domain::IssueCode;
-use crate::jquants::{Page, ProviderError};
+use crate::domain::parse_date;
+use crate::provider::{Page, ProviderError};
 
 impl YahooClient {
     /// The page one job of a Yahoo `endpoint` fetches for `symbol`, with the job's (validated)

@@ -5,11 +5,11 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::chart::jst;
 use super::error::from_error_object;
 use super::symbol::jquants_code;
+use crate::catalog::yahoo::jst;
 use crate::domain::IssueCode;
-use crate::jquants::ProviderError;
+use crate::provider::ProviderError;
 
 /// The latest quote of one issue.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 
 use super::error::{classify, is_html};
 use crate::clock::Clock;
-use crate::jquants::{Auth, Credentials, ProviderError, retry_after, transient};
+use crate::provider::{Auth, Credentials, ProviderError, retry_after, transient};
 
 /// How long a crumb is used before it is fetched again by default. Yahoo publishes no
 /// lifetime (its `A3` cookie says a year); renewing now and then costs two requests and

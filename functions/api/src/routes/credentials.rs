@@ -11,7 +11,8 @@ use shared::crypto::CryptoError;
 use shared::domain::{
     ApiVersion, CredentialSecret, DataSourceCredential, DataSourceId, Plan, ProviderType, UserId,
 };
-use shared::jquants::{Auth, Login, ProviderError, Token, V1Auth};
+use shared::jquants::{Login, Token, V1Auth};
+use shared::provider::{Auth, ProviderError};
 use shared::vault::VaultError;
 use utoipa::ToSchema;
 

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 
 use super::item::{Item, ItemExt, n, s, ts};
 use super::unavailable;
-use crate::crypto::Envelope;
+use crate::domain::Envelope;
 use crate::domain::{
     ApiKeyId, ApiVersion, DataSource, DataSourceCredential, DataSourceId, Plan, ProviderType, User,
     UserId,

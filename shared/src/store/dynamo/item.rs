@@ -7,27 +7,27 @@ use chrono::{DateTime, Utc};
 
 use crate::store::StoreError;
 
-pub(super) type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
-pub(super) fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-pub(super) fn n(v: impl std::fmt::Display) -> AttributeValue {
+pub(crate) fn n(v: impl std::fmt::Display) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-pub(super) fn ts(t: DateTime<Utc>) -> AttributeValue {
+pub(crate) fn ts(t: DateTime<Utc>) -> AttributeValue {
     AttributeValue::S(ts_text(t))
 }
 
 /// A time as stored: fixed-width UTC text with milliseconds, so times compare as text.
-pub(super) fn ts_text(t: DateTime<Utc>) -> String {
+pub(crate) fn ts_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Typed reads from an item; a missing or mistyped attribute is [`StoreError::Corrupt`].
-pub(super) trait ItemExt {
+pub(crate) trait ItemExt {
     fn str(&self, k: &str) -> Result<&str, StoreError>;
     fn opt_str(&self, k: &str) -> Option<&str>;
     fn num<T: std::str::FromStr>(&self, k: &str) -> Result<T, StoreError>;

@@ -4,23 +4,21 @@
 //! item per scope).
 
 mod accounts;
-mod item;
+pub(crate) mod item;
 mod jobs;
-mod limits;
 mod parking;
 mod rows;
 mod schedules;
 
 pub use accounts::DynamoAccounts;
 pub use jobs::DynamoJobs;
-pub use limits::DynamoLimits;
 pub use rows::DynamoRows;
 
 use aws_sdk_dynamodb::error::SdkError;
 
 use super::StoreError;
 
-fn unavailable<E, R>(e: SdkError<E, R>) -> StoreError
+pub(crate) fn unavailable<E, R>(e: SdkError<E, R>) -> StoreError
 where
     E: std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,

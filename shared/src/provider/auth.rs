@@ -1,6 +1,7 @@
-//! How a provider request proves who sent it. Every strategy (V2 API key, V1 tokens, Yahoo's
-//! cookie + crumb, none) is an [`Auth`] the HTTP layer asks for [`Credentials`] before each
-//! request and tells about a 401, so the renew-once-and-retry rule lives in one place: [`send`].
+//! How a provider request proves who sent it. Every strategy (J-Quants' V2 API key and V1
+//! tokens, Yahoo's cookie + crumb, none) is an [`Auth`] the HTTP layer asks for [`Credentials`]
+//! before each request and tells about a 401, so the renew-once-and-retry rule lives in one
+//! place: [`send`].
 
 use std::fmt;
 
@@ -95,33 +96,6 @@ pub trait Auth: Send + Sync + fmt::Debug {
     }
 }
 
-/// J-Quants V2: the `x-api-key` header. Keys do not expire, so a refusal is final.
-pub struct ApiKey(SecretString);
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey([REDACTED])")
-    }
-}
-
-impl ApiKey {
-    /// Wraps a V2 API key.
-    pub fn new(key: SecretString) -> Self {
-        Self(key)
-    }
-}
-
-#[async_trait]
-impl Auth for ApiKey {
-    async fn credentials(&self) -> Result<Credentials, ProviderError> {
-        Ok(Credentials::new(0).header(HeaderName::from_static("x-api-key"), self.0.clone()))
-    }
-
-    async fn rejected(&self, _used: &Credentials) -> Result<bool, ProviderError> {
-        Ok(false)
-    }
-}
-
 /// No credentials at all (Yahoo's chart endpoint).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Anonymous;
@@ -199,6 +173,5 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("authorization") && shown.contains("crumb"));
-        assert!(!format!("{:?}", ApiKey::new("k3y".into())).contains("k3y"));
     }
 }

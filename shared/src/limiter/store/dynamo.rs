@@ -6,10 +6,11 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::item::{ItemExt, n, s};
-use super::unavailable;
+use super::LimiterStore;
 use crate::limiter::ScopeState;
-use crate::store::{LimiterStore, StoreError};
+use crate::store::StoreError;
+use crate::store::dynamo::item::{ItemExt, n, s};
+use crate::store::dynamo::unavailable;
 
 /// An idle scope's item expires (DynamoDB TTL) after two days: by then every window is over.
 const IDLE_EXPIRY_SECS: i64 = 2 * 86_400;

@@ -1,0 +1,74 @@
+//! Why an attempt did not complete a job, classified once: a permanent failure fails the job,
+//! a transient one spends one of its attempts, and a failure of our own storage sends the
+//! message back without judging the job. Provider, storage and vault errors all become one
+//! [`Failure`] here, so no caller classifies them a second way.
+
+use shared::crypto::CryptoError;
+use shared::provider::{Disposition, ProviderError};
+use shared::store::StoreError;
+use shared::vault::VaultError;
+
+/// Why an attempt did not complete the job.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Fails the job for good.
+    Permanent(String),
+    /// Worth another attempt; fails the job once attempts run out.
+    Transient {
+        message: String,
+        once: bool,
+        retry_after: Option<std::time::Duration>,
+    },
+    /// Our own storage failed: deliver again without judging the job.
+    Infrastructure(StoreError),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Infrastructure(e)
+    }
+}
+
+impl From<ProviderError> for Failure {
+    fn from(e: ProviderError) -> Self {
+        let message = e.to_string();
+        match e.disposition() {
+            Disposition::Fail => Failure::Permanent(message),
+            Disposition::Retry => Failure::Transient {
+                message,
+                once: false,
+                retry_after: None,
+            },
+            Disposition::RetryAfter(d) => Failure::Transient {
+                message,
+                once: false,
+                retry_after: Some(d),
+            },
+            Disposition::RetryOnce => Failure::Transient {
+                message,
+                once: true,
+                retry_after: None,
+            },
+        }
+    }
+}
+
+/// What a vault failure means for the job.
+impl From<VaultError> for Failure {
+    fn from(e: VaultError) -> Self {
+        match e {
+            VaultError::Store(e) => Failure::Infrastructure(e),
+            VaultError::Crypto(CryptoError::Unavailable(e)) => Failure::Transient {
+                message: format!("key service: {e}"),
+                once: false,
+                retry_after: None,
+            },
+            VaultError::Crypto(e) => Failure::Permanent(format!(
+                "stored credential cannot be opened ({e}): store it again"
+            )),
+            VaultError::Malformed => {
+                Failure::Permanent("stored credential is malformed: store it again".into())
+            }
+        }
+    }
+}
