@@ -48,9 +48,11 @@ lambda-build: $(STAMP)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --compiler cargo --locked \
 		--bin api --bin fetcher --bin scheduler
 
-## The job-engine chaos test (2,000 jobs under faults, duplicates and kills; minutes on moto).
+## The job-engine chaos tests (2,000 jobs under faults, duplicates and kills; in-process, then
+## the fetcher binary on the Lambda-shaped runtime killed at its deadline; minutes on moto).
 chaos: $(STAMP)
-	$(WITH_MOTO) cargo test --locked -p integration-tests --test chaos -- --ignored --nocapture
+	$(WITH_MOTO) bash -c 'cargo build --locked -p api -p fetcher -p scheduler && \
+		cargo test --locked -p integration-tests --test chaos -- --ignored --nocapture --test-threads 1'
 
 ## Figures: AWS calls per job (counted at the SDK), rate-limit runs against the sandbox's
 ## request log beside the official Python client, release binary sizes.
