@@ -6,17 +6,16 @@
 //! stack provisioned from `template.yaml` in the emulator, as deployed ones would.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use tokio::process::{Child, Command};
 
-/// The workspace root.
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+/// The workspace root (see [`crate::workspace`]), also under this path for the callers that
+/// import it from here.
+pub use crate::workspace::root;
 
 /// Writes an env file for the functions: the template's variables for `functions` (merged;
 /// they agree where they overlap) and the process's `AWS_*` settings, so the functions reach

@@ -13,6 +13,7 @@
 //! - [`runtime`]: the Lambda-shaped runtime: the real binaries behind a Runtime API, with the
 //!   template's timeouts, memory and payload limits, fed by API Gateway, SQS and EventBridge
 //!   event sources.
+//! - [`workspace`]: where things are in the checkout (the workspace root).
 
 pub mod client;
 pub mod demo;
@@ -22,3 +23,4 @@ pub mod provision;
 pub mod runtime;
 pub mod stack;
 pub mod template;
+pub mod workspace;

@@ -16,12 +16,12 @@ use serde_json::json;
 use crate::config::Plan;
 use crate::guard::{FaultSpec, KeySettings, Limits};
 use crate::state::Shared;
-use crate::stats;
+use crate::stats::Stats;
 
 /// The `/_sandbox` router (to be nested at `/_sandbox`).
 pub(crate) fn router(shared: &Arc<Shared>) -> Router {
     Router::new()
-        .route("/stats", get(stats::show).delete(reset_stats))
+        .route("/stats", get(show_stats).delete(reset_stats))
         .route("/clock", get(show_clock).post(move_clock))
         .route("/keys", post(add_key))
         .route("/v1-users", post(add_v1_user))
@@ -38,6 +38,11 @@ fn bad_request(message: impl Into<String>) -> Response {
 
 fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Box<Response>> {
     serde_json::from_slice(body).map_err(|e| Box::new(bad_request(format!("invalid body: {e}"))))
+}
+
+/// `GET /_sandbox/stats`: a snapshot of the request log.
+async fn show_stats(State(shared): State<Arc<Shared>>) -> Json<Stats> {
+    Json(shared.log.snapshot())
 }
 
 async fn reset_stats(State(shared): State<Arc<Shared>>) -> StatusCode {

@@ -13,11 +13,13 @@
 //! issues trading on the real TSE calendar, with splits, dividends and results disclosures.
 //!
 //! Layout:
-//! - [`calendar`]: TSE trading days; `universe`: issue codes; `market`, `intraday`,
-//!   `indices`: prices; `corporate`: issuers, disclosures, dividends, splits.
+//! - [`calendar`]: TSE trading days; `universe`: issue codes; `price_level`: each issue's
+//!   price level; `market`, `intraday`, `indices`: prices; `corporate`: issuers, disclosures,
+//!   dividends, splits.
 //! - `params`, `pagination`: request parsing and page keys.
-//! - `jquants`, `v1`, `yahoo`, `admin`: the routers; `guard`: keys, limits and faults;
-//!   `clock`, `state`, `stats`: shared state; `server`: [`router`], [`serve`], [`Sandbox`].
+//! - `jquants`, `v1`, `yahoo`, `admin`: the routers; `guard`: V2 keys, V1 accounts, Yahoo
+//!   sessions, limits and faults; `clock`, `state`, `stats`: shared state; `server`:
+//!   [`router`], [`serve`], [`Sandbox`].
 
 mod admin;
 pub mod calendar;
@@ -32,6 +34,7 @@ mod jquants;
 mod market;
 mod pagination;
 mod params;
+mod price_level;
 mod server;
 mod state;
 mod stats;

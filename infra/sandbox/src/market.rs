@@ -1,8 +1,8 @@
 //! The synthetic market: one deterministic bar per (issue, trading day), computed in O(1).
 //!
-//! Each issue gets a base price and volume from the hash of its code; prices drift along two
-//! slow sine waves plus per-day hash noise, so consecutive days look like a chart while any
-//! single day can be computed without its history. About 1 in 150 (issue, day) pairs is a
+//! Each issue gets a base price (from `price_level`) and volume from the hash of its code;
+//! prices drift along two slow sine waves plus per-day hash noise, so consecutive days look
+//! like a chart while any single day can be computed without its history. About 1 in 150 (issue, day) pairs is a
 //! no-trade day, and 2020-10-01 (the day the TSE's arrowhead system failed) has no trades at all.
 //!
 //! The waves describe the split-adjusted price; raw prices are that times the issue's share
@@ -15,6 +15,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::corporate::share_multiple;
 use crate::hash::{hash_bytes, mix, unit};
 use crate::params::IssueCode;
+use crate::price_level::level;
 
 /// Open, high, low, close, volume and turnover value of one session or one day.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,12 +74,6 @@ fn to_raw(bar: &Ohlcv, multiple: f64) -> Ohlcv {
     }
 }
 
-/// The issue's typical price level (yen, split-adjusted), for dividends and share counts.
-pub(crate) fn base_price(code: &IssueCode) -> f64 {
-    let issue = hash_bytes(code.as_str().as_bytes());
-    (100_f64.ln() + unit(mix(&[issue, 1])) * (20_000_f64 / 100.0).ln()).exp()
-}
-
 fn adjusted_trades(code: &IssueCode, date: NaiveDate) -> Option<Trades> {
     let issue = hash_bytes(code.as_str().as_bytes());
     let t = i64::from(date.num_days_from_ce());
@@ -118,8 +113,7 @@ fn adjusted_trades(code: &IssueCode, date: NaiveDate) -> Option<Trades> {
 
 /// The close before rounding: two sine waves around the issue's base price, plus noise.
 fn raw_close(issue: u64, t: i64) -> f64 {
-    let base = (100_f64.ln() + unit(mix(&[issue, 1])) * (20_000_f64 / 100.0).ln()).exp();
-    wave(issue, t, base)
+    wave(issue, t, level(issue))
 }
 
 /// A chart-like level around `base` on day `t` (days from the common era), from `seed`.

@@ -1,14 +1,13 @@
 //! Everything the routers share: the clock, the key and account tables, the request log,
-//! rate-limit windows, faults and Yahoo sessions. One `Arc<Shared>` per sandbox.
+//! rate-limit windows, faults and Yahoo sessions. One `Arc<Shared>` per sandbox. Each piece is
+//! defined lower down (`clock`, `guard`, `stats`); the routers extract the whole.
 
 use std::sync::{PoisonError, RwLock};
 
 use crate::clock::Clock;
 use crate::config::SandboxConfig;
-use crate::guard::{Faults, KeyRegistry, KeySettings, Limiter, Limits};
+use crate::guard::{Accounts, Faults, KeyRegistry, KeySettings, Limiter, Limits, Sessions};
 use crate::stats::RequestLog;
-use crate::v1::Accounts;
-use crate::yahoo::Sessions;
 
 /// The state behind one sandbox.
 #[derive(Debug)]

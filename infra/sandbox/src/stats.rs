@@ -2,20 +2,16 @@
 //! it got.
 //!
 //! Tests and benchmarks read it to check how a client paced itself (through
-//! [`crate::Sandbox::stats`] or `GET /_sandbox/stats`): `max_per_60s` is the busiest sliding
-//! minute, `per_minute` a histogram by clock minute. Callers are J-Quants V2 keys, V1 mail
-//! addresses and [`crate::YAHOO`]; requests with a missing or unknown key count under
-//! [`INVALID_KEY`]. Times are on the sandbox clock.
+//! [`crate::Sandbox::stats`] or `GET /_sandbox/stats`, which `admin` serves): `max_per_60s` is
+//! the busiest sliding minute, `per_minute` a histogram by clock minute. Callers are J-Quants
+//! V2 keys, V1 mail addresses and [`crate::YAHOO`]; requests with a missing or unknown key
+//! count under [`INVALID_KEY`]. Times are on the sandbox clock.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
-use axum::Json;
-use axum::extract::State;
 use chrono::DateTime;
 use serde::{Deserialize, Serialize};
-
-use crate::state::Shared;
 
 /// The bucket for requests whose key was missing or not accepted.
 pub const INVALID_KEY: &str = "<invalid>";
@@ -122,11 +118,6 @@ fn max_in_window(times: &[i64], width: i64) -> u64 {
         best = best.max(end + 1 - start);
     }
     best as u64
-}
-
-/// `GET /_sandbox/stats`.
-pub(crate) async fn show(State(shared): State<Arc<Shared>>) -> Json<Stats> {
-    Json(shared.log.snapshot())
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ impl Deployed {
         options: Options,
     ) -> anyhow::Result<Self> {
         let template = Template::load(&template_path())?;
-        let logs = crate::lambda::root()
+        let logs = crate::workspace::root()
             .join("target/lambda-runtime")
             .join(name);
         std::fs::create_dir_all(&logs)?;

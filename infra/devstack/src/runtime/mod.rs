@@ -207,7 +207,7 @@ pub fn functions_dir() -> PathBuf {
     #[allow(clippy::disallowed_methods)]
     match std::env::var_os("MOOMOO_FUNCTIONS_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => crate::lambda::root().join("target/debug"),
+        None => crate::workspace::root().join("target/debug"),
     }
 }
 

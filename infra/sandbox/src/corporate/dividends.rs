@@ -10,8 +10,8 @@ use super::disclosures::{Disclosure, Period, disclosure, quarter_ends};
 use super::issuer::issuer;
 use super::splits::share_multiple;
 use crate::calendar::is_trading_day;
-use crate::market::base_price;
 use crate::params::IssueCode;
+use crate::price_level::base_price;
 
 /// One dividend.
 #[derive(Debug, Clone)]

@@ -1,9 +1,12 @@
-//! What stands between a caller and the data: the key table, rate limits with lockout, and
-//! injected faults, plus the error responses they produce for each provider.
+//! What stands between a caller and the data: each provider's credentials (the V2 key table,
+//! V1 accounts and tokens, Yahoo cookies and crumbs), rate limits with lockout, and injected
+//! faults, plus the error responses they produce for each provider.
 
 mod faults;
 mod keys;
 mod limiter;
+mod v1_accounts;
+mod yahoo_sessions;
 
 use axum::Json;
 use axum::body::{Body, to_bytes};
@@ -17,7 +20,9 @@ pub use faults::FaultSpec;
 pub(crate) use faults::{Fault, Faults};
 pub(crate) use keys::{KeyRegistry, KeySettings};
 pub use limiter::Limits;
-pub(crate) use limiter::{Limiter, Verdict, Window};
+pub(crate) use limiter::{Limiter, Verdict};
+pub(crate) use v1_accounts::Accounts;
+pub(crate) use yahoo_sessions::{Sessions, crumb_for};
 
 /// Whose error bodies a response imitates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +31,8 @@ pub(crate) enum Flavor {
     Yahoo,
 }
 
+/// The reference's J-Quants 500 body (V1 and V2).
+const UNEXPECTED: &str = "Unexpected error. Please try again later.";
 /// Yahoo's plain-text 429 body (reference yahoo-api.md §2.4).
 pub(crate) const YAHOO_TOO_MANY: &str = "Too Many Requests\r\n";
 const JQUANTS_TOO_MANY: &str = "Too Many Requests. Rate limit exceeded; please wait and retry.";
@@ -81,7 +88,7 @@ pub(crate) async fn with_faults(
             (StatusCode::GATEWAY_TIMEOUT, Json(body)).into_response()
         }
         (Fault::Error, Flavor::JQuants) => {
-            let body = json!({ "message": crate::jquants::UNEXPECTED });
+            let body = json!({ "message": UNEXPECTED });
             (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
         }
         (Fault::Error, Flavor::Yahoo) => {

@@ -17,8 +17,6 @@ pub(crate) const UNKNOWN_PATH: &str = "Missing Authentication Token";
 pub(crate) const INVALID_CODE: &str = "'code' must be a 4 or 5 character issue code made of digits and capital letters, such as 7203, 72030 or 130A0.";
 pub(crate) const INVALID_PAGE_KEY: &str = "'pagination_key' is invalid. Send it back unchanged with the same parameters as the request that returned it.";
 pub(crate) const MALFORMED_QUERY: &str = "The query string is malformed.";
-/// The reference's 500 body (V1 and V2).
-pub(crate) const UNEXPECTED: &str = "Unexpected error. Please try again later.";
 /// 210 from `/equities/bars/daily/am` (exact V1 text, reference §8.7).
 pub(crate) const NO_CONTENT: &str =
     "No content due to outside the target time or a stock code does not exist.";

@@ -30,7 +30,7 @@ use crate::state::Shared;
 
 use auth::Caller;
 pub(crate) use endpoint::Endpoint;
-pub(crate) use error::{ApiError, UNEXPECTED};
+pub(crate) use error::ApiError;
 pub(crate) use row::bar;
 
 /// Every V2 dataset (V1 reuses some of them under its own names).

@@ -5,9 +5,9 @@
 //! refresh token (7 days), `POST /token/auth_refresh?refreshtoken=` a refresh token for an
 //! id token (24 hours); data routes want `Authorization: Bearer <idToken>` and answer 401
 //! otherwise. The data are the V2 datasets under V1's long field names and array keys.
-//! Requests are logged under the user's mail address, which is also the key for faults.
+//! Requests are logged under the user's mail address, which is also the key for faults. The
+//! account table (users and tokens) is `guard`'s.
 
-mod accounts;
 mod names;
 
 use std::sync::Arc;
@@ -22,8 +22,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
-
-pub(crate) use accounts::Accounts;
 
 use crate::config::Plan;
 use crate::guard::{self, Flavor};

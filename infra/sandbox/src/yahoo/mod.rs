@@ -4,13 +4,13 @@
 //!
 //! Every request is logged under [`YAHOO`], counts against the deployment-wide limit
 //! ([`crate::Limits::yahoo_per_minute`]; over it: 429 with the plain-text body) and draws
-//! the faults set for [`YAHOO`]. Symbols are `XXXX.T` for the sandbox's listed issues.
+//! the faults set for [`YAHOO`]. Symbols are `XXXX.T` for the sandbox's listed issues. The
+//! cookie + crumb sessions and the deployment-wide window are `guard`'s.
 
 mod bars;
 mod chart;
 mod quote;
 mod result;
-mod session;
 
 use std::sync::Arc;
 
@@ -22,8 +22,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
-
-pub(crate) use session::Sessions;
 
 use crate::calendar::is_trading_day;
 use crate::clock::jst;
@@ -131,7 +129,7 @@ async fn crumb(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Respons
     match shared.yahoo.cookie(&headers) {
         Some(cookie) => {
             let text = [(header::CONTENT_TYPE, "text/plain;charset=utf-8")];
-            (StatusCode::OK, text, session::crumb_for(&cookie)).into_response()
+            (StatusCode::OK, text, guard::crumb_for(&cookie)).into_response()
         }
         None => unauthorized("Invalid Cookie"),
     }

@@ -11,8 +11,8 @@ use crate::jquants::endpoint::{Endpoint, Listing};
 use crate::jquants::error::ApiError;
 use crate::jquants::query::Query;
 use crate::jquants::record::{Record, day};
-use crate::market::base_price;
 use crate::params::IssueCode;
+use crate::price_level::base_price;
 
 pub(crate) const ENDPOINT: Endpoint =
     Endpoint::new("/markets/margin-interest", Plan::Standard, list);

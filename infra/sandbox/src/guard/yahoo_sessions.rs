@@ -2,7 +2,8 @@
 //! the prefix root, like `https://fc.yahoo.com/`) answers 404 but sets an `A3` cookie;
 //! `/v1/test/getcrumb` with that cookie returns the crumb as plain text; crumb-protected
 //! endpoints need both. The cookie has no `Domain` and no `Secure`, so HTTP clients with a
-//! cookie store send it back to 127.0.0.1 over plain HTTP.
+//! cookie store send it back to 127.0.0.1 over plain HTTP. The routes that use the sessions
+//! are in `yahoo`.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,7 +11,7 @@ use std::sync::{Mutex, PoisonError};
 
 use axum::http::{HeaderMap, header};
 
-use crate::guard::Window;
+use super::limiter::Window;
 use crate::hash::{hash_bytes, mix};
 
 const COOKIE_NAME: &str = "A3";

@@ -1,6 +1,7 @@
 //! V1 users and their tokens: a refresh token from mail address and password, valid 7 days;
 //! id tokens from a refresh token, valid 24 hours; both measured on the sandbox clock.
-//! Tokens are opaque strings (their real format is unverified, reference §8.2).
+//! Tokens are opaque strings (their real format is unverified, reference §8.2). The
+//! `/v1/token/*` routes and the bearer check that use the table are in `v1`.
 
 use std::collections::HashMap;
 use std::fmt;
