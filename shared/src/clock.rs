@@ -51,3 +51,12 @@ impl Clock for ManualClock {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// The instant the contract suites start their clocks at.
+#[cfg(feature = "test-util")]
+pub fn test_epoch() -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0)
+        .single()
+        .expect("a valid instant")
+}

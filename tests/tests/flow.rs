@@ -15,7 +15,7 @@ use shared::archive::RawArchive;
 use shared::dataset::{DatasetKind, Record};
 use shared::domain::{JobGroupId, UserId};
 use shared::store::dynamo::{DynamoJobs, DynamoRows};
-use shared::store::{JobStore, RowScope, RowStore};
+use shared::store::{JobQueries, RowScope, RowStore};
 
 /// The deployed API alone: no fetcher takes what a test leaves in the queue.
 fn api_only() -> Options {

@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use shared::domain::{JobGroupId, JobId, ResponseData};
 use shared::store::dynamo::DynamoJobs;
-use shared::store::{JobResult, JobStore, StartOutcome};
+use shared::store::{JobLifecycle, JobQueries, JobResult, StartOutcome};
 
 /// Job `i`'s state in the test group.
 fn planned(i: u32) -> &'static str {

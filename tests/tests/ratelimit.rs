@@ -12,10 +12,10 @@ use integration_tests::{KEY, World};
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::domain::{JobGroupId, UserId};
-use shared::limiter::Scope;
 use shared::limiter::LimiterStore;
+use shared::limiter::Scope;
 use shared::limiter::store::DynamoLimits;
-use shared::store::JobStore;
+use shared::store::JobQueries;
 use shared::store::dynamo::DynamoJobs;
 
 fn month() -> (NaiveDate, NaiveDate) {

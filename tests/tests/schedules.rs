@@ -20,7 +20,7 @@ use shared::dataset::DatasetKind;
 use shared::domain::{DataSourceId, JobGroupId, JobGroupStatus, UserId};
 use shared::schedule::{CronSpec, Schedule, Template, TradingCalendar, Window};
 use shared::store::dynamo::{DynamoJobs, DynamoRows};
-use shared::store::{JobStore, RowScope, RowStore, ScheduleStore};
+use shared::store::{JobQueries, RowScope, RowStore, ScheduleStore};
 
 /// The deployed API alone: no fetcher takes the fan-outs the ticks send, no scheduler ticks.
 fn api_only() -> Options {

@@ -165,6 +165,7 @@ mod tests {
     use shared::clock::ManualClock;
     use shared::domain::{DataSourceId, Job, JobGroup, JobGroupId, JobGroupStatus, JobId, UserId};
     use shared::queue::MemoryJobQueue;
+    use shared::store::FanOutStore;
     use shared::store::memory::MemoryJobs;
 
     #[tokio::test]

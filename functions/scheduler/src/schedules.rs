@@ -354,7 +354,10 @@ mod tests {
     use shared::queue::MemoryJobQueue;
     use shared::schedule::CronSpec;
     use shared::store::memory::{MemoryAccounts, MemoryJobs, MemorySchedules};
-    use shared::store::{CredentialStore, JobResult, JobStore, ScheduleStore};
+    use shared::store::{
+        CredentialStore, FanOutStore, GroupControl, JobLifecycle, JobQueries, JobResult,
+        ScheduleStore,
+    };
 
     use super::*;
     use crate::tick;

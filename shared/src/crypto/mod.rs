@@ -10,6 +10,8 @@
 //! - [`seal`] and [`open`]: a secret to its stored form ([`Envelope`], a domain type) and back.
 
 mod aead;
+#[cfg(feature = "test-util")]
+pub mod contract;
 mod kms;
 #[cfg(feature = "test-util")]
 mod local;

@@ -2,6 +2,8 @@
 //! concurrency, so fetchers in many processes share one budget. The DynamoDB adapter and the
 //! in-memory fake sit beside it; `crate::contract::limiter_store` holds both to one suite.
 
+#[cfg(feature = "test-util")]
+pub mod contract;
 mod dynamo;
 #[cfg(feature = "test-util")]
 mod memory;

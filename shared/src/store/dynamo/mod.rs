@@ -5,13 +5,11 @@
 
 mod accounts;
 pub(crate) mod item;
-mod jobs;
-mod parking;
 mod rows;
 mod schedules;
 
+pub use super::jobs::DynamoJobs;
 pub use accounts::DynamoAccounts;
-pub use jobs::DynamoJobs;
 pub use rows::DynamoRows;
 
 use aws_sdk_dynamodb::error::SdkError;
@@ -34,7 +32,7 @@ const CONFLICT_RETRIES: u32 = 4;
 /// nothing of it was applied, and the other is done a moment later. Fetchers finishing jobs of
 /// one group at once all write its counters; without this, one of them would send its jobs
 /// back through the queue's visibility timeout.
-async fn send_transaction(
+pub(crate) async fn send_transaction(
     tx: aws_sdk_dynamodb::operation::transact_write_items::builders::TransactWriteItemsFluentBuilder,
 ) -> Result<
     aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput,
@@ -80,7 +78,7 @@ fn only_conflicts(reasons: &[aws_sdk_dynamodb::types::CancellationReason]) -> bo
 
 /// Writes up to 25 requests with `BatchWriteItem`, resending what DynamoDB leaves unprocessed
 /// (it does under throttling) with exponential backoff.
-async fn batch_write(
+pub(crate) async fn batch_write(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
     mut pending: Vec<aws_sdk_dynamodb::types::WriteRequest>,

@@ -11,7 +11,7 @@ use devstack::stack::{Counters, LocalStack};
 use reqwest::Method;
 use serde_json::json;
 use shared::domain::JobGroupId;
-use shared::store::JobStore;
+use shared::store::JobQueries;
 use shared::store::dynamo::DynamoJobs;
 
 fn status_kib(field: &str) -> Option<u64> {

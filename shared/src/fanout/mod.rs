@@ -8,6 +8,9 @@
 //! the fan-out message, a retry's) never write the same chunk, and a step that read the cursor
 //! before another moved it and sent the chunk's messages cannot reset those jobs to pending.
 
+#[cfg(feature = "test-util")]
+pub mod contract;
+
 use std::time::Instant;
 
 use chrono::TimeDelta;

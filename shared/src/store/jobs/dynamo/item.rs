@@ -1,0 +1,158 @@
+//! The jobs table's items: a group and a job to DynamoDB attributes and back.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::NaiveDate;
+
+use crate::domain::{
+    Checkpoint, DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus, JobId,
+    JobStatus, ResponseData, Split, UserId,
+};
+use crate::store::StoreError;
+use crate::store::dynamo::item::{Item, ItemExt, n, s, ts};
+use crate::store::jobs::GroupCursor;
+
+use super::*;
+
+pub(super) fn group_item(g: &JobGroup) -> Item {
+    let mut item = group_key(g.id);
+    let params = g.params.iter().map(|(k, v)| (k.clone(), s(v))).collect();
+    item.extend([
+        ("user_id".into(), s(g.user_id.to_string())),
+        ("data_source_id".into(), s(g.data_source_id.as_str())),
+        ("endpoint_id".into(), s(&g.endpoint_id)),
+        ("params".into(), AttributeValue::M(params)),
+        ("status".into(), s(g.status.as_str())),
+        ("created_at".into(), ts(g.created_at)),
+        ("total_jobs".into(), n(g.total_jobs)),
+        ("completed_jobs".into(), n(g.completed_jobs)),
+        ("failed_jobs".into(), n(g.failed_jobs)),
+        ("split".into(), s(g.split.as_str())),
+        ("gsi1pk".into(), s(format!("USER#{}", g.user_id))),
+        ("gsi1sk".into(), s(GroupCursor::after(g).sort_key())),
+    ]);
+    if !g.status.is_terminal() {
+        item.insert("active_pk".into(), active_pk(g.id));
+        item.insert("active_sk".into(), active_sk(g.id, g.created_at));
+    }
+    item
+}
+
+pub(super) fn group_from(item: &Item) -> Result<JobGroup, StoreError> {
+    let params = match item.get("params") {
+        Some(AttributeValue::M(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                Ok((
+                    k.clone(),
+                    v.as_s()
+                        .map_err(|_| StoreError::Corrupt("params".into()))?
+                        .clone(),
+                ))
+            })
+            .collect::<Result<BTreeMap<_, _>, StoreError>>()?,
+        _ => BTreeMap::new(),
+    };
+    Ok(JobGroup {
+        id: item.parse("pk", |pk| {
+            JobGroupId::parse(pk.trim_start_matches("GROUP#"))
+        })?,
+        user_id: item.parse("user_id", UserId::parse)?,
+        data_source_id: item.parse("data_source_id", DataSourceId::parse)?,
+        endpoint_id: item.str("endpoint_id")?.to_owned(),
+        params,
+        status: item.parse("status", |v| {
+            JobGroupStatus::parse(v).ok_or("unknown status")
+        })?,
+        created_at: item.time("created_at")?,
+        started_at: item.opt_time("started_at")?,
+        completed_at: item.opt_time("completed_at")?,
+        error_message: item.opt_str("error_message").map(str::to_owned),
+        total_jobs: item.num("total_jobs")?,
+        completed_jobs: item.num("completed_jobs")?,
+        failed_jobs: item.num("failed_jobs")?,
+        cancel_requested_at: item.opt_time("cancel_requested_at")?,
+        split: item
+            .opt_str("split")
+            .map_or(Some(Split::PerSymbol), Split::parse)
+            .ok_or_else(|| StoreError::Corrupt("unknown split".into()))?,
+    })
+}
+
+pub(super) fn job_item(j: &Job) -> Item {
+    let mut item = job_key(j.job_group_id, j.id);
+    item.insert("status".into(), s(j.status.as_str()));
+    item.insert("retry_count".into(), n(j.retry_count));
+    if let Some(sym) = &j.symbol {
+        item.insert("symbol".into(), s(sym.as_str()));
+    }
+    if let Some(date) = j.date {
+        item.insert("date".into(), s(date.to_string()));
+    }
+    item
+}
+
+pub(super) fn job_from(item: &Item) -> Result<Job, StoreError> {
+    let response_data = match item.get("response_data") {
+        Some(AttributeValue::M(m)) => {
+            let m: Item = m.clone();
+            Some(ResponseData {
+                rows: m.num("rows")?,
+                pages: m.num("pages")?,
+                archive: m.opt_str("archive").map(str::to_owned),
+            })
+        }
+        _ => None,
+    };
+    Ok(Job {
+        job_group_id: item.parse("pk", |pk| {
+            JobGroupId::parse(pk.trim_start_matches("GROUP#"))
+        })?,
+        id: item.parse("sk", |sk| JobId::parse(sk.trim_start_matches("JOB#")))?,
+        symbol: item
+            .opt_str("symbol")
+            .map(IssueCode::parse)
+            .transpose()
+            .map_err(StoreError::Corrupt)?,
+        date: item
+            .opt_str("date")
+            .map(|d| {
+                d.parse::<NaiveDate>()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .transpose()?,
+        status: item.parse("status", |v| JobStatus::parse(v).ok_or("unknown status"))?,
+        started_at: item.opt_time("started_at")?,
+        completed_at: item.opt_time("completed_at")?,
+        error_message: item.opt_str("error_message").map(str::to_owned),
+        response_data,
+        retry_count: item.num("retry_count")?,
+        last_retry_at: item.opt_time("last_retry_at")?,
+        lease_until: item.opt_time("lease_until")?,
+        checkpoint: match item.get("checkpoint") {
+            Some(AttributeValue::M(m)) => {
+                let m: Item = m.clone();
+                Some(Checkpoint {
+                    next_page: m.str("next_page")?.to_owned(),
+                    pages: m.num("pages")?,
+                    rows: m.num("rows")?,
+                })
+            }
+            _ => None,
+        },
+        paused: matches!(item.get("paused"), Some(AttributeValue::Bool(true))),
+        parked_until: item.opt_time("parked_until")?,
+    })
+}
+
+pub(super) fn checkpoint_item(c: &Checkpoint) -> AttributeValue {
+    AttributeValue::M(
+        [
+            ("next_page".to_owned(), s(c.next_page.clone())),
+            ("pages".to_owned(), n(c.pages)),
+            ("rows".to_owned(), n(c.rows)),
+        ]
+        .into(),
+    )
+}
