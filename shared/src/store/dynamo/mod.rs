@@ -3,13 +3,12 @@
 //! the per-job transactions stay cheap), market data (fetched rows) and rate limits (one small
 //! item per scope).
 
-mod accounts;
 pub(crate) mod item;
 mod rows;
 mod schedules;
 
+pub use super::accounts::DynamoAccounts;
 pub use super::jobs::DynamoJobs;
-pub use accounts::DynamoAccounts;
 pub use rows::DynamoRows;
 
 use aws_sdk_dynamodb::error::SdkError;

@@ -7,24 +7,27 @@
 //! | credential | `USER#<user id>` | `CREDENTIAL#<data source id>` |
 //! | data source | `DATASOURCE` | `<data source id>` |
 
+mod item;
+
 use std::collections::HashSet;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 
-use super::item::{Item, ItemExt, n, s, ts};
-use super::unavailable;
-use crate::domain::Envelope;
-use crate::domain::{
-    ApiKeyId, ApiVersion, DataSource, DataSourceCredential, DataSourceId, Plan, ProviderType, User,
-    UserId,
+use crate::domain::{ApiKeyId, DataSource, DataSourceCredential, DataSourceId, User, UserId};
+use crate::store::StoreError;
+use crate::store::accounts::{
+    ApiKeyRecord, CredentialStore, DataSourceStore, KeyRefused, KeyRing, UserStore,
 };
-use crate::store::{
-    ApiKeyRecord, CredentialStore, DataSourceStore, KeyRefused, KeyRing, StoreError, UserStore,
+use crate::store::dynamo::item::{Item, n, s};
+use crate::store::dynamo::unavailable;
+
+use item::{
+    credential_from, credential_item, ds_from, ds_item, key_from, key_item, ring_entry, ring_from,
+    user_from, user_item,
 };
 
 /// Attempts of a change of a user's keys that lost a race with another change of them.
@@ -58,113 +61,6 @@ impl DynamoAccounts {
             .map_err(unavailable)?;
         Ok(out.item)
     }
-}
-
-fn user_item(u: &User) -> Item {
-    Item::from([
-        ("pk".into(), s(format!("USER#{}", u.id))),
-        ("sk".into(), s("USER")),
-        ("name".into(), s(&u.name)),
-        ("is_admin".into(), AttributeValue::Bool(u.is_admin)),
-        ("created_at".into(), ts(u.created_at)),
-    ])
-}
-
-fn user_from(item: &Item) -> Result<User, StoreError> {
-    Ok(User {
-        id: item.parse("pk", |pk| UserId::parse(pk.trim_start_matches("USER#")))?,
-        name: item.str("name")?.to_owned(),
-        is_admin: item.bool("is_admin")?,
-        created_at: item.time("created_at")?,
-    })
-}
-
-fn key_item(k: &ApiKeyRecord, owner: &User) -> Item {
-    let mut item = Item::from([
-        ("pk".into(), s(format!("APIKEY#{}", k.hash))),
-        ("sk".into(), s("APIKEY")),
-        ("key_id".into(), s(k.id.to_string())),
-        ("user_id".into(), s(k.user_id.to_string())),
-        ("display_prefix".into(), s(&k.display_prefix)),
-        ("created_at".into(), ts(k.created_at)),
-        // The owner, copied so authentication is one read.
-        ("user_name".into(), s(&owner.name)),
-        ("user_is_admin".into(), AttributeValue::Bool(owner.is_admin)),
-        ("user_created_at".into(), ts(owner.created_at)),
-    ]);
-    if let Some(name) = &k.name {
-        item.insert("name".into(), s(name));
-    }
-    item
-}
-
-fn key_from(item: &Item) -> Result<(ApiKeyRecord, User), StoreError> {
-    let key = ApiKeyRecord {
-        id: item.parse("key_id", ApiKeyId::parse)?,
-        user_id: item.parse("user_id", UserId::parse)?,
-        hash: item.str("pk")?.trim_start_matches("APIKEY#").to_owned(),
-        display_prefix: item.str("display_prefix")?.to_owned(),
-        name: item.opt_str("name").map(str::to_owned),
-        created_at: item.time("created_at")?,
-        // Revoking a key deletes this item.
-        revoked_at: None,
-    };
-    let user = User {
-        id: key.user_id,
-        name: item.str("user_name")?.to_owned(),
-        is_admin: item.bool("user_is_admin")?,
-        created_at: item.time("user_created_at")?,
-    };
-    Ok((key, user))
-}
-
-/// A key as its owner's user item lists it (`api_keys`: a list of maps).
-fn ring_entry(k: &ApiKeyRecord) -> AttributeValue {
-    let mut m = Item::from([
-        ("key_id".into(), s(k.id.to_string())),
-        ("hash".into(), s(&k.hash)),
-        ("display_prefix".into(), s(&k.display_prefix)),
-        ("created_at".into(), ts(k.created_at)),
-    ]);
-    if let Some(name) = &k.name {
-        m.insert("name".into(), s(name));
-    }
-    if let Some(t) = k.revoked_at {
-        m.insert("revoked_at".into(), ts(t));
-    }
-    AttributeValue::M(m)
-}
-
-/// The keys listed in a user item and their version (0 before the first change).
-fn ring_from(user: UserId, item: &Item) -> Result<(KeyRing, u64), StoreError> {
-    let version = match item.get("keys_version") {
-        Some(_) => item.num("keys_version")?,
-        None => 0,
-    };
-    let Some(list) = item.get("api_keys") else {
-        return Ok((KeyRing::default(), version));
-    };
-    let list = list
-        .as_l()
-        .map_err(|_| StoreError::Corrupt("`api_keys` is not a list".into()))?;
-    let keys = list
-        .iter()
-        .map(|entry| {
-            let m: &Item = entry
-                .as_m()
-                .map_err(|_| StoreError::Corrupt("an `api_keys` entry is not a map".into()))?;
-            Ok(ApiKeyRecord {
-                id: m.parse("key_id", ApiKeyId::parse)?,
-                user_id: user,
-                hash: m.str("hash")?.to_owned(),
-                display_prefix: m.str("display_prefix")?.to_owned(),
-                name: m.opt_str("name").map(str::to_owned),
-                created_at: m.time("created_at")?,
-                revoked_at: m.opt_time("revoked_at")?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok((KeyRing::new(keys), version))
 }
 
 fn put_new(table: &str, item: Item) -> TransactWriteItem {
@@ -376,51 +272,6 @@ impl DynamoAccounts {
     }
 }
 
-/// Enum fields are stored in their serde text form.
-fn enum_text<T: serde::Serialize>(v: &T) -> AttributeValue {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(text)) => s(text),
-        _ => unreachable!("unit enum variants serialize to strings"),
-    }
-}
-
-fn ds_item(d: &DataSource) -> Item {
-    Item::from([
-        ("pk".into(), s("DATASOURCE")),
-        ("sk".into(), s(d.id.as_str())),
-        ("name".into(), s(&d.name)),
-        ("description".into(), s(&d.description)),
-        ("provider_type".into(), enum_text(&d.provider_type)),
-        ("is_enabled".into(), AttributeValue::Bool(d.is_enabled)),
-        ("base_url".into(), s(&d.base_url)),
-        ("api_version".into(), enum_text(&d.api_version)),
-        ("rate_limit_per_minute".into(), n(d.rate_limit_per_minute)),
-        ("rate_limit_per_hour".into(), n(d.rate_limit_per_hour)),
-        ("rate_limit_per_day".into(), n(d.rate_limit_per_day)),
-    ])
-}
-
-fn enum_from<T: serde::de::DeserializeOwned>(item: &Item, k: &str) -> Result<T, StoreError> {
-    item.parse(k, |v| {
-        serde_json::from_value::<T>(serde_json::Value::String(v.to_owned()))
-    })
-}
-
-fn ds_from(item: &Item) -> Result<DataSource, StoreError> {
-    Ok(DataSource {
-        id: item.parse("sk", DataSourceId::parse)?,
-        name: item.str("name")?.to_owned(),
-        description: item.str("description")?.to_owned(),
-        provider_type: enum_from::<ProviderType>(item, "provider_type")?,
-        is_enabled: item.bool("is_enabled")?,
-        base_url: item.str("base_url")?.to_owned(),
-        api_version: enum_from::<ApiVersion>(item, "api_version")?,
-        rate_limit_per_minute: item.num("rate_limit_per_minute")?,
-        rate_limit_per_hour: item.num("rate_limit_per_hour")?,
-        rate_limit_per_day: item.num("rate_limit_per_day")?,
-    })
-}
-
 #[async_trait]
 impl DataSourceStore for DynamoAccounts {
     async fn put_data_source(&self, ds: &DataSource) -> Result<(), StoreError> {
@@ -457,106 +308,6 @@ impl DataSourceStore for DynamoAccounts {
             .map_err(unavailable)?;
         items.iter().map(ds_from).collect()
     }
-}
-
-fn envelope_value(e: &Envelope) -> AttributeValue {
-    AttributeValue::M(Item::from([
-        ("v".into(), n(e.version)),
-        ("key_arn".into(), s(&e.key_arn)),
-        (
-            "edk".into(),
-            AttributeValue::B(Blob::new(e.encrypted_data_key.clone())),
-        ),
-        (
-            "nonce".into(),
-            AttributeValue::B(Blob::new(e.nonce.to_vec())),
-        ),
-        (
-            "ct".into(),
-            AttributeValue::B(Blob::new(e.ciphertext.clone())),
-        ),
-    ]))
-}
-
-fn envelope_from(item: &Item, k: &str) -> Result<Option<Envelope>, StoreError> {
-    let Some(v) = item.get(k) else {
-        return Ok(None);
-    };
-    let m = v
-        .as_m()
-        .map_err(|_| StoreError::Corrupt(format!("`{k}` is not a map")))?;
-    let bytes = |f: &str| {
-        m.get(f)
-            .and_then(|v| v.as_b().ok())
-            .map(|b| b.as_ref().to_vec())
-            .ok_or_else(|| StoreError::Corrupt(format!("`{k}.{f}` missing")))
-    };
-    let m_item: Item = m.clone();
-    Ok(Some(Envelope {
-        version: m_item.num("v")?,
-        key_arn: m_item.str("key_arn")?.to_owned(),
-        encrypted_data_key: bytes("edk")?,
-        nonce: bytes("nonce")?
-            .try_into()
-            .map_err(|_| StoreError::Corrupt(format!("`{k}.nonce` length")))?,
-        ciphertext: bytes("ct")?,
-    }))
-}
-
-fn credential_item(c: &DataSourceCredential) -> Item {
-    let mut item = Item::from([
-        ("pk".into(), s(format!("USER#{}", c.user_id))),
-        ("sk".into(), s(format!("CREDENTIAL#{}", c.data_source_id))),
-        ("gsi1pk".into(), s("CREDENTIALS")),
-        (
-            "gsi1sk".into(),
-            s(format!("{}#{}", c.user_id, c.data_source_id)),
-        ),
-        ("plan".into(), s(c.plan.as_str())),
-        (
-            "encrypted_credentials".into(),
-            envelope_value(&c.encrypted_credentials),
-        ),
-        ("created_at".into(), ts(c.created_at)),
-        ("updated_at".into(), ts(c.updated_at)),
-        ("version".into(), n(c.version)),
-    ]);
-    for (k, v) in [
-        ("refresh_token", &c.refresh_token),
-        ("id_token", &c.id_token),
-    ] {
-        if let Some(e) = v {
-            item.insert(k.into(), envelope_value(e));
-        }
-    }
-    for (k, v) in [
-        ("refresh_token_expired_at", c.refresh_token_expired_at),
-        ("id_token_expired_at", c.id_token_expired_at),
-    ] {
-        if let Some(t) = v {
-            item.insert(k.into(), ts(t));
-        }
-    }
-    item
-}
-
-fn credential_from(item: &Item) -> Result<DataSourceCredential, StoreError> {
-    Ok(DataSourceCredential {
-        user_id: item.parse("pk", |pk| UserId::parse(pk.trim_start_matches("USER#")))?,
-        data_source_id: item.parse("sk", |sk| {
-            DataSourceId::parse(sk.trim_start_matches("CREDENTIAL#"))
-        })?,
-        plan: item.parse("plan", str::parse::<Plan>)?,
-        encrypted_credentials: envelope_from(item, "encrypted_credentials")?
-            .ok_or_else(|| StoreError::Corrupt("`encrypted_credentials` missing".into()))?,
-        refresh_token: envelope_from(item, "refresh_token")?,
-        refresh_token_expired_at: item.opt_time("refresh_token_expired_at")?,
-        id_token: envelope_from(item, "id_token")?,
-        id_token_expired_at: item.opt_time("id_token_expired_at")?,
-        created_at: item.time("created_at")?,
-        updated_at: item.time("updated_at")?,
-        version: item.num("version")?,
-    })
 }
 
 #[async_trait]
