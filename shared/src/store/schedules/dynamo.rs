@@ -11,11 +11,11 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::item::{Item, ItemExt, n, s, ts};
-use super::unavailable;
 use crate::domain::{ScheduleId, UserId};
 use crate::schedule::{Schedule, TradingCalendar};
 use crate::store::dynamo::DynamoJobs;
+use crate::store::dynamo::item::{Item, ItemExt, n, s, ts};
+use crate::store::dynamo::unavailable;
 use crate::store::{ScheduleStore, StoreError};
 
 const DUE: &str = "SCHEDULES";

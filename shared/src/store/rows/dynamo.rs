@@ -13,9 +13,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 
-use super::item::{Item, n, s};
-use super::{batch_write, unavailable};
 use crate::dataset::{FieldName, FieldValue, Record};
+use crate::store::dynamo::item::{Item, n, s};
+use crate::store::dynamo::{batch_write, unavailable};
 use crate::store::{RowScope, RowStore, StoreError};
 
 /// The market-data table.
