@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 WITH_MOTO := infra/local/with-moto.sh
 
-.PHONY: chaos demo test fmt-check clippy unit-and-e2e lint-template bench venv clean lambda-watch lambda-build
+.PHONY: chaos demo test fmt-check clippy import-loops unit-and-e2e lint-template bench venv clean lambda-watch lambda-build
 
 ## Python tools (moto server, cfn-lint) in a project-local virtualenv, pinned.
 venv: $(STAMP)
@@ -19,10 +19,14 @@ demo: $(STAMP)
 	$(WITH_MOTO) bash -c 'cargo build --locked -p devstack -p api -p fetcher -p scheduler && target/debug/devstack demo'
 
 ## Every test: format, lints, unit + contract + end-to-end tests on the emulator, template lint.
-test: fmt-check clippy unit-and-e2e lint-template
+test: fmt-check clippy import-loops unit-and-e2e lint-template
 
 fmt-check:
 	cargo fmt --all -- --check
+
+## No import loops between the top-level modules of any crate (the script says how it counts).
+import-loops:
+	python3 .ci/import-loops
 
 clippy:
 	cargo clippy --locked --workspace --all-targets -- -D warnings

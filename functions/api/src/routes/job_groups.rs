@@ -1,5 +1,6 @@
-//! `POST /v1/job-groups` validates a request against the catalog, stores the group and its jobs
-//! and enqueues one message per job; `GET /v1/job-groups/{id}` reports exact progress.
+//! `POST /v1/job-groups` validates a request against the catalog, stores the group with the
+//! symbols of its future jobs and sends one fan-out message (the fetcher writes the jobs and
+//! sends their messages, [`shared::fanout`]); `GET /v1/job-groups/{id}` reports exact progress.
 
 use std::collections::BTreeMap;
 
