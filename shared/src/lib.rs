@@ -28,6 +28,8 @@
 //! fetcher in its dependencies, and trait objects let tests swap fakes in without generics
 //! spreading through every handler.
 
+#![warn(missing_docs)]
+
 pub mod archive;
 pub mod auth;
 pub mod aws;

@@ -32,7 +32,6 @@ pub fn write_env_file(
             .with_context(|| format!("template has no {f}"))?;
         vars.extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
-    #[allow(clippy::disallowed_methods)]
     for (k, v) in std::env::vars().filter(|(k, _)| k.starts_with("AWS_")) {
         vars.insert(k, v);
     }
@@ -62,7 +61,6 @@ impl Watch {
         if !venv_bin.join("cargo-lambda").exists() {
             bail!("no cargo-lambda in .venv/bin: run `make venv`");
         }
-        #[allow(clippy::disallowed_methods)]
         let path = format!(
             "{}:{}",
             venv_bin.display(),

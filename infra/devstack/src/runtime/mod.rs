@@ -185,7 +185,6 @@ impl FunctionConfig {
                 })
                 .transpose()
         };
-        #[allow(clippy::disallowed_methods)]
         env.extend(std::env::vars().filter(|(k, _)| {
             k.starts_with("AWS_") && !k.starts_with("AWS_LAMBDA_") || k == "NO_PROXY"
         }));
@@ -204,7 +203,6 @@ impl FunctionConfig {
 /// The directory holding the function binaries: `MOOMOO_FUNCTIONS_DIR`, else the workspace's
 /// `target/debug` (what `cargo build --bins` writes).
 pub fn functions_dir() -> PathBuf {
-    #[allow(clippy::disallowed_methods)]
     match std::env::var_os("MOOMOO_FUNCTIONS_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => crate::workspace::root().join("target/debug"),
