@@ -252,11 +252,10 @@ async fn all_listed_issues_are_planned_from_the_equities_master() {
     let mut listed: Vec<String> = sandbox::issue_codes().to_vec();
     listed.sort_unstable();
     let planned = w.stack.fetcher.jobs.fan_out(id).await.unwrap().unwrap();
-    let symbols: Vec<String> = planned
-        .symbols
-        .iter()
-        .map(|s| s.as_ref().unwrap().as_str().to_owned())
-        .collect();
+    let shared::store::FanOutPlan::PerListedIssue(Some(issues)) = &planned.plan else {
+        panic!("planned per listed issue: {:?}", planned.plan);
+    };
+    let symbols: Vec<String> = issues.iter().map(|s| s.as_str().to_owned()).collect();
     assert_eq!(symbols, listed, "one job per listed issue, in code order");
     let group = w.stack.fetcher.jobs.get_group(id).await.unwrap().unwrap();
     assert_eq!(group.total_jobs as usize, listed.len());

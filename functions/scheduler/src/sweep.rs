@@ -54,16 +54,7 @@ pub(crate) async fn run(deps: &Deps, report: &mut TickReport) -> anyhow::Result<
             report.stranded_requeued += stranded.len();
         }
         let fanned_out = match deps.jobs.fan_out(g.id).await? {
-            Some(f) => {
-                let total = if f.per_day {
-                    f.days.as_ref().map(Vec::len)
-                } else if f.per_issue && !f.issues_planned {
-                    None
-                } else {
-                    Some(f.symbols.len())
-                };
-                total.is_some_and(|t| f.enqueued as usize >= t)
-            }
+            Some(f) => f.is_done(),
             None => true,
         };
         if !fanned_out {

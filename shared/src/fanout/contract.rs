@@ -5,7 +5,7 @@ use chrono::Duration;
 
 use crate::clock::{Clock, ManualClock, test_epoch as t0};
 use crate::domain::{Checkpoint, IssueCode, JobGroup, JobId, JobStatus};
-use crate::store::{FanOutCursor, JobStore, StartOutcome};
+use crate::store::{FanOutCursor, FanOutPlan, JobStore, StartOutcome};
 
 use crate::store::jobs::contract::{LEASE, group};
 
@@ -23,8 +23,8 @@ pub async fn fan_out(store: &dyn JobStore) {
     assert!(jobs.is_empty());
     store.create_group(&g, &symbols).await.unwrap();
     let f = store.fan_out(g.id).await.unwrap().unwrap();
-    assert_eq!((f.symbols.len(), f.written, f.enqueued), (1203, 0, 0));
-    assert_eq!(f.symbols, symbols);
+    assert_eq!((f.plan.total(), f.written, f.enqueued), (Some(1203), 0, 0));
+    assert_eq!(f.plan, FanOutPlan::Symbols(symbols.clone()));
     assert!(
         !store
             .advance_fan_out(g.id, FanOutCursor::Written, 7, 9)

@@ -91,16 +91,10 @@ pub async fn step(
     let Some(f) = store.fan_out(group).await? else {
         return Ok(None);
     };
-    if (f.per_day && f.days.is_none()) || (f.per_issue && !f.issues_planned) {
+    let Some(total) = f.plan.total() else {
         return Err(FanOutError::Unplanned);
-    }
-    let days = f.days.unwrap_or_default();
-    let total = u32::try_from(if f.per_day {
-        days.len()
-    } else {
-        f.symbols.len()
-    })
-    .expect("at most MAX_SYMBOLS jobs");
+    };
+    let total = u32::try_from(total).expect("at most MAX_SYMBOLS jobs");
     let (mut written, mut enqueued) = (f.written, f.enqueued);
     if enqueued < written {
         let to = written.min(enqueued + CHUNK);
@@ -120,10 +114,7 @@ pub async fn step(
     } else if written < total {
         let to = total.min(written + CHUNK);
         let jobs: Vec<Job> = (written..to)
-            .map(|i| match days.get(i as usize) {
-                Some(day) => Job::for_day(group, JobId::new(i), *day),
-                None => Job::new(group, JobId::new(i), f.symbols[i as usize].clone()),
-            })
+            .filter_map(|i| f.plan.job(group, JobId::new(i)))
             .collect();
         let now = clock.now();
         if !store

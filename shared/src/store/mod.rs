@@ -23,9 +23,9 @@ pub use accounts::{
     REVOKED_KEPT, UserStore,
 };
 pub use jobs::{
-    FanOut, FanOutCursor, FanOutStore, FinishOutcome, GroupControl, GroupCursor, JOBS_EXAMINED,
-    JobCursor, JobLifecycle, JobQueries, JobResult, JobStore, Parked, ParkedJobs, StalledGroups,
-    StartOutcome,
+    FanOut, FanOutCursor, FanOutPlan, FanOutStore, FinishOutcome, GroupControl, GroupCursor,
+    JOBS_EXAMINED, JobCursor, JobLifecycle, JobQueries, JobResult, JobStore, Parked, ParkedJobs,
+    StalledGroups, StartOutcome,
 };
 pub use rows::{RowScope, RowStore};
 pub use schedules::ScheduleStore;

@@ -260,9 +260,7 @@ pub async fn retry(
     let group = owned_group(&state, &user, &id).await?;
     // A fan-out that never started or stopped (the create call's message was lost) resumes.
     if let Some(f) = state.jobs.fan_out(group.id).await?
-        && (f.enqueued < group.total_jobs
-            || (f.per_day && f.days.is_none())
-            || (f.per_issue && !f.issues_planned))
+        && !f.is_done()
     {
         state
             .queue

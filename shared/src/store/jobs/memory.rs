@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use crate::domain::{
     Checkpoint, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus, JobId, JobStatus, Release,
-    Split, StartRefused, UserId,
+    StartRefused, UserId,
 };
 use crate::store::{
     FanOut, FanOutCursor, FinishOutcome, GroupCursor, JOBS_EXAMINED, JobResult, Parked, ParkedJobs,
@@ -17,6 +17,7 @@ use crate::store::{
 };
 
 use super::*;
+use crate::store::jobs::FanOutPlan;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -51,11 +52,7 @@ impl FanOutStore for MemoryJobs {
         }
         entry.group = Some(group.clone());
         entry.fan_out = FanOut {
-            symbols: symbols.to_vec(),
-            days: None,
-            per_day: group.split == Split::PerTradingDay,
-            per_issue: group.split == Split::PerListedIssue,
-            issues_planned: false,
+            plan: FanOutPlan::new(group.split, symbols),
             written: 0,
             enqueued: 0,
         };
@@ -99,10 +96,10 @@ impl FanOutStore for MemoryJobs {
         let Some(entry) = all.get_mut(&group) else {
             return Ok(false);
         };
-        if !entry.fan_out.per_day || entry.fan_out.days.is_some() {
+        if entry.fan_out.plan != FanOutPlan::PerTradingDay(None) {
             return Ok(false);
         }
-        entry.fan_out.days = Some(days.to_vec());
+        entry.fan_out.plan = FanOutPlan::PerTradingDay(Some(days.to_vec()));
         if let Some(g) = entry.group.as_mut() {
             g.total_jobs = u32::try_from(days.len()).expect("days of a range");
         }
@@ -117,11 +114,10 @@ impl FanOutStore for MemoryJobs {
         let Some(entry) = all.get_mut(&group) else {
             return Ok(false);
         };
-        if !entry.fan_out.per_issue || entry.fan_out.issues_planned {
+        if entry.fan_out.plan != FanOutPlan::PerListedIssue(None) {
             return Ok(false);
         }
-        entry.fan_out.symbols = issues.iter().cloned().map(Some).collect();
-        entry.fan_out.issues_planned = true;
+        entry.fan_out.plan = FanOutPlan::PerListedIssue(Some(issues.to_vec()));
         if let Some(g) = entry.group.as_mut() {
             g.total_jobs = u32::try_from(issues.len()).expect("listed issues");
         }

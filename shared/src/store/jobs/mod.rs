@@ -23,28 +23,82 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use super::StoreError;
 use crate::domain::{
     Checkpoint, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus, JobId, JobStatus, Release,
-    ResponseData, UserId,
+    ResponseData, Split, UserId,
 };
 
 /// A group's fan-out: jobs `0..written` exist; messages of jobs `0..enqueued` were sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FanOut {
-    /// The symbol of each job, in job order (its length is `total_jobs`); empty for a group
-    /// split per trading day.
-    pub symbols: Vec<Option<IssueCode>>,
-    /// A group split per trading day: its days once planned (its length is then
-    /// `total_jobs`), `None` before.
-    pub days: Option<Vec<NaiveDate>>,
-    /// Split per trading day.
-    pub per_day: bool,
-    /// Split per listed issue; `symbols` holds them once planned.
-    pub per_issue: bool,
-    /// A per-issue group's symbols have been planned.
-    pub issues_planned: bool,
+    /// What its jobs are.
+    pub plan: FanOutPlan,
     /// Jobs written.
     pub written: u32,
     /// Job messages sent.
     pub enqueued: u32,
+}
+
+impl FanOut {
+    /// Every job written and its message sent (never for a group not planned yet).
+    pub fn is_done(&self) -> bool {
+        self.plan
+            .total()
+            .is_some_and(|total| self.enqueued as usize >= total)
+    }
+}
+
+/// What a group's jobs are, in job order, once known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FanOutPlan {
+    /// One job per symbol given at creation (a single job with none: every issue at once).
+    Symbols(Vec<Option<IssueCode>>),
+    /// One job per trading day of the range, once planned from the provider's calendar.
+    PerTradingDay(Option<Vec<NaiveDate>>),
+    /// One job per listed issue, once planned from the provider's listing.
+    PerListedIssue(Option<Vec<IssueCode>>),
+}
+
+impl Default for FanOutPlan {
+    fn default() -> Self {
+        Self::Symbols(Vec::new())
+    }
+}
+
+impl FanOutPlan {
+    /// The plan a new group starts from.
+    pub fn new(split: Split, symbols: &[Option<IssueCode>]) -> Self {
+        match split {
+            Split::PerTradingDay => Self::PerTradingDay(None),
+            Split::PerListedIssue => Self::PerListedIssue(None),
+            Split::PerSymbol => Self::Symbols(symbols.to_vec()),
+        }
+    }
+
+    /// Whether its jobs are known.
+    pub fn is_planned(&self) -> bool {
+        self.total().is_some()
+    }
+
+    /// How many jobs, once planned.
+    pub fn total(&self) -> Option<usize> {
+        match self {
+            Self::Symbols(s) => Some(s.len()),
+            Self::PerTradingDay(days) => days.as_ref().map(Vec::len),
+            Self::PerListedIssue(issues) => issues.as_ref().map(Vec::len),
+        }
+    }
+
+    /// Job `id` of `group`, if planned and in range.
+    pub fn job(&self, group: JobGroupId, id: JobId) -> Option<Job> {
+        let i = id.index() as usize;
+        match self {
+            Self::Symbols(s) => s.get(i).map(|s| Job::new(group, id, s.clone())),
+            Self::PerTradingDay(days) => days.as_ref()?.get(i).map(|d| Job::for_day(group, id, *d)),
+            Self::PerListedIssue(issues) => issues
+                .as_ref()?
+                .get(i)
+                .map(|s| Job::new(group, id, Some(s.clone()))),
+        }
+    }
 }
 
 /// The two fan-out cursors.

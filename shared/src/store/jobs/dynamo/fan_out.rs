@@ -9,7 +9,7 @@ use crate::domain::{IssueCode, Job, JobGroup, JobGroupId, Split};
 use crate::store::StoreError;
 use crate::store::dynamo::item::{Item, ItemExt, n, s, ts};
 use crate::store::dynamo::{batch_write, unavailable};
-use crate::store::jobs::{FanOut, FanOutCursor, FanOutStore};
+use crate::store::jobs::{FanOut, FanOutCursor, FanOutPlan, FanOutStore};
 
 use super::*;
 
@@ -112,12 +112,18 @@ impl FanOutStore for DynamoJobs {
                     .map_err(|e| StoreError::Corrupt(format!("fan-out days: {e}")))?,
             ),
         };
+        let flag = |k: &str| matches!(item.get(k), Some(AttributeValue::Bool(true)));
+        let plan = if per_day {
+            FanOutPlan::PerTradingDay(days)
+        } else if flag("per_issue") {
+            FanOutPlan::PerListedIssue(
+                flag("issues_planned").then(|| symbols.into_iter().flatten().collect()),
+            )
+        } else {
+            FanOutPlan::Symbols(symbols)
+        };
         Ok(Some(FanOut {
-            symbols,
-            days,
-            per_day,
-            per_issue: matches!(item.get("per_issue"), Some(AttributeValue::Bool(true))),
-            issues_planned: matches!(item.get("issues_planned"), Some(AttributeValue::Bool(true))),
+            plan,
             written: item.num("written")?,
             enqueued: item.num("enqueued")?,
         }))
