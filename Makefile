@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 WITH_MOTO := infra/local/with-moto.sh
 
-.PHONY: chaos demo test fmt-check clippy import-loops unit-and-e2e lint-template bench venv clean lambda-watch lambda-build
+.PHONY: chaos demo test fmt-check clippy import-loops deny unit-and-e2e lint-template bench venv clean lambda-watch lambda-build
 
 ## Python tools (moto server, cfn-lint) in a project-local virtualenv, pinned.
 venv: $(STAMP)
@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(WITH_MOTO) bash -c 'cargo build --locked -p devstack -p api -p fetcher -p scheduler && target/debug/devstack demo'
 
 ## Every test: format, lints, unit + contract + end-to-end tests on the emulator, template lint.
-test: fmt-check clippy import-loops unit-and-e2e lint-template
+test: fmt-check clippy import-loops deny unit-and-e2e lint-template
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -27,6 +27,14 @@ fmt-check:
 ## No import loops between the top-level modules of any crate (the script says how it counts).
 import-loops:
 	python3 .ci/import-loops
+
+## Licences, duplicate crate versions and sources (deny.toml says why advisories are not here),
+## with cargo-deny (crates.io, pinned) installed under target/tools.
+DENY := target/tools/bin/cargo-deny
+deny: $(DENY)
+	$(DENY) check licenses bans sources
+$(DENY):
+	cargo install cargo-deny --version 0.20.2 --locked --root target/tools
 
 clippy:
 	cargo clippy --locked --workspace --all-targets -- -D warnings
