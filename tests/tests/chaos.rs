@@ -1,8 +1,9 @@
 //! Chaos on the emulator and the sandbox: 2,000 jobs while the provider answers 10 % 5xx,
 //! 5 % timeouts and 2 % malformed bodies, and 10 % of job messages are delivered twice. Twice
 //! over: in-process, the handler aborted mid-batch a few times; and as production runs it, the
-//! real `fetcher` binary on the Lambda-shaped runtime fed by the SQS mapping, with a 3-second
-//! `Timeout` so that invocations are killed at their deadline mid-page. Every job must end
+//! real `fetcher` binary on the Lambda-shaped runtime fed by the SQS mapping, with a 10-second
+//! `Timeout` and provider hangs longer than the time the fetcher keeps in hand, so invocations
+//! are killed at their deadline mid-page. Every job must end
 //! terminal, a job may fail only by running out of attempts (the count printed beside what the
 //! fault rates predict), the counters must equal the jobs counted by status, every completed
 //! job's rows must be stored exactly once, and no job may be lost. `CHAOS_JOBS` shrinks it for
@@ -217,10 +218,11 @@ async fn chaos_leaves_every_job_terminal_and_every_count_exact() {
 
 /// The same chaos as production runs it: the real `fetcher` binary on the Lambda-shaped
 /// runtime, its batches fed by the SQS mapping (five at a time, the template's), its `Timeout`
-/// cut to 3 s with the provider's timeout at 2 s, so a page that hangs late in an invocation
-/// is killed with it at the deadline (Lambda's way: the process is gone, its batch comes back
-/// after the visibility timeout, its job's lease lapses). Duplicates are sent as SQS's
-/// at-least-once delivery makes them: a second copy of a job message already sent.
+/// cut to 10 s with the template's 20 s provider timeout, and the provider hanging 8 s before
+/// its timeouts: a page that hangs late in an invocation is killed with it at the deadline
+/// (Lambda's way: the process is gone, its batch comes back after the visibility timeout, its
+/// job's lease lapses). Duplicates are sent as SQS's at-least-once delivery makes them: a
+/// second copy of a job message already sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "minutes on moto: run with `make chaos` (CHAOS_JOBS=n for a smaller run)"]
 async fn chaos_on_the_lambda_runtime_with_deadline_kills() {
@@ -230,8 +232,7 @@ async fn chaos_on_the_lambda_runtime_with_deadline_kills() {
             1000,
             sandbox::Plan::Premium,
             Options {
-                env: vec![("PROVIDER_TIMEOUT_SECS".into(), "2".into())],
-                fetcher_timeout: Some(Duration::from_secs(3)),
+                fetcher_timeout: Some(Duration::from_secs(10)),
                 ..Options::default()
             },
         )
@@ -239,17 +240,25 @@ async fn chaos_on_the_lambda_runtime_with_deadline_kills() {
     );
     let q = w.stack.fetcher_config.jobs_queue_url.clone();
     // Six times the function's timeout, as AWS advises for an SQS-triggered function (the
-    // template's 360 s is six times its 60 s): a killed batch is back after 18 s.
+    // template's 360 s is six times its 60 s): a killed batch is back after a minute.
     w.stack
         .aws
         .sqs
         .set_queue_attributes()
         .queue_url(&q)
-        .attributes(QueueAttributeName::VisibilityTimeout, "18")
+        .attributes(QueueAttributeName::VisibilityTimeout, "60")
         .send()
         .await
         .unwrap();
-    w.sandbox.set_faults(KEY, FAULTS);
+    // Hangs longer than the 5 s the fetcher keeps before a 10 s deadline (half the
+    // invocation): a page that starts hanging after the first 2 s is killed mid-page.
+    w.sandbox.set_faults(
+        KEY,
+        sandbox::FaultSpec {
+            timeout_ms: 8000,
+            ..FAULTS
+        },
+    );
     let started = Instant::now();
     let (id, from, to) = create_group(&w, jobs).await;
     let done = Arc::new(AtomicBool::new(false));
@@ -261,7 +270,7 @@ async fn chaos_on_the_lambda_runtime_with_deadline_kills() {
             while !done.load(Ordering::Relaxed) {
                 // A job the fan-out has written has had its message sent: a copy of it is a
                 // duplicate delivery, decided once per job.
-                for j in w.stack.fetcher.jobs.list_jobs(id).await.unwrap() {
+                for j in w.stack.fetcher.ports.jobs.list_jobs(id).await.unwrap() {
                     if seen.insert(j.id) && rng.next() < 0.10 {
                         let body = serde_json::to_string(&JobMessage {
                             job_group_id: id,
@@ -371,7 +380,7 @@ async fn verify(
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
 ) -> Tally {
-    let listed = w.stack.fetcher.jobs.list_jobs(id).await.unwrap();
+    let listed = w.stack.fetcher.ports.jobs.list_jobs(id).await.unwrap();
     let count = |s: JobStatus| listed.iter().filter(|j| j.status == s).count() as u64;
     let (completed, failed) = (count(JobStatus::Completed), count(JobStatus::Failed));
     let retries: u64 = listed.iter().map(|j| u64::from(j.retry_count)).sum();
