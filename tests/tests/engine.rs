@@ -463,7 +463,7 @@ async fn a_store_failure_sends_messages_back_within_seconds() {
     };
     let mut broken = fetcher::Deps::from_aws(&config, &clients);
     let control = std::sync::Arc::new(shared::queue::RecordingControl::default());
-    broken.control = control.clone();
+    broken.ports.control = control.clone();
     let resp = fetcher::handle_records(recs.clone(), &broken)
         .await
         .unwrap();

@@ -65,7 +65,7 @@ async fn a_10000_symbol_group_is_created_with_five_calls_and_fans_out_exactly() 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
     let fetcher = &w.stack.fetcher;
     let p = shared::fanout::run(
-        fetcher.jobs.as_ref(),
+        fetcher.ports.jobs.as_ref(),
         &queue,
         fetcher.clock.as_ref(),
         id,
@@ -83,7 +83,7 @@ async fn a_10000_symbol_group_is_created_with_five_calls_and_fans_out_exactly() 
             m.job_id.index()
         })
         .collect();
-    let jobs = w.stack.fetcher.jobs.list_jobs(id).await.unwrap();
+    let jobs = w.stack.fetcher.ports.jobs.list_jobs(id).await.unwrap();
     println!(
         "fan-out: {} jobs written, {} job messages",
         jobs.len(),
@@ -98,7 +98,15 @@ async fn a_10000_symbol_group_is_created_with_five_calls_and_fans_out_exactly() 
     assert!(jobs.iter().enumerate().all(
         |(i, j)| j.id.index() == i as u32 && j.symbol.as_ref().unwrap().as_str() == symbols[i]
     ));
-    let f = w.stack.fetcher.jobs.fan_out(id).await.unwrap().unwrap();
+    let f = w
+        .stack
+        .fetcher
+        .ports
+        .jobs
+        .fan_out(id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((f.written, f.enqueued), (SYMBOLS as u32, SYMBOLS as u32));
     let g = w
         .user
@@ -191,7 +199,7 @@ async fn a_1200_job_fan_out_runs_through_sqs_and_the_fetcher_handler() {
     for t in running {
         t.await.unwrap();
     }
-    let jobs = w.stack.fetcher.jobs.list_jobs(id).await.unwrap();
+    let jobs = w.stack.fetcher.ports.jobs.list_jobs(id).await.unwrap();
     println!(
         "fan-out: {fan_outs} fan-out message(s), {} jobs, {messages} job messages",
         jobs.len()
@@ -251,13 +259,29 @@ async fn all_listed_issues_are_planned_from_the_equities_master() {
 
     let mut listed: Vec<String> = sandbox::issue_codes().to_vec();
     listed.sort_unstable();
-    let planned = w.stack.fetcher.jobs.fan_out(id).await.unwrap().unwrap();
+    let planned = w
+        .stack
+        .fetcher
+        .ports
+        .jobs
+        .fan_out(id)
+        .await
+        .unwrap()
+        .unwrap();
     let shared::store::FanOutPlan::PerListedIssue(Some(issues)) = &planned.plan else {
         panic!("planned per listed issue: {:?}", planned.plan);
     };
     let symbols: Vec<String> = issues.iter().map(|s| s.as_str().to_owned()).collect();
     assert_eq!(symbols, listed, "one job per listed issue, in code order");
-    let group = w.stack.fetcher.jobs.get_group(id).await.unwrap().unwrap();
+    let group = w
+        .stack
+        .fetcher
+        .ports
+        .jobs
+        .get_group(id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(group.total_jobs as usize, listed.len());
     assert!(planned.written > 0, "the fan-out went on to write jobs");
     assert_eq!(

@@ -198,6 +198,7 @@ async fn a_burst_of_429s_pauses_the_account_and_no_job_fails() {
     let source = w
         .stack
         .fetcher
+        .ports
         .sources
         .get_data_source(&shared::domain::DataSourceId::parse("jquants-v2").unwrap())
         .await

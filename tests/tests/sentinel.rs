@@ -120,8 +120,8 @@ async fn the_sentinel_secret_never_appears_anywhere() {
     let gid = shared::domain::JobGroupId::parse(group["id"].as_str().unwrap()).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     shared::fanout::run(
-        stack.fetcher.jobs.as_ref(),
-        stack.fetcher.queue.as_ref(),
+        stack.fetcher.ports.jobs.as_ref(),
+        stack.fetcher.ports.queue.as_ref(),
         stack.fetcher.clock.as_ref(),
         gid,
         deadline,

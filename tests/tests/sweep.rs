@@ -36,8 +36,8 @@ async fn a_group_whose_messages_were_deleted_is_swept_and_completes() {
     let id = JobGroupId::parse(g["id"].as_str().unwrap()).unwrap();
     let fetcher = w.stack.fetcher.clone();
     shared::fanout::run(
-        fetcher.jobs.as_ref(),
-        fetcher.queue.as_ref(),
+        fetcher.ports.jobs.as_ref(),
+        fetcher.ports.queue.as_ref(),
         fetcher.clock.as_ref(),
         id,
         Instant::now() + Duration::from_secs(30),

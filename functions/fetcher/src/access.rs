@@ -9,6 +9,7 @@
 //! [`Access::renewal_requests`] tells the fetch loop how many permits to take first.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
@@ -22,6 +23,7 @@ use shared::yahoo::{YahooClient, YahooConfig};
 
 use crate::deps::Deps;
 use crate::failure::Failure;
+use crate::providers::SOURCE_TTL;
 
 /// What a job's requests go out with.
 #[derive(Debug, Clone)]
@@ -60,7 +62,8 @@ impl Access {
             Access::V1(auth) => auth.as_ref(),
             Access::Yahoo(client) => return client.page(endpoint, query, symbol).await,
         };
-        deps.provider
+        deps.providers
+            .jquants
             .get_page_with(&source.base_url, endpoint, query, auth, next)
             .await
     }
@@ -89,13 +92,15 @@ impl Access {
         };
         let stored = async {
             let Some(record) = deps
+                .ports
                 .vault
                 .record(group.user_id, &group.data_source_id)
                 .await?
             else {
                 return Ok(false);
             };
-            deps.vault
+            deps.ports
+                .vault
                 .store_tokens(
                     &record,
                     renewed.refresh.as_ref().map(|t| (&t.value, t.expires_at)),
@@ -130,6 +135,7 @@ pub(crate) async fn open(
     let (user, ds) = (group.user_id, &group.data_source_id);
     let missing = || Failure::Permanent(format!("no credential stored for `{ds}`"));
     let record = deps
+        .ports
         .vault
         .record(user, ds)
         .await
@@ -139,6 +145,7 @@ pub(crate) async fn open(
         return Ok((record.plan, Access::V1(auth)));
     }
     let (plan, secret) = deps
+        .ports
         .vault
         .open_record(&record)
         .await
@@ -162,16 +169,23 @@ pub(crate) async fn open(
             .map(|(value, expires_at)| Token { value, expires_at })
     };
     let refresh = deps
+        .ports
         .vault
         .open_token(&record, "refresh_token")
         .await
         .map_err(Failure::from)?;
     let id = deps
+        .ports
         .vault
         .open_token(&record, "id_token")
         .await
         .map_err(Failure::from)?;
-    let mut auth = V1Auth::new(&deps.provider, &source.base_url, deps.clock.clone()).with_tokens(
+    let mut auth = V1Auth::new(
+        &deps.providers.jquants,
+        &source.base_url,
+        deps.clock.clone(),
+    )
+    .with_tokens(
         token(refresh, record.refresh_token_expired_at),
         token(id, record.id_token_expired_at),
     );
@@ -179,7 +193,8 @@ pub(crate) async fn open(
         auth = auth.with_login(login);
     }
     let auth = Arc::new(auth);
-    deps.v1_sessions
+    deps.providers
+        .v1_sessions
         .lock()
         .await
         .insert((user, ds.clone()), (record.updated_at, Arc::clone(&auth)));
@@ -188,18 +203,41 @@ pub(crate) async fn open(
 
 /// The process's session of this V1 account, unless the credential was replaced since.
 async fn cached_v1(record: &DataSourceCredential, deps: &Deps) -> Option<Arc<V1Auth>> {
-    let sessions = deps.v1_sessions.lock().await;
+    let sessions = deps.providers.v1_sessions.lock().await;
     let (updated_at, auth) = sessions.get(&(record.user_id, record.data_source_id.clone()))?;
     (*updated_at == record.updated_at).then(|| Arc::clone(auth))
 }
 
 /// One client per Yahoo base URL in the process, so every job shares its crumb.
 async fn yahoo_client(source: &DataSource, deps: &Deps) -> Arc<YahooClient> {
-    let mut clients = deps.yahoo_clients.lock().await;
+    let mut clients = deps.providers.yahoo.lock().await;
     Arc::clone(clients.entry(source.base_url.clone()).or_insert_with(|| {
         Arc::new(YahooClient::new(
             &YahooConfig::for_base_url(&source.base_url),
             deps.clock.clone(),
         ))
     }))
+}
+
+/// The group's data source, from the process's copy when it is less than [`SOURCE_TTL`] old.
+pub(crate) async fn data_source(group: &JobGroup, deps: &Deps) -> Result<DataSource, Failure> {
+    let mut cache = deps.providers.sources.lock().await;
+    if let Some((at, ds)) = cache.get(&group.data_source_id)
+        && at.elapsed() < SOURCE_TTL
+    {
+        return Ok(ds.clone());
+    }
+    let ds = deps
+        .ports
+        .sources
+        .get_data_source(&group.data_source_id)
+        .await?
+        .ok_or_else(|| {
+            Failure::Permanent(format!(
+                "data source `{}` no longer exists",
+                group.data_source_id
+            ))
+        })?;
+    cache.insert(ds.id.clone(), (Instant::now(), ds.clone()));
+    Ok(ds)
 }

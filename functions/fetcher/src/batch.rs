@@ -4,12 +4,12 @@
 //! `coalesce` jobs of an endpoint that takes many symbols (Yahoo quotes), one transaction per
 //! group for the results, and one end-of-group check per group.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
 use futures::StreamExt;
 use shared::domain::{IssueCode, JobGroupId, JobId};
-use shared::limiter::Decision;
+use shared::limiter::{Decision, Scope};
 use shared::metrics::BatchMetrics;
 use shared::queue::JobMessage;
 use shared::store::{FinishOutcome, JobResult, StartOutcome};
@@ -21,29 +21,70 @@ use crate::job::{self, Memo, Outcome, Ready, Step};
 /// Jobs of one batch run at once. The provider's rate limit, not this, bounds request rates.
 pub(crate) const CONCURRENCY: usize = 4;
 
+/// A message's position in the batch.
+type Position = usize;
+
+/// A job message ready for its first request, at its position.
+type Waiting = (Position, Ready);
+
 /// Runs the job messages of a batch (`(position, message, receive count)`); returns each
-/// position's outcome.
+/// position's outcome. Phases: read every job at once, prepare each, take the permits (one
+/// request per account and endpoint), start the runnable jobs (one transaction per group),
+/// fetch coalesced pages together, run each job, record the results (one transaction per
+/// group).
 pub(crate) async fn run(
-    messages: Vec<(usize, JobMessage, u32)>,
+    messages: Vec<(Position, JobMessage, u32)>,
     metrics: &BatchMetrics,
     deps: &Deps,
-) -> Vec<(usize, Outcome)> {
+) -> Vec<(Position, Outcome)> {
+    let mut ended: Vec<(Position, Step)> = Vec::new();
+    let ready = match prepare(messages, deps).await {
+        Ok(prepared) => prepared
+            .into_iter()
+            .filter_map(|(i, p)| match p {
+                Ok(r) => Some((i, *r)),
+                Err(step) => {
+                    ended.push((i, step));
+                    None
+                }
+            })
+            .collect(),
+        Err(redeliver_all) => return redeliver_all,
+    };
+    let runnable = take_permits(ready, &mut ended, deps).await;
+    let mut started = start(runnable, &mut ended, deps).await;
+    prefetch(&mut started, metrics).await;
+    let executed: Vec<(Position, Step)> = futures::stream::iter(started)
+        .map(|(i, r, o)| async move { (i, job::execute(r, o, metrics, deps).await) })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    ended.extend(executed);
+    record(ended, metrics, deps).await
+}
+
+/// Reads every job of the batch in one call and prepares each message; if the read fails,
+/// every message is to be delivered again (`Err`).
+async fn prepare(
+    messages: Vec<(Position, JobMessage, u32)>,
+    deps: &Deps,
+) -> Result<Vec<(Position, Result<Box<Ready>, Step>)>, Vec<(Position, Outcome)>> {
     let keys: Vec<_> = messages
         .iter()
         .map(|(_, m, _)| (m.job_group_id, m.job_id))
         .collect();
-    let found = match deps.jobs.get_jobs(&keys).await {
+    let found = match deps.ports.jobs.get_jobs(&keys).await {
         Ok(found) => found,
         Err(e) => {
             tracing::warn!(error.message = %e, "could not read the batch's jobs; redelivered");
-            return messages
+            return Err(messages
                 .into_iter()
                 .map(|(i, _, _)| (i, Outcome::Redeliver { after: None }))
-                .collect();
+                .collect());
         }
     };
     let memo = Memo::default();
-    let prepared: Vec<(usize, Step)> = futures::stream::iter(messages)
+    Ok(futures::stream::iter(messages)
         .map(|(i, msg, attempt)| {
             let stored = found
                 .iter()
@@ -54,21 +95,25 @@ pub(crate) async fn run(
         })
         .buffer_unordered(CONCURRENCY)
         .collect()
-        .await;
+        .await)
+}
 
-    let mut steps = Vec::new();
-    let mut ready: HashMap<(String, &'static str), Vec<(usize, Ready)>> = HashMap::new();
-    for (i, step) in prepared {
-        match step {
-            Step::Ready(r) => ready
-                .entry((r.ctx.scope.as_str().to_owned(), r.ctx.endpoint.id))
-                .or_default()
-                .push((i, *r)),
-            other => steps.push((i, other)),
-        }
+/// Asks the limiter once per account and endpoint for the first requests of all its ready
+/// jobs; those it refuses are deferred (into `ended`), the rest returned.
+async fn take_permits(
+    ready: Vec<Waiting>,
+    ended: &mut Vec<(Position, Step)>,
+    deps: &Deps,
+) -> Vec<Waiting> {
+    let mut by_budget: HashMap<(Scope, &'static str), Vec<Waiting>> = HashMap::new();
+    for (i, r) in ready {
+        by_budget
+            .entry((r.ctx.scope.clone(), r.ctx.endpoint.id))
+            .or_default()
+            .push((i, r));
     }
     let mut runnable = Vec::new();
-    for (_, mut jobs) in ready {
+    for (_, mut jobs) in by_budget {
         let ctx = &jobs[0].1.ctx;
         let (scope, demands) = (ctx.scope.clone(), ctx.demands.clone());
         // A coalescing endpoint's jobs share requests: permits for the requests (and the
@@ -85,7 +130,7 @@ pub(crate) async fn run(
             Ok(Decision::Wait { .. }) => 0,
             Err(e) => {
                 tracing::warn!(error.message = %e, "rate limiter unavailable; redelivered");
-                steps.extend(
+                ended.extend(
                     jobs.into_iter()
                         .map(|(i, _)| (i, Step::Settled(Outcome::Redeliver { after: None }))),
                 );
@@ -109,25 +154,32 @@ pub(crate) async fn run(
             %until,
             "rate limited before the first request; deferred"
         );
-        steps.extend(
+        ended.extend(
             refused
                 .into_iter()
                 .map(|(i, r)| (i, job::refused(&r, until, deps))),
         );
     }
-    // Started together, one transaction per group.
-    let mut by_group: BTreeMap<String, Vec<(usize, Ready)>> = BTreeMap::new();
+    runnable
+}
+
+/// Starts the runnable jobs, one transaction per group; a group whose transaction fails has
+/// its jobs delivered again (into `ended`).
+async fn start(
+    runnable: Vec<Waiting>,
+    ended: &mut Vec<(Position, Step)>,
+    deps: &Deps,
+) -> Vec<(Position, Ready, StartOutcome)> {
+    let mut by_group: BTreeMap<JobGroupId, Vec<Waiting>> = BTreeMap::new();
     for (i, r) in runnable {
-        by_group
-            .entry(r.group.id.to_string())
-            .or_default()
-            .push((i, r));
+        by_group.entry(r.group.id).or_default().push((i, r));
     }
     let mut started = Vec::new();
     for jobs in by_group.into_values() {
         let group = jobs[0].1.group.clone();
         let list: Vec<_> = jobs.iter().map(|(_, r)| r.job.clone()).collect();
         match deps
+            .ports
             .jobs
             .start_jobs(&group, &list, deps.clock.now(), deadline::lease(deps.lease))
             .await
@@ -137,35 +189,28 @@ pub(crate) async fn run(
             }
             Err(e) => {
                 tracing::warn!(job_group_id = %group.id, error.message = %e, "could not start the batch's jobs; redelivered");
-                steps.extend(
+                ended.extend(
                     jobs.into_iter()
                         .map(|(i, _)| (i, Step::Settled(Outcome::Redeliver { after: None }))),
                 );
             }
         }
     }
-    prefetch(&mut started, metrics).await;
-    let executed: Vec<(usize, Step)> = futures::stream::iter(started)
-        .map(|(i, r, o)| async move { (i, job::execute(r, o, metrics, deps).await) })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    steps.extend(executed);
-    record(steps, metrics, deps).await
+    started
 }
 
 /// Fetches the pages of started jobs of a coalescing endpoint together: one request per
 /// `coalesce` symbols of one account and endpoint (the batch holds their permits), each job
 /// handed its part of the answer, or the request's failure to judge as its own.
-async fn prefetch(started: &mut [(usize, Ready, StartOutcome)], metrics: &BatchMetrics) {
-    let mut together: HashMap<(String, &'static str), Vec<usize>> = HashMap::new();
+async fn prefetch(started: &mut [(Position, Ready, StartOutcome)], metrics: &BatchMetrics) {
+    let mut together: HashMap<(Scope, &'static str), Vec<usize>> = HashMap::new();
     for (k, (_, r, start)) in started.iter().enumerate() {
         if r.ctx.endpoint.coalesce.is_some()
             && matches!(start, StartOutcome::Started(_))
             && r.job.symbol.is_some()
         {
             together
-                .entry((r.ctx.scope.as_str().to_owned(), r.ctx.endpoint.id))
+                .entry((r.ctx.scope.clone(), r.ctx.endpoint.id))
                 .or_default()
                 .push(k);
         }
@@ -209,18 +254,18 @@ async fn prefetch(started: &mut [(usize, Ready, StartOutcome)], metrics: &BatchM
 }
 
 /// A job's result waiting to be recorded: the message's position, the job, the result.
-type Finished = (usize, JobId, JobResult);
+type Finished = (Position, JobId, JobResult);
 
 /// Records the batch's results, one transaction per group, then checks each touched group's
 /// end once.
 async fn record(
-    steps: Vec<(usize, Step)>,
+    steps: Vec<(Position, Step)>,
     metrics: &BatchMetrics,
     deps: &Deps,
-) -> Vec<(usize, Outcome)> {
+) -> Vec<(Position, Outcome)> {
     let mut outcomes = Vec::with_capacity(steps.len());
-    let mut results: BTreeMap<String, (JobGroupId, Vec<Finished>)> = BTreeMap::new();
-    let mut touched: BTreeMap<String, JobGroupId> = BTreeMap::new();
+    let mut results: BTreeMap<JobGroupId, Vec<Finished>> = BTreeMap::new();
+    let mut touched: BTreeSet<JobGroupId> = BTreeSet::new();
     for (i, step) in steps {
         match step {
             Step::Settled(o) => {
@@ -232,21 +277,18 @@ async fn record(
                 outcomes.push((i, o));
             }
             Step::Finished(g) => {
-                touched.insert(g.to_string(), g);
+                touched.insert(g);
                 outcomes.push((i, Outcome::Done));
             }
-            Step::Finish { group, job, result } => results
-                .entry(group.to_string())
-                .or_insert_with(|| (group, Vec::new()))
-                .1
-                .push((i, job, result)),
-            Step::Ready(_) => unreachable!("every ready job was run or refused"),
+            Step::Finish { group, job, result } => {
+                results.entry(group).or_default().push((i, job, result));
+            }
         }
     }
     let now = deps.clock.now();
-    for (key, (group, jobs)) in results {
+    for (group, jobs) in results {
         let batch: Vec<(JobId, JobResult)> = jobs.iter().map(|(_, j, r)| (*j, r.clone())).collect();
-        match deps.jobs.finish_jobs(group, &batch, now).await {
+        match deps.ports.jobs.finish_jobs(group, &batch, now).await {
             Ok(recorded) => {
                 for ((_, _, result), outcome) in jobs.iter().zip(recorded) {
                     match (result, outcome) {
@@ -255,7 +297,7 @@ async fn record(
                         (JobResult::Failed(_), _) => metrics.failed(),
                     }
                 }
-                touched.insert(key, group);
+                touched.insert(group);
                 outcomes.extend(jobs.iter().map(|(i, _, _)| (*i, Outcome::Done)));
             }
             Err(e) => {
@@ -267,8 +309,8 @@ async fn record(
             }
         }
     }
-    for group in touched.into_values() {
-        match deps.jobs.finalize_group(group, now).await {
+    for group in touched {
+        match deps.ports.jobs.finalize_group(group, now).await {
             Ok(Some(status)) => {
                 tracing::info!(job_group_id = %group, status = status.as_str(), "job group finished");
             }

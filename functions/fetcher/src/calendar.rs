@@ -34,7 +34,7 @@ pub(crate) async fn remember(
         return;
     }
     let cal = TradingCalendar::from_records(records, first, last, deps.clock.now());
-    if let Err(e) = deps.schedules.merge_calendar(&cal).await {
+    if let Err(e) = deps.ports.schedules.merge_calendar(&cal).await {
         tracing::warn!(error.message = %e, "could not store the trading calendar");
     }
 }

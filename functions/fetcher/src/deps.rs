@@ -1,19 +1,15 @@
-//! What a warm fetcher keeps between invocations: the ports, the provider clients, a short
-//! cache of data sources, the vault with its cache of opened credentials (so steady state
-//! makes no KMS call per job), and the V1 token and Yahoo crumb sessions.
+//! What a warm fetcher keeps between invocations: the ports (the vault among them, with its
+//! cache of opened credentials, so steady state makes no KMS call per job), the limiter, and
+//! the provider clients with their sessions ([`crate::providers`]).
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use shared::archive::{RawArchive, S3Archive};
 use shared::aws::Clients;
 use shared::clock::{Clock, SystemClock};
 use shared::config::Config;
 use shared::crypto::KmsKeys;
-use shared::domain::{DataSource, DataSourceId, UserId};
-use shared::jquants::{JQuantsClient, V1Auth};
 use shared::limiter::Limiter;
 use shared::limiter::LimiterStore;
 use shared::limiter::store::DynamoLimits;
@@ -21,20 +17,14 @@ use shared::queue::{JobQueue, MessageControl, SqsJobQueue, SqsMessageControl};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
 use shared::store::{DataSourceStore, JobStore, ParkedJobs, RowStore, ScheduleStore};
 use shared::vault::Vault;
-use shared::yahoo::YahooClient;
-use tokio::sync::Mutex;
 
-/// How long a data source definition is reused before it is read again.
-pub(crate) const SOURCE_TTL: Duration = Duration::from_secs(60);
+use crate::providers::Providers;
 
 /// How long a started job is held against other deliveries: longer than one invocation may run
 /// (the function's `Timeout` is 60 s), far shorter than the queue's visibility timeout (360 s),
 /// so a dead fetcher's job is free again by the time its message reappears. Inside an
 /// invocation the lease ends a few seconds after its deadline instead, if that is sooner.
 pub const JOB_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(90);
-
-/// A V1 token session and the credential's `updated_at` it was opened from.
-pub(crate) type V1Session = (DateTime<Utc>, Arc<V1Auth>);
 
 /// The ports the fetcher works through.
 #[derive(Debug, Clone)]
@@ -65,28 +55,10 @@ pub struct Ports {
 /// The fetcher's dependencies.
 #[derive(Debug)]
 pub struct Deps {
-    /// Groups and jobs.
-    pub jobs: Arc<dyn JobStore>,
-    /// Data sources.
-    pub sources: Arc<dyn DataSourceStore>,
-    /// Users' credentials.
-    pub vault: Arc<Vault>,
-    /// Where rows go.
-    pub rows: Arc<dyn RowStore>,
-    /// Deferral and dead-lettering of messages.
-    pub control: Arc<dyn MessageControl>,
-    /// The job queue, for fan-out and deferred copies.
-    pub queue: Arc<dyn JobQueue>,
-    /// Jobs waiting longer than a queue delay.
-    pub parked: Arc<dyn ParkedJobs>,
-    /// The provider client.
-    pub provider: JQuantsClient,
-    /// Permits for every provider request.
+    /// The ports.
+    pub ports: Ports,
+    /// Permits for every provider request (over `ports.limits`).
     pub limiter: Limiter,
-    /// Raw provider pages.
-    pub archive: Arc<dyn RawArchive>,
-    /// The stored trading calendar.
-    pub schedules: Arc<dyn ScheduleStore>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Attempts before a transient failure fails a job.
@@ -98,12 +70,8 @@ pub struct Deps {
     pub emit_metrics: bool,
     /// The provider requests' timeout (the deadline margin allows for one more).
     pub provider_timeout: Duration,
-    pub(crate) source_cache: Mutex<HashMap<DataSourceId, (Instant, DataSource)>>,
-    /// J-Quants V1 token sessions by account, with the credential's `updated_at` they were
-    /// opened from.
-    pub(crate) v1_sessions: Mutex<HashMap<(UserId, DataSourceId), V1Session>>,
-    /// Yahoo clients by base URL (each holds the process's cookie and crumb).
-    pub(crate) yahoo_clients: Mutex<HashMap<String, Arc<YahooClient>>>,
+    /// The provider clients and their warm sessions.
+    pub(crate) providers: Providers,
 }
 
 impl Deps {
@@ -114,38 +82,15 @@ impl Deps {
         max_attempts: u32,
         provider_timeout: Duration,
     ) -> Self {
-        let Ports {
-            jobs,
-            sources,
-            vault,
-            rows,
-            control,
-            queue,
-            limits,
-            parked,
-            archive,
-            schedules,
-        } = ports;
         Self {
-            jobs,
-            sources,
-            vault,
-            rows,
-            control,
-            queue,
-            parked,
-            provider: JQuantsClient::new(provider_timeout),
-            limiter: Limiter::new(limits, clock.clone()),
-            archive,
-            schedules,
+            limiter: Limiter::new(ports.limits.clone(), clock.clone()),
+            ports,
+            providers: Providers::new(provider_timeout),
             clock,
             max_attempts,
             lease: JOB_LEASE,
             emit_metrics: false,
             provider_timeout,
-            source_cache: Mutex::default(),
-            v1_sessions: Mutex::default(),
-            yahoo_clients: Mutex::default(),
         }
     }
 

@@ -21,7 +21,7 @@ use shared::store::{JobResult, RowScope, StartOutcome, StoreError};
 use tracing::Instrument;
 
 use crate::access::Access;
-use crate::deps::{Deps, SOURCE_TTL};
+use crate::deps::Deps;
 use crate::failure::Failure;
 
 /// What becomes of the message.
@@ -73,11 +73,9 @@ enum Stop {
     },
 }
 
-/// Where a job message stands after a step.
+/// How a job message ends in this batch.
 #[derive(Debug)]
 pub(crate) enum Step {
-    /// Ready for its first request, once the batch has a permit for it.
-    Ready(Box<Ready>),
     /// Settled: nothing more to do in this batch.
     Settled(Outcome),
     /// Terminal: to be recorded with the rest of its group's results.
@@ -124,11 +122,13 @@ pub(crate) async fn prepare(
     found: Option<(JobGroup, Job)>,
     memo: &Memo,
     deps: &Deps,
-) -> Step {
+) -> Result<Box<Ready>, Step> {
     let span = span(&msg, attempt);
     async move {
         let Some((group, job)) = found else {
-            return Step::Settled(Outcome::DeadLetter("message names no stored job"));
+            return Err(Step::Settled(Outcome::DeadLetter(
+                "message names no stored job",
+            )));
         };
         if let Some(symbol) = &job.symbol {
             tracing::Span::current().record("symbol", symbol.as_str());
@@ -138,19 +138,19 @@ pub(crate) async fn prepare(
                 status = job.status.as_str(),
                 "duplicate delivery of a finished job"
             );
-            return Step::Finished(group.id);
+            return Err(Step::Finished(group.id));
         }
         if group.cancel_requested_at.is_some() {
             // Cancelled before this job ran: skipped, counted as failed, never sent to the
             // provider.
-            return Step::Finish {
+            return Err(Step::Finish {
                 group: group.id,
                 job: job.id,
                 result: JobResult::Failed("cancelled before it ran".into()),
-            };
+            });
         }
         match context(&group, memo, deps).await {
-            Ok(ctx) => Step::Ready(Box::new(Ready {
+            Ok(ctx) => Ok(Box::new(Ready {
                 msg,
                 attempt,
                 group,
@@ -160,17 +160,17 @@ pub(crate) async fn prepare(
             })),
             Err(Failure::Infrastructure(e)) => {
                 tracing::warn!(error.message = %e, error.cause_chain = ?e, "job attempt failed; message will be redelivered");
-                Step::Settled(Outcome::Redeliver { after: None })
+                Err(Step::Settled(Outcome::Redeliver { after: None }))
             }
-            Err(Failure::Permanent(m)) => Step::Finish {
+            Err(Failure::Permanent(m)) => Err(Step::Finish {
                 group: group.id,
                 job: job.id,
                 result: JobResult::Failed(m),
-            },
+            }),
             Err(Failure::Transient { message, .. }) => {
                 let after = crate::retry::backoff(attempt, None, crate::retry::unit_random());
                 tracing::warn!(error.message = %message, retry_in_s = after.as_secs(), "transient failure before the first request; will retry");
-                Step::Settled(Outcome::Redeliver { after: Some(after) })
+                Err(Step::Settled(Outcome::Redeliver { after: Some(after) }))
             }
         }
     }
@@ -243,6 +243,9 @@ async fn try_execute(
             )));
         }
     };
+    // The job's own count of failed attempts bounds it too: a delayed copy (a pause, a stop
+    // before the deadline) starts again at receive count 1, but not at attempt 1.
+    let attempt = attempt.max(job.retry_count + 1);
     let started = Instant::now();
     let fetched = fetch(&ctx, &group, &job, prefetched, metrics, deps).await;
     ctx.access.settle(&group, deps).await;
@@ -331,7 +334,12 @@ fn defer(message: JobMessage, until: DateTime<Utc>, deps: &Deps) -> Outcome {
 /// Gives the job's lease up so its next delivery starts at once. Best effort: if this write
 /// fails too, the lease simply lapses first.
 async fn release(deps: &Deps, job: &Job, why: Release) {
-    if let Err(e) = deps.jobs.release_job(job.job_group_id, job.id, &why).await {
+    if let Err(e) = deps
+        .ports
+        .jobs
+        .release_job(job.job_group_id, job.id, &why)
+        .await
+    {
         tracing::warn!(error.message = %e, "could not release the job's lease; it will lapse");
     }
 }
@@ -353,7 +361,7 @@ pub(crate) async fn context_for(
     memo: &Memo,
     deps: &Deps,
 ) -> Result<Context, Failure> {
-    let source = data_source(group, deps).await?;
+    let source = crate::access::data_source(group, deps).await?;
     let (plan, access) = {
         let mut opened = memo.0.lock().await;
         let account = (group.user_id, group.data_source_id.clone());
@@ -465,7 +473,7 @@ async fn fetch(
         resumed = false;
         // Each page is archived and stored before the next is fetched: memory stays bounded
         // by one page.
-        if let Err(e) = deps.archive.put(&prefix.page(pages), &page.raw).await {
+        if let Err(e) = deps.ports.archive.put(&prefix.page(pages), &page.raw).await {
             return Err(Stop::Failed {
                 failure: Failure::Transient {
                     message: e.to_string(),
@@ -475,7 +483,7 @@ async fn fetch(
                 at,
             });
         }
-        if let Err(e) = deps.rows.put_rows(scope, &page.records).await {
+        if let Err(e) = deps.ports.rows.put_rows(scope, &page.records).await {
             return Err(Stop::Failed {
                 failure: Failure::Infrastructure(e),
                 at,
@@ -494,7 +502,7 @@ async fn fetch(
                     pages,
                     rows,
                 };
-                if let Err(e) = deps.jobs.save_checkpoint(group.id, job.id, &at).await {
+                if let Err(e) = deps.ports.jobs.save_checkpoint(group.id, job.id, &at).await {
                     return Err(Stop::Failed {
                         failure: Failure::Infrastructure(e),
                         at: Some(at),
@@ -508,7 +516,7 @@ async fn fetch(
     Ok(shared::domain::ResponseData {
         rows,
         pages,
-        archive: Some(deps.archive.uri(&prefix)),
+        archive: Some(deps.ports.archive.uri(&prefix)),
     })
 }
 
@@ -574,25 +582,4 @@ fn query(group: &JobGroup, job: &Job, endpoint: &Endpoint) -> Vec<(String, Strin
         q.push((param.to_owned(), symbol.as_str().to_owned()));
     }
     q
-}
-
-async fn data_source(group: &JobGroup, deps: &Deps) -> Result<DataSource, Failure> {
-    let mut cache = deps.source_cache.lock().await;
-    if let Some((at, ds)) = cache.get(&group.data_source_id)
-        && at.elapsed() < SOURCE_TTL
-    {
-        return Ok(ds.clone());
-    }
-    let ds = deps
-        .sources
-        .get_data_source(&group.data_source_id)
-        .await?
-        .ok_or_else(|| {
-            Failure::Permanent(format!(
-                "data source `{}` no longer exists",
-                group.data_source_id
-            ))
-        })?;
-    cache.insert(ds.id.clone(), (Instant::now(), ds.clone()));
-    Ok(ds)
 }

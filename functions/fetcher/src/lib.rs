@@ -16,6 +16,7 @@ pub mod deps;
 mod failure;
 pub mod job;
 mod plan;
+mod providers;
 pub mod retry;
 
 use std::time::{Duration, Instant};
@@ -41,8 +42,8 @@ async fn fan_out(group: JobGroupId, deps: &Deps) -> Outcome {
     let deadline = deadline::stop_at().map_or(budget, |stop| stop.min(budget));
     let steps = || {
         shared::fanout::run(
-            deps.jobs.as_ref(),
-            deps.queue.as_ref(),
+            deps.ports.jobs.as_ref(),
+            deps.ports.queue.as_ref(),
             deps.clock.as_ref(),
             group,
             deadline,
@@ -61,7 +62,7 @@ async fn fan_out(group: JobGroupId, deps: &Deps) -> Outcome {
             tracing::info!(job_group_id = %group, jobs = p.total, "fan-out done");
             Outcome::Done
         }
-        Ok(Some(p)) => match deps.queue.start_fan_out(group).await {
+        Ok(Some(p)) => match deps.ports.queue.start_fan_out(group).await {
             Ok(()) => {
                 tracing::info!(job_group_id = %group, written = p.written, enqueued = p.enqueued, "fan-out continues");
                 Outcome::Done
@@ -173,7 +174,7 @@ async fn send_deferred_copies(outcomes: &mut [Option<Outcome>], deps: &Deps) {
         return;
     }
     let batch: Vec<_> = copies.iter().map(|(_, m, d)| (*m, *d)).collect();
-    match deps.queue.enqueue_delayed(&batch).await {
+    match deps.ports.queue.enqueue_delayed(&batch).await {
         Ok(()) => {
             for (i, _, _) in copies {
                 outcomes[i] = Some(Outcome::Done);
@@ -191,7 +192,7 @@ async fn settle(record: &SqsMessage, outcome: Outcome, deps: &Deps) -> bool {
             let delay = retry::redelivery(after, receive_count(record), retry::unit_random());
             if let Some(handle) = record.receipt_handle.as_deref() {
                 // If this fails the queue's visibility timeout applies: later, never lost.
-                if let Err(e) = deps.control.defer(handle, delay).await {
+                if let Err(e) = deps.ports.control.defer(handle, delay).await {
                     tracing::warn!(error = %e, "could not defer the message");
                 }
             }
@@ -202,12 +203,14 @@ async fn settle(record: &SqsMessage, outcome: Outcome, deps: &Deps) -> bool {
                 // Longer than SQS can delay a message (a day quota): parked for the scheduler.
                 let until = deps.clock.now()
                     + chrono::TimeDelta::from_std(after).unwrap_or(chrono::TimeDelta::MAX);
-                deps.parked
+                deps.ports
+                    .parked
                     .park(message.job_group_id, message.job_id, until)
                     .await
                     .map_err(anyhow::Error::from)
             } else {
-                deps.queue
+                deps.ports
+                    .queue
                     .enqueue_delayed(&[(message, after)])
                     .await
                     .map_err(anyhow::Error::from)
@@ -218,7 +221,7 @@ async fn settle(record: &SqsMessage, outcome: Outcome, deps: &Deps) -> bool {
                     // No copy: keep this delivery and hold it back by its visibility instead.
                     tracing::warn!(error = %e, "could not send the deferred copy; deferring this delivery");
                     if let Some(handle) = record.receipt_handle.as_deref()
-                        && let Err(e) = deps.control.defer(handle, after).await
+                        && let Err(e) = deps.ports.control.defer(handle, after).await
                     {
                         tracing::warn!(error = %e, "could not defer the message");
                     }
@@ -228,7 +231,7 @@ async fn settle(record: &SqsMessage, outcome: Outcome, deps: &Deps) -> bool {
         }
         Outcome::DeadLetter(reason) => {
             let body = record.body.as_deref().unwrap_or_default();
-            match deps.control.dead_letter(body, reason).await {
+            match deps.ports.control.dead_letter(body, reason).await {
                 Ok(()) => {
                     tracing::warn!(message_id = ?record.message_id, reason, "message sent to the dead-letter queue");
                     false

@@ -27,6 +27,7 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
         }
     };
     let Some(g) = deps
+        .ports
         .jobs
         .get_group(group)
         .await
@@ -106,7 +107,7 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
                 .into_iter()
                 .collect();
         tracing::info!(job_group_id = %group, trading_days = days.len(), %from, %to, "planning from the trading calendar");
-        deps.jobs.plan_days(group, &days).await
+        deps.ports.jobs.plan_days(group, &days).await
     } else {
         let mut issues: Vec<IssueCode> = records
             .iter()
@@ -115,7 +116,7 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
         issues.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         issues.dedup();
         tracing::info!(job_group_id = %group, issues = issues.len(), "planning from the equities master");
-        deps.jobs.plan_issues(group, &issues).await
+        deps.ports.jobs.plan_issues(group, &issues).await
     };
     planned.map_err(|e| redeliver(&e))?;
     Ok(())

@@ -362,6 +362,7 @@ async fn a_transient_failure_is_a_partial_batch_failure_and_the_last_attempt_fai
         .add_key("healthy-key", sandbox::Plan::Premium, false);
     let healthy = UserId::new();
     r.deps
+        .ports
         .vault
         .store_api_key(healthy, &jquants(), Plan::Premium, "healthy-key".into())
         .await
@@ -434,4 +435,32 @@ async fn messages_that_can_never_succeed_are_dead_lettered() {
     );
     let job = job_0(&r, g.id).await;
     assert_eq!(job.status, JobStatus::Completed);
+}
+
+#[tokio::test]
+async fn a_delayed_copy_does_not_start_the_job_s_attempts_again() {
+    let r = rig(sandbox::Plan::Premium).await;
+    r.sandbox.set_faults(
+        KEY,
+        FaultSpec {
+            error_rate: 1.0,
+            ..FaultSpec::default()
+        },
+    );
+    let g = group(&r, r.user, &codes(1)).await;
+    // Four attempts failed already (the job's own count); what arrives now is a delayed copy
+    // of its message (a pause or a stop before a deadline sends one), received once.
+    let mut job = job_0(&r, g.id).await;
+    job.retry_count = 4;
+    r.jobs.write_jobs(&[job]).await.unwrap();
+    let resp = fetcher::handle_records(vec![record("copy", g.id, 0, 1)], &r.deps)
+        .await
+        .unwrap();
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    let job = job_0(&r, g.id).await;
+    assert_eq!(
+        job.status,
+        JobStatus::Failed,
+        "the fifth attempt was the last: {job:?}"
+    );
 }
