@@ -156,3 +156,96 @@ pub(super) fn checkpoint_item(c: &Checkpoint) -> AttributeValue {
         .into(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    fn group() -> JobGroup {
+        JobGroup {
+            id: JobGroupId::new(),
+            user_id: UserId::new(),
+            data_source_id: DataSourceId::parse("jquants-v2").unwrap(),
+            endpoint_id: "eq-bars-daily".into(),
+            params: BTreeMap::from([
+                ("from".into(), "2026-01-05".into()),
+                ("to".into(), "2026-01-30".into()),
+            ]),
+            status: JobGroupStatus::Running,
+            created_at: Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap(),
+            started_at: Some(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 1).unwrap()),
+            completed_at: None,
+            error_message: None,
+            total_jobs: 3,
+            completed_jobs: 1,
+            failed_jobs: 1,
+            cancel_requested_at: None,
+            split: Split::PerTradingDay,
+        }
+    }
+
+    #[test]
+    fn a_group_reads_back_as_written_and_a_running_one_is_in_the_active_index() {
+        let g = group();
+        let item = group_item(&g);
+        let back = group_from(&item).unwrap();
+        assert_eq!(back.id, g.id);
+        assert_eq!(
+            (
+                back.user_id,
+                &back.params,
+                back.status,
+                back.created_at,
+                back.split,
+                (back.total_jobs, back.completed_jobs, back.failed_jobs)
+            ),
+            (
+                g.user_id,
+                &g.params,
+                g.status,
+                g.created_at,
+                g.split,
+                (3, 1, 1)
+            )
+        );
+        assert!(item.contains_key("active_pk") && item.contains_key("active_sk"));
+        let done = group_item(&JobGroup {
+            status: JobGroupStatus::Completed,
+            ..g
+        });
+        assert!(
+            !done.contains_key("active_pk"),
+            "an ended group leaves the index"
+        );
+    }
+
+    #[test]
+    fn jobs_read_back_with_their_symbol_or_day_and_checkpoint() {
+        let g = JobGroupId::new();
+        let by_symbol = Job::new(g, JobId::new(7), Some(IssueCode::parse("72030").unwrap()));
+        assert_eq!(job_from(&job_item(&by_symbol)).unwrap(), by_symbol);
+        let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let by_day = Job::for_day(g, JobId::new(8), day);
+        assert_eq!(job_from(&job_item(&by_day)).unwrap(), by_day);
+        let mut item = job_item(&by_symbol);
+        let at = Checkpoint {
+            next_page: "key-2".into(),
+            pages: 2,
+            rows: 2000,
+        };
+        item.insert("checkpoint".into(), checkpoint_item(&at));
+        assert_eq!(job_from(&item).unwrap().checkpoint, Some(at));
+    }
+
+    #[test]
+    fn an_item_missing_a_field_is_corrupt_not_a_default() {
+        let mut item = group_item(&group());
+        item.remove("status");
+        assert!(matches!(group_from(&item), Err(StoreError::Corrupt(_))));
+        let mut job = job_item(&Job::new(JobGroupId::new(), JobId::new(0), None));
+        job.remove("status");
+        assert!(matches!(job_from(&job), Err(StoreError::Corrupt(_))));
+    }
+}
