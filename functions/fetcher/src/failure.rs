@@ -1,8 +1,10 @@
 //! Why an attempt did not complete a job, classified once: a permanent failure fails the job,
-//! a transient one spends one of its attempts, and a failure of our own storage sends the
-//! message back without judging the job. Provider, storage and vault errors all become one
-//! [`Failure`] here, so no caller classifies them a second way.
+//! a transient one spends one of its attempts, and a failure of our own storage (tables, raw
+//! archive, the vault's reads) sends the message back without judging the job. Provider,
+//! storage, archive and vault errors all become one [`Failure`] here, so no caller classifies
+//! them a second way.
 
+use shared::archive::ArchiveError;
 use shared::crypto::CryptoError;
 use shared::provider::{Disposition, ProviderError};
 use shared::store::StoreError;
@@ -26,6 +28,14 @@ pub(crate) enum Failure {
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         Failure::Infrastructure(e)
+    }
+}
+
+/// The raw archive is our storage as much as the tables are: when S3 fails, the job is not
+/// judged (no attempt spent), its message comes back.
+impl From<ArchiveError> for Failure {
+    fn from(e: ArchiveError) -> Self {
+        Failure::Infrastructure(StoreError::Unavailable(e.0))
     }
 }
 

@@ -475,11 +475,7 @@ async fn fetch(
         // by one page.
         if let Err(e) = deps.ports.archive.put(&prefix.page(pages), &page.raw).await {
             return Err(Stop::Failed {
-                failure: Failure::Transient {
-                    message: e.to_string(),
-                    once: false,
-                    retry_after: None,
-                },
+                failure: e.into(),
                 at,
             });
         }

@@ -464,3 +464,42 @@ async fn a_delayed_copy_does_not_start_the_job_s_attempts_again() {
         "the fifth attempt was the last: {job:?}"
     );
 }
+
+/// An archive whose storage is down.
+#[derive(Debug)]
+struct DownArchive;
+
+#[async_trait::async_trait]
+impl shared::archive::RawArchive for DownArchive {
+    async fn put(&self, _key: &str, _body: &[u8]) -> Result<(), shared::archive::ArchiveError> {
+        Err(shared::archive::ArchiveError(anyhow::anyhow!(
+            "S3 unavailable"
+        )))
+    }
+    async fn get(&self, _key: &str) -> Result<Option<Vec<u8>>, shared::archive::ArchiveError> {
+        Err(shared::archive::ArchiveError(anyhow::anyhow!(
+            "S3 unavailable"
+        )))
+    }
+    fn uri(&self, _prefix: &shared::archive::JobPrefix) -> String {
+        "s3://down/".into()
+    }
+}
+
+#[tokio::test]
+async fn our_own_storage_failing_sends_the_message_back_without_judging_the_job() {
+    let mut r = rig(sandbox::Plan::Premium).await;
+    r.deps.ports.archive = Arc::new(DownArchive);
+    let g = group(&r, r.user, &codes(1)).await;
+    // Even on what would be its last attempt, an outage of our storage fails no job.
+    let resp = fetcher::handle_records(vec![record("m0", g.id, 0, 5)], &r.deps)
+        .await
+        .unwrap();
+    assert_eq!(failures(&resp), vec!["m0".to_owned()], "delivered again");
+    let job = job_0(&r, g.id).await;
+    assert_eq!(job.status, JobStatus::Running, "{job:?}");
+    assert_eq!(
+        r.jobs.get_group(g.id).await.unwrap().unwrap().failed_jobs,
+        0
+    );
+}
