@@ -267,7 +267,8 @@ async fn chaos_on_the_lambda_runtime_with_deadline_kills() {
         tokio::spawn(async move {
             let mut rng = Lcg(7919);
             let (mut seen, mut sent) = (HashSet::new(), 0u64);
-            while !done.load(Ordering::Relaxed) {
+            // Until every job has been seen (then the group is only being worked through).
+            while !done.load(Ordering::Relaxed) && seen.len() < jobs {
                 // A job the fan-out has written has had its message sent: a copy of it is a
                 // duplicate delivery, decided once per job.
                 for j in w.stack.fetcher.ports.jobs.list_jobs(id).await.unwrap() {

@@ -6,17 +6,17 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use devstack::client::{ApiClient, add_user, onboard_admin};
+use devstack::client::ApiClient;
 use devstack::runtime::apigw::HttpApi;
 use devstack::runtime::deployed::{Deployed, Options};
 use devstack::stack::LocalStack;
-use integration_tests::{KEY, require_emulator, unique};
+use integration_tests::{KEY, World, unique};
 use reqwest::Method;
-use sandbox::{FaultSpec, Sandbox, SandboxConfig};
+use sandbox::{FaultSpec, Sandbox};
 use serde_json::{Value, json};
 
 /// A stack with its functions deployed on the runtime, a sandbox with [`KEY`] on Premium, and
-/// an administrator and a user onboarded through the deployed API.
+/// an administrator and a user onboarded through the deployed API ([`World::deployed`]).
 struct Rig {
     sandbox: Sandbox,
     stack: LocalStack,
@@ -26,30 +26,18 @@ struct Rig {
 }
 
 async fn world(page_size: usize, options: Options) -> Rig {
-    require_emulator();
-    integration_tests::capture_logs();
-    let sandbox = Sandbox::start(SandboxConfig {
-        keys: vec![format!("{KEY}:premium").parse().unwrap()],
-        page_size,
-        today: None,
-    })
-    .await;
-    let stack = LocalStack::start(&unique("lr"), Default::default())
-        .await
-        .unwrap();
-    let deployed = Deployed::start(&stack.name, &stack.provisioned, &stack.aws, options)
-        .await
-        .unwrap();
-    let api = ApiClient::new(&deployed.http.url, None);
-    let secret = stack.admin_secret().await.unwrap();
-    let admin = onboard_admin(&api, &secret, &sandbox.base_url())
-        .await
-        .unwrap();
-    let user = add_user(&api, &admin, KEY, "premium").await.unwrap();
-    Rig {
+    let World {
         sandbox,
         stack,
         deployed,
+        admin,
+        user,
+        ..
+    } = World::deployed(page_size, sandbox::Plan::Premium, options).await;
+    Rig {
+        sandbox,
+        stack,
+        deployed: deployed.expect("deployed"),
         admin,
         user,
     }

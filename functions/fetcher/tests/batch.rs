@@ -39,13 +39,10 @@ struct Rig {
 }
 
 async fn rig(plan: sandbox::Plan) -> Rig {
+    let plan_name = plan.name().to_lowercase();
     let sandbox = Sandbox::start_with(
         SandboxConfig {
-            keys: vec![
-                format!("{KEY}:{}", plan.name().to_lowercase())
-                    .parse()
-                    .unwrap(),
-            ],
+            keys: vec![format!("{KEY}:{plan_name}").parse().unwrap()],
             page_size: 1000,
             today: None,
         },
@@ -75,12 +72,7 @@ async fn rig(plan: sandbox::Plan) -> Rig {
         .await
         .unwrap();
     let user = UserId::new();
-    let ours = match plan {
-        sandbox::Plan::Free => Plan::Free,
-        sandbox::Plan::Light => Plan::Light,
-        sandbox::Plan::Standard => Plan::Standard,
-        sandbox::Plan::Premium => Plan::Premium,
-    };
+    let ours: Plan = plan_name.parse().unwrap();
     vault
         .store_api_key(user, &jquants(), ours, KEY.into())
         .await
