@@ -53,13 +53,18 @@ pub(crate) async fn run(
     };
     let runnable = take_permits(ready, &mut ended, deps).await;
     let mut started = start(runnable, &mut ended, deps).await;
-    prefetch(&mut started, metrics).await;
+    prefetch(&mut started, metrics, deps).await;
     let executed: Vec<(Position, Step)> = futures::stream::iter(started)
         .map(|(i, r, o)| async move { (i, job::execute(r, o, metrics, deps).await) })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
     ended.extend(executed);
+    // Answers the limiter still waits for (slow start's confirmations), before this process
+    // goes quiet.
+    if let Err(e) = deps.limiter.flush().await {
+        tracing::warn!(error.message = %e, "could not report answers to the rate limiter");
+    }
     record(ended, metrics, deps).await
 }
 
@@ -202,7 +207,11 @@ async fn start(
 /// Fetches the pages of started jobs of a coalescing endpoint together: one request per
 /// `coalesce` symbols of one account and endpoint (the batch holds their permits), each job
 /// handed its part of the answer, or the request's failure to judge as its own.
-async fn prefetch(started: &mut [(Position, Ready, StartOutcome)], metrics: &BatchMetrics) {
+async fn prefetch(
+    started: &mut [(Position, Ready, StartOutcome)],
+    metrics: &BatchMetrics,
+    deps: &Deps,
+) {
     let mut together: HashMap<(Scope, &'static str), Vec<usize>> = HashMap::new();
     for (k, (_, r, start)) in started.iter().enumerate() {
         if r.ctx.endpoint.coalesce.is_some()
@@ -239,6 +248,7 @@ async fn prefetch(started: &mut [(Position, Ready, StartOutcome)], metrics: &Bat
             );
             match answer {
                 Ok(pages) => {
+                    crate::job::answered(&ctx.scope, deps).await;
                     for (&k, page) in chunk.iter().zip(pages) {
                         started[k].1.prefetched = Some(Ok(page));
                     }

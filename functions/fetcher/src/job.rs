@@ -445,8 +445,12 @@ async fn fetch(
             Ok(page) => page,
             Err(ProviderError::RateLimited { retry_after }) => {
                 // Over the provider's count (another client on the account?): the whole scope
-                // pauses, and this job waits with it rather than failing.
-                return match deps.limiter.throttled(&ctx.scope, retry_after).await {
+                // pauses and lowers its limit, and this job waits with it rather than failing.
+                return match deps
+                    .limiter
+                    .throttled(&ctx.scope, &ctx.demands, retry_after)
+                    .await
+                {
                     Ok(until) => {
                         tracing::warn!(%until, "provider answered 429; scope paused");
                         Err(Stop::Paused { at, until })
@@ -560,7 +564,18 @@ async fn ask(
         )
         .await;
     metrics.provider_latency(asked.elapsed().as_secs_f64() * 1000.0);
+    if !matches!(answer, Err(ProviderError::RateLimited { .. })) {
+        answered(&ctx.scope, deps).await;
+    }
     Ok(answer)
+}
+
+/// Tells the limiter a request of `scope` got an answer other than 429 (what a learning scope
+/// needs: see `shared::limiter::adaptive`). Best effort: a lost report only slows a ramp.
+pub(crate) async fn answered(scope: &Scope, deps: &Deps) {
+    if let Err(e) = deps.limiter.answered(scope).await {
+        tracing::warn!(error.message = %e, "could not report an answer to the rate limiter");
+    }
 }
 
 fn query(group: &JobGroup, job: &Job, endpoint: &Endpoint) -> Vec<(String, String)> {

@@ -11,6 +11,7 @@ use shared::catalog;
 use shared::domain::parse_date;
 use shared::domain::{IssueCode, JobGroup, JobGroupId, Split};
 use shared::limiter::Decision;
+use shared::provider::ProviderError;
 use shared::schedule::TradingCalendar;
 
 use crate::deps::Deps;
@@ -86,11 +87,26 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
                 });
             }
         }
-        let page = ctx
+        let page = match ctx
             .access
             .page(deps, &ctx.source, listing, &query, None, next.as_deref())
             .await
-            .map_err(|e| redeliver(&e))?;
+        {
+            Ok(page) => page,
+            Err(ProviderError::RateLimited { retry_after }) => {
+                let until = deps
+                    .limiter
+                    .throttled(&ctx.scope, &ctx.demands, retry_after)
+                    .await
+                    .map_err(|e| redeliver(&e))?;
+                let wait = (until - deps.clock.now()).to_std().unwrap_or_default();
+                return Err(Outcome::Redeliver {
+                    after: Some(wait + Duration::from_secs(1)),
+                });
+            }
+            Err(e) => return Err(redeliver(&e)),
+        };
+        job::answered(&ctx.scope, deps).await;
         crate::calendar::remember(listing, &query, &page.records, deps).await;
         records.extend(page.records);
         match page.next {

@@ -14,16 +14,17 @@ use std::collections::{BTreeMap, VecDeque};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::adaptive::{Adaptive, Gate, RateStatus};
+
 /// The provider's 60 s plus a guard for the time between our grant and the request's arrival.
 pub const MINUTE_WINDOW: TimeDelta = TimeDelta::seconds(61);
-/// How long a 429 without `Retry-After` pauses the scope: the provider's window empties.
+/// Below the configured limit (a limit learned from 429s), no slice of this many milliseconds
+/// holds more than a sixtieth of the minute's limit (rounded up): the budget goes out over at
+/// least six seconds rather than in one instant, so when the provider's limit falls further,
+/// few requests are in flight when its 429 comes back.
+pub const SLICE_MS: i64 = 100;
+/// How long a second 429 in a row pauses the scope: the provider's window empties.
 pub const COOL_DOWN: TimeDelta = TimeDelta::seconds(61);
-/// Repeated 429s within this span look like a lockout in the making...
-pub const STRIKE_SPAN: TimeDelta = TimeDelta::minutes(5);
-/// ...and from this many on, the pause is the provider's lockout length (about 5 minutes).
-pub const STRIKES_FOR_LOCKOUT: usize = 3;
-/// The pause once a lockout is likely.
-pub const LOCKOUT: TimeDelta = TimeDelta::minutes(5);
 
 /// The limits one bucket enforces. Every limit is at least one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +60,10 @@ pub enum WaitReason {
     Day,
     /// Too many fetchers raced for the same state: try again shortly.
     Contention,
+    /// Slow start: waiting for the provider to confirm the requests already sent.
+    SlowStart,
+    /// After a 429: another fetcher's probe is out.
+    Probing,
 }
 
 /// The answer to a request for permits.
@@ -104,9 +109,9 @@ pub struct ScopeState {
     /// While set and in the future, nothing is granted.
     #[serde(default)]
     pub cool_down_until: Option<i64>,
-    /// The provider's recent 429s (ms), for lockout escalation.
+    /// The limit learned from the provider's answers.
     #[serde(default)]
-    pub strikes: VecDeque<i64>,
+    pub adaptive: Adaptive,
 }
 
 const HOUR_MS: i64 = 3_600_000;
@@ -130,8 +135,14 @@ impl BucketState {
         }
     }
 
-    /// Permits available now, and if none, when the first frees and which limit holds it.
-    fn available(&self, limits: &Limits, now: i64) -> (u32, Option<(i64, WaitReason)>) {
+    /// Permits available now, and if none, when the first frees and which limit holds it;
+    /// `spread`: at most a slice's share at once.
+    fn available(
+        &self,
+        limits: &Limits,
+        spread: bool,
+        now: i64,
+    ) -> (u32, Option<(i64, WaitReason)>) {
         let minute = limits.per_minute.max(1);
         let used = self.recent.len() as u32;
         let mut free = minute.saturating_sub(used);
@@ -143,6 +154,15 @@ impl BucketState {
                 oldest + MINUTE_WINDOW.num_milliseconds(),
                 WaitReason::Minute,
             ));
+        } else if spread {
+            let per_slice = minute.div_ceil(60);
+            let slice = now - SLICE_MS;
+            let in_slice = self.recent.iter().rev().take_while(|&&t| t > slice).count() as u32;
+            free = free.min(per_slice.saturating_sub(in_slice));
+            if free == 0 {
+                let oldest = self.recent[self.recent.len() - per_slice as usize];
+                wait = Some((oldest + SLICE_MS, WaitReason::Minute));
+            }
         }
         for (counter, limit, size, reason) in [
             (self.hour, limits.per_hour, HOUR_MS, WaitReason::Hour),
@@ -181,12 +201,29 @@ impl ScopeState {
         // Buckets no request names any more would otherwise be carried forever.
         self.buckets
             .retain(|_, b| !b.recent.is_empty() || b.hour.count > 0 || b.day.count > 0);
-        let mut grant = want.max(1);
+        let bound = Self::bound(demands);
+        let used = self.used(demands);
+        let gate = self.adaptive.gate(bound, used, now_ms);
+        let (mut grant, cap) = match gate {
+            Gate::Wait(until, reason) => {
+                return Decision::Wait {
+                    until: at(until),
+                    reason,
+                };
+            }
+            Gate::Probe(cap) => (1, cap),
+            Gate::Cap(cap) => (want.max(1), cap),
+            Gate::Ahead(n) => (want.max(1).min(n.saturating_sub(used)), None),
+        };
         let mut wait: Option<(i64, WaitReason)> = None;
         for d in demands {
             let bucket = self.buckets.entry(d.bucket.clone()).or_default();
             bucket.prune(now_ms);
-            let (free, w) = bucket.available(&d.limits, now_ms);
+            let mut limits = d.limits;
+            if let Some(cap) = cap {
+                limits.per_minute = limits.per_minute.min(cap);
+            }
+            let (free, w) = bucket.available(&limits, cap.is_some(), now_ms);
             grant = grant.min(free);
             if let Some((t, r)) = w
                 && wait.is_none_or(|(old, _)| t > old)
@@ -209,29 +246,67 @@ impl ScopeState {
             bucket.hour.count += grant;
             bucket.day.count += grant;
         }
+        self.adaptive.granted(gate, now_ms);
         Decision::Granted(grant)
     }
 
-    /// The provider answered 429: pause the whole scope, for `retry_after` when the provider
-    /// said so, else for a full window, or a lockout's length when 429s keep coming.
+    /// The tightest configured minute limit of `demands`.
+    fn bound(demands: &[Demand]) -> u32 {
+        demands
+            .iter()
+            .map(|d| d.limits.per_minute.max(1))
+            .min()
+            .unwrap_or(u32::MAX)
+    }
+
+    /// Requests in the minute window of the fullest bucket of `demands`.
+    fn used(&self, demands: &[Demand]) -> u32 {
+        demands
+            .iter()
+            .filter_map(|d| self.buckets.get(&d.bucket))
+            .map(|b| b.recent.len() as u32)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// `n` granted requests were answered (not with a 429) by `now`.
+    pub fn answered(&mut self, n: u32, now: DateTime<Utc>) {
+        self.adaptive.answered(n, now.timestamp_millis());
+    }
+
+    /// Whether fetchers should report answers (see [`Adaptive::wants_reports`]).
+    pub fn wants_reports(&self) -> bool {
+        self.adaptive.wants_reports()
+    }
+
+    /// The scope's rate as users see it, for requests of `demands`.
+    pub fn status(&self, demands: &[Demand], now: DateTime<Utc>) -> RateStatus {
+        self.adaptive.status(
+            Self::bound(demands),
+            self.cool_down_until,
+            now.timestamp_millis(),
+        )
+    }
+
+    /// The provider answered 429 to a request of `demands`: pauses the whole scope and lowers
+    /// its limit ([`super::adaptive`]). Returns the end of the pause.
     pub fn throttled(
         &mut self,
+        demands: &[Demand],
         now: DateTime<Utc>,
         retry_after: Option<TimeDelta>,
     ) -> DateTime<Utc> {
         let now_ms = now.timestamp_millis();
-        let span = STRIKE_SPAN.num_milliseconds();
-        while self.strikes.front().is_some_and(|&t| t <= now_ms - span) {
-            self.strikes.pop_front();
+        for b in self.buckets.values_mut() {
+            b.prune(now_ms);
         }
-        self.strikes.push_back(now_ms);
-        // The provider's own word wins; without it, repeated 429s mean a lockout is near.
-        let pause = match retry_after {
-            Some(d) => d,
-            None if self.strikes.len() >= STRIKES_FOR_LOCKOUT => LOCKOUT,
-            None => COOL_DOWN,
-        };
-        let until = (now + pause).timestamp_millis();
+        let until = self.adaptive.throttled(
+            now_ms,
+            Self::bound(demands),
+            self.used(demands),
+            retry_after,
+            self.cool_down_until,
+        );
         // A later pause already in place stays.
         let until = self.cool_down_until.map_or(until, |u| u.max(until));
         self.cool_down_until = Some(until);
@@ -259,13 +334,20 @@ mod tests {
         }]
     }
 
+    /// A scope with recent history at its configured limits (no slow start).
+    fn warm() -> ScopeState {
+        let mut s = ScopeState::default();
+        s.adaptive.active_at = Some(t0().timestamp_millis());
+        s
+    }
+
     fn ms(s: f64) -> TimeDelta {
         TimeDelta::milliseconds((s * 1000.0) as i64)
     }
 
     #[test]
     fn the_whole_minute_budget_is_usable_at_once_then_frees_permit_by_permit() {
-        let mut s = ScopeState::default();
+        let mut s = warm();
         assert_eq!(s.decide(&plan(5), t0(), 3), Decision::Granted(3));
         assert_eq!(s.decide(&plan(5), t0() + ms(1.0), 9), Decision::Granted(2));
         assert_eq!(
@@ -282,13 +364,46 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_learned_limit_goes_out_over_seconds() {
+        let mut s = warm();
+        s.adaptive.pace = crate::limiter::adaptive::Pace::Learned {
+            limit: 120,
+            since: t0().timestamp_millis(),
+        };
+        assert_eq!(
+            s.decide(&plan(500), t0(), 9),
+            Decision::Granted(2),
+            "a sixtieth of the learned 120 every 100 ms"
+        );
+        assert_eq!(
+            s.decide(&plan(500), t0() + ms(0.05), 1),
+            Decision::Wait {
+                until: t0() + ms(0.1),
+                reason: WaitReason::Minute
+            }
+        );
+        for k in 1..60 {
+            let at = t0() + ms(f64::from(k) / 10.0);
+            assert_eq!(s.decide(&plan(500), at, 9), Decision::Granted(2));
+        }
+        assert_eq!(
+            s.decide(&plan(500), t0() + ms(6.0), 1),
+            Decision::Wait {
+                until: t0() + MINUTE_WINDOW,
+                reason: WaitReason::Minute
+            },
+            "the learned 120 are out after six seconds"
+        );
+    }
+
     /// Simulated greedy clients asking at random instants: no provider-style 60 s window
     /// (arrival up to the guard after the grant) ever holds more than the limit, and the
     /// budget is used: over ten minutes, close to ten minutes' worth of permits.
     #[test]
     fn no_sixty_second_window_exceeds_the_limit_and_the_budget_is_used() {
         for limit in [1u32, 5, 60, 120, 500] {
-            let mut s = ScopeState::default();
+            let mut s = warm();
             let mut rng = 0x2545_f491_4f6c_dd1d_u64;
             let mut next = || {
                 rng ^= rng << 13;
@@ -348,7 +463,7 @@ mod tests {
         };
         let mut both = plan(500);
         both.push(fins);
-        let mut s = ScopeState::default();
+        let mut s = warm();
         assert_eq!(s.decide(&both, t0(), 5), Decision::Granted(2));
         assert!(matches!(
             s.decide(&both, t0(), 1),
@@ -370,12 +485,12 @@ mod tests {
         let capped = vec![Demand {
             bucket: "plan".into(),
             limits: Limits {
-                per_minute: 100,
+                per_minute: 6000,
                 per_hour: Some(4),
                 per_day: Some(6),
             },
         }];
-        let mut s = ScopeState::default();
+        let mut s = warm();
         assert_eq!(s.decide(&capped, t0(), 10), Decision::Granted(4));
         let next_hour = Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap();
         assert_eq!(
@@ -396,10 +511,16 @@ mod tests {
     }
 
     #[test]
-    fn a_429_pauses_everyone_and_repeated_429s_pause_for_a_lockout() {
-        let mut s = ScopeState::default();
-        let until = s.throttled(t0(), None);
-        assert_eq!(until, t0() + COOL_DOWN);
+    fn a_429_pauses_everyone_then_one_probe_and_repeated_429s_pause_for_a_lockout() {
+        use crate::limiter::adaptive::LOCKOUT;
+        let mut s = warm();
+        assert_eq!(s.decide(&plan(60), t0(), 10), Decision::Granted(10));
+        let until = s.throttled(&plan(60), t0(), Some(TimeDelta::seconds(7)));
+        assert_eq!(
+            until,
+            t0() + TimeDelta::seconds(7),
+            "Retry-After is honoured"
+        );
         assert_eq!(
             s.decide(&plan(60), t0() + ms(1.0), 1),
             Decision::Wait {
@@ -407,27 +528,50 @@ mod tests {
                 reason: WaitReason::CoolingDown
             }
         );
-        assert_eq!(s.decide(&plan(60), until, 1), Decision::Granted(1));
         assert_eq!(
-            s.throttled(until, Some(TimeDelta::seconds(7))),
-            until + TimeDelta::seconds(7),
-            "Retry-After is honoured"
+            s.throttled(&plan(60), t0() + ms(0.5), None),
+            until,
+            "a 429 of a request sent before the pause is the same episode"
         );
-        let third = until + TimeDelta::seconds(8);
-        assert_eq!(s.throttled(third, None), third + LOCKOUT);
-        let much_later = third + TimeDelta::hours(1);
+        assert_eq!(s.adaptive.strikes, 1);
         assert_eq!(
-            s.throttled(much_later, None),
-            much_later + COOL_DOWN,
-            "old strikes are forgotten"
+            s.decide(&plan(60), until, 5),
+            Decision::Granted(1),
+            "one probe"
         );
+        assert!(matches!(
+            s.decide(&plan(60), until + ms(0.1), 5),
+            Decision::Wait {
+                reason: WaitReason::Probing,
+                ..
+            }
+        ));
+        let second = until + ms(0.2);
+        assert_eq!(
+            s.throttled(&plan(60), second, Some(TimeDelta::seconds(7))),
+            second + COOL_DOWN,
+            "a failed probe: a full window, whatever Retry-After says"
+        );
+        let probe = second + COOL_DOWN;
+        assert_eq!(s.decide(&plan(60), probe, 1), Decision::Granted(1));
+        let third = probe + ms(0.2);
+        assert_eq!(
+            s.throttled(&plan(60), third, Some(TimeDelta::seconds(7))),
+            third + LOCKOUT,
+            "three in a row without a success: a lockout"
+        );
+        let later = third + LOCKOUT;
+        assert_eq!(s.decide(&plan(60), later, 1), Decision::Granted(1));
+        s.answered(1, later + ms(0.3));
+        assert_eq!(s.adaptive.strikes, 0, "a success ends the episode");
+        assert!(s.adaptive.probe.is_none());
     }
 
     #[test]
     fn state_round_trips_through_json() {
-        let mut s = ScopeState::default();
+        let mut s = warm();
         s.decide(&plan(5), t0(), 2);
-        s.throttled(t0(), None);
+        s.throttled(&plan(5), t0(), None);
         let text = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<ScopeState>(&text).unwrap(), s);
     }

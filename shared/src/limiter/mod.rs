@@ -3,14 +3,19 @@
 //! inside each limit that applies while using the whole budget.
 //!
 //! - [`budget`]: the decision, a pure function of the stored state and the time.
+//! - [`adaptive`]: the limit the provider really allows, learned from its answers (slow start,
+//!   AIMD, one probe after a 429, lockout escalation); the configured limit is an upper bound.
 //! - [`Limiter`]: reads the state, decides, and writes it back with a version check; a lost
 //!   race re-reads. Tasks of one process queue on a local lock first, so DynamoDB sees one
-//!   contender per process rather than one per task.
+//!   contender per process rather than one per task. Answers are reported only while the
+//!   scope learns (slow start, a probe out), and then ride on the process's next acquire
+//!   (a probe's at once), so a scope at its configured limit costs no extra write.
 //!
 //! Scopes: a J-Quants account (one user's credential for one data source) carries the plan's
 //! limit capped by the data source's limits, plus the endpoint's own cap where the catalog
 //! sets one; a provider without accounts (Yahoo) is limited per deployment.
 
+pub mod adaptive;
 pub mod budget;
 pub mod store;
 
@@ -21,6 +26,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::Mutex;
 
+pub use adaptive::RateStatus;
 pub use budget::{Decision, Demand, Limits, ScopeState, WaitReason};
 pub use store::LimiterStore;
 
@@ -95,6 +101,18 @@ pub struct Limiter {
     store: Arc<dyn LimiterStore>,
     clock: Arc<dyn Clock>,
     local: Mutex<HashMap<Scope, Arc<Mutex<()>>>>,
+    reports: std::sync::Mutex<HashMap<Scope, Reports>>,
+}
+
+/// What this process owes a scope's shared state in answers.
+#[derive(Debug, Default, Clone, Copy)]
+struct Reports {
+    /// The scope asked for answers when this process last wrote it.
+    wanted: bool,
+    /// This process holds the scope's probe: its answer goes out at once.
+    probing: bool,
+    /// Answers not yet written.
+    pending: u32,
 }
 
 impl Limiter {
@@ -104,6 +122,7 @@ impl Limiter {
             store,
             clock,
             local: Mutex::default(),
+            reports: std::sync::Mutex::default(),
         }
     }
 
@@ -116,6 +135,32 @@ impl Limiter {
             .clone()
     }
 
+    fn reports(&self) -> std::sync::MutexGuard<'_, HashMap<Scope, Reports>> {
+        self.reports
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn take_pending(&self, scope: &Scope) -> u32 {
+        self.reports()
+            .get_mut(scope)
+            .map_or(0, |r| std::mem::take(&mut r.pending))
+    }
+
+    fn put_back(&self, scope: &Scope, pending: u32) {
+        if pending > 0 {
+            self.reports().entry(scope.clone()).or_default().pending += pending;
+        }
+    }
+
+    /// Remembers what the state this process just wrote asks of it.
+    fn note(&self, scope: &Scope, state: &ScopeState, took_probe: bool) {
+        let mut reports = self.reports();
+        let r = reports.entry(scope.clone()).or_default();
+        r.wanted = state.wants_reports();
+        r.probing = took_probe || (r.probing && r.wanted);
+    }
+
     /// Takes up to `want` permits of every bucket in `demands`, or says until when to wait.
     pub async fn acquire(
         &self,
@@ -125,24 +170,118 @@ impl Limiter {
     ) -> Result<Decision, StoreError> {
         let lock = self.local_lock(scope).await;
         let _turn = lock.lock().await;
+        let answered = self.take_pending(scope);
         for _ in 0..MAX_RACES {
-            let (mut state, version) = self.store.load_scope(scope.as_str()).await?;
-            let decision = state.decide(demands, self.clock.now(), want);
-            if let Decision::Wait { .. } = decision {
-                return Ok(decision);
-            }
-            if self
-                .store
-                .save_scope(scope.as_str(), &state, version)
-                .await?
+            let (mut state, version) = match self.store.load_scope(scope.as_str()).await {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    self.put_back(scope, answered);
+                    return Err(e);
+                }
+            };
+            let now = self.clock.now();
+            state.answered(answered, now);
+            let decision = state.decide(demands, now, want);
+            if let Decision::Wait { .. } = decision
+                && answered == 0
             {
                 return Ok(decision);
             }
+            match self.store.save_scope(scope.as_str(), &state, version).await {
+                Ok(true) => {
+                    let took_probe = matches!(decision, Decision::Granted(_))
+                        && state.adaptive.probe.and_then(|p| p.sent_at)
+                            == Some(now.timestamp_millis());
+                    self.note(scope, &state, took_probe);
+                    return Ok(decision);
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    self.put_back(scope, answered);
+                    return Err(e);
+                }
+            }
         }
+        self.put_back(scope, answered);
         Ok(Decision::Wait {
             until: self.clock.now() + TimeDelta::seconds(1),
             reason: WaitReason::Contention,
         })
+    }
+
+    /// A request granted for `scope` got an answer other than 429. Written with the process's
+    /// next acquire (a probe's answer at once, so the scope goes on), and only while the scope
+    /// learns.
+    pub async fn answered(&self, scope: &Scope) -> Result<(), StoreError> {
+        let probing = {
+            let mut reports = self.reports();
+            let Some(r) = reports.get_mut(scope).filter(|r| r.wanted) else {
+                return Ok(());
+            };
+            r.pending += 1;
+            r.probing
+        };
+        if probing {
+            self.flush_scope(scope).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes every answer still owed (at the end of a batch: this process may not acquire
+    /// again soon, and other fetchers wait for slow start's confirmations).
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let owed: Vec<Scope> = self
+            .reports()
+            .iter()
+            .filter(|(_, r)| r.pending > 0)
+            .map(|(s, _)| s.clone())
+            .collect();
+        for scope in owed {
+            self.flush_scope(&scope).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush_scope(&self, scope: &Scope) -> Result<(), StoreError> {
+        let lock = self.local_lock(scope).await;
+        let _turn = lock.lock().await;
+        let answered = self.take_pending(scope);
+        if answered == 0 {
+            return Ok(());
+        }
+        for _ in 0..MAX_RACES {
+            let (mut state, version) = match self.store.load_scope(scope.as_str()).await {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    self.put_back(scope, answered);
+                    return Err(e);
+                }
+            };
+            state.answered(answered, self.clock.now());
+            match self.store.save_scope(scope.as_str(), &state, version).await {
+                Ok(true) => {
+                    self.note(scope, &state, false);
+                    return Ok(());
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    self.put_back(scope, answered);
+                    return Err(e);
+                }
+            }
+        }
+        self.put_back(scope, answered);
+        Ok(())
+    }
+
+    /// The scope's rate as users see it, for requests of `demands` (read only).
+    pub async fn status(
+        &self,
+        scope: &Scope,
+        demands: &[Demand],
+    ) -> Result<RateStatus, StoreError> {
+        let (state, _) = self.store.load_scope(scope.as_str()).await?;
+        Ok(state.status(demands, self.clock.now()))
     }
 
     /// When the next permit of `demands` frees, without taking it: now if one is free.
@@ -160,25 +299,30 @@ impl Limiter {
         })
     }
 
-    /// The provider answered 429 for `scope`: pauses every fetcher of the scope. Returns the
-    /// end of the pause.
+    /// The provider answered 429 to a request of `demands` for `scope`: pauses every fetcher
+    /// of the scope and lowers its limit. Returns the end of the pause.
     pub async fn throttled(
         &self,
         scope: &Scope,
+        demands: &[Demand],
         retry_after: Option<Duration>,
     ) -> Result<DateTime<Utc>, StoreError> {
-        let retry_after = retry_after.and_then(|d| TimeDelta::from_std(d).ok());
+        // A `Retry-After` too large for a date is as good as "much later": capped at a day.
+        let retry_after = retry_after
+            .map(|d| d.min(Duration::from_secs(86_400)))
+            .and_then(|d| TimeDelta::from_std(d).ok());
         let lock = self.local_lock(scope).await;
         let _turn = lock.lock().await;
         let mut until = self.clock.now();
         for _ in 0..MAX_RACES {
             let (mut state, version) = self.store.load_scope(scope.as_str()).await?;
-            until = state.throttled(self.clock.now(), retry_after);
+            until = state.throttled(demands, self.clock.now(), retry_after);
             if self
                 .store
                 .save_scope(scope.as_str(), &state, version)
                 .await?
             {
+                self.note(scope, &state, false);
                 break;
             }
         }
@@ -219,5 +363,129 @@ mod tests {
             vec![("add-on".into(), 60)],
             "minute bars count against the add-on's bucket only"
         );
+    }
+}
+
+/// The limiter's answers bookkeeping across processes, on the in-memory store.
+#[cfg(all(test, feature = "test-util"))]
+mod report_tests {
+    use super::*;
+    use crate::clock::{ManualClock, test_epoch as t0};
+    use crate::limiter::store::MemoryLimits;
+
+    /// Ten a slice, so a test's grants are not spread over time.
+    fn plan() -> Vec<Demand> {
+        vec![Demand {
+            bucket: "plan".into(),
+            limits: Limits {
+                per_minute: 600,
+                per_hour: None,
+                per_day: None,
+            },
+        }]
+    }
+
+    fn two_processes() -> (Arc<MemoryLimits>, Arc<ManualClock>, Limiter, Limiter) {
+        let store = Arc::new(MemoryLimits::default());
+        let clock = Arc::new(ManualClock::new(t0()));
+        let a = Limiter::new(store.clone(), clock.clone());
+        let b = Limiter::new(store.clone(), clock.clone());
+        (store, clock, a, b)
+    }
+
+    #[tokio::test]
+    async fn slow_start_waits_for_answers_which_ride_on_the_next_acquire() {
+        let (store, clock, a, b) = two_processes();
+        let scope = Scope("jquants-v2#u".into());
+        assert_eq!(
+            a.acquire(&scope, &plan(), 10).await.unwrap(),
+            Decision::Granted(5)
+        );
+        clock.advance(TimeDelta::seconds(1));
+        assert!(matches!(
+            b.acquire(&scope, &plan(), 10).await.unwrap(),
+            Decision::Wait {
+                reason: WaitReason::SlowStart,
+                ..
+            }
+        ));
+        let (_, before) = store.load_scope(scope.as_str()).await.unwrap();
+        for _ in 0..5 {
+            a.answered(&scope).await.unwrap();
+        }
+        let (_, after) = store.load_scope(scope.as_str()).await.unwrap();
+        assert_eq!(before, after, "answers wait for the next acquire");
+        assert_eq!(
+            a.acquire(&scope, &plan(), 10).await.unwrap(),
+            Decision::Granted(4),
+            "five confirmed: four more may be out"
+        );
+        for _ in 0..4 {
+            a.answered(&scope).await.unwrap();
+        }
+        a.flush().await.unwrap();
+        let (state, _) = store.load_scope(scope.as_str()).await.unwrap();
+        assert_eq!(
+            state.adaptive.confirmed.len(),
+            9,
+            "flushed at the batch's end"
+        );
+    }
+
+    #[tokio::test]
+    async fn after_a_429_one_process_probes_and_its_answer_frees_the_others_at_once() {
+        let (store, clock, a, b) = two_processes();
+        let scope = Scope("jquants-v2#u".into());
+        let mut warm = ScopeState::default();
+        warm.adaptive.active_at = Some(t0().timestamp_millis());
+        store.save_scope(scope.as_str(), &warm, 0).await.unwrap();
+        assert_eq!(
+            a.acquire(&scope, &plan(), 3).await.unwrap(),
+            Decision::Granted(3)
+        );
+        let until = a.throttled(&scope, &plan(), None).await.unwrap();
+        clock.set(until);
+        assert_eq!(
+            b.acquire(&scope, &plan(), 5).await.unwrap(),
+            Decision::Granted(1)
+        );
+        assert!(matches!(
+            a.acquire(&scope, &plan(), 5).await.unwrap(),
+            Decision::Wait {
+                reason: WaitReason::Probing,
+                ..
+            }
+        ));
+        b.answered(&scope).await.unwrap();
+        assert!(
+            matches!(
+                a.acquire(&scope, &plan(), 5).await.unwrap(),
+                Decision::Granted(_)
+            ),
+            "the probe's answer was written at once"
+        );
+        let status = a.status(&scope, &plan()).await.unwrap();
+        assert_eq!(status.effective_per_minute, 300, "halved");
+        assert_eq!(status.throttled_total, 1);
+        assert!(status.warning.is_some());
+    }
+
+    #[tokio::test]
+    async fn at_the_configured_limit_answers_cost_nothing() {
+        let (store, _clock, a, _) = two_processes();
+        let scope = Scope("jquants-v2#u".into());
+        let mut warm = ScopeState::default();
+        warm.adaptive.active_at = Some(t0().timestamp_millis());
+        store.save_scope(scope.as_str(), &warm, 0).await.unwrap();
+        assert_eq!(
+            a.acquire(&scope, &plan(), 3).await.unwrap(),
+            Decision::Granted(3)
+        );
+        let (_, version) = store.load_scope(scope.as_str()).await.unwrap();
+        for _ in 0..3 {
+            a.answered(&scope).await.unwrap();
+        }
+        a.flush().await.unwrap();
+        assert_eq!(store.load_scope(scope.as_str()).await.unwrap().1, version);
     }
 }

@@ -18,7 +18,7 @@ pub async fn limiter_store(store: &dyn LimiterStore) {
     let plan = [Demand {
         bucket: "plan".into(),
         limits: Limits {
-            per_minute: 5,
+            per_minute: 120,
             per_hour: Some(100),
             per_day: Some(1000),
         },
@@ -31,7 +31,7 @@ pub async fn limiter_store(store: &dyn LimiterStore) {
     );
     let (read, v1) = store.load_scope(&scope).await.unwrap();
     assert_eq!((&read, v1), (&state, 1));
-    state.throttled(t0(), None);
+    state.throttled(&plan, t0(), None);
     assert!(store.save_scope(&scope, &state, 1).await.unwrap());
     assert!(
         !store.save_scope(&scope, &read, 1).await.unwrap(),
@@ -53,6 +53,10 @@ pub async fn limiter_under_contention(store: Arc<dyn LimiterStore>) {
             per_day: None,
         },
     }];
+    // A scope with recent history: no slow start.
+    let mut warm = ScopeState::default();
+    warm.adaptive.active_at = Some(t0().timestamp_millis());
+    assert!(store.save_scope(scope.as_str(), &warm, 0).await.unwrap());
     let processes: Vec<_> = (0..6)
         .map(|_| Arc::new(Limiter::new(store.clone(), clock.clone())))
         .collect();
