@@ -160,8 +160,9 @@ async fn two_accounts_on_different_plans_each_get_their_own_budget() {
     assert_eq!((l.requests, f.requests), (40, 8));
 }
 
-/// The provider answers 429 four times in a row (with `Retry-After: 2`): the scope pauses for
-/// every fetcher, and each job waits rather than fails; nothing is fetched twice.
+/// The provider answers 429 twice in a row (with `Retry-After: 2`): the scope pauses for every
+/// fetcher (2 s, then a full window when its one probe is refused too), and each job waits
+/// rather than fails; nothing is fetched twice.
 #[tokio::test]
 async fn a_burst_of_429s_pauses_the_account_and_no_job_fails() {
     let w = World::deployed(1000, sandbox::Plan::Light, Options::default()).await;
@@ -172,7 +173,7 @@ async fn a_burst_of_429s_pauses_the_account_and_no_job_fails() {
     w.sandbox.set_faults(
         KEY,
         sandbox::FaultSpec {
-            burst_429: 4,
+            burst_429: 2,
             ..Default::default()
         },
     );
@@ -186,7 +187,7 @@ async fn a_burst_of_429s_pauses_the_account_and_no_job_fails() {
     let stats = w.sandbox.stats().keys[KEY].clone();
     assert_eq!(
         (stats.too_many_requests, stats.requests),
-        (4, 34),
+        (2, 32),
         "each 429 cost one request, then the jobs went on"
     );
     let me = w
@@ -211,7 +212,10 @@ async fn a_burst_of_429s_pauses_the_account_and_no_job_fails() {
     .load_scope(Scope::for_request(&source, user).as_str())
     .await
     .unwrap();
-    assert_eq!(state.strikes.len(), 4, "every 429 paused the account");
+    assert_eq!(
+        state.adaptive.throttled_total, 2,
+        "every 429 paused the account"
+    );
     let jobs = DynamoJobs::new(
         w.stack.aws.dynamodb.clone(),
         &w.stack.fetcher_config.jobs_table,
@@ -223,6 +227,48 @@ async fn a_burst_of_429s_pauses_the_account_and_no_job_fails() {
         jobs.iter().all(|j| j.retry_count == 0),
         "a pause is not a retry"
     );
+}
+
+/// A Free key (really 5 a minute) declared as Light (60), eight fetcher processes: the limiter
+/// opens slowly and learns the real limit from the provider's first 429s instead of sending a
+/// minute's worth of Light requests at once (which cost 10 x 429 and a lockout before it
+/// learned). From the sandbox's log: a few 429s, never more than twice the real limit in
+/// attempts a minute, no lockout, every job completed with one successful request each.
+#[tokio::test]
+async fn a_free_key_declared_light_is_learned_without_a_burst_or_a_lockout() {
+    let w = World::deployed(
+        1000,
+        sandbox::Plan::Light,
+        Options {
+            fetcher_concurrency: Some(8),
+            ..Options::default()
+        },
+    )
+    .await;
+    assert!(w.sandbox.set_rate_limit(KEY, true));
+    assert!(w.sandbox.set_key_limit(KEY, Some(5)));
+    let started = Instant::now();
+    let id = create(&w.user, &symbols(15, 4)).await;
+    let g = wait_done(&w.user, &id, Duration::from_secs(600)).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    assert_eq!(
+        (g["completed_jobs"].as_u64(), g["failed_jobs"].as_u64()),
+        (Some(15), Some(0)),
+        "{g}"
+    );
+    let stats = w.sandbox.stats().keys[KEY].clone();
+    println!(
+        "free key declared light, 15 jobs, 8 fetchers: {} requests, {} x 429, busiest 60 s {}, {} lockouts, {elapsed:.0} s (requests / real rate: {:.0} s)",
+        stats.requests,
+        stats.too_many_requests,
+        stats.max_per_60s,
+        stats.lockouts,
+        15.0 * 60.0 / 5.0
+    );
+    assert_eq!(stats.lockouts, 0, "{stats:?}");
+    assert!(stats.too_many_requests <= 5, "{stats:?}");
+    assert!(stats.max_per_60s <= 10, "{stats:?}");
+    assert_eq!(stats.requests - stats.too_many_requests, 15);
 }
 
 /// A data source's day quota used up: the jobs that must wait for the next UTC day (longer

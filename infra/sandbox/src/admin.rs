@@ -24,6 +24,7 @@ pub(crate) fn router(shared: &Arc<Shared>) -> Router {
         .route("/stats", get(show_stats).delete(reset_stats))
         .route("/clock", get(show_clock).post(move_clock))
         .route("/keys", post(add_key))
+        .route("/keys/{key}", post(change_key))
         .route("/v1-users", post(add_v1_user))
         .route("/faults", post(set_faults))
         .route("/limits", get(show_limits).post(set_limits))
@@ -112,6 +113,49 @@ async fn add_key(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> 
     }
     shared.keys.insert(&new.key, settings);
     StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyChange {
+    rate_limit: Option<bool>,
+    /// The key's own per-minute limit; `0` restores the plan's.
+    limit_per_minute: Option<u32>,
+    outside_per_minute: Option<u32>,
+}
+
+/// Changes a key while the sandbox runs: `{"limit_per_minute": 30}` (its real limit, `0`:
+/// the plan's), `{"outside_per_minute": 30}` (another consumer of the key), `{"rate_limit":
+/// false}`. 404 for an unknown key.
+async fn change_key(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let change: KeyChange = match parse(&body) {
+        Ok(change) => change,
+        Err(response) => return *response,
+    };
+    let known = shared.keys.update(&key, |k| {
+        if let Some(on) = change.rate_limit {
+            k.rate_limit = on;
+        }
+        if let Some(limit) = change.limit_per_minute {
+            k.limit_per_minute = (limit > 0).then_some(limit);
+        }
+        if let Some(outside) = change.outside_per_minute {
+            k.outside_per_minute = outside;
+        }
+    });
+    if known {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "message": "unknown key" })),
+        )
+            .into_response()
+    }
 }
 
 #[derive(Debug, Deserialize)]

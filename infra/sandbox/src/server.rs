@@ -151,6 +151,22 @@ impl Sandbox {
         self.shared.keys.update(key, |k| k.rate_limit = on)
     }
 
+    /// Gives a key its own per-minute limit (`None`: its plan's again), e.g. a key whose
+    /// provider lowered its limit mid-run; `false` if the key is unknown.
+    pub fn set_key_limit(&self, key: &str, per_minute: Option<u32>) -> bool {
+        self.shared
+            .keys
+            .update(key, |k| k.limit_per_minute = per_minute)
+    }
+
+    /// Starts (or stops, with 0) another consumer of the key sending `per_minute` requests a
+    /// minute, evenly spaced, that take places in its window; `false` if the key is unknown.
+    pub fn set_outside_consumer(&self, key: &str, per_minute: u32) -> bool {
+        self.shared
+            .keys
+            .update(key, |k| k.outside_per_minute = per_minute)
+    }
+
     /// Grants or withdraws the minute-bars add-on; `false` if the key is unknown.
     pub fn set_minute_addon(&self, key: &str, on: bool) -> bool {
         self.shared.keys.update(key, |k| k.minute_addon = on)

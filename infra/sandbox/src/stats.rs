@@ -43,6 +43,9 @@ pub struct KeyStats {
     /// The most requests inside any sliding 60-second window.
     #[serde(default)]
     pub max_per_60s: u64,
+    /// Lockouts the key's attempts caused (each blocks the key for `lockout_secs`).
+    #[serde(default)]
+    pub lockouts: u64,
     /// Requests per clock minute, keyed `YYYY-MM-DDTHH:MMZ` (UTC).
     #[serde(default)]
     pub per_minute: BTreeMap<String, u64>,
@@ -77,6 +80,12 @@ impl RequestLog {
             .or_default()
             .stats
             .too_many_requests += 1;
+    }
+
+    /// Counts a lockout of `key`.
+    pub(crate) fn count_lockout(&self, key: &str) {
+        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        keys.entry(key.to_owned()).or_default().stats.lockouts += 1;
     }
 
     pub(crate) fn snapshot(&self) -> Stats {

@@ -13,6 +13,12 @@ pub(crate) struct KeySettings {
     pub(crate) rate_limit: bool,
     /// The "minute bars / ticks" add-on (Light and above only).
     pub(crate) minute_addon: bool,
+    /// The key's real per-minute limit when it differs from its plan's (a limit changed by
+    /// the provider, or a key declared on the wrong plan); `None`: the plan's.
+    pub(crate) limit_per_minute: Option<u32>,
+    /// Requests a minute another consumer of the key (the user's own scripts) sends, evenly
+    /// spaced; each takes a place in the plan's window when there is one.
+    pub(crate) outside_per_minute: u32,
 }
 
 impl KeySettings {
@@ -21,6 +27,8 @@ impl KeySettings {
             plan,
             rate_limit,
             minute_addon: plan >= Plan::Light,
+            limit_per_minute: None,
+            outside_per_minute: 0,
         }
     }
 }

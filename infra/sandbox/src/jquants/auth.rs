@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::{self, ApiError};
 use crate::config::Plan;
-use crate::guard::{self, Flavor, Verdict};
+use crate::guard::{self, Flavor, KeySettings, Verdict};
 use crate::state::Shared;
 use crate::stats::INVALID_KEY;
 
@@ -24,6 +24,7 @@ pub(crate) struct Caller {
     pub(crate) plan: Plan,
     pub(crate) rate_limit: bool,
     pub(crate) minute_addon: bool,
+    pub(crate) settings: KeySettings,
 }
 
 impl fmt::Debug for Caller {
@@ -71,6 +72,7 @@ pub(crate) async fn authenticate(
             plan: settings.plan,
             rate_limit: settings.rate_limit,
             minute_addon: settings.minute_addon,
+            settings,
         })
     });
     let Some(caller) = caller else {
@@ -100,13 +102,19 @@ pub(crate) async fn guard(
         let path = request.uri().path();
         match shared
             .limiter
-            .check(&caller.key, caller.plan, path, now, &limits)
+            .check(&caller.key, &caller.settings, path, now, &limits)
         {
             Verdict::Admit => {}
             Verdict::Limited { limit, .. } => {
                 return guard::rate_limited(limit, limits.retry_after_secs);
             }
-            Verdict::Locked { remaining_ms } => {
+            Verdict::Locked {
+                remaining_ms,
+                started,
+            } => {
+                if started {
+                    shared.log.count_lockout(&caller.key);
+                }
                 let remaining = u64::try_from((remaining_ms + 999) / 1000).unwrap_or(1);
                 return guard::locked_out(limits.retry_after_secs.map(|_| remaining));
             }

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use http::{StatusCode, header};
+use http::{Method, StatusCode, header};
 use sandbox::{Limits, Plan, Sandbox};
 use serde_json::Value;
 
-use crate::{LIGHT, admin, app, app_with, config, stats, v2};
+use crate::{LIGHT, admin, app, app_with, call, config, stats, v2};
 
 const BARS: &str = "/v2/equities/bars/daily?code=7203&date=20250602";
 
@@ -148,8 +148,9 @@ async fn sustained_abuse_locks_the_key_out() {
 }
 
 #[tokio::test]
-async fn the_default_lockout_needs_more_than_ten_refusals() {
+async fn without_the_attempts_rule_a_lockout_needs_more_than_ten_refusals() {
     let app = app();
+    admin(&app, "/_sandbox/limits", r#"{"lockout_factor": null}"#).await;
     add_key(&app, "abuser", "free").await;
     for _ in 0..15 {
         v2(&app, BARS, "abuser").await;
@@ -225,4 +226,50 @@ async fn raw_get(addr: std::net::SocketAddr, path: &str, key: &str) -> String {
         .await
         .expect("join")
         .expect("exchange")
+}
+
+#[tokio::test]
+async fn a_key_s_real_limit_and_an_outside_consumer_can_change_mid_run() {
+    let app = app();
+    add_key(&app, "shared-key", "light").await;
+    admin(
+        &app,
+        "/_sandbox/keys/shared-key",
+        r#"{"limit_per_minute": 2}"#,
+    )
+    .await;
+    assert_eq!(v2(&app, BARS, "shared-key").await.status, StatusCode::OK);
+    assert_eq!(v2(&app, BARS, "shared-key").await.status, StatusCode::OK);
+    let refused = v2(&app, BARS, "shared-key").await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        refused.message().contains("2 requests per minute"),
+        "{}",
+        refused.text
+    );
+    admin(&app, "/_sandbox/clock", r#"{"advance_secs": 61}"#).await;
+    // Back to the plan's 60, but another consumer takes 59 places the moment it starts
+    // sending (one a second: the first now, the rest over the minute).
+    admin(
+        &app,
+        "/_sandbox/keys/shared-key",
+        r#"{"limit_per_minute": 0, "outside_per_minute": 60}"#,
+    )
+    .await;
+    assert_eq!(v2(&app, BARS, "shared-key").await.status, StatusCode::OK);
+    admin(&app, "/_sandbox/clock", r#"{"advance_secs": 59}"#).await;
+    assert_eq!(
+        v2(&app, BARS, "shared-key").await.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the outside consumer's 60 filled the window"
+    );
+    let unknown = call(
+        &app,
+        Method::POST,
+        "/_sandbox/keys/nobody",
+        &[],
+        r#"{"outside_per_minute": 1}"#,
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
