@@ -60,28 +60,40 @@ impl Scope {
     }
 }
 
-/// The buckets one request to `endpoint` counts against.
-pub fn demands(plan: Plan, source: &DataSource, endpoint: &Endpoint) -> Vec<Demand> {
+/// The plan's bucket alone: what the scope's own limit is, whatever the endpoint (the rate users
+/// see beside a credential or a job group). A provider without accounts (Yahoo) ignores `plan`
+/// and takes the data source's limit.
+pub fn plan_demands(plan: Plan, source: &DataSource) -> Vec<Demand> {
     let per_minute = match source.provider_type {
         ProviderType::Jquants => plan.requests_per_minute().min(source.rate_limit_per_minute),
         _ => source.rate_limit_per_minute,
     };
-    let (bucket, per_minute) = match endpoint.bucket {
-        RateBucket::Plan => ("plan", per_minute),
-        // The add-on's own bucket, not the plan's (still under the data source's cap).
-        RateBucket::AddOn => (
-            "add-on",
-            ADD_ON_PER_MINUTE.min(source.rate_limit_per_minute),
-        ),
-    };
-    let mut out = vec![Demand {
+    vec![source_bucket("plan", per_minute, source)]
+}
+
+/// Bucket `bucket` at `per_minute`, under the data source's hour and day quotas.
+fn source_bucket(bucket: &str, per_minute: u32, source: &DataSource) -> Demand {
+    Demand {
         bucket: bucket.into(),
         limits: Limits {
             per_minute,
             per_hour: Some(source.rate_limit_per_hour),
             per_day: Some(source.rate_limit_per_day),
         },
-    }];
+    }
+}
+
+/// The buckets one request to `endpoint` counts against.
+pub fn demands(plan: Plan, source: &DataSource, endpoint: &Endpoint) -> Vec<Demand> {
+    let mut out = match endpoint.bucket {
+        RateBucket::Plan => plan_demands(plan, source),
+        // The add-on's own bucket, not the plan's (still under the data source's cap).
+        RateBucket::AddOn => vec![source_bucket(
+            "add-on",
+            ADD_ON_PER_MINUTE.min(source.rate_limit_per_minute),
+            source,
+        )],
+    };
     if let Some(cap) = endpoint.rate_limit_per_minute {
         out.push(Demand {
             bucket: endpoint.id.into(),
@@ -362,6 +374,42 @@ mod tests {
             demands_for(Plan::Free, "eq-bars-minute"),
             vec![("add-on".into(), 60)],
             "minute bars count against the add-on's bucket only"
+        );
+    }
+
+    #[test]
+    fn the_plan_bucket_alone_is_the_plan_limit_under_the_data_source() {
+        let mut source = DataSource::jquants_v2("http://127.0.0.1:9");
+        let plan = plan_demands(Plan::Light, &source);
+        assert_eq!(
+            plan,
+            vec![Demand {
+                bucket: "plan".into(),
+                limits: Limits {
+                    per_minute: 60,
+                    per_hour: Some(30_000),
+                    per_day: Some(720_000),
+                },
+            }]
+        );
+        let daily = catalog::find(&source.id, "eq-bars-daily").expect("catalog entry");
+        assert_eq!(
+            demands(Plan::Light, &source, daily),
+            plan,
+            "a plan endpoint without a cap of its own"
+        );
+        source.rate_limit_per_minute = 40;
+        assert_eq!(
+            plan_demands(Plan::Premium, &source)[0].limits.per_minute,
+            40,
+            "capped by the data source"
+        );
+        source.provider_type = ProviderType::Yfinance;
+        source.rate_limit_per_minute = 60;
+        assert_eq!(
+            plan_demands(Plan::Free, &source)[0].limits.per_minute,
+            60,
+            "no accounts: the data source's limit, whatever the plan"
         );
     }
 }

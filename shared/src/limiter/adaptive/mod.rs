@@ -307,24 +307,41 @@ impl Adaptive {
 
 /// A scope's rate as users see it (credential and job group views).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RateStatus {
     /// The limit the declared plan (and the data source) allow.
     pub configured_per_minute: u32,
     /// The limit in force: the configured one, or less when the provider said so.
     pub effective_per_minute: u32,
     /// `open`, `slow_start` (ramping up) or `learned` (below the configured limit).
+    #[cfg_attr(feature = "openapi", schema(schema_with = mode_schema))]
     pub mode: &'static str,
     /// 429s the provider has answered for this scope.
     pub throttled_total: u64,
     /// The last 429.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub last_throttled_at: Option<DateTime<Utc>>,
     /// Nothing is sent before this (a pause after a 429).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub paused_until: Option<DateTime<Utc>>,
     /// Set when the provider allows clearly less than the declared plan.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub warning: Option<String>,
+}
+
+/// The modes [`Adaptive::status`] reports, as the OpenAPI document lists them.
+#[cfg(feature = "openapi")]
+fn mode_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["open", "slow_start", "learned"]))
+        .description(Some(
+            "`open` (at the configured limit), `slow_start` (ramping up on the provider's answers) or `learned` (below the configured limit since a 429)",
+        ))
+        .build()
 }
 
 #[cfg(test)]
