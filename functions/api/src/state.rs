@@ -10,6 +10,8 @@ use shared::clock::{Clock, SystemClock};
 use shared::config::Config;
 use shared::crypto::KmsKeys;
 use shared::jquants::JQuantsClient;
+use shared::limiter::Limiter;
+use shared::limiter::store::DynamoLimits;
 use shared::queue::{JobQueue, SqsJobQueue};
 use shared::secrets::{CachedSecrets, SecretSource, SecretsManager};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs};
@@ -37,6 +39,9 @@ pub struct AppState {
     pub secrets: Arc<dyn SecretSource>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// The rate limiter's shared state, read (never written) for the rate shown beside a
+    /// credential and a job group.
+    pub limiter: Arc<Limiter>,
     /// Raw provider pages (results export).
     pub archive: Arc<dyn RawArchive>,
     /// Where exports are written and linked from.
@@ -81,6 +86,13 @@ impl AppState {
             secrets: Arc::new(CachedSecrets::new(
                 SecretsManager(clients.secrets.clone()),
                 SECRET_TTL,
+            )),
+            limiter: Arc::new(Limiter::new(
+                Arc::new(DynamoLimits::new(
+                    clients.dynamodb.clone(),
+                    &config.rate_limits_table,
+                )),
+                clock.clone(),
             )),
             clock,
             archive: Arc::new(S3Archive::new(

@@ -12,6 +12,7 @@ use shared::domain::{
     ApiVersion, CredentialSecret, DataSourceCredential, DataSourceId, Plan, ProviderType, UserId,
 };
 use shared::jquants::{Login, Token, V1Auth};
+use shared::limiter::RateStatus;
 use shared::provider::{Auth, ProviderError};
 use shared::vault::VaultError;
 use utoipa::ToSchema;
@@ -159,6 +160,12 @@ pub struct CredentialMetadata {
     refresh_token_expired_at: Option<DateTime<Utc>>,
     id_token: TokenState,
     id_token_expired_at: Option<DateTime<Utc>>,
+    /// `GET` only: the rate requests with this credential run at, the declared plan's limit
+    /// and what the provider has shown of it (a `warning` when it allows clearly less).
+    /// Absent when it cannot be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    rate: Option<RateStatus>,
 }
 
 fn token_state(present: bool, expires: Option<DateTime<Utc>>, now: DateTime<Utc>) -> TokenState {
@@ -180,6 +187,7 @@ fn metadata(c: DataSourceCredential, now: DateTime<Utc>) -> CredentialMetadata {
         updated_at: c.updated_at,
         refresh_token_expired_at: c.refresh_token_expired_at,
         id_token_expired_at: c.id_token_expired_at,
+        rate: None,
     }
 }
 
@@ -333,10 +341,12 @@ pub async fn get(
     Path(ds): Path<String>,
 ) -> Result<Json<CredentialMetadata>, ApiError> {
     let source = source(&state, &ds).await?;
-    Ok(Json(metadata(
-        stored_record(&state, user.id, &source.id).await?,
-        state.clock.now(),
-    )))
+    let record = stored_record(&state, user.id, &source.id).await?;
+    let rate = crate::routes::rate::rate(&state, &source, user.id, record.plan).await;
+    Ok(Json(CredentialMetadata {
+        rate,
+        ..metadata(record, state.clock.now())
+    }))
 }
 
 /// `DELETE`: removes the credential; 204, or 404 when there was none.

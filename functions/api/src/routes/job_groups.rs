@@ -1,6 +1,7 @@
 //! `POST /v1/job-groups` validates a request against the catalog, stores the group with the
 //! symbols of its future jobs and sends one fan-out message (the fetcher writes the jobs and
-//! sends their messages, [`shared::fanout`]); `GET /v1/job-groups/{id}` reports exact progress.
+//! sends their messages, [`shared::fanout`]); `GET /v1/job-groups/{id}` reports exact progress
+//! and the rate the group's requests run at.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::catalog;
 use shared::domain::{DataSourceId, JobGroup, JobGroupId, JobGroupStatus, Split};
+use shared::limiter::RateStatus;
 use shared::queue::JobMessage;
 use utoipa::ToSchema;
 
@@ -56,6 +58,13 @@ pub struct JobGroupView {
     /// `per-symbol`, or `per-trading-day` (then `total_jobs` is 0 until the trading calendar
     /// has planned the days).
     split: Split,
+    /// `GET /v1/job-groups/{id}` only: the rate the group's requests run at, the owner's
+    /// limit for the data source (the credential's plan) and what the provider has shown of
+    /// it: `paused_until` while waiting after a 429, `mode` `learned` and a `warning` when the
+    /// provider allows clearly less. Absent when it cannot be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    rate: Option<RateStatus>,
 }
 
 impl From<JobGroup> for JobGroupView {
@@ -74,6 +83,7 @@ impl From<JobGroup> for JobGroupView {
             completed_jobs: g.completed_jobs,
             failed_jobs: g.failed_jobs,
             split: g.split,
+            rate: None,
         }
     }
 }
@@ -208,7 +218,12 @@ pub async fn get(
     Caller(user): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<JobGroupView>, ApiError> {
-    Ok(Json(owned_group(&state, &user, &id).await?.into()))
+    let group = owned_group(&state, &user, &id).await?;
+    let rate = crate::routes::rate::group_rate(&state, &group).await;
+    Ok(Json(JobGroupView {
+        rate,
+        ..group.into()
+    }))
 }
 
 pub(crate) async fn owned_group(

@@ -8,6 +8,7 @@ pub mod group_list;
 pub mod health;
 pub mod job_groups;
 pub mod job_list;
+mod rate;
 pub mod results;
 pub mod schedules;
 pub mod whoami;
