@@ -213,7 +213,11 @@ impl ScopeState {
             }
             Gate::Probe(cap) => (1, cap),
             Gate::Cap(cap) => (want.max(1), cap),
-            Gate::Ahead(n) => (want.max(1).min(n.saturating_sub(used)), None),
+            Gate::Ahead(n) => (
+                want.max(1)
+                    .min(n.saturating_sub(used.saturating_sub(self.adaptive.refused.len() as u32))),
+                None,
+            ),
         };
         let mut wait: Option<(i64, WaitReason)> = None;
         for d in demands {

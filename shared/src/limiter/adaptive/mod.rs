@@ -47,6 +47,9 @@ pub const PROBE_TIMEOUT: TimeDelta = TimeDelta::seconds(20);
 pub const RECHECK: TimeDelta = TimeDelta::seconds(1);
 /// The pause once a lockout is likely: J-Quants' "about 5 minutes", plus a margin.
 pub const LOCKOUT: TimeDelta = TimeDelta::seconds(5 * 60 + 15);
+/// A slow start refused below [`START_PER_MINUTE`] learns nothing unless another 429 came
+/// within this span.
+pub const BLIP_SPAN: TimeDelta = TimeDelta::minutes(2);
 /// A learned limit at or below this share of the configured one is worth telling the user.
 pub const WARN_BELOW: f64 = 0.8;
 
@@ -87,6 +90,9 @@ pub struct Adaptive {
     /// Successes reported inside the minute window (slow start's confirmations), oldest first.
     #[serde(default)]
     pub confirmed: VecDeque<i64>,
+    /// 429s inside the minute window: requests no longer in flight, never to be confirmed.
+    #[serde(default)]
+    pub refused: VecDeque<i64>,
     /// The probe owed since the last 429, if any.
     #[serde(default)]
     pub probe: Option<Probe>,
@@ -121,8 +127,10 @@ fn at(ms: i64) -> DateTime<Utc> {
 impl Adaptive {
     fn prune(&mut self, now: i64) {
         let horizon = now - MINUTE_WINDOW.num_milliseconds();
-        while self.confirmed.front().is_some_and(|&t| t <= horizon) {
-            self.confirmed.pop_front();
+        for q in [&mut self.confirmed, &mut self.refused] {
+            while q.front().is_some_and(|&t| t <= horizon) {
+                q.pop_front();
+            }
         }
     }
 
@@ -150,7 +158,22 @@ impl Adaptive {
             self.pace = Pace::SlowStart;
             self.confirmed.clear();
         }
-        let gate = match self.pace {
+        if let Some(probe) = self.probe {
+            if let Some(sent) = probe.sent_at
+                && now < sent + PROBE_TIMEOUT.num_milliseconds()
+            {
+                return Gate::Wait(
+                    (now + RECHECK.num_milliseconds()).min(sent + PROBE_TIMEOUT.num_milliseconds()),
+                    WaitReason::Probing,
+                );
+            }
+            // The probe too waits for room at a learned limit.
+            return Gate::Probe(match self.pace {
+                Pace::Learned { limit, since } => Self::learned_limit(limit, since, now, bound),
+                Pace::Open | Pace::SlowStart => None,
+            });
+        }
+        match self.pace {
             Pace::Open => Gate::Cap(None),
             Pace::SlowStart => {
                 let confirmed = self.confirmed.len() as u32;
@@ -159,7 +182,7 @@ impl Adaptive {
                     self.pace = Pace::Open;
                     self.confirmed.clear();
                     Gate::Cap(None)
-                } else if used >= allowed {
+                } else if used.saturating_sub(self.refused.len() as u32) >= allowed {
                     // Confirmations arrive within a round trip, long before the window frees.
                     Gate::Wait(now + RECHECK.num_milliseconds(), WaitReason::SlowStart)
                 } else {
@@ -173,19 +196,6 @@ impl Adaptive {
                     Gate::Cap(None)
                 }
             },
-        };
-        match (self.probe, gate) {
-            (None, gate) => gate,
-            (Some(probe), Gate::Cap(cap)) => match probe.sent_at {
-                Some(sent) if now < sent + PROBE_TIMEOUT.num_milliseconds() => Gate::Wait(
-                    (now + RECHECK.num_milliseconds()).min(sent + PROBE_TIMEOUT.num_milliseconds()),
-                    WaitReason::Probing,
-                ),
-                // The probe too waits for room at the learned limit.
-                _ => Gate::Probe(cap),
-            },
-            (Some(_), Gate::Ahead(_)) => Gate::Probe(None),
-            (Some(_), gate) => gate,
         }
     }
 
@@ -207,8 +217,12 @@ impl Adaptive {
         if n == 0 {
             return;
         }
-        self.strikes = 0;
-        self.probe = None;
+        // Answers to requests sent before the pause tell nothing about now: only once the
+        // probe is out does a success end the episode.
+        if self.probe.is_none_or(|p| p.sent_at.is_some()) {
+            self.strikes = 0;
+            self.probe = None;
+        }
         if self.pace == Pace::SlowStart {
             self.prune(now);
             self.confirmed.extend(std::iter::repeat_n(now, n as usize));
@@ -227,7 +241,9 @@ impl Adaptive {
         paused_until: Option<i64>,
     ) -> i64 {
         self.throttled_total += 1;
-        self.last_throttled = Some(now);
+        let previous = self.last_throttled.replace(now);
+        self.prune(now);
+        self.refused.push_back(now);
         let retry_after = retry_after.map_or(0, |d| d.num_milliseconds().max(0));
         let straggler = paused_until.is_some_and(|u| u > now)
             || self.probe.is_some_and(|p| p.sent_at.is_none());
@@ -252,9 +268,11 @@ impl Adaptive {
             }
         };
         self.probe = Some(Probe::default());
-        if limit == 0 && self.pace == Pace::SlowStart {
-            // Refused before the provider confirmed anything (the key is busy elsewhere, or
-            // the provider blipped): nothing learned; the scope pauses, probes, ramps again.
+        let lone = previous.is_none_or(|t| now - t > BLIP_SPAN.num_milliseconds());
+        if self.pace == Pace::SlowStart && limit < START_PER_MINUTE.min(bound) && lone {
+            // Refused below any real key's limit, and the first 429 in a while: the provider
+            // blipped, or the key was busy elsewhere for a moment. Nothing learned from one;
+            // the scope pauses, probes and ramps again (a second soon after is believed).
             return self.pause(now, retry_after);
         }
         self.pace = Pace::Learned {

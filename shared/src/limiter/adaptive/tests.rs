@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
-use crate::limiter::budget::{Decision, Demand, Limits, ScopeState};
+use crate::limiter::budget::{COOL_DOWN, Decision, Demand, Limits, ScopeState};
 
 const LATENCY_MS: i64 = 80;
 
@@ -284,4 +284,56 @@ fn a_correct_declaration_sends_no_429_and_loses_no_time() {
             r.seconds
         );
     }
+}
+
+#[test]
+fn a_lone_429_at_the_opening_is_a_blip_and_the_scope_ramps_again() {
+    use crate::limiter::adaptive::Pace;
+    let light = plan(60);
+    let mut s = ScopeState::default();
+    assert_eq!(s.decide(&light, t0(), 10), Decision::Granted(5));
+    let until = s.throttled(&light, t0() + TimeDelta::milliseconds(50), None);
+    s.answered(4, t0() + TimeDelta::milliseconds(60));
+    assert_eq!(s.adaptive.pace, Pace::SlowStart, "nothing learned from one");
+    assert_eq!(
+        s.decide(&light, until, 10),
+        Decision::Granted(1),
+        "the probe"
+    );
+    s.answered(1, until + TimeDelta::milliseconds(50));
+    let again = until + TimeDelta::seconds(1);
+    assert_eq!(
+        s.decide(&light, again, 10),
+        Decision::Granted(4),
+        "five confirmed, the refused one no longer in flight: four ahead"
+    );
+}
+
+#[test]
+fn a_second_429_soon_after_is_believed_even_below_the_smallest_plan() {
+    use crate::limiter::adaptive::Pace;
+    let light = plan(60);
+    let mut s = ScopeState::default();
+    assert_eq!(s.decide(&light, t0(), 10), Decision::Granted(5));
+    let until = s.throttled(&light, t0() + TimeDelta::milliseconds(50), None);
+    for _ in 0..4 {
+        assert_eq!(
+            s.throttled(&light, t0() + TimeDelta::milliseconds(60), None),
+            until,
+            "the same episode"
+        );
+    }
+    assert_eq!(s.adaptive.strikes, 1);
+    assert_eq!(
+        s.decide(&light, until, 10),
+        Decision::Granted(1),
+        "the probe"
+    );
+    let second = until + TimeDelta::milliseconds(50);
+    assert_eq!(s.throttled(&light, second, None), second + COOL_DOWN);
+    assert!(
+        matches!(s.adaptive.pace, Pace::Learned { limit: 1..5, .. }),
+        "{:?}",
+        s.adaptive.pace
+    );
 }
