@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use reqwest::{Method, Response};
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
@@ -63,6 +64,35 @@ impl GroupView {
     pub fn text(&self, field: &str) -> Option<&str> {
         self.rest.get(field).and_then(Value::as_str)
     }
+
+    /// The rate the group's requests run at, when the API said it (`GET` of one group) in a
+    /// form the CLI reads; anything else is no rate, never an error.
+    pub fn rate(&self) -> Option<Rate> {
+        self.rest
+            .get("rate")
+            .and_then(|v| Rate::deserialize(v).ok())
+    }
+}
+
+/// The `rate` of a group view: the owner's limit at the provider and what the provider has
+/// shown of it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Rate {
+    /// What the declared plan (and the data source) allow a minute.
+    pub configured_per_minute: u32,
+    /// What is in force a minute: less than configured once the provider said so.
+    pub effective_per_minute: u32,
+    /// `open`, `slow_start` or `learned` (below the configured limit since a 429).
+    pub mode: String,
+    /// 429s the provider has answered for this account.
+    #[serde(default)]
+    pub throttled_total: u64,
+    /// Nothing is sent to the provider before this.
+    #[serde(default)]
+    pub paused_until: Option<DateTime<Utc>>,
+    /// Set when the provider allows clearly less than the declared plan.
+    #[serde(default)]
+    pub warning: Option<String>,
 }
 
 impl Api {
@@ -265,5 +295,36 @@ mod tests {
         assert_eq!(v.text("endpoint"), Some("eq-bars-daily"));
         let back = serde_json::to_value(&v).unwrap();
         assert_eq!(back["split"], "per-symbol");
+        assert_eq!(v.rate(), None, "no `rate`");
+    }
+
+    #[test]
+    fn a_group_views_rate_is_read_and_a_strange_one_ignored() {
+        let view = |rate: Value| -> GroupView {
+            serde_json::from_value(serde_json::json!({
+                "id": "g", "status": "running", "total_jobs": 3, "completed_jobs": 1,
+                "failed_jobs": 0, "rate": rate
+            }))
+            .unwrap()
+        };
+        let v = view(serde_json::json!({"configured_per_minute": 60,
+            "effective_per_minute": 12, "mode": "learned", "throttled_total": 4,
+            "paused_until": "2026-12-06T10:00:00Z", "warning": "w"}));
+        let rate = v.rate().unwrap();
+        assert_eq!(
+            (
+                rate.effective_per_minute,
+                rate.mode.as_str(),
+                rate.throttled_total
+            ),
+            (12, "learned", 4)
+        );
+        assert_eq!(
+            rate.paused_until.unwrap().to_rfc3339(),
+            "2026-12-06T10:00:00+00:00"
+        );
+        assert_eq!(serde_json::to_value(&v).unwrap()["rate"]["warning"], "w");
+        assert_eq!(view(serde_json::json!({"mode": 3})).rate(), None);
+        assert_eq!(view(Value::Null).rate(), None);
     }
 }

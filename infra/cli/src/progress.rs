@@ -1,13 +1,16 @@
 //! Following a job group: polls `GET /v1/job-groups/{id}` and draws a progress bar on stderr
 //! (done/total, failures, rate, ETA) until the group ends. The bar is drawn only when stderr is
-//! a terminal, so scripts and logs get no control sequences.
+//! a terminal, so scripts and logs get no control sequences. While the group waits on the
+//! provider's limit (paused after a 429, or running below the declared plan's limit) the bar
+//! says so, and the API's warning about the plan is printed once.
 
 use std::future::Future;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-use crate::api::{Api, GroupView};
+use crate::api::{Api, GroupView, Rate};
 use crate::error::CliError;
 
 /// How often the group is polled.
@@ -24,11 +27,20 @@ const POLL_ATTEMPTS: u32 = 5;
 pub async fn watch(api: &Api, id: &str) -> Result<GroupView, CliError> {
     let bar = new_bar();
     let mut failures = 0;
+    let mut warned = false;
     loop {
         match api.group(id).await {
             Ok(g) => {
                 failures = 0;
-                show(&bar, &g);
+                let rate = g.rate();
+                if let Some(warning) = rate.as_ref().and_then(|r| r.warning.as_deref())
+                    && !warned
+                {
+                    warned = true;
+                    // Printed above the bar, and also when no bar is drawn (not a terminal).
+                    bar.suspend(|| eprintln!("warning: {warning}"));
+                }
+                show(&bar, &g, rate.as_ref(), Utc::now());
                 if g.has_ended() {
                     bar.finish();
                     return Ok(g);
@@ -102,13 +114,101 @@ pub fn download_bar(total: u64) -> ProgressBar {
     ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr()).with_style(style)
 }
 
-fn show(bar: &ProgressBar, g: &GroupView) {
+fn show(bar: &ProgressBar, g: &GroupView, rate: Option<&Rate>, now: DateTime<Utc>) {
     bar.set_length(g.total_jobs);
     bar.set_position(g.finished_jobs());
     let planning = g.total_jobs == 0 && !g.has_ended();
-    bar.set_message(if planning {
-        format!("{} · planning the jobs", g.status)
-    } else {
-        format!("{} failed · {}", g.failed_jobs, g.status)
+    let waiting = rate
+        .filter(|_| !g.has_ended())
+        .and_then(|r| waiting_note(r, now));
+    bar.set_message(match waiting {
+        Some(note) => format!("{} failed · {note}", g.failed_jobs),
+        None if planning => format!("{} · planning the jobs", g.status),
+        None => format!("{} failed · {}", g.failed_jobs, g.status),
     });
+}
+
+/// What the bar says while the group waits on the provider's limit: paused after a 429
+/// (`paused_until` ahead), or running at a limit learned below the declared one. `None`
+/// otherwise.
+pub fn waiting_note(rate: &Rate, now: DateTime<Utc>) -> Option<String> {
+    let pause = rate.paused_until.filter(|&until| until > now);
+    let below = rate.mode == "learned" && rate.effective_per_minute < rate.configured_per_minute;
+    if pause.is_none() && !below {
+        return None;
+    }
+    let mut note = format!(
+        "waiting on the provider's rate limit ({}/min of {} declared, {} x 429",
+        rate.effective_per_minute, rate.configured_per_minute, rate.throttled_total
+    );
+    if let Some(until) = pause {
+        // Whole seconds, rounded up: "paused 0 s" would read as not paused.
+        let ms = u64::try_from((until - now).num_milliseconds()).unwrap_or(0);
+        note = format!("{note}, paused {} s", ms.div_ceil(1000).max(1));
+    }
+    note.push(')');
+    Some(note)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+
+    fn rate(mode: &str, paused_until: Option<DateTime<Utc>>) -> Rate {
+        Rate {
+            configured_per_minute: 60,
+            effective_per_minute: 12,
+            mode: mode.into(),
+            throttled_total: 4,
+            paused_until,
+            warning: None,
+        }
+    }
+
+    #[test]
+    fn the_bar_says_when_the_group_waits_on_the_providers_limit() {
+        let now = "2026-12-06T10:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            waiting_note(&rate("learned", None), now).as_deref(),
+            Some("waiting on the provider's rate limit (12/min of 60 declared, 4 x 429)")
+        );
+        assert_eq!(
+            waiting_note(
+                &rate("learned", Some(now + TimeDelta::milliseconds(41_200))),
+                now
+            )
+            .as_deref(),
+            Some(
+                "waiting on the provider's rate limit (12/min of 60 declared, 4 x 429, paused 42 s)"
+            )
+        );
+        assert_eq!(
+            waiting_note(&rate("slow_start", Some(now + TimeDelta::seconds(1))), now).as_deref(),
+            Some(
+                "waiting on the provider's rate limit (12/min of 60 declared, 4 x 429, paused 1 s)"
+            ),
+            "a pause whatever the mode"
+        );
+        assert_eq!(waiting_note(&rate("open", None), now), None);
+        let back_up = Rate {
+            effective_per_minute: 60,
+            ..rate("learned", None)
+        };
+        assert_eq!(
+            waiting_note(&back_up, now),
+            None,
+            "learned, but back at the declared limit"
+        );
+        assert_eq!(
+            waiting_note(&rate("slow_start", Some(now)), now),
+            None,
+            "a pause that is over"
+        );
+        assert_eq!(
+            waiting_note(&rate("open", Some(now - TimeDelta::seconds(3))), now),
+            None
+        );
+    }
 }
