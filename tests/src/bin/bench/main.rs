@@ -6,6 +6,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod adaptive;
 mod parse;
 mod rate;
 mod rss;
@@ -23,7 +24,7 @@ const JOBS: usize = 1000;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     shared::telemetry::init_with_default("error");
-    // BENCH_ONLY=calls,rate,economy,rss,parse,sizes runs some sections; all by default.
+    // BENCH_ONLY=calls,rate,adaptive,economy,rss,parse,sizes runs some sections; all by default.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let wants = |s: &str| only.is_empty() || only.split(',').any(|o| o == s);
     if wants("calls") {
@@ -31,6 +32,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wants("rate") {
         rate_limits().await?;
+    }
+    if wants("adaptive") {
+        adaptive_limits().await?;
     }
     if wants("economy") {
         economy().await?;
@@ -136,6 +140,61 @@ async fn rate_limits() -> anyhow::Result<()> {
     println!("| run | requests | busiest 60 s | 429s | wall | outcome |");
     println!("|---|---|---|---|---|---|");
     rate::official_client_on_free_key().await?;
+    Ok(())
+}
+
+/// Keys whose real limit is not the declared plan's (issue #17).
+async fn adaptive_limits() -> anyhow::Result<()> {
+    use adaptive::Key;
+    println!(
+        "\n## adaptive: 8 fetcher instances on a key whose real limit is not the declared one"
+    );
+    println!(
+        "| scenario | jobs | requests | 429s | busiest 60 s attempts | lockouts | completion | physical | ratio | learned / declared per minute |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let (free, light) = (sandbox::Plan::Free, sandbox::Plan::Light);
+    adaptive::scenario(
+        "Free key declared Light, 20 jobs",
+        light,
+        Key::Limit(5),
+        20,
+        240.0,
+    )
+    .await?;
+    adaptive::scenario(
+        "Light key, outside consumer 30/min, 180 jobs",
+        light,
+        Key::Outside(30),
+        180,
+        360.0,
+    )
+    .await?;
+    adaptive::scenario(
+        "Light key dropping to 30/min after 60 s, 180 jobs",
+        light,
+        Key::DropsTo(30, Duration::from_secs(60)),
+        180,
+        // The first minute at 60, the other 120 requests at 30 a minute.
+        300.0,
+    )
+    .await?;
+    adaptive::scenario(
+        "Free key declared Free, 25 jobs",
+        free,
+        Key::Limit(5),
+        25,
+        300.0,
+    )
+    .await?;
+    adaptive::scenario(
+        "Light key declared Light, 180 jobs",
+        light,
+        Key::Limit(60),
+        180,
+        180.0,
+    )
+    .await?;
     Ok(())
 }
 

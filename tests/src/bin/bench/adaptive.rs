@@ -1,0 +1,85 @@
+//! When the declared limit is wrong (issue #17): eight fetcher instances on one J-Quants key
+//! whose real limit is not the declared plan's, from the sandbox's own request log.
+
+use std::time::{Duration, Instant};
+
+use devstack::stack::Counters;
+use integration_tests::{KEY, World};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::rate::free_month;
+
+/// What the key really allows during the run.
+pub(crate) enum Key {
+    /// Its own limit from the start.
+    Limit(u32),
+    /// The plan's limit, shared with another consumer taking this many a minute.
+    Outside(u32),
+    /// The plan's limit, dropping to this many a minute after the delay.
+    DropsTo(u32, Duration),
+}
+
+/// Runs `jobs` one-page jobs declared on `declared` against a key that behaves as `key`; prints
+/// a table row. `physical`: the seconds the real limit needs for the requests that succeed.
+pub(crate) async fn scenario(
+    name: &str,
+    declared: sandbox::Plan,
+    key: Key,
+    jobs: usize,
+    physical: f64,
+) -> anyhow::Result<()> {
+    let mut w = World::on_plan(1000, Counters::default(), &[], declared).await;
+    anyhow::ensure!(w.sandbox.set_rate_limit(KEY, true), "sandbox key");
+    match key {
+        Key::Limit(n) => anyhow::ensure!(w.sandbox.set_key_limit(KEY, Some(n)), "key limit"),
+        Key::Outside(n) => anyhow::ensure!(w.sandbox.set_outside_consumer(KEY, n), "consumer"),
+        Key::DropsTo(..) => {}
+    }
+    w.stack.start_fetcher_instances(8);
+    let symbols: Vec<&str> = sandbox::issue_codes()
+        .iter()
+        .take(jobs)
+        .map(String::as_str)
+        .collect();
+    let (from, to) = free_month();
+    let body = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": symbols,
+        "params": {"from": from.to_string(), "to": to.to_string()}});
+    let t = Instant::now();
+    let g = w
+        .user
+        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
+        .await?;
+    let id = g["id"].as_str().unwrap_or_default().to_owned();
+    let change = async {
+        if let Key::DropsTo(n, after) = key {
+            tokio::time::sleep(after).await;
+            w.sandbox.set_key_limit(KEY, Some(n));
+        }
+    };
+    let (done, ()) = tokio::join!(
+        w.user.wait_for_group(&id, Duration::from_secs(3600)),
+        change
+    );
+    let done = done?;
+    let elapsed = t.elapsed().as_secs_f64();
+    let s = w.sandbox.stats().keys[KEY].clone();
+    let credential = w
+        .user
+        .expect(Method::GET, "/v1/credentials/jquants-v2", None, 200)
+        .await?;
+    let rate = &credential["rate"];
+    println!(
+        "| {name} | {} completed, {} failed | {} | {} | {} | {} | {elapsed:.0} s | {physical:.0} s | {:.2} | {} / {} |",
+        done["completed_jobs"],
+        done["failed_jobs"],
+        s.requests,
+        s.too_many_requests,
+        s.max_per_60s,
+        s.lockouts,
+        elapsed / physical,
+        rate["effective_per_minute"],
+        rate["configured_per_minute"],
+    );
+    Ok(())
+}
