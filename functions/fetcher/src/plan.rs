@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use shared::catalog;
-use shared::domain::parse_date;
-use shared::domain::{IssueCode, JobGroup, JobGroupId, Split};
+use shared::domain::{IssueCode, JobGroupId, Split};
 use shared::limiter::Decision;
 use shared::provider::ProviderError;
 use shared::schedule::TradingCalendar;
@@ -39,13 +38,13 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
         ));
     };
     let by_day = g.split == Split::PerTradingDay;
-    let range = range(&g);
+    let range = g.range();
     let (source_id, query) = match (by_day, range) {
-        (true, Some((from, to))) => (
+        (true, Some(r)) => (
             "mkt-cal",
             vec![
-                ("from".to_owned(), from.to_string()),
-                ("to".to_owned(), to.to_string()),
+                ("from".to_owned(), r.from().to_string()),
+                ("to".to_owned(), r.to().to_string()),
             ],
         ),
         (true, None) => {
@@ -53,7 +52,7 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
                 "a group split per trading day has no date range",
             ));
         }
-        (false, Some((_, to))) => ("eq-master", vec![("date".to_owned(), to.to_string())]),
+        (false, Some(r)) => ("eq-master", vec![("date".to_owned(), r.to().to_string())]),
         (false, None) => ("eq-master", Vec::new()),
     };
     let listing = catalog::find(&g.data_source_id, source_id).ok_or(Outcome::DeadLetter(
@@ -115,7 +114,12 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
         }
     }
     let planned = if by_day {
-        let (from, to) = range.unwrap_or_default();
+        let Some(r) = range else {
+            return Err(Outcome::DeadLetter(
+                "a group split per trading day has no date range",
+            ));
+        };
+        let (from, to) = (r.from(), r.to());
         // Business days and half-day sessions of the range, in order, once each.
         let days: Vec<NaiveDate> =
             TradingCalendar::from_records(&records, from, to, deps.clock.now())
@@ -136,14 +140,4 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
     };
     planned.map_err(|e| redeliver(&e))?;
     Ok(())
-}
-
-/// The group's date range: `from`..`to`, or the one `date`.
-fn range(group: &JobGroup) -> Option<(NaiveDate, NaiveDate)> {
-    let get = |k: &str| group.params.get(k).and_then(|v| parse_date(v));
-    match (get("from"), get("to"), get("date")) {
-        (_, _, Some(d)) => Some((d, d)),
-        (Some(f), Some(t), _) => Some((f, t)),
-        _ => None,
-    }
 }

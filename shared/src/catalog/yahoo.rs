@@ -99,10 +99,11 @@ pub fn check_limits(
     ) {
         return Ok(());
     }
-    let date = |k: &str| params.get(k).and_then(|v| crate::domain::parse_date(v));
-    let (Some(from), Some(to)) = (date("from"), date("to")) else {
+    let Some(range) = crate::domain::DateRange::from_params(|k| params.get(k).map(String::as_str))
+    else {
         return Ok(());
     };
+    let (from, to) = (range.from(), range.to());
     let name = params.get("interval").map_or("1d", String::as_str);
     let Some(interval) = Interval::parse(name) else {
         return Ok(());

@@ -125,6 +125,11 @@ pub struct JobGroup {
 }
 
 impl JobGroup {
+    /// The span of days the group asks for (`date`, or `from` and `to`), if it names one.
+    pub fn range(&self) -> Option<super::DateRange> {
+        super::DateRange::from_params(|k| self.params.get(k).map(String::as_str))
+    }
+
     /// Jobs that are neither completed nor failed.
     pub fn remaining_jobs(&self) -> u32 {
         self.total_jobs - self.completed_jobs - self.failed_jobs

@@ -15,7 +15,7 @@ mod user;
 
 pub use credential::{CredentialSecret, DataSourceCredential};
 pub use data_source::{ApiVersion, DataSource, ProviderType};
-pub use date::parse_date;
+pub use date::{DateRange, parse_date};
 pub use envelope::Envelope;
 pub use ids::{ApiKeyId, DataSourceId, JobGroupId, JobId, ScheduleId, UserId};
 pub use job::{Checkpoint, Job, JobStatus, Release, ResponseData, StartRefused};
