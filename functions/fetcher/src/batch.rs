@@ -248,7 +248,7 @@ async fn prefetch(
             );
             match answer {
                 Ok(pages) => {
-                    crate::job::answered(&ctx.scope, deps).await;
+                    crate::request::answered(&ctx.scope, deps).await;
                     for (&k, page) in chunk.iter().zip(pages) {
                         started[k].1.prefetched = Some(Ok(page));
                     }

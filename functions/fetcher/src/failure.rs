@@ -25,6 +25,17 @@ pub(crate) enum Failure {
     Infrastructure(StoreError),
 }
 
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Permanent(message) | Failure::Transient { message, .. } => {
+                f.write_str(message)
+            }
+            Failure::Infrastructure(e) => e.fmt(f),
+        }
+    }
+}
+
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         Failure::Infrastructure(e)

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use shared::archive::JobPrefix;
 use shared::catalog::{self, Endpoint};
 use shared::domain::{
-    Checkpoint, DataSource, DataSourceId, Job, JobGroup, JobGroupId, JobId, Plan, Release, UserId,
+    Checkpoint, DataSourceId, Job, JobGroup, JobGroupId, JobId, Plan, Release, UserId,
 };
-use shared::limiter::{self, Decision, Demand, Scope};
+use shared::limiter::{self, Scope};
 use shared::metrics::BatchMetrics;
 use shared::provider::{Disposition, Page, ProviderError};
 use shared::queue::JobMessage;
@@ -23,6 +23,7 @@ use tracing::Instrument;
 use crate::access::Access;
 use crate::deps::Deps;
 use crate::failure::Failure;
+use crate::request::{Context, Stop};
 
 /// What becomes of the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,32 +45,6 @@ pub enum Outcome {
         message: JobMessage,
         /// How long to wait.
         after: std::time::Duration,
-    },
-}
-
-/// Everything a job needs before its first request.
-#[derive(Debug)]
-pub(crate) struct Context {
-    pub(crate) endpoint: &'static Endpoint,
-    pub(crate) source: DataSource,
-    pub(crate) access: Access,
-    pub(crate) scope: Scope,
-    pub(crate) demands: Vec<Demand>,
-}
-
-/// Why fetching stopped before the last page.
-enum Stop {
-    /// The invocation's deadline is near: the job goes on from `at` in a fresh invocation.
-    Deadline { at: Option<Checkpoint> },
-    /// The limiter (or the provider's 429) says wait until `until`.
-    Paused {
-        at: Option<Checkpoint>,
-        until: DateTime<Utc>,
-    },
-    /// Something failed; `at` is how far the job got.
-    Failed {
-        failure: Failure,
-        at: Option<Checkpoint>,
     },
 }
 
@@ -422,45 +397,25 @@ async fn fetch(
             return Err(Stop::Deadline { at });
         }
         let page_started = Instant::now();
-        if !permit_held {
-            permits(ctx, 1, at.as_ref(), deps).await?;
-        }
-        permit_held = false;
         let answer = match prefetched.take() {
+            Some(Err(ProviderError::RateLimited { retry_after })) => {
+                return Err(crate::request::throttled(ctx, retry_after, at, deps).await);
+            }
             Some(answer) => answer,
             None => {
-                ask(
+                let held = std::mem::take(&mut permit_held);
+                let sent = crate::request::Request {
                     ctx,
-                    job,
-                    &query,
-                    next.as_deref(),
-                    at.as_ref(),
-                    metrics,
-                    deps,
-                )
-                .await?
+                    symbol: job.symbol.as_ref(),
+                    query: &query,
+                    next: next.as_deref(),
+                };
+                sent.send(held, at.as_ref(), Some(metrics), deps).await?
             }
         };
+        permit_held = false;
         let page = match answer {
             Ok(page) => page,
-            Err(ProviderError::RateLimited { retry_after }) => {
-                // Over the provider's count (another client on the account?): the whole scope
-                // pauses and lowers its limit, and this job waits with it rather than failing.
-                return match deps
-                    .limiter
-                    .throttled(&ctx.scope, &ctx.demands, retry_after)
-                    .await
-                {
-                    Ok(until) => {
-                        tracing::warn!(%until, "provider answered 429; scope paused");
-                        Err(Stop::Paused { at, until })
-                    }
-                    Err(e) => Err(Stop::Failed {
-                        failure: Failure::Infrastructure(e),
-                        at,
-                    }),
-                };
-            }
             Err(e) if resumed && e.disposition() == Disposition::Fail => {
                 // The saved page key is no longer accepted: start over from the first page.
                 tracing::warn!(error.message = %e, "checkpoint refused by the provider; starting over");
@@ -518,64 +473,6 @@ async fn fetch(
         pages,
         archive: Some(deps.ports.archive.uri(&prefix)),
     })
-}
-
-/// `n` permits of the job's scope, or the job stops at `at`: paused until they free, or failed
-/// with the limiter's store.
-async fn permits(ctx: &Context, n: u32, at: Option<&Checkpoint>, deps: &Deps) -> Result<(), Stop> {
-    match deps.limiter.acquire(&ctx.scope, &ctx.demands, n).await {
-        Ok(Decision::Granted(_)) => Ok(()),
-        Ok(Decision::Wait { until, .. }) => Err(Stop::Paused {
-            at: at.cloned(),
-            until,
-        }),
-        Err(e) => Err(Stop::Failed {
-            failure: Failure::Infrastructure(e),
-            at: at.cloned(),
-        }),
-    }
-}
-
-/// One page request, after the permits its renewals need (token and crumb calls count against
-/// the provider's limits like any request); the request's own permit is already held.
-async fn ask(
-    ctx: &Context,
-    job: &Job,
-    query: &[(String, String)],
-    next: Option<&str>,
-    at: Option<&Checkpoint>,
-    metrics: &BatchMetrics,
-    deps: &Deps,
-) -> Result<Result<Page, ProviderError>, Stop> {
-    let renewals = ctx.access.renewal_requests(ctx.endpoint).await;
-    if renewals > 0 {
-        permits(ctx, renewals, at, deps).await?;
-    }
-    let asked = Instant::now();
-    let answer = ctx
-        .access
-        .page(
-            deps,
-            &ctx.source,
-            ctx.endpoint,
-            query,
-            job.symbol.as_ref(),
-            next,
-        )
-        .await;
-    metrics.provider_latency(asked.elapsed().as_secs_f64() * 1000.0);
-    if !matches!(answer, Err(ProviderError::RateLimited { .. })) {
-        answered(&ctx.scope, deps).await;
-    }
-    Ok(answer)
-}
-
-/// Tells the limiter a request of `scope` got an answer other than 429 (what a learning scope
-/// needs: see `shared::limiter::adaptive`). Best effort: a lost report only slows a ramp.
-pub(crate) async fn answered(scope: &Scope, deps: &Deps) {
-    if let Err(e) = deps.limiter.answered(scope).await {
-        tracing::warn!(error.message = %e, "could not report an answer to the rate limiter");
-    }
 }
 
 fn query(group: &JobGroup, job: &Job, endpoint: &Endpoint) -> Vec<(String, String)> {

@@ -17,6 +17,7 @@ mod failure;
 pub mod job;
 mod plan;
 mod providers;
+mod request;
 pub mod retry;
 
 use std::time::{Duration, Instant};

@@ -9,13 +9,12 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use shared::catalog;
 use shared::domain::{IssueCode, JobGroupId, Split};
-use shared::limiter::Decision;
-use shared::provider::ProviderError;
 use shared::schedule::TradingCalendar;
 
 use crate::deps::Deps;
 use crate::failure::Failure;
 use crate::job::{self, Memo, Outcome};
+use crate::request::Stop;
 
 /// Plans `group`'s jobs. `Ok(())` once planned (now or before); otherwise what to do with the
 /// fan-out message.
@@ -72,40 +71,24 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
     let mut records = Vec::new();
     let mut next: Option<String> = None;
     loop {
-        match deps
-            .limiter
-            .acquire(&ctx.scope, &ctx.demands, 1)
-            .await
-            .map_err(|e| redeliver(&e))?
-        {
-            Decision::Granted(_) => {}
-            Decision::Wait { until, .. } => {
-                let wait = (until - deps.clock.now()).to_std().unwrap_or_default();
-                return Err(Outcome::Redeliver {
-                    after: Some(wait + Duration::from_secs(1)),
-                });
-            }
-        }
-        let page = match ctx
-            .access
-            .page(deps, &ctx.source, listing, &query, None, next.as_deref())
-            .await
-        {
-            Ok(page) => page,
-            Err(ProviderError::RateLimited { retry_after }) => {
-                let until = deps
-                    .limiter
-                    .throttled(&ctx.scope, &ctx.demands, retry_after)
-                    .await
-                    .map_err(|e| redeliver(&e))?;
-                let wait = (until - deps.clock.now()).to_std().unwrap_or_default();
-                return Err(Outcome::Redeliver {
-                    after: Some(wait + Duration::from_secs(1)),
-                });
-            }
-            Err(e) => return Err(redeliver(&e)),
+        let request = crate::request::Request {
+            ctx: &ctx,
+            symbol: None,
+            query: &query,
+            next: next.as_deref(),
         };
-        job::answered(&ctx.scope, deps).await;
+        let page = match request.send(false, None, None, deps).await {
+            Ok(Ok(page)) => page,
+            Ok(Err(e)) => return Err(redeliver(&e)),
+            Err(Stop::Paused { until, .. }) => {
+                let wait = (until - deps.clock.now()).to_std().unwrap_or_default();
+                return Err(Outcome::Redeliver {
+                    after: Some(wait + Duration::from_secs(1)),
+                });
+            }
+            Err(Stop::Failed { failure, .. }) => return Err(redeliver(&failure)),
+            Err(Stop::Deadline { .. }) => return Err(redeliver(&"the invocation's deadline")),
+        };
         crate::calendar::remember(listing, &query, &page.records, deps).await;
         records.extend(page.records);
         match page.next {
