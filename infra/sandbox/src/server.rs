@@ -167,6 +167,12 @@ impl Sandbox {
             .update(key, |k| k.outside_per_minute = per_minute)
     }
 
+    /// How the outside consumer of `key` fared: requests admitted, and refused because the
+    /// window was full.
+    pub fn outside_consumer_served(&self, key: &str) -> (u64, u64) {
+        self.shared.limiter.outside_served(key)
+    }
+
     /// Grants or withdraws the minute-bars add-on; `false` if the key is unknown.
     pub fn set_minute_addon(&self, key: &str, on: bool) -> bool {
         self.shared.keys.update(key, |k| k.minute_addon = on)

@@ -111,6 +111,8 @@ struct KeyWindows {
     locked_until: i64,
     /// When the outside consumer sends next; `None`: not yet started.
     outside_next: Option<i64>,
+    /// The outside consumer's requests admitted, and those that found the window full.
+    outside_served: (u64, u64),
 }
 
 impl KeyWindows {
@@ -130,6 +132,9 @@ impl KeyWindows {
             if times.len() < limit {
                 times.push_back(next);
                 self.attempts.push_back(next);
+                self.outside_served.0 += 1;
+            } else {
+                self.outside_served.1 += 1;
             }
             next += every;
         }
@@ -200,6 +205,15 @@ impl Limiter {
             limit: u32::try_from(limit).unwrap_or(u32::MAX),
             retry_in_ms: oldest + WINDOW_MS - now,
         }
+    }
+}
+
+impl Limiter {
+    /// The outside consumer of `key`: requests admitted, and refused because the window was
+    /// full (taken by the key's other user).
+    pub(crate) fn outside_served(&self, key: &str) -> (u64, u64) {
+        let keys = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        keys.get(key).map_or((0, 0), |w| w.outside_served)
     }
 }
 

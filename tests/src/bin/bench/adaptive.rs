@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::rate::free_month;
 
 /// What the key really allows during the run.
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Key {
     /// Its own limit from the start.
     Limit(u32),
@@ -69,6 +70,12 @@ pub(crate) async fn scenario(
         .expect(Method::GET, "/v1/credentials/jquants-v2", None, 200)
         .await?;
     let rate = &credential["rate"];
+    if let Key::Outside(_) = key {
+        let (admitted, refused) = w.sandbox.outside_consumer_served(KEY);
+        println!(
+            "(the outside consumer meanwhile: {admitted} requests admitted, {refused} found the window full)"
+        );
+    }
     println!(
         "| {name} | {} completed, {} failed | {} | {} | {} | {} | {elapsed:.0} s | {physical:.0} s | {:.2} | {} / {} |",
         done["completed_jobs"],
