@@ -8,7 +8,7 @@
 //! window. The key is blocked for `lockout_secs` when, within 60 s, its attempts (admitted or
 //! not) exceed `lockout_factor` times its limit, or its refusals exceed `lockout_after`. An
 //! outside consumer of the key (the user's own scripts) takes places in the plan's window at
-//! its own steady rate.
+//! its own steady rate, as if it had been running for a minute when it is switched on.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
@@ -124,7 +124,9 @@ impl KeyWindows {
             return;
         }
         let every = (WINDOW_MS / i64::from(key.outside_per_minute)).max(1);
-        let mut next = self.outside_next.unwrap_or(now);
+        // A consumer that starts now has been sending for a minute already: the window holds
+        // its share from the first request on.
+        let mut next = self.outside_next.unwrap_or(now - WINDOW_MS + every);
         let limit = Bucket::Plan.limit(key);
         while next <= now {
             let times = self.admitted.entry(Bucket::Plan).or_default();
@@ -341,7 +343,7 @@ mod outside_and_attempts {
         light.limit_per_minute = Some(30);
         light.outside_per_minute = 20;
         assert_eq!(limiter.check("k", &light, "/x", 0, &limits), Verdict::Admit);
-        // The consumer's 20 (one every 3 s from 0 s) and our first: 9 places left.
+        // The consumer's 20 (one every 3 s) and our first: 9 places left.
         let admitted = (0..60)
             .filter(|i| limiter.check("k", &light, "/x", 59_000 + i, &limits) == Verdict::Admit)
             .count();

@@ -248,21 +248,19 @@ async fn a_key_s_real_limit_and_an_outside_consumer_can_change_mid_run() {
         refused.text
     );
     admin(&app, "/_sandbox/clock", r#"{"advance_secs": 61}"#).await;
-    // Back to the plan's 60, but another consumer takes 59 places the moment it starts
-    // sending (one a second: the first now, the rest over the minute).
+    // Back to the plan's 60, shared with another consumer sending 30 a minute (as if for a
+    // minute already): 30 places left.
     admin(
         &app,
         "/_sandbox/keys/shared-key",
-        r#"{"limit_per_minute": 0, "outside_per_minute": 60}"#,
+        r#"{"limit_per_minute": 0, "outside_per_minute": 30}"#,
     )
     .await;
-    assert_eq!(v2(&app, BARS, "shared-key").await.status, StatusCode::OK);
-    admin(&app, "/_sandbox/clock", r#"{"advance_secs": 59}"#).await;
-    assert_eq!(
-        v2(&app, BARS, "shared-key").await.status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "the outside consumer's 60 filled the window"
-    );
+    let mut ours = 0;
+    while v2(&app, BARS, "shared-key").await.status == StatusCode::OK {
+        ours += 1;
+    }
+    assert_eq!(ours, 30, "the outside consumer's 30 hold their places");
     let unknown = call(
         &app,
         Method::POST,
