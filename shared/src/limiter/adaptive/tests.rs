@@ -37,6 +37,8 @@ struct Provider {
     admitted: VecDeque<i64>,
     attempts: VecDeque<i64>,
     outside_next: i64,
+    /// The outside consumer's requests that found the window full (ours took its place).
+    outside_refused: u32,
     locked_until: i64,
     lockouts: u32,
     too_many: u32,
@@ -51,7 +53,8 @@ impl Provider {
             retry_after: retry_after.map(TimeDelta::seconds),
             admitted: VecDeque::new(),
             attempts: VecDeque::new(),
-            outside_next: 0,
+            outside_next: -60_000,
+            outside_refused: 0,
             locked_until: i64::MIN,
             lockouts: 0,
             too_many: 0,
@@ -77,6 +80,8 @@ impl Provider {
             self.prune(t);
             if (self.admitted.len() as u32) < (self.limit)(t) {
                 self.admitted.push_back(t);
+            } else {
+                self.outside_refused += 1;
             }
             self.outside_next += 60_000 / i64::from(self.outside_per_minute);
         }
@@ -121,6 +126,7 @@ impl Provider {
 }
 
 struct Run {
+    outside_refused: u32,
     requests: usize,
     too_many: u32,
     busiest: usize,
@@ -192,6 +198,7 @@ fn run(configured: u32, jobs: usize, mut provider: Provider, state: ScopeState) 
         now as f64 / 1000.0
     );
     Run {
+        outside_refused: provider.outside_refused,
         requests: provider.ours.len(),
         too_many: provider.too_many,
         busiest: provider.busiest_minute(),
@@ -239,6 +246,12 @@ fn an_outside_consumer_leaves_its_share_and_we_take_the_rest() {
         assert!(r.too_many <= 5, "{} x 429", r.too_many);
         assert!(r.busiest <= 60, "{} attempts in 60 s", r.busiest);
         assert_eq!(r.lockouts, 0);
+        // The consumer keeps its share: hardly any of its ~180 requests found the window full.
+        assert!(
+            r.outside_refused <= 9,
+            "{} of the consumer's refused",
+            r.outside_refused
+        );
         let against = physical(180, 30);
         assert!(
             r.seconds <= against * 1.3,
