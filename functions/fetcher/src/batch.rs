@@ -130,7 +130,11 @@ async fn take_permits(
             0
         };
         let requests = jobs.len().div_ceil(per_request) as u32 + renewals;
-        let granted = match deps.limiter.acquire(&scope, &demands, requests).await {
+        let granted = match deps
+            .limiter
+            .acquire_within(&scope, &demands, requests, crate::request::PATIENCE)
+            .await
+        {
             Ok(Decision::Granted(n)) => n.saturating_sub(renewals) as usize * per_request,
             Ok(Decision::Wait { .. }) => 0,
             Err(e) => {

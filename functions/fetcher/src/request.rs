@@ -15,6 +15,10 @@ use crate::access::Access;
 use crate::deps::Deps;
 use crate::failure::Failure;
 
+/// How long a request waits in process for permits the limiter hands out slice by slice
+/// (`shared::limiter::budget::SLICE_MS`) before the job is deferred.
+pub(crate) const PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Everything a request to an endpoint on behalf of a user needs.
 #[derive(Debug)]
 pub(crate) struct Context {
@@ -49,7 +53,11 @@ pub(crate) async fn permits(
     at: Option<&Checkpoint>,
     deps: &Deps,
 ) -> Result<(), Stop> {
-    match deps.limiter.acquire(&ctx.scope, &ctx.demands, n).await {
+    match deps
+        .limiter
+        .acquire_within(&ctx.scope, &ctx.demands, n, PATIENCE)
+        .await
+    {
         Ok(Decision::Granted(_)) => Ok(()),
         Ok(Decision::Wait { until, .. }) => Err(Stop::Paused {
             at: at.cloned(),

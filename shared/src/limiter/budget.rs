@@ -18,11 +18,13 @@ use super::adaptive::{Adaptive, Gate, RateStatus};
 
 /// The provider's 60 s plus a guard for the time between our grant and the request's arrival.
 pub const MINUTE_WINDOW: TimeDelta = TimeDelta::seconds(61);
-/// Below the configured limit (a limit learned from 429s), no slice of this many milliseconds
-/// holds more than a sixtieth of the minute's limit (rounded up): the budget goes out over at
-/// least six seconds rather than in one instant, so when the provider's limit falls further,
-/// few requests are in flight when its 429 comes back.
-pub const SLICE_MS: i64 = 100;
+/// No slice of this many milliseconds holds more than a thirtieth of the minute's limit
+/// (rounded up): a minute's budget goes out over at least six seconds rather than in one
+/// instant, so when the provider's real limit turns out lower than ours (a key on a smaller
+/// plan, or one whose limit just dropped), few requests are in flight when its first 429 comes
+/// back. A Premium plan's 17 a slice still covers a whole batch; callers wait the slice out in
+/// process (`Limiter::acquire_within`) instead of deferring.
+pub const SLICE_MS: i64 = 200;
 /// How long a second 429 in a row pauses the scope: the provider's window empties.
 pub const COOL_DOWN: TimeDelta = TimeDelta::seconds(61);
 
@@ -54,6 +56,8 @@ pub enum WaitReason {
     CoolingDown,
     /// The minute budget is used up.
     Minute,
+    /// This slice's share of the minute is used up: the next is a fraction of a second away.
+    Spread,
     /// The hour quota is used up.
     Hour,
     /// The day quota is used up.
@@ -135,14 +139,8 @@ impl BucketState {
         }
     }
 
-    /// Permits available now, and if none, when the first frees and which limit holds it;
-    /// `spread`: at most a slice's share at once.
-    fn available(
-        &self,
-        limits: &Limits,
-        spread: bool,
-        now: i64,
-    ) -> (u32, Option<(i64, WaitReason)>) {
+    /// Permits available now, and if none, when the first frees and which limit holds it.
+    fn available(&self, limits: &Limits, now: i64) -> (u32, Option<(i64, WaitReason)>) {
         let minute = limits.per_minute.max(1);
         let used = self.recent.len() as u32;
         let mut free = minute.saturating_sub(used);
@@ -154,14 +152,14 @@ impl BucketState {
                 oldest + MINUTE_WINDOW.num_milliseconds(),
                 WaitReason::Minute,
             ));
-        } else if spread {
-            let per_slice = minute.div_ceil(60);
+        } else {
+            let per_slice = minute.div_ceil(30);
             let slice = now - SLICE_MS;
             let in_slice = self.recent.iter().rev().take_while(|&&t| t > slice).count() as u32;
             free = free.min(per_slice.saturating_sub(in_slice));
             if free == 0 {
                 let oldest = self.recent[self.recent.len() - per_slice as usize];
-                wait = Some((oldest + SLICE_MS, WaitReason::Minute));
+                wait = Some((oldest + SLICE_MS, WaitReason::Spread));
             }
         }
         for (counter, limit, size, reason) in [
@@ -227,7 +225,7 @@ impl ScopeState {
             if let Some(cap) = cap {
                 limits.per_minute = limits.per_minute.min(cap);
             }
-            let (free, w) = bucket.available(&limits, cap.is_some(), now_ms);
+            let (free, w) = bucket.available(&limits, now_ms);
             grant = grant.min(free);
             if let Some((t, r)) = w
                 && wait.is_none_or(|(old, _)| t > old)
@@ -350,12 +348,18 @@ mod tests {
     }
 
     #[test]
-    fn the_whole_minute_budget_is_usable_at_once_then_frees_permit_by_permit() {
+    fn a_free_minute_goes_out_within_a_second_then_frees_permit_by_permit() {
         let mut s = warm();
-        assert_eq!(s.decide(&plan(5), t0(), 3), Decision::Granted(3));
-        assert_eq!(s.decide(&plan(5), t0() + ms(1.0), 9), Decision::Granted(2));
+        for k in 0..5 {
+            let at = t0() + ms(f64::from(k) / 5.0);
+            assert_eq!(
+                s.decide(&plan(5), at, 3),
+                Decision::Granted(1),
+                "one a slice"
+            );
+        }
         assert_eq!(
-            s.decide(&plan(5), t0() + ms(2.0), 1),
+            s.decide(&plan(5), t0() + ms(1.0), 1),
             Decision::Wait {
                 until: t0() + MINUTE_WINDOW,
                 reason: WaitReason::Minute
@@ -363,13 +367,13 @@ mod tests {
         );
         assert_eq!(
             s.decide(&plan(5), t0() + MINUTE_WINDOW + ms(0.001), 9),
-            Decision::Granted(3),
-            "the first three left the window"
+            Decision::Granted(1),
+            "the first left the window"
         );
     }
 
     #[test]
-    fn a_learned_limit_goes_out_over_seconds() {
+    fn a_minute_goes_out_over_at_least_six_seconds() {
         let mut s = warm();
         s.adaptive.pace = crate::limiter::adaptive::Pace::Learned {
             limit: 120,
@@ -377,19 +381,19 @@ mod tests {
         };
         assert_eq!(
             s.decide(&plan(500), t0(), 9),
-            Decision::Granted(2),
-            "a sixtieth of the learned 120 every 100 ms"
+            Decision::Granted(4),
+            "a thirtieth of the learned 120 every 200 ms"
         );
         assert_eq!(
-            s.decide(&plan(500), t0() + ms(0.05), 1),
+            s.decide(&plan(500), t0() + ms(0.1), 1),
             Decision::Wait {
-                until: t0() + ms(0.1),
-                reason: WaitReason::Minute
+                until: t0() + ms(0.2),
+                reason: WaitReason::Spread
             }
         );
-        for k in 1..60 {
-            let at = t0() + ms(f64::from(k) / 10.0);
-            assert_eq!(s.decide(&plan(500), at, 9), Decision::Granted(2));
+        for k in 1..30 {
+            let at = t0() + ms(f64::from(k) / 5.0);
+            assert_eq!(s.decide(&plan(500), at, 9), Decision::Granted(4));
         }
         assert_eq!(
             s.decide(&plan(500), t0() + ms(6.0), 1),
@@ -460,7 +464,7 @@ mod tests {
         let fins = Demand {
             bucket: "fins-summary".into(),
             limits: Limits {
-                per_minute: 2,
+                per_minute: 60,
                 per_hour: None,
                 per_day: None,
             },
@@ -469,13 +473,7 @@ mod tests {
         both.push(fins);
         let mut s = warm();
         assert_eq!(s.decide(&both, t0(), 5), Decision::Granted(2));
-        assert!(matches!(
-            s.decide(&both, t0(), 1),
-            Decision::Wait {
-                reason: WaitReason::Minute,
-                ..
-            }
-        ));
+        assert!(matches!(s.decide(&both, t0(), 1), Decision::Wait { .. }));
         assert_eq!(
             s.buckets["plan"].recent.len(),
             2,
@@ -518,33 +516,33 @@ mod tests {
     fn a_429_pauses_everyone_then_one_probe_and_repeated_429s_pause_for_a_lockout() {
         use crate::limiter::adaptive::LOCKOUT;
         let mut s = warm();
-        assert_eq!(s.decide(&plan(60), t0(), 10), Decision::Granted(10));
-        let until = s.throttled(&plan(60), t0(), Some(TimeDelta::seconds(7)));
+        assert_eq!(s.decide(&plan(600), t0(), 10), Decision::Granted(10));
+        let until = s.throttled(&plan(600), t0(), Some(TimeDelta::seconds(7)));
         assert_eq!(
             until,
             t0() + TimeDelta::seconds(7),
             "Retry-After is honoured"
         );
         assert_eq!(
-            s.decide(&plan(60), t0() + ms(1.0), 1),
+            s.decide(&plan(600), t0() + ms(1.0), 1),
             Decision::Wait {
                 until,
                 reason: WaitReason::CoolingDown
             }
         );
         assert_eq!(
-            s.throttled(&plan(60), t0() + ms(0.5), None),
+            s.throttled(&plan(600), t0() + ms(0.5), None),
             until,
             "a 429 of a request sent before the pause is the same episode"
         );
         assert_eq!(s.adaptive.strikes, 1);
         assert_eq!(
-            s.decide(&plan(60), until, 5),
+            s.decide(&plan(600), until, 5),
             Decision::Granted(1),
             "one probe"
         );
         assert!(matches!(
-            s.decide(&plan(60), until + ms(0.1), 5),
+            s.decide(&plan(600), until + ms(0.1), 5),
             Decision::Wait {
                 reason: WaitReason::Probing,
                 ..
@@ -552,20 +550,20 @@ mod tests {
         ));
         let second = until + ms(0.2);
         assert_eq!(
-            s.throttled(&plan(60), second, Some(TimeDelta::seconds(7))),
+            s.throttled(&plan(600), second, Some(TimeDelta::seconds(7))),
             second + COOL_DOWN,
             "a failed probe: a full window, whatever Retry-After says"
         );
         let probe = second + COOL_DOWN;
-        assert_eq!(s.decide(&plan(60), probe, 1), Decision::Granted(1));
+        assert_eq!(s.decide(&plan(600), probe, 1), Decision::Granted(1));
         let third = probe + ms(0.2);
         assert_eq!(
-            s.throttled(&plan(60), third, Some(TimeDelta::seconds(7))),
+            s.throttled(&plan(600), third, Some(TimeDelta::seconds(7))),
             third + LOCKOUT,
             "three in a row without a success: a lockout"
         );
         let later = third + LOCKOUT;
-        assert_eq!(s.decide(&plan(60), later, 1), Decision::Granted(1));
+        assert_eq!(s.decide(&plan(600), later, 1), Decision::Granted(1));
         s.answered(1, later + ms(0.3));
         assert_eq!(s.adaptive.strikes, 0, "a success ends the episode");
         assert!(s.adaptive.probe.is_none());

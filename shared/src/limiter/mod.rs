@@ -221,6 +221,47 @@ impl Limiter {
         })
     }
 
+    /// Like [`Limiter::acquire`], but a refusal for the current slice's share
+    /// ([`WaitReason::Spread`], a fraction of a second) is waited out in process, for up to
+    /// `patience` in all, gathering up to `want` permits: deferring through the queue for a
+    /// wait that short would cost more calls than the wait.
+    pub async fn acquire_within(
+        &self,
+        scope: &Scope,
+        demands: &[Demand],
+        want: u32,
+        patience: Duration,
+    ) -> Result<Decision, StoreError> {
+        let started = tokio::time::Instant::now();
+        let mut got = 0;
+        loop {
+            let decision = self.acquire(scope, demands, want - got).await?;
+            let wait = match decision {
+                Decision::Granted(n) => {
+                    got += n;
+                    if got >= want {
+                        return Ok(Decision::Granted(got));
+                    }
+                    continue;
+                }
+                Decision::Wait {
+                    until,
+                    reason: WaitReason::Spread,
+                } => (until - self.clock.now()).to_std().unwrap_or_default(),
+                Decision::Wait { .. } if got > 0 => return Ok(Decision::Granted(got)),
+                Decision::Wait { .. } => return Ok(decision),
+            };
+            if started.elapsed() + wait > patience {
+                return Ok(if got > 0 {
+                    Decision::Granted(got)
+                } else {
+                    decision
+                });
+            }
+            tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+        }
+    }
+
     /// A request granted for `scope` got an answer other than 429. Written with the process's
     /// next acquire (a probe's answer at once, so the scope goes on), and only while the scope
     /// learns.

@@ -302,7 +302,7 @@ fn a_correct_declaration_sends_no_429_and_loses_no_time() {
 #[test]
 fn a_lone_429_at_the_opening_is_a_blip_and_the_scope_ramps_again() {
     use crate::limiter::adaptive::Pace;
-    let light = plan(60);
+    let light = plan(600);
     let mut s = ScopeState::default();
     assert_eq!(s.decide(&light, t0(), 10), Decision::Granted(5));
     let until = s.throttled(&light, t0() + TimeDelta::milliseconds(50), None);
@@ -325,7 +325,7 @@ fn a_lone_429_at_the_opening_is_a_blip_and_the_scope_ramps_again() {
 #[test]
 fn a_second_429_soon_after_is_believed_even_below_the_smallest_plan() {
     use crate::limiter::adaptive::Pace;
-    let light = plan(60);
+    let light = plan(600);
     let mut s = ScopeState::default();
     assert_eq!(s.decide(&light, t0(), 10), Decision::Granted(5));
     let until = s.throttled(&light, t0() + TimeDelta::milliseconds(50), None);

@@ -40,7 +40,8 @@ pub async fn limiter_store(store: &dyn LimiterStore) {
     assert_eq!(store.load_scope(&scope).await.unwrap(), (state, 2));
 }
 
-/// Many processes, many tasks each, one account: exactly the limit is granted, never more.
+/// Many processes, many tasks each, one account: exactly the slice's share is granted, never
+/// more.
 pub async fn limiter_under_contention(store: Arc<dyn LimiterStore>) {
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(t0()));
     let source = DataSource::jquants_v2("http://127.0.0.1:9");
@@ -48,7 +49,8 @@ pub async fn limiter_under_contention(store: Arc<dyn LimiterStore>) {
     let plan = [Demand {
         bucket: "plan".into(),
         limits: Limits {
-            per_minute: 37,
+            // 37 a slice (a thirtieth of the minute).
+            per_minute: 37 * 30,
             per_hour: None,
             per_day: None,
         },
@@ -75,7 +77,7 @@ pub async fn limiter_under_contention(store: Arc<dyn LimiterStore>) {
                             ..
                         } => {}
                         Decision::Wait { reason, .. } => {
-                            assert_eq!(reason, WaitReason::Minute);
+                            assert_eq!(reason, WaitReason::Spread);
                             return granted;
                         }
                     }
