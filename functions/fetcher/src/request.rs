@@ -94,6 +94,12 @@ impl Request<'_> {
         let ctx = self.ctx;
         if !held {
             permits(ctx, 1, at, deps).await?;
+        } else if let Some(until) = deps.limiter.paused_until(&ctx.scope) {
+            // The permit was taken before a 429 paused the scope: unused, not another 429.
+            return Err(Stop::Paused {
+                at: at.cloned(),
+                until,
+            });
         }
         let renewals = ctx.access.renewal_requests(ctx.endpoint).await;
         if renewals > 0 {

@@ -116,9 +116,11 @@ pub struct Limiter {
     reports: std::sync::Mutex<HashMap<Scope, Reports>>,
 }
 
-/// What this process owes a scope's shared state in answers.
+/// What this process owes a scope's shared state in answers, and what it last saw of it.
 #[derive(Debug, Default, Clone, Copy)]
 struct Reports {
+    /// The scope's pause after a 429, as this process last read or wrote it.
+    paused_until: Option<DateTime<Utc>>,
     /// The scope asked for answers when this process last wrote it.
     wanted: bool,
     /// This process holds the scope's probe: its answer goes out at once.
@@ -169,6 +171,9 @@ impl Limiter {
     fn note(&self, scope: &Scope, state: &ScopeState, took_probe: bool) {
         let mut reports = self.reports();
         let r = reports.entry(scope.clone()).or_default();
+        r.paused_until = state
+            .cool_down_until
+            .and_then(DateTime::from_timestamp_millis);
         r.wanted = state.wants_reports();
         r.probing = took_probe || (r.probing && r.wanted);
     }
@@ -197,6 +202,16 @@ impl Limiter {
             if let Decision::Wait { .. } = decision
                 && answered == 0
             {
+                if let Decision::Wait {
+                    until,
+                    reason: WaitReason::CoolingDown,
+                } = decision
+                {
+                    self.reports()
+                        .entry(scope.clone())
+                        .or_default()
+                        .paused_until = Some(until);
+                }
                 return Ok(decision);
             }
             match self.store.save_scope(scope.as_str(), &state, version).await {
@@ -260,6 +275,17 @@ impl Limiter {
             }
             tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
         }
+    }
+
+    /// The scope's pause after a 429 if one is in force as far as this process knows (its
+    /// own 429s and every state it read): a permit taken before the pause is better left
+    /// unused than spent on another 429.
+    pub fn paused_until(&self, scope: &Scope) -> Option<DateTime<Utc>> {
+        let now = self.clock.now();
+        self.reports()
+            .get(scope)
+            .and_then(|r| r.paused_until)
+            .filter(|&until| until > now)
     }
 
     /// A request granted for `scope` got an answer other than 429. Written with the process's
@@ -533,7 +559,18 @@ mod report_tests {
             Decision::Granted(3)
         );
         let until = a.throttled(&scope, &plan(), None).await.unwrap();
+        assert_eq!(a.paused_until(&scope), Some(until), "its own 429");
+        assert_eq!(b.paused_until(&scope), None, "not read yet");
+        assert!(matches!(
+            b.acquire(&scope, &plan(), 1).await.unwrap(),
+            Decision::Wait {
+                reason: WaitReason::CoolingDown,
+                ..
+            }
+        ));
+        assert_eq!(b.paused_until(&scope), Some(until), "read with its refusal");
         clock.set(until);
+        assert_eq!(a.paused_until(&scope), None, "over");
         assert_eq!(
             b.acquire(&scope, &plan(), 5).await.unwrap(),
             Decision::Granted(1)
