@@ -167,15 +167,57 @@ impl Limiter {
         }
     }
 
-    /// Remembers what the state this process just wrote asks of it.
-    fn note(&self, scope: &Scope, state: &ScopeState, took_probe: bool) {
+    /// Remembers what the scope's state, as this process last read or wrote it, asks of it.
+    fn note(&self, scope: &Scope, state: &ScopeState) {
         let mut reports = self.reports();
         let r = reports.entry(scope.clone()).or_default();
         r.paused_until = state
             .cool_down_until
             .and_then(DateTime::from_timestamp_millis);
         r.wanted = state.wants_reports();
-        r.probing = took_probe || (r.probing && r.wanted);
+        r.probing = r.probing && r.wanted;
+    }
+
+    /// Reads the scope's state, applies the answers this process owes it, lets `change` decide
+    /// (its result, and whether the state must be written), and writes it back under its
+    /// version, reading again after a lost race. Returns `change`'s last result and the state
+    /// now in force, or `None` when every race was lost (the answers are kept for later).
+    /// The caller holds the scope's local lock.
+    async fn update<T>(
+        &self,
+        scope: &Scope,
+        mut change: impl FnMut(&mut ScopeState, DateTime<Utc>) -> (T, bool),
+    ) -> Result<(T, Option<ScopeState>), StoreError> {
+        let answered = self.take_pending(scope);
+        let mut last = None;
+        for _ in 0..MAX_RACES {
+            let written = async {
+                let (mut state, version) = self.store.load_scope(scope.as_str()).await?;
+                let now = self.clock.now();
+                state.answered(answered, now);
+                let (out, write) = change(&mut state, now);
+                let settled = !(write || answered > 0)
+                    || self
+                        .store
+                        .save_scope(scope.as_str(), &state, version)
+                        .await?;
+                Ok::<_, StoreError>((out, settled.then_some(state)))
+            }
+            .await;
+            match written {
+                Ok((out, Some(state))) => {
+                    self.note(scope, &state);
+                    return Ok((out, Some(state)));
+                }
+                Ok((out, None)) => last = Some(out),
+                Err(e) => {
+                    self.put_back(scope, answered);
+                    return Err(e);
+                }
+            }
+        }
+        self.put_back(scope, answered);
+        Ok((last.expect("MAX_RACES is at least one"), None))
     }
 
     /// Takes up to `want` permits of every bucket in `demands`, or says until when to wait.
@@ -187,53 +229,27 @@ impl Limiter {
     ) -> Result<Decision, StoreError> {
         let lock = self.local_lock(scope).await;
         let _turn = lock.lock().await;
-        let answered = self.take_pending(scope);
-        for _ in 0..MAX_RACES {
-            let (mut state, version) = match self.store.load_scope(scope.as_str()).await {
-                Ok(loaded) => loaded,
-                Err(e) => {
-                    self.put_back(scope, answered);
-                    return Err(e);
-                }
-            };
-            let now = self.clock.now();
-            state.answered(answered, now);
-            let decision = state.decide(demands, now, want);
-            if let Decision::Wait { .. } = decision
-                && answered == 0
-            {
-                if let Decision::Wait {
-                    until,
-                    reason: WaitReason::CoolingDown,
-                } = decision
-                {
-                    self.reports()
-                        .entry(scope.clone())
-                        .or_default()
-                        .paused_until = Some(until);
-                }
-                return Ok(decision);
-            }
-            match self.store.save_scope(scope.as_str(), &state, version).await {
-                Ok(true) => {
-                    let took_probe = matches!(decision, Decision::Granted(_))
-                        && state.adaptive.probe.and_then(|p| p.sent_at)
-                            == Some(now.timestamp_millis());
-                    self.note(scope, &state, took_probe);
-                    return Ok(decision);
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    self.put_back(scope, answered);
-                    return Err(e);
-                }
-            }
+        let (decision, settled) = self
+            .update(scope, |state, now| {
+                let decision = state.decide(demands, now, want);
+                (decision, matches!(decision, Decision::Granted(_)))
+            })
+            .await?;
+        let Some(state) = settled else {
+            return Ok(Decision::Wait {
+                until: self.clock.now() + TimeDelta::seconds(1),
+                reason: WaitReason::Contention,
+            });
+        };
+        // The grant was the scope's probe: its answer is written at once.
+        let probe = state.adaptive.probe.and_then(|p| p.sent_at);
+        if matches!(decision, Decision::Granted(_))
+            && probe.is_some()
+            && probe == state.adaptive.active_at
+        {
+            self.reports().entry(scope.clone()).or_default().probing = true;
         }
-        self.put_back(scope, answered);
-        Ok(Decision::Wait {
-            until: self.clock.now() + TimeDelta::seconds(1),
-            reason: WaitReason::Contention,
-        })
+        Ok(decision)
     }
 
     /// Like [`Limiter::acquire`], but a refusal for the current slice's share
@@ -324,32 +340,10 @@ impl Limiter {
     async fn flush_scope(&self, scope: &Scope) -> Result<(), StoreError> {
         let lock = self.local_lock(scope).await;
         let _turn = lock.lock().await;
-        let answered = self.take_pending(scope);
-        if answered == 0 {
+        if self.reports().get(scope).is_none_or(|r| r.pending == 0) {
             return Ok(());
         }
-        for _ in 0..MAX_RACES {
-            let (mut state, version) = match self.store.load_scope(scope.as_str()).await {
-                Ok(loaded) => loaded,
-                Err(e) => {
-                    self.put_back(scope, answered);
-                    return Err(e);
-                }
-            };
-            state.answered(answered, self.clock.now());
-            match self.store.save_scope(scope.as_str(), &state, version).await {
-                Ok(true) => {
-                    self.note(scope, &state, false);
-                    return Ok(());
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    self.put_back(scope, answered);
-                    return Err(e);
-                }
-            }
-        }
-        self.put_back(scope, answered);
+        self.update(scope, |_, _| ((), true)).await?;
         Ok(())
     }
 
@@ -392,19 +386,11 @@ impl Limiter {
             .and_then(|d| TimeDelta::from_std(d).ok());
         let lock = self.local_lock(scope).await;
         let _turn = lock.lock().await;
-        let mut until = self.clock.now();
-        for _ in 0..MAX_RACES {
-            let (mut state, version) = self.store.load_scope(scope.as_str()).await?;
-            until = state.throttled(demands, self.clock.now(), retry_after);
-            if self
-                .store
-                .save_scope(scope.as_str(), &state, version)
-                .await?
-            {
-                self.note(scope, &state, false);
-                break;
-            }
-        }
+        let (until, _) = self
+            .update(scope, |state, now| {
+                (state.throttled(demands, now, retry_after), true)
+            })
+            .await?;
         // Even if every write lost a race, this fetcher pauses; the racers were writing too.
         Ok(until)
     }
