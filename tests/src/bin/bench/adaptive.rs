@@ -6,9 +6,8 @@ use std::time::{Duration, Instant};
 use devstack::stack::Counters;
 use integration_tests::{KEY, World};
 use reqwest::Method;
-use serde_json::json;
 
-use crate::rate::free_month;
+use crate::rate::one_page_jobs;
 
 /// What the key really allows during the run.
 #[derive(Debug, Clone, Copy)]
@@ -38,20 +37,8 @@ pub(crate) async fn scenario(
         Key::DropsTo(..) => {}
     }
     w.stack.start_fetcher_instances(8);
-    let symbols: Vec<&str> = sandbox::issue_codes()
-        .iter()
-        .take(jobs)
-        .map(String::as_str)
-        .collect();
-    let (from, to) = free_month();
-    let body = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": symbols,
-        "params": {"from": from.to_string(), "to": to.to_string()}});
     let t = Instant::now();
-    let g = w
-        .user
-        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
-        .await?;
-    let id = g["id"].as_str().unwrap_or_default().to_owned();
+    let id = one_page_jobs(&w, jobs).await?;
     let change = async {
         if let Key::DropsTo(n, after) = key {
             tokio::time::sleep(after).await;

@@ -27,21 +27,8 @@ pub(crate) async fn fetchers_on_one_account(
     anyhow::ensure!(w.sandbox.set_rate_limit(KEY, true), "sandbox key");
     w.stack.start_fetcher_instances(fetchers);
     let rate = plan.requests_per_minute();
-    let jobs = (rate * minutes) as usize;
-    let symbols: Vec<&str> = sandbox::issue_codes()
-        .iter()
-        .take(jobs)
-        .map(String::as_str)
-        .collect();
-    let (from, to) = free_month();
-    let body = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": symbols,
-        "params": {"from": from.to_string(), "to": to.to_string()}});
     let t = Instant::now();
-    let g = w
-        .user
-        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
-        .await?;
-    let id = g["id"].as_str().unwrap_or_default().to_owned();
+    let id = one_page_jobs(&w, (rate * minutes) as usize).await?;
     let done = w
         .user
         .wait_for_group(&id, Duration::from_secs(1800))
@@ -60,6 +47,24 @@ pub(crate) async fn fetchers_on_one_account(
         elapsed / physical
     );
     Ok(())
+}
+
+/// Creates a group of `jobs` one-page daily-bars jobs (a month the Free plan may read, one
+/// issue each) for the world's user; its id.
+pub(crate) async fn one_page_jobs(w: &World, jobs: usize) -> anyhow::Result<String> {
+    let symbols: Vec<&str> = sandbox::issue_codes()
+        .iter()
+        .take(jobs)
+        .map(String::as_str)
+        .collect();
+    let (from, to) = free_month();
+    let body = json!({"data_source": "jquants-v2", "endpoint": "eq-bars-daily", "symbols": symbols,
+        "params": {"from": from.to_string(), "to": to.to_string()}});
+    let g = w
+        .user
+        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
+        .await?;
+    Ok(g["id"].as_str().unwrap_or_default().to_owned())
 }
 
 /// Runs the official client's V2 daily-bars range helper (`.venv-bench`) against `sandbox`
