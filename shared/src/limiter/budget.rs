@@ -48,6 +48,20 @@ pub struct Demand {
     pub limits: Limits,
 }
 
+impl Demand {
+    /// A bucket with a minute limit only (an endpoint's own cap).
+    pub fn per_minute(bucket: impl Into<String>, per_minute: u32) -> Self {
+        Self {
+            bucket: bucket.into(),
+            limits: Limits {
+                per_minute,
+                per_hour: None,
+                per_day: None,
+            },
+        }
+    }
+}
+
 /// Why permits are refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -252,6 +266,14 @@ impl ScopeState {
         Decision::Granted(grant)
     }
 
+    /// A scope with a grant at `at`: recent history, so no slow start (where tests begin).
+    #[cfg(any(test, feature = "test-util"))]
+    pub fn warm(at: DateTime<Utc>) -> Self {
+        let mut state = Self::default();
+        state.adaptive.active_at = Some(at.timestamp_millis());
+        state
+    }
+
     /// The tightest configured minute limit of `demands`.
     fn bound(demands: &[Demand]) -> u32 {
         demands
@@ -326,21 +348,11 @@ mod tests {
     }
 
     fn plan(per_minute: u32) -> Vec<Demand> {
-        vec![Demand {
-            bucket: "plan".into(),
-            limits: Limits {
-                per_minute,
-                per_hour: None,
-                per_day: None,
-            },
-        }]
+        vec![Demand::per_minute("plan", per_minute)]
     }
 
-    /// A scope with recent history at its configured limits (no slow start).
     fn warm() -> ScopeState {
-        let mut s = ScopeState::default();
-        s.adaptive.active_at = Some(t0().timestamp_millis());
-        s
+        ScopeState::warm(t0())
     }
 
     fn ms(s: f64) -> TimeDelta {
@@ -461,14 +473,7 @@ mod tests {
 
     #[test]
     fn every_bucket_of_a_request_is_charged_or_none() {
-        let fins = Demand {
-            bucket: "fins-summary".into(),
-            limits: Limits {
-                per_minute: 60,
-                per_hour: None,
-                per_day: None,
-            },
-        };
+        let fins = Demand::per_minute("fins-summary", 60);
         let mut both = plan(500);
         both.push(fins);
         let mut s = warm();

@@ -95,14 +95,7 @@ pub fn demands(plan: Plan, source: &DataSource, endpoint: &Endpoint) -> Vec<Dema
         )],
     };
     if let Some(cap) = endpoint.rate_limit_per_minute {
-        out.push(Demand {
-            bucket: endpoint.id.into(),
-            limits: Limits {
-                per_minute: cap,
-                per_hour: None,
-                per_day: None,
-            },
-        });
+        out.push(Demand::per_minute(endpoint.id, cap));
     }
     out
 }

@@ -78,14 +78,7 @@ mod reports {
 
     /// Ten a slice, so a test's grants are not spread over time.
     fn plan() -> Vec<Demand> {
-        vec![Demand {
-            bucket: "plan".into(),
-            limits: Limits {
-                per_minute: 600,
-                per_hour: None,
-                per_day: None,
-            },
-        }]
+        vec![Demand::per_minute("plan", 600)]
     }
 
     fn two_processes() -> (Arc<MemoryLimits>, Arc<ManualClock>, Limiter, Limiter) {
@@ -139,8 +132,7 @@ mod reports {
     async fn after_a_429_one_process_probes_and_its_answer_frees_the_others_at_once() {
         let (store, clock, a, b) = two_processes();
         let scope = Scope("jquants-v2#u".into());
-        let mut warm = ScopeState::default();
-        warm.adaptive.active_at = Some(t0().timestamp_millis());
+        let warm = ScopeState::warm(t0());
         store.save_scope(scope.as_str(), &warm, 0).await.unwrap();
         assert_eq!(
             a.acquire(&scope, &plan(), 3).await.unwrap(),
@@ -188,8 +180,7 @@ mod reports {
     async fn at_the_configured_limit_answers_cost_nothing() {
         let (store, _clock, a, _) = two_processes();
         let scope = Scope("jquants-v2#u".into());
-        let mut warm = ScopeState::default();
-        warm.adaptive.active_at = Some(t0().timestamp_millis());
+        let warm = ScopeState::warm(t0());
         store.save_scope(scope.as_str(), &warm, 0).await.unwrap();
         assert_eq!(
             a.acquire(&scope, &plan(), 3).await.unwrap(),

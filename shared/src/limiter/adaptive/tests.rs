@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
-use crate::limiter::budget::{COOL_DOWN, Decision, Demand, Limits, ScopeState};
+use crate::limiter::budget::{COOL_DOWN, Decision, Demand, ScopeState};
 
 const LATENCY_MS: i64 = 80;
 
@@ -17,14 +17,7 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn plan(per_minute: u32) -> Vec<Demand> {
-    vec![Demand {
-        bucket: "plan".into(),
-        limits: Limits {
-            per_minute,
-            per_hour: None,
-            per_day: None,
-        },
-    }]
+    vec![Demand::per_minute("plan", per_minute)]
 }
 
 /// The provider's side.

@@ -46,19 +46,15 @@ pub async fn limiter_under_contention(store: Arc<dyn LimiterStore>) {
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(t0()));
     let source = DataSource::jquants_v2("http://127.0.0.1:9");
     let scope = Scope::for_request(&source, UserId::new());
-    let plan = [Demand {
-        bucket: "plan".into(),
-        limits: Limits {
-            // 37 a slice (a thirtieth of the minute).
-            per_minute: 37 * 30,
-            per_hour: None,
-            per_day: None,
-        },
-    }];
+    // 37 a slice (a thirtieth of the minute).
+    let plan = [Demand::per_minute("plan", 37 * 30)];
     // A scope with recent history: no slow start.
-    let mut warm = ScopeState::default();
-    warm.adaptive.active_at = Some(t0().timestamp_millis());
-    assert!(store.save_scope(scope.as_str(), &warm, 0).await.unwrap());
+    assert!(
+        store
+            .save_scope(scope.as_str(), &ScopeState::warm(t0()), 0)
+            .await
+            .unwrap()
+    );
     let processes: Vec<_> = (0..6)
         .map(|_| Arc::new(Limiter::new(store.clone(), clock.clone())))
         .collect();
