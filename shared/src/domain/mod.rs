@@ -14,7 +14,7 @@ mod symbol;
 mod user;
 
 pub use credential::{CredentialSecret, DataSourceCredential};
-pub use data_source::{ApiVersion, DataSource, ProviderType};
+pub use data_source::{ApiVersion, BaseUrlError, DataSource, ProviderType};
 pub use date::{DateRange, parse_date};
 pub use envelope::Envelope;
 pub use ids::{ApiKeyId, DataSourceId, JobGroupId, JobId, ScheduleId, UserId};
