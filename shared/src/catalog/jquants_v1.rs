@@ -30,6 +30,7 @@ const V1: Endpoint = Endpoint {
     bucket: RateBucket::Plan,
     max_attempts: None,
     coalesce: None,
+    max_body_bytes: None,
 };
 
 /// Every V1 endpoint.

@@ -73,6 +73,7 @@ const V2: Endpoint = Endpoint {
     bucket: RateBucket::Plan,
     max_attempts: None,
     coalesce: None,
+    max_body_bytes: None,
 };
 
 /// Every V2 endpoint.

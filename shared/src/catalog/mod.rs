@@ -77,6 +77,9 @@ pub struct Endpoint {
     /// Jobs of this endpoint that one fetcher batch holds share requests of up to this many
     /// symbols (the endpoint takes a list); `None`: a request per job.
     pub coalesce: Option<u16>,
+    /// The most one answer may weigh, decompressed, when lower than the client's cap
+    /// (`crate::provider::DEFAULT_MAX_BODY` by default); `None`: the client's.
+    pub max_body_bytes: Option<u64>,
 }
 
 /// Every endpoint the system can fetch: J-Quants V2, the legacy V1 ones, then Yahoo's.

@@ -41,6 +41,8 @@ const YAHOO: Endpoint = Endpoint {
     // retries, spread by the backoff.
     max_attempts: Some(3),
     coalesce: None,
+    // The largest answer (a daily chart since 1970, 50 quotes) is about a megabyte.
+    max_body_bytes: Some(8 * 1024 * 1024),
 };
 
 /// The bar sizes a request may ask for (`1d` when not given).

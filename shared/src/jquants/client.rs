@@ -1,4 +1,5 @@
-//! HTTP to J-Quants: reqwest with rustls, gzip, timeouts and a shared connection pool.
+//! HTTP to J-Quants: reqwest with rustls, gzip, timeouts and a shared connection pool, under
+//! the rules of `crate::provider`'s HTTP layer (https only, no redirects, bodies capped).
 
 use std::time::Duration;
 
@@ -6,7 +7,9 @@ use secrecy::SecretString;
 
 use super::ApiKey;
 use crate::catalog::Endpoint;
-use crate::provider::{Auth, Page, ProviderError, retry_after, send, transient};
+use crate::provider::{
+    Auth, DEFAULT_MAX_BODY, Page, ProviderError, client_builder, read_capped, retry_after, send,
+};
 
 /// A V1 data request: where, which array holds the rows, and the query.
 #[derive(Debug, Clone, Copy)]
@@ -36,19 +39,35 @@ pub struct RawPage {
 #[derive(Debug, Clone)]
 pub struct JQuantsClient {
     pub(super) http: reqwest::Client,
+    max_body: u64,
 }
 
 impl JQuantsClient {
-    /// A client whose requests time out after `timeout`.
+    /// A client whose requests time out after `timeout` (the whole answer, body included),
+    /// reading bodies up to [`DEFAULT_MAX_BODY`].
     pub fn new(timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .pool_idle_timeout(Duration::from_secs(60))
+        let http = client_builder(timeout)
             .user_agent(concat!("moomoo-markets/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the TLS backend initialises");
-        Self { http }
+        Self {
+            http,
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+
+    /// Reads bodies up to `bytes` (decompressed) instead of [`DEFAULT_MAX_BODY`]; an endpoint
+    /// with a lower cap of its own keeps it.
+    pub fn with_max_body(mut self, bytes: u64) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// The most an answer of `endpoint` may weigh: its own cap, within the client's.
+    fn cap(&self, endpoint: &Endpoint) -> u64 {
+        endpoint
+            .max_body_bytes
+            .map_or(self.max_body, |c| c.min(self.max_body))
     }
 
     /// Fetches one page of `endpoint` under `base_url` (`x-api-key`, as V2 wants).
@@ -82,8 +101,9 @@ impl JQuantsClient {
         pagination_key: Option<&str>,
     ) -> Result<Page, ProviderError> {
         let url = format!("{}{}", base_url.trim_end_matches('/'), endpoint.path);
-        match self.fetch(&url, query, auth, pagination_key).await? {
-            Fetched::Body(body) => parse_page(endpoint, body),
+        let cap = self.cap(endpoint);
+        match self.fetch(&url, query, auth, pagination_key, cap).await? {
+            Fetched::Body(body) => parse_page(endpoint, body, pagination_key),
             Fetched::NoContent => Ok(Page {
                 records: Vec::new(),
                 next: None,
@@ -105,7 +125,13 @@ impl JQuantsClient {
     ) -> Result<RawPage, ProviderError> {
         let url = format!("{}{}", request.base_url.trim_end_matches('/'), request.path);
         let body = match self
-            .fetch(&url, request.query, auth, request.pagination_key)
+            .fetch(
+                &url,
+                request.query,
+                auth,
+                request.pagination_key,
+                self.max_body,
+            )
             .await?
         {
             Fetched::Body(body) => body,
@@ -127,6 +153,7 @@ impl JQuantsClient {
             .and_then(|k| k.as_str())
             .filter(|k| !k.is_empty())
             .map(str::to_owned);
+        refuse_repeat(request.pagination_key, next.as_deref())?;
         Ok(RawPage { rows, next })
     }
 
@@ -136,6 +163,7 @@ impl JQuantsClient {
         query: &[(String, String)],
         auth: &dyn Auth,
         pagination_key: Option<&str>,
+        cap: u64,
     ) -> Result<Fetched, ProviderError> {
         let resp = send(auth, || {
             let mut req = self.http.get(url).query(query);
@@ -147,7 +175,7 @@ impl JQuantsClient {
         .await?;
         let status = resp.status().as_u16();
         let retry_after = retry_after(&resp);
-        let body = resp.bytes().await.map_err(|e| transient(&e))?;
+        let body = read_capped(resp, cap).await?;
         match status {
             200 => Ok(Fetched::Body(body)),
             // 210 "No Content (Partial)": outside the time window or an unknown code.
@@ -192,7 +220,19 @@ impl JQuantsClient {
     }
 }
 
-fn parse_page(endpoint: &Endpoint, body: bytes::Bytes) -> Result<Page, ProviderError> {
+/// A page whose next key is the key it was asked with would be asked for again and again.
+fn refuse_repeat(sent: Option<&str>, next: Option<&str>) -> Result<(), ProviderError> {
+    match (sent, next) {
+        (Some(sent), Some(next)) if sent == next => Err(ProviderError::repeated_key(next)),
+        _ => Ok(()),
+    }
+}
+
+fn parse_page(
+    endpoint: &Endpoint,
+    body: bytes::Bytes,
+    sent: Option<&str>,
+) -> Result<Page, ProviderError> {
     let page = endpoint.dataset.parse_page(&body).map_err(|e| match e {
         // Cut in transit: a transport fault like a 500, retried within the job's attempts.
         crate::dataset::PageError::Truncated(_) => ProviderError::Transient(e.to_string()),
@@ -203,6 +243,7 @@ fn parse_page(endpoint: &Endpoint, body: bytes::Bytes) -> Result<Page, ProviderE
         ProviderError::Malformed(format!("no `{key}` array"))
     })?;
     let next = page.pagination_key.filter(|k| !k.is_empty());
+    refuse_repeat(sent, next.as_deref())?;
     Ok(Page {
         records,
         next,

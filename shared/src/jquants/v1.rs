@@ -22,7 +22,9 @@ use tokio::sync::Mutex;
 
 use super::JQuantsClient;
 use crate::clock::Clock;
-use crate::provider::{Auth, Credentials, ProviderError, retry_after, transient};
+use crate::provider::{
+    AUTH_MAX_BODY, Auth, Credentials, ProviderError, execute, read_capped, retry_after,
+};
 
 /// How long a refresh token lives (reference §1.2).
 pub const REFRESH_TOKEN_LIFETIME: TimeDelta = TimeDelta::days(7);
@@ -207,13 +209,13 @@ impl V1Auth {
             "password": login.password.expose_secret(),
         });
         let issued_at = self.clock.now();
-        let response = self
-            .http
-            .post(format!("{}/token/auth_user", self.base_url))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| transient(&e))?;
+        // Never re-sent to a redirect's target: a 307 or 308 would carry the password along.
+        let response = execute(
+            self.http
+                .post(format!("{}/token/auth_user", self.base_url))
+                .json(&body),
+        )
+        .await?;
         let (status, body) = read(response).await?;
         if status == StatusCode::BAD_REQUEST {
             return Err(auth_error(400, &message_of(&body)));
@@ -229,13 +231,12 @@ impl V1Auth {
     /// or unknown (reference §4.2).
     async fn refresh(&self, refresh: &SecretString) -> Result<Refreshed, ProviderError> {
         let issued_at = self.clock.now();
-        let response = self
-            .http
-            .post(format!("{}/token/auth_refresh", self.base_url))
-            .query(&[("refreshtoken", refresh.expose_secret())])
-            .send()
-            .await
-            .map_err(|e| transient(&e))?;
+        let response = execute(
+            self.http
+                .post(format!("{}/token/auth_refresh", self.base_url))
+                .query(&[("refreshtoken", refresh.expose_secret())]),
+        )
+        .await?;
         let (status, body) = read(response).await?;
         if status == StatusCode::BAD_REQUEST {
             return Ok(Refreshed::Refused(message_of(&body)));
@@ -314,7 +315,8 @@ fn auth_error(status: u16, message: &str) -> ProviderError {
 async fn read(response: reqwest::Response) -> Result<(StatusCode, String), ProviderError> {
     let status = response.status();
     let after = retry_after(&response);
-    let body = response.text().await.map_err(|e| transient(&e))?;
+    let body = read_capped(response, AUTH_MAX_BODY).await?;
+    let body = String::from_utf8_lossy(&body).into_owned();
     // 400 is an answer here, not a failure: a refused refresh token or bad credentials.
     if status.is_success() || status == StatusCode::BAD_REQUEST {
         return Ok((status, body));

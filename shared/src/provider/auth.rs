@@ -11,6 +11,7 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::ProviderError;
+use super::http::execute;
 
 /// What one request carries: headers and query parameters, all secret. `generation` names
 /// the credentials' issue, so a 401 on credentials already replaced does not renew again.
@@ -113,49 +114,24 @@ impl Auth for Anonymous {
 
 /// Sends the request `build` makes with `auth`'s credentials. On a 401 it tells `auth`, and
 /// if `auth` renewed its credentials, sends the request once more: a second 401 is returned
-/// as it came, for the caller to classify.
+/// as it came, for the caller to classify. The credentials go only where `build` points:
+/// an https URL (or one on this machine), never to a redirect's target.
 ///
 /// # Errors
-/// [`ProviderError::Transient`] when the request cannot be sent or times out; whatever
-/// `auth` reports when renewing fails.
+/// [`ProviderError::Transient`] when the request cannot be sent or times out;
+/// [`ProviderError::InsecureUrl`] and [`ProviderError::Redirected`]; whatever `auth`
+/// reports when renewing fails.
 pub async fn send(
     auth: &dyn Auth,
     build: impl Fn() -> RequestBuilder + Send,
 ) -> Result<Response, ProviderError> {
     let used = auth.credentials().await?;
-    let response = used
-        .apply(build())
-        .send()
-        .await
-        .map_err(|e| transient(&e))?;
+    let response = execute(used.apply(build())).await?;
     if response.status() != StatusCode::UNAUTHORIZED || !auth.rejected(&used).await? {
         return Ok(response);
     }
     let fresh = auth.credentials().await?;
-    fresh.apply(build()).send().await.map_err(|e| transient(&e))
-}
-
-/// A transport failure, described without the URL: it may carry query parameters a user
-/// considers private, or a token.
-pub(crate) fn transient(e: &reqwest::Error) -> ProviderError {
-    let what = if e.is_timeout() {
-        "request timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "connection error"
-    };
-    ProviderError::Transient(what.into())
-}
-
-/// `Retry-After` in seconds, if the response has one.
-pub(crate) fn retry_after(response: &Response) -> Option<std::time::Duration> {
-    response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(std::time::Duration::from_secs)
+    execute(fresh.apply(build())).await
 }
 
 #[cfg(test)]

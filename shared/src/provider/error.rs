@@ -48,6 +48,35 @@ pub enum ProviderError {
     /// A success status with a body that is not what the endpoint returns.
     #[error("malformed response: {0}")]
     Malformed(String),
+    /// The provider answered a redirect. Redirects are never followed: the request's
+    /// credentials would go wherever the redirect points.
+    #[error(
+        "the provider answered HTTP {status} redirecting to {location}; redirects are not followed, so credentials stay on the data source's host: check its base_url"
+    )]
+    Redirected {
+        /// HTTP status (301, 302, 303, 307, 308).
+        status: u16,
+        /// The target, without its query.
+        location: String,
+    },
+    /// A request would have gone to a URL that is neither https nor on this machine.
+    #[error("refused to send a request: {0}")]
+    InsecureUrl(String),
+    /// The body (decompressed) was larger than the cap; reading stopped there.
+    #[error(
+        "the provider's answer is larger than the {} MiB cap (counted decompressed); reading stopped there",
+        cap / (1024 * 1024)
+    )]
+    BodyTooLarge {
+        /// The cap, bytes.
+        cap: u64,
+    },
+    /// The provider sent a pagination key it had sent before: following it would loop for
+    /// ever.
+    #[error(
+        "the provider sent pagination key `{0}` a second time; paging stopped, since following it would loop for ever"
+    )]
+    RepeatedPageKey(String),
 }
 
 impl ProviderError {
@@ -57,7 +86,11 @@ impl ProviderError {
             ProviderError::Auth { .. }
             | ProviderError::Plan(_)
             | ProviderError::BadRequest(_)
-            | ProviderError::NoContent(_) => Disposition::Fail,
+            | ProviderError::NoContent(_)
+            | ProviderError::Redirected { .. }
+            | ProviderError::InsecureUrl(_)
+            | ProviderError::BodyTooLarge { .. }
+            | ProviderError::RepeatedPageKey(_) => Disposition::Fail,
             ProviderError::RateLimited {
                 retry_after: Some(d),
             } => Disposition::RetryAfter(*d),
@@ -76,6 +109,11 @@ impl ProviderError {
         } else {
             ProviderError::Malformed(e.to_string())
         }
+    }
+
+    /// A pagination key seen before, named by at most its first 64 characters.
+    pub fn repeated_key(key: &str) -> Self {
+        ProviderError::RepeatedPageKey(key.chars().take(64).collect())
     }
 
     /// Classifies a non-success HTTP answer. `body` is the raw text: a 429 may be plain text,
@@ -170,6 +208,28 @@ mod tests {
             ProviderError::NoContent("delisted".into()).disposition(),
             Disposition::Fail
         );
+    }
+
+    #[test]
+    fn a_hostile_answer_fails_the_job_at_once() {
+        for e in [
+            ProviderError::Redirected {
+                status: 307,
+                location: "http://evil.example/steal".into(),
+            },
+            ProviderError::InsecureUrl("`http://evil.example` must use https".into()),
+            ProviderError::BodyTooLarge { cap: 32 << 20 },
+            ProviderError::repeated_key("abc"),
+        ] {
+            assert_eq!(e.disposition(), Disposition::Fail, "{e}");
+        }
+        assert!(
+            ProviderError::BodyTooLarge { cap: 32 << 20 }
+                .to_string()
+                .contains("32 MiB cap")
+        );
+        let long = ProviderError::repeated_key(&"k".repeat(500)).to_string();
+        assert!(long.contains(&"k".repeat(64)) && !long.contains(&"k".repeat(65)));
     }
 
     #[test]

@@ -1,15 +1,21 @@
 //! What every provider client shares: the failure table and its retry dispositions
-//! ([`ProviderError`], [`Disposition`]), how a request authenticates ([`Auth`], [`send`]), and
-//! the unit a client returns, one [`Page`] of rows. `crate::jquants` and `crate::yahoo` are
-//! built on it.
+//! ([`ProviderError`], [`Disposition`]), how a request authenticates ([`Auth`], [`send`]), the
+//! HTTP rules that keep secrets on the configured host and bound what an answer may cost
+//! (no redirects, https only, capped bodies, clamped `Retry-After`, [`PageKeys`]), and the
+//! unit a client returns, one [`Page`] of rows. `crate::jquants` and `crate::yahoo` are built
+//! on it.
 
 mod auth;
 mod error;
+mod http;
 
 pub use auth::{Anonymous, Auth, Credentials, send};
 pub use error::{Disposition, ProviderError};
+pub use http::{DEFAULT_MAX_BODY, MAX_RETRY_AFTER, PageKeys};
 
-pub(crate) use auth::{retry_after, transient};
+pub(crate) use http::{
+    AUTH_MAX_BODY, client_builder, dispatch, execute, read_capped, redirect, retry_after,
+};
 
 use crate::dataset::Record;
 

@@ -1,6 +1,7 @@
 //! HTTP to Yahoo: one reqwest client with rustls, gzip and a desktop browser's headers (a
 //! default library User-Agent gets 429s, reference §1.5), chart without a crumb, quote with
-//! the shared [`CrumbAuth`].
+//! the shared [`CrumbAuth`], under the rules of `crate::provider`'s HTTP layer (https only,
+//! no redirects, bodies capped).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +18,10 @@ use crate::catalog::Endpoint;
 use crate::clock::Clock;
 use crate::dataset::DatasetKind;
 use crate::domain::IssueCode;
-use crate::provider::{Anonymous, Auth, ProviderError, retry_after, send, transient};
+use crate::provider::{
+    Anonymous, Auth, DEFAULT_MAX_BODY, ProviderError, client_builder, read_capped, retry_after,
+    send,
+};
 
 /// The User-Agent of yfinance's non-impersonating fallback (reference §1.5).
 pub const USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -33,6 +37,8 @@ pub struct YahooConfig {
     pub timeout: Duration,
     /// How long a crumb is reused.
     pub crumb_ttl: TimeDelta,
+    /// The most an answer may weigh, decompressed (an endpoint's lower cap wins).
+    pub max_body: u64,
 }
 
 impl YahooConfig {
@@ -59,6 +65,7 @@ impl YahooConfig {
             cookie_url: cookie_url.to_owned(),
             timeout: Duration::from_secs(20),
             crumb_ttl: DEFAULT_CRUMB_TTL,
+            max_body: DEFAULT_MAX_BODY,
         }
     }
 }
@@ -70,6 +77,7 @@ pub struct YahooClient {
     base_url: String,
     pub(super) clock: Arc<dyn Clock>,
     crumb: CrumbAuth,
+    max_body: u64,
 }
 
 impl YahooClient {
@@ -83,15 +91,12 @@ impl YahooClient {
             ),
         );
         headers.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("en-US,en;q=0.5"));
-        let http = reqwest::Client::builder()
+        let http = client_builder(config.timeout)
             // Named explicitly: another crate turning on native-tls through feature
             // unification made Yahoo answer non-JSON (reference §5, yfa#76/#79).
             .tls_backend_rustls()
             .user_agent(USER_AGENT)
             .default_headers(headers)
-            .timeout(config.timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .expect("the TLS backend initialises");
         let crumb = CrumbAuth::new(
@@ -106,7 +111,15 @@ impl YahooClient {
             base_url: config.base_url.clone(),
             clock,
             crumb,
+            max_body: config.max_body,
         }
+    }
+
+    /// The most an answer of `endpoint` may weigh: its own cap, within the client's.
+    pub(crate) fn cap(&self, endpoint: Option<&Endpoint>) -> u64 {
+        endpoint
+            .and_then(|e| e.max_body_bytes)
+            .map_or(self.max_body, |c| c.min(self.max_body))
     }
 
     /// Bars, dividends and splits of `code` (no crumb needed).
@@ -119,7 +132,7 @@ impl YahooClient {
         code: &IssueCode,
         request: &ChartRequest,
     ) -> Result<Chart, ProviderError> {
-        let body = self.chart_body(code, request).await?;
+        let body = self.chart_body(code, request, self.cap(None)).await?;
         parse_chart(&body, code, request, self.clock.now())
     }
 
@@ -128,6 +141,7 @@ impl YahooClient {
         &self,
         code: &IssueCode,
         request: &ChartRequest,
+        cap: u64,
     ) -> Result<Vec<u8>, ProviderError> {
         let symbol = symbol_of(code)?;
         request.validate(self.clock.now())?;
@@ -140,7 +154,7 @@ impl YahooClient {
             ("includePrePost", "false".to_owned()),
             ("events", "div|split".to_owned()),
         ];
-        self.get(&url, &query, &Anonymous).await
+        self.get(&url, &query, &Anonymous, cap).await
     }
 
     /// The latest quotes of `codes` in one request (cookie + crumb). Codes Yahoo does not
@@ -150,11 +164,15 @@ impl YahooClient {
     /// [`ProviderError::BadRequest`] when a code has no Yahoo symbol; Yahoo's answers as
     /// [`ProviderError`], with [`ProviderError::Auth`] when a renewed crumb is refused too.
     pub async fn quote(&self, codes: &[IssueCode]) -> Result<Vec<Quote>, ProviderError> {
-        parse_quotes(&self.quote_body(codes).await?)
+        parse_quotes(&self.quote_body(codes, self.cap(None)).await?)
     }
 
     /// The quotes' body as received.
-    pub(super) async fn quote_body(&self, codes: &[IssueCode]) -> Result<Vec<u8>, ProviderError> {
+    pub(super) async fn quote_body(
+        &self,
+        codes: &[IssueCode],
+        cap: u64,
+    ) -> Result<Vec<u8>, ProviderError> {
         let symbols = codes
             .iter()
             .map(symbol_of)
@@ -167,7 +185,7 @@ impl YahooClient {
             ("lang", "en-US".to_owned()),
             ("region", "US".to_owned()),
         ];
-        self.get(&url, &query, &self.crumb).await
+        self.get(&url, &query, &self.crumb, cap).await
     }
 
     /// Requests the next call of `endpoint` makes before its own (cookie and crumb).
@@ -186,11 +204,12 @@ impl YahooClient {
         url: &str,
         query: &[(&str, String)],
         auth: &dyn Auth,
+        cap: u64,
     ) -> Result<Vec<u8>, ProviderError> {
         let response = send(auth, || self.http.get(url).query(query)).await?;
         let status = response.status().as_u16();
         let after = retry_after(&response);
-        let body = response.bytes().await.map_err(|e| transient(&e))?;
+        let body = read_capped(response, cap).await?;
         let text = String::from_utf8_lossy(&body[..body.len().min(512)]);
         if status != 200 || is_rate_limit_text(&text) || is_html(&text) {
             return Err(classify(status, after, &String::from_utf8_lossy(&body)));

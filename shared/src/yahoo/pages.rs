@@ -29,9 +29,10 @@ impl YahooClient {
         symbol: Option<&IssueCode>,
     ) -> Result<Page, ProviderError> {
         let code = needs_symbol(endpoint, symbol)?;
+        let cap = self.cap(Some(endpoint));
         let body = match endpoint.dataset {
-            DatasetKind::YahooQuote => self.quote_body(std::slice::from_ref(code)).await?,
-            _ => self.chart_body(code, &chart_request(query)?).await?,
+            DatasetKind::YahooQuote => self.quote_body(std::slice::from_ref(code), cap).await?,
+            _ => self.chart_body(code, &chart_request(query)?, cap).await?,
         };
         let records = records_of(endpoint, &body, code, query, self.clock.now())?;
         Ok(Page {
@@ -59,7 +60,7 @@ impl YahooClient {
                 endpoint.id
             )));
         }
-        let body = Bytes::from(self.quote_body(codes).await?);
+        let body = Bytes::from(self.quote_body(codes, self.cap(Some(endpoint))).await?);
         let now = self.clock.now();
         codes
             .iter()

@@ -14,7 +14,10 @@ use tokio::sync::Mutex;
 
 use super::error::{classify, is_html};
 use crate::clock::Clock;
-use crate::provider::{Auth, Credentials, ProviderError, retry_after, transient};
+use crate::provider::{
+    AUTH_MAX_BODY, Auth, Credentials, ProviderError, dispatch, execute, read_capped, redirect,
+    retry_after,
+};
 
 /// How long a crumb is used before it is fetched again by default. Yahoo publishes no
 /// lifetime (its `A3` cookie says a year); renewing now and then costs two requests and
@@ -62,16 +65,16 @@ impl CrumbAuth {
 
     async fn open(&self) -> Result<Session, ProviderError> {
         let cookie = self.cookie().await?;
-        let response = self
-            .http
-            .get(&self.crumb_url)
-            .header(COOKIE, cookie.expose_secret())
-            .send()
-            .await
-            .map_err(|e| transient(&e))?;
+        let response = execute(
+            self.http
+                .get(&self.crumb_url)
+                .header(COOKIE, cookie.expose_secret()),
+        )
+        .await?;
         let status = response.status().as_u16();
         let after = retry_after(&response);
-        let body = response.text().await.map_err(|e| transient(&e))?;
+        let body = read_capped(response, AUTH_MAX_BODY).await?;
+        let body = String::from_utf8_lossy(&body);
         if status != 200 {
             return Err(classify(status, after, &body));
         }
@@ -88,18 +91,17 @@ impl CrumbAuth {
     }
 
     /// The cookies the cookie host sets, as a `Cookie` header value. Its status is ignored:
-    /// `fc.yahoo.com` answers 404 while setting the cookie.
+    /// `fc.yahoo.com` answers 404 while setting the cookie. A redirect is not followed (it
+    /// would carry nothing secret, but reqwest would drop the first answer's cookies): its
+    /// own cookies count, and without any it is the error.
     async fn cookie(&self) -> Result<SecretString, ProviderError> {
-        let response = self
-            .http
-            .get(&self.cookie_url)
-            .send()
-            .await
-            .map_err(|e| transient(&e))?;
+        let response = dispatch(self.http.get(&self.cookie_url)).await?;
         if response.status().as_u16() == 429 {
             let after = retry_after(&response);
-            let body = response.text().await.unwrap_or_default();
-            return Err(classify(429, after, &body));
+            let body = read_capped(response, AUTH_MAX_BODY)
+                .await
+                .unwrap_or_default();
+            return Err(classify(429, after, &String::from_utf8_lossy(&body)));
         }
         let pairs: Vec<&str> = response
             .headers()
@@ -111,6 +113,9 @@ impl CrumbAuth {
             .filter(|pair| pair.contains('='))
             .collect();
         if pairs.is_empty() {
+            if let Some(e) = redirect(&response) {
+                return Err(e);
+            }
             return Err(ProviderError::Transient(
                 "the Yahoo cookie host set no cookie".into(),
             ));
