@@ -54,6 +54,7 @@ const FAULTS: sandbox::FaultSpec = sandbox::FaultSpec {
     burst_429: 0,
     seed: Some(20261126),
     timeout_ms: 3000,
+    hostile: None,
 };
 
 /// `MAX_ATTEMPTS` in the template.

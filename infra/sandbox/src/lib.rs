@@ -48,7 +48,7 @@ use serde_json::{Map, Value};
 pub use calendar::{is_trading_day, trading_days};
 pub use config::{ApiKeySpec, Plan, SandboxConfig, UnknownPlan, Window};
 pub use corporate::StockSplit;
-pub use guard::{FaultSpec, Limits};
+pub use guard::{FaultSpec, Hostile, Limits, REPEATED_KEY};
 pub use server::{Sandbox, router, router_with, serve, serve_with};
 pub use stats::{INVALID_KEY, KeyStats, Stats};
 pub use universe::{is_listed, issue_codes};

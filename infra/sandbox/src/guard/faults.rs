@@ -1,5 +1,6 @@
 //! Injected failures per caller (a V2 key, a V1 mail address, or [`crate::YAHOO`]): server
-//! errors, timeouts, malformed bodies, added latency and bursts of 429s.
+//! errors, timeouts, malformed bodies, added latency and bursts of 429s, or a hostile answer
+//! to every request ([`Hostile`]).
 //!
 //! Each request of a caller draws the next number of a sequence seeded per caller, so a given
 //! seed and request order always fail the same requests.
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::Hostile;
 use crate::hash::{mix, unit};
 
 /// The faults one caller gets (admin `POST /_sandbox/faults`, [`crate::Sandbox::set_faults`]).
@@ -32,6 +34,9 @@ pub struct FaultSpec {
     /// How long a timed-out request is held (default 60 s, longer than the usual 30 s client
     /// timeout and API Gateway's 29 s).
     pub timeout_ms: u64,
+    /// A hostile answer to every request instead of the data (the rates and bursts above
+    /// are then ignored).
+    pub hostile: Option<Hostile>,
 }
 
 impl Default for FaultSpec {
@@ -44,6 +49,7 @@ impl Default for FaultSpec {
             burst_429: 0,
             seed: None,
             timeout_ms: 60_000,
+            hostile: None,
         }
     }
 }
@@ -88,6 +94,12 @@ impl Faults {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(key.to_owned(), caller);
+    }
+
+    /// The caller's hostile answer, if it has one.
+    pub(crate) fn hostile(&self, key: &str) -> Option<Hostile> {
+        let callers = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        callers.get(key).and_then(|c| c.spec.hostile.clone())
     }
 
     /// The added latency and the fault for the caller's next request.

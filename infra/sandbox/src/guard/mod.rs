@@ -1,8 +1,10 @@
 //! What stands between a caller and the data: each provider's credentials (the V2 key table,
 //! V1 accounts and tokens, Yahoo cookies and crumbs), rate limits with lockout, and injected
-//! faults, plus the error responses they produce for each provider.
+//! faults (hostile answers among them), plus the error responses they produce for each
+//! provider.
 
 mod faults;
+mod hostile;
 mod keys;
 mod limiter;
 mod v1_accounts;
@@ -18,6 +20,7 @@ use serde_json::json;
 
 pub use faults::FaultSpec;
 pub(crate) use faults::{Fault, Faults};
+pub use hostile::{Hostile, REPEATED_KEY};
 pub(crate) use keys::{KeyRegistry, KeySettings};
 pub use limiter::Limits;
 pub(crate) use limiter::{Limiter, Verdict};
@@ -78,6 +81,9 @@ pub(crate) async fn with_faults(
     let (latency, fault) = faults.draw(key);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
+    }
+    if let Some(hostile) = faults.hostile(key) {
+        return hostile::answer(&hostile, flavor, request, next).await;
     }
     match (fault, flavor) {
         (Fault::None, _) => next.run(request).await,

@@ -120,3 +120,42 @@ async fn yahoo_faults_look_like_yahoo() {
     let ok = call(&app, Method::GET, "/yahoo/v8/finance/chart/7203.T", &[], "").await;
     assert_eq!(ok.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn hostile_answers_replace_the_data_of_their_caller_only() {
+    let app = app();
+    let redirect =
+        r#""hostile": {"kind": "redirect", "status": 307, "location": "http://127.0.0.1:9/steal"}"#;
+    set_faults(&app, &format!(r#"{{"key": "{LIGHT}", {redirect}}}"#)).await;
+    let moved = v2(&app, CHEAP, LIGHT).await;
+    assert_eq!(moved.status, StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(moved.headers["location"], "http://127.0.0.1:9/steal");
+
+    let far = r#""hostile": {"kind": "retry_after", "value": "99999999999"}"#;
+    set_faults(&app, &format!(r#"{{"key": "{LIGHT}", {far}}}"#)).await;
+    let limited = v2(&app, CHEAP, LIGHT).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.headers["retry-after"], "99999999999");
+
+    let repeat = r#""hostile": {"kind": "repeated_page_key"}"#;
+    set_faults(&app, &format!(r#"{{"key": "{LIGHT}", {repeat}}}"#)).await;
+    let first = v2(&app, CHEAP, LIGHT).await;
+    assert_eq!(first.json["pagination_key"], sandbox::REPEATED_KEY);
+    let again = v2(
+        &app,
+        &format!("{CHEAP}&pagination_key={}", sandbox::REPEATED_KEY),
+        LIGHT,
+    )
+    .await;
+    assert_eq!(
+        again.json, first.json,
+        "the first page, naming the same key"
+    );
+
+    set_faults(&app, &format!(r#"{{"key": "{YAHOO}", {far}}}"#)).await;
+    let yahoo = call(&app, Method::GET, "/yahoo/v8/finance/chart/7203.T", &[], "").await;
+    assert_eq!(yahoo.text, "Too Many Requests\r\n");
+    assert_eq!(yahoo.headers["retry-after"], "99999999999");
+    set_faults(&app, &format!(r#"{{"key": "{LIGHT}"}}"#)).await;
+    assert!(v2(&app, CHEAP, LIGHT).await.json["data"].is_array());
+}
