@@ -238,15 +238,14 @@ async fn racing_scheduler_ticks_create_one_group_per_fire() {
     let trading = first
         .iter_days()
         .take_while(|x| *x <= last)
-        .filter(|x| chrono::Datelike::weekday(x).num_days_from_monday() < 5)
-        .collect();
+        .filter(|x| chrono::Datelike::weekday(x).num_days_from_monday() < 5);
     store
-        .merge_calendar(&TradingCalendar {
+        .merge_calendar(&TradingCalendar::new(
             first,
             last,
             trading,
-            fetched_at: six_pm("2026-12-07"),
-        })
+            six_pm("2026-12-07"),
+        ))
         .await
         .unwrap();
     let since = six_pm("2026-12-07") - TimeDelta::hours(1);

@@ -106,9 +106,8 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
         // Business days and half-day sessions of the range, in order, once each.
         let days: Vec<NaiveDate> =
             TradingCalendar::from_records(&records, from, to, deps.clock.now())
-                .trading
-                .into_iter()
-                .collect();
+                .trading_days(from, to)
+                .unwrap_or_default();
         tracing::info!(job_group_id = %group, trading_days = days.len(), %from, %to, "planning from the trading calendar");
         deps.ports.jobs.plan_days(group, &days).await
     } else {

@@ -44,6 +44,9 @@ enum Fired {
     /// It cannot run as the schedule stands (no credential, a plan too low, parameters the
     /// endpoint refuses): recorded on the schedule for its owner, not retried.
     Refused(String),
+    /// The trading calendar does not cover the days the window needs: the fire waits (it is
+    /// decided again next tick) while the calendar is read from this day.
+    Waiting(NaiveDate),
 }
 
 /// Runs every due schedule's fires.
@@ -55,7 +58,8 @@ pub(crate) async fn run(deps: &Deps, report: &mut TickReport) -> anyhow::Result<
     }
     let calendar = deps.schedules.calendar().await?;
     let stale = calendar.as_ref().is_none_or(|c| {
-        c.last < (now.date_naive() + CALENDAR_AHEAD) || now - c.fetched_at > TimeDelta::days(7)
+        !c.covers_all(now.date_naive(), now.date_naive() + CALENDAR_AHEAD)
+            || now - c.fetched_at > TimeDelta::days(7)
     });
     let known = calendar.unwrap_or_else(TradingCalendar::empty);
     let mut calendar_asked = false;
@@ -67,16 +71,30 @@ pub(crate) async fn run(deps: &Deps, report: &mut TickReport) -> anyhow::Result<
             let day = d.needs_calendar.unwrap_or(now.date_naive());
             // One request a tick (another scheduler's, or this schedule's of this hour, counts).
             calendar_asked = true;
-            report.calendar_reads += usize::from(ask_for_calendar(s, day, now, deps).await);
+            let (from, to) = (
+                day.checked_sub_days(CALENDAR_BEFORE).unwrap_or(day),
+                day.checked_add_days(CALENDAR_AFTER).unwrap_or(day),
+            );
+            report.calendar_reads += usize::from(ask_for_calendar(s, from, to, now, deps).await);
         }
-        if let Err(e) = apply(s.clone(), &d, &known, now, deps, report).await {
-            tracing::warn!(schedule_id = %s.id, error.message = %e, "schedule left for the next tick");
+        match apply(s.clone(), &d, &known, now, deps, report).await {
+            Ok(Some(since)) if !calendar_asked => {
+                calendar_asked = true;
+                let to = now.date_naive();
+                report.calendar_reads +=
+                    usize::from(ask_for_calendar(s, since, to, now, deps).await);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(schedule_id = %s.id, error.message = %e, "schedule left for the next tick");
+            }
         }
     }
     Ok(())
 }
 
-/// Decides one schedule's fires and records how far it got.
+/// Decides one schedule's fires and records how far it got; says from which day the calendar
+/// must be read when a fire waits for it.
 async fn apply(
     mut s: Schedule,
     d: &Due,
@@ -84,9 +102,9 @@ async fn apply(
     now: DateTime<Utc>,
     deps: &Deps,
     report: &mut TickReport,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<NaiveDate>> {
     let mut handled = d.handled_until;
-    let mut outcome = Ok(());
+    let mut outcome = Ok(None);
     for (i, fire) in d.fires.iter().enumerate() {
         if !fire.runs {
             s.skipped_closed += 1;
@@ -110,13 +128,16 @@ async fn apply(
                 s.last_error = Some(why);
                 report.refused += 1;
             }
-            Err(e) => {
+            waits @ (Ok(Fired::Waiting(_)) | Err(_)) => {
                 // This fire and the later ones are decided again next tick: handled up to just
                 // before it (fires are whole minutes, so nothing lies in between).
                 handled = d.fires[..i]
                     .last()
                     .map_or(fire.at - TimeDelta::milliseconds(1), |f| f.at);
-                outcome = Err(e);
+                outcome = waits.map(|w| match w {
+                    Fired::Waiting(since) => Some(since),
+                    _ => None,
+                });
                 break;
             }
         }
@@ -186,12 +207,7 @@ async fn fire_one(
     let (from, to) = match t.window.resolve(fire.market_date, calendar, watermark) {
         Resolved::Range(from, to) => (from, to),
         Resolved::UpToDate => return Ok(Fired::UpToDate),
-        Resolved::Unknown => {
-            return Ok(Fired::Refused(format!(
-                "the trading calendar does not reach back far enough before {}",
-                fire.market_date
-            )));
-        }
+        Resolved::Unknown { since } => return Ok(Fired::Waiting(since)),
     };
     // An incremental run reads what the plan can see (a free account lags 12 weeks); the
     // watermark then follows the window.
@@ -296,17 +312,17 @@ async fn create(
     }
 }
 
-/// Asks for the markets calendar around `day` as a small group of the schedule's owner (the
+/// Asks for the markets calendar of `from..=to` as a small group of the schedule's owner (the
 /// fetcher stores every calendar it reads); at most one per schedule per hour. `true` when
 /// this call made the request.
-async fn ask_for_calendar(s: &Schedule, day: NaiveDate, now: DateTime<Utc>, deps: &Deps) -> bool {
+async fn ask_for_calendar(
+    s: &Schedule,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: DateTime<Utc>,
+    deps: &Deps,
+) -> bool {
     let Some(endpoint) = catalog::find(&s.template.data_source, "mkt-cal") else {
-        return false;
-    };
-    let (Some(from), Some(to)) = (
-        day.checked_sub_days(CALENDAR_BEFORE),
-        day.checked_add_days(CALENDAR_AFTER),
-    ) else {
         return false;
     };
     let params = [
@@ -387,6 +403,11 @@ mod tests {
     }
 
     async fn fixture() -> Fixture {
+        fixture_with_calendar_from("2025-06-01").await
+    }
+
+    /// The fixture, its stored calendar covering weekdays from `first` to the end of 2026.
+    async fn fixture_with_calendar_from(first: &str) -> Fixture {
         let user = UserId::new();
         let ds = DataSourceId::parse("jquants-v2").unwrap();
         let accounts = Arc::new(MemoryAccounts::default());
@@ -413,19 +434,18 @@ mod tests {
             .await
             .unwrap();
         let schedules = Arc::new(MemorySchedules::default());
-        let (first, last) = (d("2025-06-01"), d("2026-12-31"));
+        let (first, last) = (d(first), d("2026-12-31"));
         let start = six_pm("2026-06-01") - TimeDelta::hours(1);
         schedules
-            .merge_calendar(&TradingCalendar {
+            .merge_calendar(&TradingCalendar::new(
                 first,
                 last,
-                trading: first
+                first
                     .iter_days()
                     .take_while(|x| *x <= last)
-                    .filter(|x| x.weekday().num_days_from_monday() < 5)
-                    .collect(),
-                fetched_at: start,
-            })
+                    .filter(|x| x.weekday().num_days_from_monday() < 5),
+                start,
+            ))
             .await
             .unwrap();
         let schedule = Schedule::new(
@@ -523,6 +543,61 @@ mod tests {
             .iter()
             .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
             .collect()
+    }
+
+    fn weekdays(first: &str, last: &str, fetched_at: DateTime<Utc>) -> TradingCalendar {
+        let (first, last) = (d(first), d(last));
+        TradingCalendar::new(
+            first,
+            last,
+            first
+                .iter_days()
+                .take_while(|x| *x <= last)
+                .filter(|x| x.weekday().num_days_from_monday() < 5),
+            fetched_at,
+        )
+    }
+
+    #[tokio::test]
+    async fn another_users_old_and_future_calendar_reads_do_not_poison_the_fire() {
+        let f = fixture().await;
+        // Some user's job reads the calendar of January 2020, another's June 2027: before
+        // the calendar kept every span it was told, the second read replaced the stored one and
+        // yesterday was unknown, so the fire was refused and never retried.
+        let at = six_pm("2026-05-31");
+        for read in [
+            weekdays("2020-01-01", "2020-01-31", at),
+            weekdays("2027-06-01", "2027-06-30", at),
+        ] {
+            f.schedules.merge_calendar(&read).await.unwrap();
+        }
+        let (r, s) = f.fire("2026-06-01").await;
+        assert_eq!(r.refused, 0, "{:?}", s.last_error);
+        assert!(s.last_error.is_none());
+        assert_eq!(r.groups_created, 3);
+    }
+
+    #[tokio::test]
+    async fn a_fire_whose_days_are_unknown_waits_for_the_calendar_and_then_runs() {
+        // The calendar starts on the fire's own day: the trading day before it is unknown.
+        let f = fixture_with_calendar_from("2026-06-01").await;
+        let (r, s) = f.fire("2026-06-01").await;
+        assert_eq!((r.refused, r.groups_created), (0, 0));
+        assert!(s.last_error.is_none());
+        assert_eq!(r.calendar_reads, 1, "the calendar is asked for");
+        assert!(
+            s.handled_until < six_pm("2026-06-01"),
+            "the fire is still due"
+        );
+
+        // The calendar read lands (as the fetcher stores it): the next tick runs the fire.
+        f.schedules
+            .merge_calendar(&weekdays("2025-05-01", "2026-05-31", f.clock.now()))
+            .await
+            .unwrap();
+        f.clock.set(six_pm("2026-06-01") + TimeDelta::minutes(1));
+        let r = tick(&f.deps).await.unwrap();
+        assert_eq!((r.refused, r.groups_created), (0, 3));
     }
 
     #[tokio::test]

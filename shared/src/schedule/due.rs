@@ -232,12 +232,7 @@ mod tests {
                 trading.insert(d);
             }
         }
-        TradingCalendar {
-            first,
-            last,
-            trading,
-            fetched_at: DateTime::UNIX_EPOCH,
-        }
+        TradingCalendar::new(first, last, trading, DateTime::UNIX_EPOCH)
     }
 
     fn schedule(expr: &Expr, zone: &str, since: DateTime<Utc>) -> Schedule {
@@ -330,7 +325,7 @@ mod tests {
                 assert_eq!(f.market_date, day);
                 assert_eq!(
                     f.runs,
-                    cal.trading.contains(&day),
+                    cal.is_trading_day(day) == Some(true),
                     "closed days skipped, open days run"
                 );
             }
@@ -417,11 +412,13 @@ mod tests {
             Utc.with_ymd_and_hms(2027, 4, 1, 9, 0, 0).unwrap()
         );
         // Once the calendar covers it, both racers decide the one fire and name one group.
-        let mut longer = cal.clone();
-        longer.last = NaiveDate::from_ymd_opt(2027, 4, 30).unwrap();
-        longer
-            .trading
-            .insert(NaiveDate::from_ymd_opt(2027, 4, 2).unwrap());
+        let april = NaiveDate::from_ymd_opt(2027, 4, 1).unwrap();
+        let longer = cal.merged(&TradingCalendar::new(
+            april,
+            NaiveDate::from_ymd_opt(2027, 4, 30).unwrap(),
+            [NaiveDate::from_ymd_opt(2027, 4, 2).unwrap()],
+            DateTime::UNIX_EPOCH,
+        ));
         let (a, b) = (
             due(now, std::slice::from_ref(&s), &longer),
             due(now, std::slice::from_ref(&s), &longer),

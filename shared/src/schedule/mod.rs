@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use calendar::{MARKET_TIME_ZONE, TradingCalendar};
+pub use calendar::{MARKET_TIME_ZONE, Span, TradingCalendar};
 pub use cron::{CronSpec, DEFAULT_TIME_ZONE};
 pub use due::{CATCH_UP, Due, Fire, MAX_FIRES_PER_TICK, due};
 pub use window::{Resolved, Window, chunks};

@@ -33,8 +33,12 @@ pub enum Resolved {
     Range(NaiveDate, NaiveDate),
     /// Nothing new since the watermark.
     UpToDate,
-    /// The calendar does not cover the dates yet.
-    Unknown,
+    /// The calendar does not cover the dates yet: it must be read from `since` (enough days
+    /// back for the window's trading days, holidays included) to the fire's market date.
+    Unknown {
+        /// The first day to read.
+        since: NaiveDate,
+    },
 }
 
 impl Window {
@@ -50,7 +54,11 @@ impl Window {
             Window::LastTradingDays { days } => usize::from(days),
         };
         let Some(days) = calendar.trading_days_before(day, n) else {
-            return Resolved::Unknown;
+            // Five trading days a week, and the longest closures (New Year, Golden Week).
+            let back = u64::try_from(n * 3 / 2 + 14).unwrap_or(u64::MAX);
+            return Resolved::Unknown {
+                since: day.checked_sub_days(Days::new(back)).unwrap_or(day),
+            };
         };
         let (first, last) = (days[0], days[days.len() - 1]);
         match self {
@@ -148,8 +156,17 @@ mod tests {
         );
         assert_eq!(
             Window::PreviousTradingDay.resolve(d("2027-01-04"), &cal, None),
-            Resolved::Unknown
+            Resolved::Unknown {
+                since: d("2026-12-20")
+            }
         );
+        // 250 trading days need about a year of calendar, whatever the holidays.
+        let Resolved::Unknown { since } =
+            Window::LastTradingDays { days: 250 }.resolve(d("2027-01-04"), &cal, None)
+        else {
+            panic!("a year back is not covered");
+        };
+        assert!(since <= d("2026-01-04"), "{since}");
     }
 
     #[test]
