@@ -93,3 +93,27 @@ impl From<VaultError> for Failure {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hostile_answer_fails_the_job_with_its_message() {
+        for e in [
+            ProviderError::Redirected {
+                status: 302,
+                location: "`http://evil.example/steal`".into(),
+            },
+            ProviderError::InsecureUrl("`http://api.example` must use https".into()),
+            ProviderError::BodyTooLarge { cap: 32 << 20 },
+            ProviderError::RepeatedPageKey("k".into()),
+        ] {
+            let message = e.to_string();
+            match Failure::from(e) {
+                Failure::Permanent(m) => assert_eq!(m, message),
+                other => panic!("{message}: {other:?}"),
+            }
+        }
+    }
+}

@@ -15,7 +15,7 @@ use shared::domain::{
 };
 use shared::limiter::{self, Scope};
 use shared::metrics::BatchMetrics;
-use shared::provider::{Disposition, Page, ProviderError};
+use shared::provider::{Disposition, Page, PageKeys, ProviderError};
 use shared::queue::JobMessage;
 use shared::store::{JobResult, RowScope, StartOutcome, StoreError};
 use tracing::Instrument;
@@ -383,6 +383,11 @@ async fn fetch(
         (c.rows, c.pages, Some(c.next_page.clone()))
     });
     let mut resumed = next.is_some();
+    // Every key the provider gave this run: one given again would loop for ever.
+    let mut keys = PageKeys::default();
+    if let Some(k) = &next {
+        keys.record(k).ok();
+    }
     let mut permit_held = true;
     // The slowest page of this job so far (fetched and stored): the next may take as long.
     let mut slowest = std::time::Duration::ZERO;
@@ -420,6 +425,7 @@ async fn fetch(
                 // The saved page key is no longer accepted: start over from the first page.
                 tracing::warn!(error.message = %e, "checkpoint refused by the provider; starting over");
                 (rows, pages, next, resumed) = (0, 0, None, false);
+                keys = PageKeys::default();
                 continue;
             }
             Err(e) => {
@@ -450,6 +456,12 @@ async fn fetch(
         slowest = slowest.max(page_started.elapsed());
         match page.next {
             Some(key) => {
+                if let Err(e) = keys.record(&key) {
+                    return Err(Stop::Failed {
+                        failure: e.into(),
+                        at,
+                    });
+                }
                 // Saved after every page, so a job killed at its deadline (or anywhere) goes
                 // on from here instead of fetching its pages again.
                 let at = Checkpoint {
