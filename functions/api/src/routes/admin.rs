@@ -119,11 +119,8 @@ pub async fn put_data_source(
     let id = DataSourceId::parse(&id).map_err(|_| {
         ApiError::BadRequest("data source ids are 1-40 characters of a-z, 0-9 and -".into())
     })?;
-    if !(b.base_url.starts_with("https://") || b.base_url.starts_with("http://")) {
-        return Err(ApiError::BadRequest(
-            "`base_url` must be an http(s) URL".into(),
-        ));
-    }
+    DataSource::check_base_url(&b.base_url)
+        .map_err(|e| ApiError::BadRequest(format!("`base_url`: {e}")))?;
     if b.rate_limit_per_minute == 0 || b.rate_limit_per_hour == 0 || b.rate_limit_per_day == 0 {
         return Err(ApiError::BadRequest("rate limits must be positive".into()));
     }
