@@ -157,13 +157,15 @@ impl World {
             self.stack.aws.dynamodb.clone(),
             &c.jobs_table,
         ));
+        let accounts = Arc::new(DynamoAccounts::new(
+            self.stack.aws.dynamodb.clone(),
+            &c.accounts_table,
+        ));
         scheduler::Deps {
             schedules: jobs.clone(),
             jobs: jobs.clone(),
-            credentials: Arc::new(DynamoAccounts::new(
-                self.stack.aws.dynamodb.clone(),
-                &c.accounts_table,
-            )),
+            credentials: accounts.clone(),
+            sources: accounts,
             parked: jobs.clone(),
             stalled: jobs,
             stalled_after: scheduler::STALLED_AFTER,

@@ -361,13 +361,15 @@ async fn a_used_up_day_quota_parks_jobs_for_the_scheduler() {
     );
 
     let clock = std::sync::Arc::new(shared::clock::ManualClock::new(Utc::now()));
+    let accounts = std::sync::Arc::new(shared::store::dynamo::DynamoAccounts::new(
+        w.stack.aws.dynamodb.clone(),
+        &w.stack.fetcher_config.accounts_table,
+    ));
     let tick = scheduler::Deps {
         schedules: std::sync::Arc::new(jobs.clone()),
         jobs: std::sync::Arc::new(jobs.clone()),
-        credentials: std::sync::Arc::new(shared::store::dynamo::DynamoAccounts::new(
-            w.stack.aws.dynamodb.clone(),
-            &w.stack.fetcher_config.accounts_table,
-        )),
+        credentials: accounts.clone(),
+        sources: accounts,
         parked: std::sync::Arc::new(jobs.clone()),
         stalled: std::sync::Arc::new(jobs.clone()),
         stalled_after: scheduler::STALLED_AFTER,

@@ -219,8 +219,21 @@ async fn yahoo_client(source: &DataSource, deps: &Deps) -> Arc<YahooClient> {
     }))
 }
 
-/// The group's data source, from the process's copy when it is less than [`SOURCE_TTL`] old.
+/// The group's data source, from the process's copy when it is less than [`SOURCE_TTL`] old;
+/// one the operator disabled fails the job (no request goes to it; the owner retries the
+/// group once it is enabled again).
 pub(crate) async fn data_source(group: &JobGroup, deps: &Deps) -> Result<DataSource, Failure> {
+    let ds = cached_data_source(group, deps).await?;
+    if !ds.is_enabled {
+        return Err(Failure::Permanent(format!(
+            "data source `{}` is disabled by the operator",
+            ds.id
+        )));
+    }
+    Ok(ds)
+}
+
+async fn cached_data_source(group: &JobGroup, deps: &Deps) -> Result<DataSource, Failure> {
     let mut cache = deps.providers.sources.lock().await;
     if let Some((at, ds)) = cache.get(&group.data_source_id)
         && at.elapsed() < SOURCE_TTL

@@ -35,6 +35,7 @@ struct Rig {
     rows: Arc<MemoryRows>,
     queue: Arc<MemoryJobQueue>,
     control: Arc<RecordingControl>,
+    accounts: Arc<MemoryAccounts>,
     user: UserId,
 }
 
@@ -97,6 +98,7 @@ async fn rig(plan: sandbox::Plan) -> Rig {
         rows,
         queue,
         control,
+        accounts,
         user,
     }
 }
@@ -291,6 +293,37 @@ async fn a_batch_completes_its_jobs_and_counts_a_duplicate_once() {
         assert_eq!(stored_rows(&r, r.user, code).await, want, "rows of {code}");
     }
     assert_eq!(r.sandbox.stats().requests(KEY), 3, "each page fetched once");
+}
+
+#[tokio::test]
+async fn a_disabled_data_source_fails_its_jobs_without_a_request() {
+    let r = rig(sandbox::Plan::Premium).await;
+    let g = group(&r, r.user, &codes(2)).await;
+    let mut ds = DataSource::jquants_v2(r.sandbox.base_url());
+    ds.is_enabled = false;
+    r.accounts.put_data_source(&ds).await.unwrap();
+    let resp = fetcher::handle_records(
+        vec![record("m0", g.id, 0, 1), record("m1", g.id, 1, 1)],
+        &r.deps,
+    )
+    .await
+    .unwrap();
+    assert!(resp.batch_item_failures.is_empty(), "settled, not retried");
+    let stored = r.jobs.get_group(g.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.completed_jobs, stored.failed_jobs),
+        (JobGroupStatus::Failed, 0, 2)
+    );
+    let job = job_0(&r, g.id).await;
+    assert!(
+        job.error_message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("disabled by the operator"),
+        "{:?}",
+        job.error_message
+    );
+    assert_eq!(r.sandbox.stats().requests(KEY), 0, "no request to it");
 }
 
 #[tokio::test]

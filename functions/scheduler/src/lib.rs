@@ -26,7 +26,9 @@ use shared::clock::{Clock, SystemClock};
 use shared::config::Config;
 use shared::queue::{JobMessage, JobQueue, SqsJobQueue};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs};
-use shared::store::{CredentialStore, JobStore, ParkedJobs, ScheduleStore, StalledGroups};
+use shared::store::{
+    CredentialStore, DataSourceStore, JobStore, ParkedJobs, ScheduleStore, StalledGroups,
+};
 
 pub use sweep::STALLED_AFTER;
 
@@ -44,6 +46,8 @@ pub struct Deps {
     pub jobs: Arc<dyn JobStore>,
     /// Users' credentials: read for the plan only, never decrypted here.
     pub credentials: Arc<dyn CredentialStore>,
+    /// Data sources: a disabled one gets no fire and no calendar read.
+    pub sources: Arc<dyn DataSourceStore>,
     /// Parked jobs.
     pub parked: Arc<dyn ParkedJobs>,
     /// Groups that stopped moving.
@@ -63,13 +67,15 @@ impl Deps {
             clients.dynamodb.clone(),
             &config.jobs_table,
         ));
+        let accounts = Arc::new(DynamoAccounts::new(
+            clients.dynamodb.clone(),
+            &config.accounts_table,
+        ));
         Self {
             schedules: jobs.clone(),
             jobs: jobs.clone(),
-            credentials: Arc::new(DynamoAccounts::new(
-                clients.dynamodb.clone(),
-                &config.accounts_table,
-            )),
+            credentials: accounts.clone(),
+            sources: accounts,
             parked: jobs.clone(),
             stalled: jobs,
             stalled_after: chrono::TimeDelta::seconds(config.stalled_after_secs.into()),
@@ -208,6 +214,7 @@ mod tests {
             schedules: Arc::new(shared::store::memory::MemorySchedules::default()),
             jobs: jobs.clone(),
             credentials: Arc::new(shared::store::memory::MemoryAccounts::default()),
+            sources: Arc::new(shared::store::memory::MemoryAccounts::default()),
             parked: jobs.clone(),
             stalled: jobs.clone(),
             // Job 1 has no message in this set-up: the sweep would send it (tests/tests/sweep.rs).

@@ -159,6 +159,9 @@ async fn fire_one(
     deps: &Deps,
 ) -> anyhow::Result<Fired> {
     let t = &s.template;
+    if let Some(why) = unusable_source(&t.data_source, deps).await? {
+        return Ok(Fired::Refused(why));
+    }
     let Some(credential) = deps
         .credentials
         .get_credential(s.user_id, &t.data_source)
@@ -312,6 +315,20 @@ async fn create(
     }
 }
 
+/// Why no fire may use `id` (it no longer exists, or the operator disabled it), if so.
+async fn unusable_source(
+    id: &shared::domain::DataSourceId,
+    deps: &Deps,
+) -> Result<Option<String>, StoreError> {
+    Ok(match deps.sources.get_data_source(id).await? {
+        None => Some(format!("data source `{id}` no longer exists")),
+        Some(ds) if !ds.is_enabled => Some(format!(
+            "data source `{id}` is disabled by the operator: no request goes to it"
+        )),
+        Some(_) => None,
+    })
+}
+
 /// Asks for the markets calendar of `from..=to` as a small group of the schedule's owner (the
 /// fetcher stores every calendar it reads); at most one per schedule per hour. `true` when
 /// this call made the request.
@@ -325,6 +342,12 @@ async fn ask_for_calendar(
     let Some(endpoint) = catalog::find(&s.template.data_source, "mkt-cal") else {
         return false;
     };
+    if !matches!(
+        unusable_source(&s.template.data_source, deps).await,
+        Ok(None)
+    ) {
+        return false;
+    }
     let params = [
         ("from".to_owned(), from.to_string()),
         ("to".to_owned(), to.to_string()),
@@ -371,8 +394,8 @@ mod tests {
     use shared::schedule::CronSpec;
     use shared::store::memory::{MemoryAccounts, MemoryJobs, MemorySchedules};
     use shared::store::{
-        CredentialStore, FanOutStore, GroupControl, JobLifecycle, JobQueries, JobResult,
-        ScheduleStore,
+        CredentialStore, DataSourceStore, FanOutStore, GroupControl, JobLifecycle, JobQueries,
+        JobResult, ScheduleStore,
     };
 
     use super::*;
@@ -395,6 +418,7 @@ mod tests {
 
     struct Fixture {
         deps: Deps,
+        accounts: Arc<MemoryAccounts>,
         jobs: Arc<MemoryJobs>,
         schedules: Arc<MemorySchedules>,
         clock: Arc<ManualClock>,
@@ -411,6 +435,12 @@ mod tests {
         let user = UserId::new();
         let ds = DataSourceId::parse("jquants-v2").unwrap();
         let accounts = Arc::new(MemoryAccounts::default());
+        accounts
+            .put_data_source(&shared::domain::DataSource::jquants_v2(
+                "https://api.jquants.com",
+            ))
+            .await
+            .unwrap();
         accounts
             .put_credential(&DataSourceCredential {
                 user_id: user,
@@ -472,7 +502,8 @@ mod tests {
             deps: Deps {
                 schedules: schedules.clone(),
                 jobs: jobs.clone(),
-                credentials: accounts,
+                credentials: accounts.clone(),
+                sources: accounts.clone(),
                 parked: jobs.clone(),
                 stalled: jobs.clone(),
                 stalled_after: crate::STALLED_AFTER,
@@ -480,6 +511,7 @@ mod tests {
                 clock: clock.clone(),
             },
             jobs,
+            accounts,
             schedules,
             clock,
             user,
@@ -598,6 +630,29 @@ mod tests {
         f.clock.set(six_pm("2026-06-01") + TimeDelta::minutes(1));
         let r = tick(&f.deps).await.unwrap();
         assert_eq!((r.refused, r.groups_created), (0, 3));
+    }
+
+    #[tokio::test]
+    async fn a_disabled_data_source_gets_no_fire() {
+        let f = fixture().await;
+        let mut ds = shared::domain::DataSource::jquants_v2("https://api.jquants.com");
+        ds.is_enabled = false;
+        f.accounts.put_data_source(&ds).await.unwrap();
+        let (r, s) = f.fire("2026-06-01").await;
+        assert_eq!((r.groups_created, r.refused), (0, 1));
+        assert!(
+            s.last_error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("disabled by the operator"),
+            "{:?}",
+            s.last_error
+        );
+        // Enabled again: the next fire runs.
+        ds.is_enabled = true;
+        f.accounts.put_data_source(&ds).await.unwrap();
+        let (r, _) = f.fire("2026-06-02").await;
+        assert_eq!(r.groups_created, 3);
     }
 
     #[tokio::test]
