@@ -51,6 +51,41 @@ pub struct Config {
     /// Scheduler: how long a job group may stand still before its stranded jobs are sent
     /// again (`STALLED_AFTER_SECS`, 30 minutes by default).
     pub stalled_after_secs: u32,
+    /// The API's per-user limits.
+    pub limits: UserLimits,
+}
+
+/// Per-user limits the API enforces (429 with `Retry-After` and the limit named when one is
+/// exceeded; nothing is stored then). Each has a variable and a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserLimits {
+    /// Jobs a user's groups not ended may hold together (`MAX_ACTIVE_JOBS_PER_USER`, 50,000).
+    pub max_active_jobs: u32,
+    /// Job groups a user may create a minute (`MAX_GROUPS_PER_MINUTE`, 10).
+    pub groups_per_minute: u32,
+    /// Schedules a user may hold (`MAX_SCHEDULES_PER_USER`, 20).
+    pub schedules_per_user: u32,
+    /// Shortest time between two fires of a schedule, in minutes
+    /// (`MIN_SCHEDULE_INTERVAL_MINUTES`, 5).
+    pub min_schedule_interval_minutes: u32,
+    /// Symbols one group may name (`MAX_SYMBOLS_PER_GROUP`, 10,000: the catalog's own cap).
+    pub symbols_per_group: u32,
+    /// Credential checks (`PUT /v1/credentials/...?verify=true`) a user may make a minute
+    /// (`MAX_CREDENTIAL_CHECKS_PER_MINUTE`, 3).
+    pub credential_checks_per_minute: u32,
+}
+
+impl Default for UserLimits {
+    fn default() -> Self {
+        Self {
+            max_active_jobs: 50_000,
+            groups_per_minute: 10,
+            schedules_per_user: 20,
+            min_schedule_interval_minutes: 5,
+            symbols_per_group: 10_000,
+            credential_checks_per_minute: 3,
+        }
+    }
 }
 
 impl Config {
@@ -82,6 +117,7 @@ impl Config {
                     reason: format!("`{v}` is not a positive integer"),
                 }),
         };
+        let d = UserLimits::default();
         Ok(Self {
             accounts_table: req("ACCOUNTS_TABLE")?,
             jobs_table: req("JOBS_TABLE")?,
@@ -96,6 +132,20 @@ impl Config {
             max_attempts: number("MAX_ATTEMPTS", 5)?,
             provider_timeout_secs: number("PROVIDER_TIMEOUT_SECS", 20)?,
             stalled_after_secs: number("STALLED_AFTER_SECS", 1800)?,
+            limits: UserLimits {
+                max_active_jobs: number("MAX_ACTIVE_JOBS_PER_USER", d.max_active_jobs)?,
+                groups_per_minute: number("MAX_GROUPS_PER_MINUTE", d.groups_per_minute)?,
+                schedules_per_user: number("MAX_SCHEDULES_PER_USER", d.schedules_per_user)?,
+                min_schedule_interval_minutes: number(
+                    "MIN_SCHEDULE_INTERVAL_MINUTES",
+                    d.min_schedule_interval_minutes,
+                )?,
+                symbols_per_group: number("MAX_SYMBOLS_PER_GROUP", d.symbols_per_group)?,
+                credential_checks_per_minute: number(
+                    "MAX_CREDENTIAL_CHECKS_PER_MINUTE",
+                    d.credential_checks_per_minute,
+                )?,
+            },
         })
     }
 }
@@ -103,6 +153,33 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_have_defaults_and_read_their_variables() {
+        let mut vars: HashMap<String, String> = [
+            "ACCOUNTS_TABLE",
+            "JOBS_TABLE",
+            "MARKET_DATA_TABLE",
+            "RATE_LIMITS_TABLE",
+            "RAW_PAYLOAD_BUCKET",
+            "JOBS_QUEUE_URL",
+            "DEAD_LETTER_QUEUE_URL",
+            "CREDENTIALS_KEY_ID",
+            "API_KEY_PEPPER_SECRET_ID",
+            "ADMIN_SECRET_ID",
+        ]
+        .into_iter()
+        .map(|k| (k.to_owned(), "x".to_owned()))
+        .collect();
+        assert_eq!(
+            Config::from_map(&vars).unwrap().limits,
+            UserLimits::default()
+        );
+        vars.insert("MAX_GROUPS_PER_MINUTE".into(), "2".into());
+        assert_eq!(Config::from_map(&vars).unwrap().limits.groups_per_minute, 2);
+        vars.insert("MAX_SCHEDULES_PER_USER".into(), "0".into());
+        assert!(Config::from_map(&vars).is_err());
+    }
 
     #[test]
     fn a_missing_variable_is_named() {

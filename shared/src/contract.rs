@@ -7,10 +7,12 @@ pub use crate::crypto::contract::key_service;
 pub use crate::fanout::contract::fan_out;
 pub use crate::limiter::store::contract::{limiter_store, limiter_under_contention};
 pub use crate::store::accounts::contract::{
-    api_keys, credential_listing, credential_store, data_source_store, user_store,
+    api_keys, credential_listing, credential_store, data_source_store, kill_switches, user_listing,
+    user_store,
 };
 pub use crate::store::jobs::contract::{
     group_job_listing, group_listing, job_batches, job_cancel_and_retry, job_store, parked_jobs,
+    user_quotas,
 };
 pub use crate::store::rows::contract::row_store;
 pub use crate::store::schedules::contract::schedule_store;

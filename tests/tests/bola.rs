@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 /// Every route with an owner's id in its path, as (method, path template, body).
 fn owned_routes() -> Vec<(Method, &'static str, Option<Value>)> {
     let schedule = json!({
-        "name": "mine now", "cron": "* * * * *",
+        "name": "mine now", "cron": "*/5 * * * *",
         "template": {"data_source": "jquants-v2", "endpoint": "eq-bars-daily",
                      "window": {"kind": "previous-trading-day"}},
     });
@@ -71,6 +71,26 @@ fn admin_routes() -> Vec<(Method, &'static str, Value)> {
         ),
         (Method::POST, "/v1/admin/key-rotation", json!({})),
         (Method::POST, "/v1/admin/dlq/redrive", json!({})),
+        (
+            Method::POST,
+            "/v1/admin/users/usr_0190f0c0-0000-7000-8000-000000000000/disable",
+            json!({}),
+        ),
+        (
+            Method::POST,
+            "/v1/admin/users/usr_0190f0c0-0000-7000-8000-000000000000/enable",
+            json!({}),
+        ),
+        (
+            Method::POST,
+            "/v1/admin/users/usr_0190f0c0-0000-7000-8000-000000000000/revoke-keys",
+            json!({}),
+        ),
+        (
+            Method::POST,
+            "/v1/admin/users/usr_0190f0c0-0000-7000-8000-000000000000/api-keys",
+            json!({}),
+        ),
     ]
 }
 

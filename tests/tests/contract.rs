@@ -20,6 +20,8 @@ async fn dynamodb_accounts_keep_the_contracts() {
     let a = DynamoAccounts::new(s.aws.dynamodb.clone(), &s.api_config.accounts_table);
     contract::user_store(&a).await;
     contract::api_keys(&a).await;
+    contract::kill_switches(&a).await;
+    contract::user_listing(&a).await;
     contract::data_source_store(&a).await;
     contract::credential_store(&a).await;
     // On a second stack: the listing contract needs a store holding no other credentials.
@@ -65,6 +67,11 @@ async fn dynamodb_jobs_keep_the_contract() {
     ))
     .await;
     contract::group_listing(&DynamoJobs::new(
+        s.aws.dynamodb.clone(),
+        &s.api_config.jobs_table,
+    ))
+    .await;
+    contract::user_quotas(&DynamoJobs::new(
         s.aws.dynamodb.clone(),
         &s.api_config.jobs_table,
     ))

@@ -27,6 +27,15 @@ pub enum ApiError {
     /// 409: the request conflicts with stored state; the message says how to resolve it.
     #[error("{0}")]
     Conflict(String),
+    /// 429: a per-user limit is exceeded (`detail` names it and its value); nothing was
+    /// stored. `Retry-After` says when to try again.
+    #[error("{detail}")]
+    TooManyRequests {
+        /// The limit and its value, and what to do.
+        detail: String,
+        /// Seconds until trying again may succeed.
+        retry_after_secs: u64,
+    },
     /// 503: a dependency failed; retrying later may succeed.
     #[error("service temporarily unavailable, retry later")]
     Unavailable(#[source] anyhow::Error),
@@ -44,6 +53,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -96,6 +106,11 @@ pub enum Errors {
     /// Conflicts with stored state; `detail` says how to resolve it.
     #[response(status = 409, content_type = "application/problem+json")]
     Conflict(Problem),
+    /// A per-user limit is exceeded: `detail` names it and its value, `Retry-After` says
+    /// when to try again. Nothing was stored.
+    #[response(status = 429, content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "seconds to wait")))]
+    TooManyRequests(Problem),
     /// A bug or corrupt data; nothing about the cause is shown.
     #[response(status = 500, content_type = "application/problem+json")]
     Internal(Problem),
@@ -107,6 +122,12 @@ pub enum Errors {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = match &self {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         if status.is_server_error() {
             tracing::error!(error.message = %self, error.cause_chain = ?self, "request failed");
         }
@@ -121,6 +142,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(secs) = retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -6,6 +6,7 @@
 //! - [`auth`]: `Authorization: Bearer <api key>` → the calling user; admin checks.
 //! - [`error`]: one error type, answered as RFC 9457 problem+json.
 //! - [`routes`]: one file per resource.
+//! - [`limits`]: the per-user limits as the handlers apply them (429s).
 //! - [`lambda`]: the request as API Gateway hands it over, made ready for the router (stage).
 //! - [`openapi`]: the OpenAPI 3.1 document generated from the handlers, at `/v1/openapi.json`.
 
@@ -13,6 +14,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod lambda;
+pub mod limits;
 pub mod openapi;
 pub mod routes;
 pub mod state;
@@ -30,13 +32,17 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     use routes::{
         admin, api_keys, credentials, data_sources, group_list, health, job_groups, job_list,
-        results, schedules, whoami,
+        results, schedules, users, whoami,
     };
     Router::new()
         .route("/v1/health", get(health::get))
         .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/v1/admin/bootstrap", post(admin::bootstrap))
-        .route("/v1/admin/users", post(admin::create_user))
+        .route("/v1/admin/users", post(admin::create_user).get(users::list))
+        .route("/v1/admin/users/{id}/disable", post(users::disable))
+        .route("/v1/admin/users/{id}/enable", post(users::enable))
+        .route("/v1/admin/users/{id}/revoke-keys", post(users::revoke_keys))
+        .route("/v1/admin/users/{id}/api-keys", post(users::issue_key))
         .route("/v1/admin/data-sources/{id}", put(admin::put_data_source))
         .route("/v1/admin/key-rotation", post(admin::key_rotation))
         .route("/v1/whoami", get(whoami::get))
@@ -74,5 +80,16 @@ pub fn router(state: AppState) -> Router {
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(no_store))
         .with_state(state)
+}
+
+/// Every answer is private to its caller and some carry a secret (a new API key, the
+/// bootstrap's): no cache on the way may keep one.
+async fn no_store(mut resp: axum::response::Response) -> axum::response::Response {
+    resp.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    resp
 }

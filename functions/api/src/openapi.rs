@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
     admin, api_keys, credentials, data_sources, group_list, health, job_groups, job_list, results,
-    schedules, whoami,
+    schedules, users, whoami,
 };
 
 /// The document.
@@ -27,6 +27,7 @@ use crate::routes::{
         schedules::create, schedules::list, schedules::get, schedules::replace, schedules::delete,
         admin::bootstrap, admin::create_user, admin::put_data_source, admin::key_rotation,
         admin::redrive,
+        users::list, users::disable, users::enable, users::revoke_keys, users::issue_key,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth),

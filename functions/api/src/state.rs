@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use shared::aws::Clients;
 use shared::clock::{Clock, SystemClock};
-use shared::config::Config;
+use shared::config::{Config, UserLimits};
 use shared::crypto::KmsKeys;
 use shared::jquants::JQuantsClient;
 use shared::limiter::Limiter;
@@ -15,6 +15,7 @@ use shared::limiter::store::DynamoLimits;
 use shared::queue::{JobQueue, SqsJobQueue};
 use shared::secrets::{CachedSecrets, SecretSource, SecretsManager};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs};
+use shared::store::jobs::UserQuotas;
 use shared::store::{DataSourceStore, JobStore, ScheduleStore, UserStore};
 use shared::vault::Vault;
 
@@ -35,8 +36,15 @@ pub struct AppState {
     pub queue: Arc<dyn JobQueue>,
     /// For `?verify=true`: one request to the provider with the key being stored.
     pub provider: JQuantsClient,
-    /// System secrets.
+    /// System secrets, cached for [`SECRET_TTL`].
     pub secrets: Arc<dyn SecretSource>,
+    /// System secrets read afresh on every call: the bootstrap secret, whose rotation must
+    /// take effect at once.
+    pub fresh_secrets: Arc<dyn SecretSource>,
+    /// Per-user quotas: active jobs, groups and credential checks a minute.
+    pub quotas: Arc<dyn UserQuotas>,
+    /// The per-user limits in force.
+    pub limits: UserLimits,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// The rate limiter's shared state, read (never written) for the rate shown beside a
@@ -76,6 +84,7 @@ impl AppState {
             sources: accounts.clone(),
             vault: Arc::new(Vault::new(accounts, keys, clock.clone())),
             jobs: jobs.clone(),
+            quotas: jobs.clone(),
             schedules: jobs,
             queue: Arc::new(SqsJobQueue::new(
                 clients.sqs.clone(),
@@ -87,6 +96,8 @@ impl AppState {
                 SecretsManager(clients.secrets.clone()),
                 SECRET_TTL,
             )),
+            fresh_secrets: Arc::new(SecretsManager(clients.secrets.clone())),
+            limits: config.limits,
             limiter: Arc::new(Limiter::new(
                 Arc::new(DynamoLimits::new(
                     clients.dynamodb.clone(),

@@ -102,6 +102,7 @@ impl World {
             name: "u".into(),
             is_admin: false,
             created_at: clock.now(),
+            disabled: false,
         };
         let key = ApiKeyHasher::new(&SecretString::from("p".repeat(32))).generate();
         accounts
@@ -119,7 +120,10 @@ impl World {
                 Arc::new(LocalKeys::default()),
                 clock.clone(),
             )),
-            jobs,
+            jobs: jobs.clone(),
+            quotas: jobs,
+            limits: Default::default(),
+            fresh_secrets: Arc::new(StaticSecrets::default()),
             schedules: Arc::new(MemorySchedules::default()),
             queue: Arc::new(MemoryJobQueue::default()),
             provider: JQuantsClient::new(Duration::from_secs(1)),

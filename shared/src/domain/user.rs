@@ -16,4 +16,8 @@ pub struct User {
     pub is_admin: bool,
     /// When the user was created.
     pub created_at: DateTime<Utc>,
+    /// Set by an administrator: every request with the user's keys is refused, and no
+    /// function starts work for the user (fetcher, scheduler), until it is cleared.
+    #[serde(default)]
+    pub disabled: bool,
 }

@@ -1,5 +1,6 @@
 //! Administration: the bootstrap of the first user (authenticated by the admin secret held in
-//! Secrets Manager), creating users, and seeding or tuning data sources.
+//! Secrets Manager, once per deployment), creating users, and seeding or tuning data sources.
+//! Managing users (listing, disabling, revoking and re-issuing keys) is in [`super::users`].
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -35,7 +36,16 @@ pub struct CreatedUser {
     pub is_admin: bool,
 }
 
-async fn create(state: &AppState, name: String, is_admin: bool) -> Result<CreatedUser, ApiError> {
+/// Who is being created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The first administrator, once per deployment.
+    FirstAdmin,
+    /// A user, by an administrator.
+    User,
+}
+
+async fn create(state: &AppState, name: String, role: Role) -> Result<CreatedUser, ApiError> {
     let name = name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::BadRequest(
@@ -43,15 +53,26 @@ async fn create(state: &AppState, name: String, is_admin: bool) -> Result<Create
         ));
     }
     let now = state.clock.now();
+    let is_admin = role == Role::FirstAdmin;
     let user = User {
         id: UserId::new(),
         name,
         is_admin,
         created_at: now,
+        disabled: false,
     };
     let key = hashers(state).await?[0].generate();
     let record = ApiKeyRecord::new(user.id, &key, None, now);
-    state.users.create_user(&user, &record).await?;
+    match role {
+        Role::User => state.users.create_user(&user, &record).await?,
+        Role::FirstAdmin => {
+            if !state.users.create_first_admin(&user, &record).await? {
+                return Err(ApiError::Conflict(
+                    "the first administrator was bootstrapped already: an administrator creates users with POST /v1/admin/users".into(),
+                ));
+            }
+        }
+    }
     tracing::info!(user_id = %user.id, is_admin, "user created");
     Ok(CreatedUser {
         user_id: user.id,
@@ -60,8 +81,9 @@ async fn create(state: &AppState, name: String, is_admin: bool) -> Result<Create
     })
 }
 
-/// `POST /v1/admin/bootstrap` with `Authorization: Bearer <admin secret>`: creates an
-/// administrator and returns its API key.
+/// `POST /v1/admin/bootstrap` with `Authorization: Bearer <admin secret>` (its current
+/// version only): creates the first administrator and returns its API key, once per
+/// deployment; later calls answer 409 and create nothing.
 #[utoipa::path(post, path = "/v1/admin/bootstrap", tag = "admin", request_body = NewUser,
     responses((status = 201, body = CreatedUser), Errors))]
 pub async fn bootstrap(
@@ -72,7 +94,7 @@ pub async fn bootstrap(
     check_bootstrap_secret(&parts, &state).await?;
     Ok((
         StatusCode::CREATED,
-        Json(create(&state, body.name, true).await?),
+        Json(create(&state, body.name, Role::FirstAdmin).await?),
     ))
 }
 
@@ -86,7 +108,7 @@ pub async fn create_user(
 ) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(create(&state, body.name, false).await?),
+        Json(create(&state, body.name, Role::User).await?),
     ))
 }
 

@@ -3,7 +3,12 @@
 //! dates. Revoking takes effect at once, also for the key making the request; the last active
 //! key cannot be revoked (409), so nobody locks themselves out. Rotation replaces a key by a
 //! new one in one atomic change, with no grace period: the old secret stops working when the
-//! new one is returned.
+//! new one is returned. A key rotates only itself (403 for another of the owner's keys):
+//! rotating another key would hand whoever holds this one (perhaps a thief) a fresh secret in
+//! place of a key the owner uses. A key may still revoke the owner's other keys (a lost
+//! laptop's key is revoked from another), so a stolen key can lock the owner out; an
+//! administrator then revokes every key of the owner and issues a new one
+//! (`/v1/admin/users/{id}/revoke-keys`, `/v1/admin/users/{id}/api-keys`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -15,7 +20,7 @@ use shared::domain::ApiKeyId;
 use shared::store::{ApiKeyRecord, KeyRefused, MAX_ACTIVE_KEYS};
 use utoipa::ToSchema;
 
-use crate::auth::{Caller, hashers};
+use crate::auth::{Caller, CallerKey, hashers};
 use crate::error::{ApiError, Errors};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -147,16 +152,30 @@ pub async fn revoke(
 }
 
 /// `POST /v1/api-keys/{id}/rotate`: 201 with a new key (same name) and its secret; the old
-/// key is revoked in the same atomic change (no grace period). 409 for a revoked key.
+/// key is revoked in the same atomic change (no grace period). Only the key making the
+/// request can be rotated (403 for another); 409 for a revoked key.
 #[utoipa::path(post, path = "/v1/api-keys/{id}/rotate", tag = "api keys",
     params(("id" = String, Path, description = "API key id")),
     responses((status = 201, body = NewApiKeyView), Errors))]
 pub async fn rotate(
     State(state): State<AppState>,
-    Caller(user): Caller,
+    CallerKey { user, key: calling }: CallerKey,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<NewApiKeyView>), ApiError> {
     let id = key_id(&id)?;
+    if id != calling.id {
+        let keys = state.users.list_api_keys(user.id).await?;
+        let target = keys
+            .iter()
+            .find(|k| k.id == id)
+            .ok_or(ApiError::NotFound("API key"))?;
+        if target.revoked_at.is_some() {
+            return Err(refused(KeyRefused::AlreadyRevoked));
+        }
+        return Err(ApiError::Forbidden(format!(
+            "a key rotates only itself: call this with key {id}, or revoke it (DELETE /v1/api-keys/{id}) and create a new one (POST /v1/api-keys)"
+        )));
+    }
     let now = state.clock.now();
     let secret = hashers(&state).await?[0].generate();
     let mut record = ApiKeyRecord::new(user.id, &secret, None, now);

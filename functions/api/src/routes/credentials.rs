@@ -9,7 +9,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use shared::crypto::CryptoError;
 use shared::domain::{
-    ApiVersion, CredentialSecret, DataSourceCredential, DataSourceId, Plan, ProviderType, UserId,
+    ApiVersion, CredentialSecret, DataSourceCredential, DataSourceId, Plan, ProviderType, User,
+    UserId,
 };
 use shared::jquants::{Login, Token, V1Auth};
 use shared::limiter::RateStatus;
@@ -153,7 +154,11 @@ enum TokenState {
 pub struct CredentialMetadata {
     data_source_id: DataSourceId,
     plan: Plan,
-    key_arn: String,
+    /// The KMS key that seals it: administrators only (it names the deployment's account
+    /// and key, of no use to a user).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    key_arn: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     refresh_token: TokenState,
@@ -176,13 +181,13 @@ fn token_state(present: bool, expires: Option<DateTime<Utc>>, now: DateTime<Utc>
     }
 }
 
-fn metadata(c: DataSourceCredential, now: DateTime<Utc>) -> CredentialMetadata {
+fn metadata(c: DataSourceCredential, now: DateTime<Utc>, viewer: &User) -> CredentialMetadata {
     CredentialMetadata {
         refresh_token: token_state(c.refresh_token.is_some(), c.refresh_token_expired_at, now),
         id_token: token_state(c.id_token.is_some(), c.id_token_expired_at, now),
         data_source_id: c.data_source_id,
         plan: c.plan,
-        key_arn: c.encrypted_credentials.key_arn,
+        key_arn: viewer.is_admin.then_some(c.encrypted_credentials.key_arn),
         created_at: c.created_at,
         updated_at: c.updated_at,
         refresh_token_expired_at: c.refresh_token_expired_at,
@@ -250,6 +255,11 @@ pub async fn put(
     // A V1 session that verifying signs in with; the tokens it obtains are stored too.
     let mut session = None;
     if q.verify {
+        // Each check signs in at the provider with whatever was sent: a few a minute.
+        let window = crate::limits::checks_window(&state);
+        if !state.quotas.take(user.id, &window, now).await? {
+            return Err(crate::limits::window_full(window, now));
+        }
         let checked = match &secret {
             CredentialSecret::ApiKey(key) => {
                 state
@@ -308,7 +318,7 @@ pub async fn put(
         }
     }
     tracing::info!(user_id = %user.id, data_source = %source.id, verified = q.verify, "credential stored");
-    Ok(Json(metadata(record, state.clock.now())))
+    Ok(Json(metadata(record, state.clock.now(), &user)))
 }
 
 /// A V1 token session for the secret being stored.
@@ -345,7 +355,7 @@ pub async fn get(
     let rate = crate::routes::rate::rate(&state, &source, user.id, record.plan).await;
     Ok(Json(CredentialMetadata {
         rate,
-        ..metadata(record, state.clock.now())
+        ..metadata(record, state.clock.now(), &user)
     }))
 }
 

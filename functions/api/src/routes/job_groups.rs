@@ -96,6 +96,17 @@ pub async fn create(
     Caller(user): Caller,
     ApiJson(req): ApiJson<NewJobGroup>,
 ) -> Result<(StatusCode, Json<JobGroupView>), ApiError> {
+    let max_symbols = state.limits.symbols_per_group;
+    if req.symbols.len() > max_symbols as usize {
+        return Err(crate::limits::static_limit(
+            "symbols_per_group",
+            max_symbols,
+            &format!(
+                "{} symbols given; split them over several groups",
+                req.symbols.len()
+            ),
+        ));
+    }
     let ds_id =
         DataSourceId::parse(&req.data_source).map_err(|_| unknown_source(&req.data_source))?;
     let ds = state
@@ -140,9 +151,15 @@ pub async fn create(
         endpoint.id,
         state.clock.now(),
     );
-    // A constant number of AWS calls whatever the size: the group and its symbol list in one
-    // transaction, one fan-out message; the fetcher writes and enqueues the jobs in chunks.
-    state.jobs.create_group(&group, &symbols).await?;
+    // A constant number of AWS calls whatever the size: the group, its symbol list and the
+    // owner's quota counters (active jobs, groups this minute) in one transaction, one
+    // fan-out message; the fetcher writes and enqueues the jobs in chunks.
+    let now = state.clock.now();
+    state
+        .quotas
+        .create_group_within(&group, &symbols, &crate::limits::group_quota(&state), now)
+        .await?
+        .map_err(|e| crate::limits::exceeded(e, now))?;
     state.queue.start_fan_out(group.id).await.map_err(|e| {
         ApiError::Unavailable(anyhow::anyhow!(
             "job group {} was stored but could not be started ({e}): POST /v1/job-groups/{}/retry starts it",

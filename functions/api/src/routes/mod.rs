@@ -11,6 +11,7 @@ pub mod job_list;
 mod rate;
 pub mod results;
 pub mod schedules;
+pub mod users;
 pub mod whoami;
 
 use crate::error::ApiError;

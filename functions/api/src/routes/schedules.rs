@@ -20,8 +20,9 @@ use crate::extract::ApiJson;
 use crate::routes::job_groups;
 use crate::state::AppState;
 
-/// Schedules one user may keep.
-pub const MAX_SCHEDULES: usize = 100;
+/// Fires looked at for the shortest interval of a cron expression: a week of fires every five
+/// minutes, years of daily ones.
+const FIRES_EXAMINED: usize = 2016;
 
 /// Body of a schedule creation or replacement.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -116,10 +117,13 @@ pub async fn create(
     ApiJson(body): ApiJson<ScheduleBody>,
 ) -> Result<(StatusCode, Json<ScheduleView>), ApiError> {
     let (cron, template) = check(&state, &user, &body).await?;
-    if state.schedules.list_schedules(user.id).await?.len() >= MAX_SCHEDULES {
-        return Err(ApiError::Conflict(format!(
-            "at most {MAX_SCHEDULES} schedules per user: delete one first"
-        )));
+    let max = state.limits.schedules_per_user;
+    if state.schedules.list_schedules(user.id).await?.len() >= max as usize {
+        return Err(crate::limits::static_limit(
+            "schedules_per_user",
+            max,
+            "delete a schedule first (DELETE /v1/schedules/{id})",
+        ));
     }
     let schedule = Schedule {
         enabled: body.enabled,
@@ -224,6 +228,22 @@ async fn owned(state: &AppState, user: &User, id: &str) -> Result<Schedule, ApiE
         .ok_or(ApiError::NotFound("schedule"))
 }
 
+/// The shortest time between two of the next [`FIRES_EXAMINED`] fires after `now` (`None`
+/// when it fires at most once).
+fn shortest_interval(cron: &CronSpec, now: DateTime<Utc>) -> Option<chrono::Duration> {
+    let mut last = cron.next_after(now)?;
+    let mut shortest: Option<chrono::Duration> = None;
+    for _ in 0..FIRES_EXAMINED {
+        let Some(next) = cron.next_after(last) else {
+            break;
+        };
+        let gap = next - last;
+        shortest = Some(shortest.map_or(gap, |s| s.min(gap)));
+        last = next;
+    }
+    shortest
+}
+
 /// Everything a fire will need, checked now: the expression, the data source, the endpoint
 /// and its parameters (with sample dates in place of the window's), the plan.
 async fn check(
@@ -236,6 +256,20 @@ async fn check(
         return Err(bad("`name` must be 1 to 200 characters".into()));
     }
     let cron = CronSpec::parse(&body.cron, body.time_zone.as_deref()).map_err(|e| bad(e.0))?;
+    let min = state.limits.min_schedule_interval_minutes;
+    if let Some(gap) = shortest_interval(&cron, state.clock.now())
+        && gap < chrono::Duration::minutes(i64::from(min))
+    {
+        return Err(crate::limits::static_limit(
+            "min_schedule_interval_minutes",
+            min,
+            &format!(
+                "`{}` fires {} minute(s) apart; fire at most every {min} minutes",
+                body.cron,
+                gap.num_minutes()
+            ),
+        ));
+    }
     let t = &body.template;
     t.window.validate().map_err(|e| bad(e.0))?;
     if let Some(k) = ["from", "to", "date"]

@@ -25,6 +25,7 @@ pub async fn user_store(store: &dyn UserStore) {
         name: "alice".into(),
         is_admin: false,
         created_at: t0(),
+        disabled: false,
     };
     let key = api_key(user.id, None);
     store.create_user(&user, &key).await.unwrap();
@@ -58,6 +59,7 @@ async fn new_user(store: &dyn UserStore) -> (User, ApiKeyRecord) {
         name: "bob".into(),
         is_admin: false,
         created_at: t0(),
+        disabled: false,
     };
     let key = api_key(user.id, None);
     store.create_user(&user, &key).await.unwrap();
@@ -214,6 +216,142 @@ pub async fn api_keys(store: &dyn UserStore) {
     );
 }
 
+/// The kill switches and the bootstrap (run on a store where no administrator was
+/// bootstrapped): the first administrator is created once; a disabled user reads disabled at
+/// once, through every key of theirs (a key added meanwhile too), until re-enabled; revoking
+/// all of a user's keys revokes the last one too and leaves none authenticating; a key
+/// re-hashed authenticates under its new hash only.
+pub async fn kill_switches(store: &dyn UserStore) {
+    let first = User {
+        id: UserId::new(),
+        name: "ops".into(),
+        is_admin: true,
+        created_at: t0(),
+        disabled: false,
+    };
+    let key = api_key(first.id, None);
+    assert!(store.create_first_admin(&first, &key).await.unwrap());
+    assert_eq!(store.get_user(first.id).await.unwrap(), Some(first.clone()));
+    let second = User {
+        id: UserId::new(),
+        ..first.clone()
+    };
+    assert!(
+        !store
+            .create_first_admin(&second, &api_key(second.id, None))
+            .await
+            .unwrap(),
+        "bootstrap works once"
+    );
+    assert_eq!(store.get_user(second.id).await.unwrap(), None);
+
+    let (user, k1) = new_user(store).await;
+    let k2 = api_key(user.id, None);
+    store.add_api_key(&k2).await.unwrap().unwrap();
+    assert!(store.user_is_active(user.id).await.unwrap());
+    let disabled = store.set_disabled(user.id, true).await.unwrap().unwrap();
+    assert!(disabled.disabled);
+    assert!(!store.user_is_active(user.id).await.unwrap());
+    assert!(!store.user_is_active(UserId::new()).await.unwrap());
+    for k in [&k1, &k2] {
+        let (_, owner) = store.find_api_key(&k.hash).await.unwrap().unwrap();
+        assert!(owner.disabled, "every key sees the flag at once");
+    }
+    let k3 = api_key(user.id, None);
+    store.add_api_key(&k3).await.unwrap().unwrap();
+    assert!(
+        store
+            .find_api_key(&k3.hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .1
+            .disabled
+    );
+    assert_eq!(store.set_disabled(UserId::new(), true).await.unwrap(), None);
+    let enabled = store.set_disabled(user.id, false).await.unwrap().unwrap();
+    assert_eq!(enabled, user);
+    for k in [&k1, &k2, &k3] {
+        assert!(
+            !store
+                .find_api_key(&k.hash)
+                .await
+                .unwrap()
+                .unwrap()
+                .1
+                .disabled
+        );
+    }
+
+    let fresh = "f".repeat(64);
+    assert_eq!(
+        store.rehash_api_key(user.id, k1.id, &fresh).await.unwrap(),
+        Ok(())
+    );
+    assert_eq!(store.find_api_key(&k1.hash).await.unwrap(), None);
+    let (found, _) = store.find_api_key(&fresh).await.unwrap().unwrap();
+    assert_eq!((found.id, found.hash.as_str()), (k1.id, fresh.as_str()));
+
+    let later = t0() + Duration::minutes(9);
+    assert_eq!(
+        store.revoke_all_api_keys(user.id, later).await.unwrap(),
+        Ok(3)
+    );
+    for hash in [fresh.as_str(), &k2.hash, &k3.hash] {
+        assert_eq!(store.find_api_key(hash).await.unwrap(), None);
+    }
+    assert!(
+        store
+            .list_api_keys(user.id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|k| k.revoked_at == Some(later))
+    );
+    assert_eq!(
+        store.revoke_all_api_keys(user.id, later).await.unwrap(),
+        Ok(0)
+    );
+    assert_eq!(
+        store
+            .revoke_all_api_keys(UserId::new(), later)
+            .await
+            .unwrap(),
+        Err(KeyRefused::NotFound)
+    );
+    let reissued = api_key(user.id, None);
+    store.add_api_key(&reissued).await.unwrap().unwrap();
+    assert!(store.find_api_key(&reissued.hash).await.unwrap().is_some());
+}
+
+/// Users are listed in id order, a page at a time, each once.
+pub async fn user_listing(store: &dyn UserStore) {
+    let mut made = Vec::new();
+    for _ in 0..7 {
+        made.push(new_user(store).await.0.id);
+    }
+    let (mut seen, mut after, mut pages) = (Vec::new(), None, 0);
+    loop {
+        let (page, next) = store.list_users(after, 3).await.unwrap();
+        assert!(page.len() <= 3);
+        seen.extend(page.into_iter().map(|u| u.id));
+        pages += 1;
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "in id order, once each"
+    );
+    assert!(
+        made.iter().all(|id| seen.contains(id)),
+        "{made:?} in {seen:?}"
+    );
+    assert!(pages >= 3, "paged: {pages}");
+}
+
 /// Data sources are upserted and listed in id order.
 pub async fn data_source_store(store: &dyn DataSourceStore) {
     let mut a = DataSource::jquants_v2("http://localhost:1/v2");
@@ -353,6 +491,8 @@ mod tests {
         let accounts = MemoryAccounts::default();
         user_store(&accounts).await;
         api_keys(&accounts).await;
+        kill_switches(&accounts).await;
+        user_listing(&accounts).await;
         data_source_store(&accounts).await;
         credential_store(&accounts).await;
         credential_listing(&MemoryAccounts::default()).await;

@@ -114,6 +114,29 @@ impl KeyRing {
         Ok(revoked)
     }
 
+    /// Revokes every active key at `now` (an administrator's kill switch: the last one too);
+    /// returns how many.
+    pub fn revoke_all(&mut self, now: DateTime<Utc>) -> usize {
+        let mut revoked = 0;
+        for k in self.keys.iter_mut().filter(|k| k.revoked_at.is_none()) {
+            k.revoked_at = Some(now);
+            revoked += 1;
+        }
+        self.forget_old_revoked();
+        revoked
+    }
+
+    /// Stores active key `id` under `hash` instead (the same key hashed with the current
+    /// pepper after it matched under the previous one).
+    ///
+    /// # Errors
+    /// [`KeyRefused::NotFound`], [`KeyRefused::AlreadyRevoked`].
+    pub fn rehash(&mut self, id: ApiKeyId, hash: &str) -> Result<(), KeyRefused> {
+        let i = self.position(id)?;
+        hash.clone_into(&mut self.keys[i].hash);
+        Ok(())
+    }
+
     /// Keeps the listing (and the stored item) bounded: only the [`REVOKED_KEPT`] most
     /// recently revoked keys stay.
     fn forget_old_revoked(&mut self) {
@@ -192,6 +215,22 @@ mod tests {
             Err(KeyRefused::NotFound)
         );
         assert_eq!(ring.revoke(next.id, t(3)), Err(KeyRefused::LastActiveKey));
+    }
+
+    #[test]
+    fn revoking_all_keys_leaves_none_active_and_rehash_keeps_the_key() {
+        let user = UserId::new();
+        let (a, b) = (key(user), key(user));
+        let mut ring = KeyRing::new(vec![a.clone(), b.clone()]);
+        ring.rehash(a.id, "beef").unwrap();
+        assert_eq!(
+            (ring.keys()[0].id, ring.keys()[0].hash.as_str()),
+            (a.id, "beef")
+        );
+        assert_eq!(ring.revoke_all(t(1)), 2);
+        assert!(ring.keys().iter().all(|k| k.revoked_at == Some(t(1))));
+        assert_eq!(ring.revoke_all(t(2)), 0);
+        assert_eq!(ring.rehash(a.id, "cafe"), Err(KeyRefused::AlreadyRevoked));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! held to the same contract suites as [`super::DynamoAccounts`].
 
 use std::collections::{BTreeMap, HashMap};
+
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -19,7 +20,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Users, keys, data sources and credentials in memory.
 #[derive(Debug, Default)]
 pub struct MemoryAccounts {
-    users: Mutex<HashMap<UserId, (User, KeyRing)>>,
+    users: Mutex<BTreeMap<UserId, (User, KeyRing)>>,
+    /// Whether the first administrator was bootstrapped.
+    bootstrapped: Mutex<bool>,
     /// Active keys by hash, as authentication finds them.
     keys: Mutex<HashMap<String, ApiKeyRecord>>,
     sources: Mutex<BTreeMap<DataSourceId, DataSource>>,
@@ -27,6 +30,17 @@ pub struct MemoryAccounts {
 }
 
 impl MemoryAccounts {
+    fn insert_user(&self, user: &User, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let mut users = lock(&self.users);
+        let mut keys = lock(&self.keys);
+        if users.contains_key(&user.id) || keys.contains_key(&key.hash) {
+            return Err(StoreError::AlreadyExists);
+        }
+        users.insert(user.id, (user.clone(), KeyRing::new(vec![key.clone()])));
+        keys.insert(key.hash.clone(), key.clone());
+        Ok(())
+    }
+
     /// Applies `change` to `user`'s ring and, when it is allowed, brings the authentication
     /// index in line with the ring, under both locks.
     fn change_keys<T>(
@@ -63,18 +77,48 @@ impl MemoryAccounts {
 #[async_trait]
 impl UserStore for MemoryAccounts {
     async fn create_user(&self, user: &User, key: &ApiKeyRecord) -> Result<(), StoreError> {
-        let mut users = lock(&self.users);
-        let mut keys = lock(&self.keys);
-        if users.contains_key(&user.id) || keys.contains_key(&key.hash) {
-            return Err(StoreError::AlreadyExists);
+        self.insert_user(user, key)
+    }
+    async fn create_first_admin(
+        &self,
+        user: &User,
+        key: &ApiKeyRecord,
+    ) -> Result<bool, StoreError> {
+        let mut done = lock(&self.bootstrapped);
+        if *done {
+            return Ok(false);
         }
-        users.insert(user.id, (user.clone(), KeyRing::new(vec![key.clone()])));
-        keys.insert(key.hash.clone(), key.clone());
-        Ok(())
+        self.insert_user(user, key)?;
+        *done = true;
+        Ok(true)
     }
 
     async fn get_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
         Ok(lock(&self.users).get(&id).map(|(u, _)| u.clone()))
+    }
+
+    async fn list_users(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<(Vec<User>, Option<UserId>), StoreError> {
+        let users = lock(&self.users);
+        let start = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        let mut rest = users.range((start, std::ops::Bound::Unbounded));
+        let page: Vec<User> = rest
+            .by_ref()
+            .take(limit as usize)
+            .map(|(_, (u, _))| u.clone())
+            .collect();
+        let next = rest.next().and_then(|_| page.last().map(|u| u.id));
+        Ok((page, next))
+    }
+
+    async fn set_disabled(&self, id: UserId, disabled: bool) -> Result<Option<User>, StoreError> {
+        Ok(lock(&self.users).get_mut(&id).map(|(u, _)| {
+            u.disabled = disabled;
+            u.clone()
+        }))
     }
 
     async fn find_api_key(&self, hash: &str) -> Result<Option<(ApiKeyRecord, User)>, StoreError> {
@@ -111,6 +155,23 @@ impl UserStore for MemoryAccounts {
         now: DateTime<Utc>,
     ) -> Result<Result<ApiKeyRecord, KeyRefused>, StoreError> {
         self.change_keys(user, |ring| ring.rotate(id, new.clone(), now))
+    }
+
+    async fn revoke_all_api_keys(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Result<usize, KeyRefused>, StoreError> {
+        self.change_keys(user, |ring| Ok(ring.revoke_all(now)))
+    }
+
+    async fn rehash_api_key(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        hash: &str,
+    ) -> Result<Result<(), KeyRefused>, StoreError> {
+        self.change_keys(user, |ring| ring.rehash(id, hash))
     }
 }
 

@@ -65,10 +65,32 @@ impl ApiKeyRecord {
 pub trait UserStore: Send + Sync + std::fmt::Debug {
     /// Stores a new user with its first key, atomically.
     async fn create_user(&self, user: &User, key: &ApiKeyRecord) -> Result<(), StoreError>;
-    /// A user by id.
+    /// Stores the first administrator with its first key, once per deployment: `false` (and
+    /// nothing stored) when an administrator was bootstrapped before.
+    async fn create_first_admin(&self, user: &User, key: &ApiKeyRecord)
+    -> Result<bool, StoreError>;
+    /// A user by id, read strongly consistently: a user disabled a moment ago reads
+    /// `disabled`. The fetcher and the scheduler ask this (or [`Self::user_is_active`])
+    /// before they start work for a user.
     async fn get_user(&self, id: UserId) -> Result<Option<User>, StoreError>;
-    /// The active key whose hash is `hash`, with its owner, in one read (the key item carries
-    /// a copy of the owner's fields, written with it). A revoked key is not found.
+    /// Whether work may start for `id`: the user exists and is not disabled.
+    async fn user_is_active(&self, id: UserId) -> Result<bool, StoreError> {
+        Ok(self.get_user(id).await?.is_some_and(|u| !u.disabled))
+    }
+    /// One page of users in id order (ids grow with creation time), those after `after`: the
+    /// page and the id the next page resumes after (`None` after the last page).
+    async fn list_users(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<(Vec<User>, Option<UserId>), StoreError>;
+    /// Disables (`true`) or re-enables a user: effective at once for every key of theirs (the
+    /// key items carry the flag and authentication reads them strongly consistently). The
+    /// user as now stored, or `None` for an unknown user.
+    async fn set_disabled(&self, id: UserId, disabled: bool) -> Result<Option<User>, StoreError>;
+    /// The active key whose hash is `hash`, with its owner, in one strongly consistent read
+    /// (the key item carries a copy of the owner's fields, written with it, `disabled`
+    /// included). A revoked key is not found.
     async fn find_api_key(&self, hash: &str) -> Result<Option<(ApiKeyRecord, User)>, StoreError>;
     /// A user's keys, oldest first, with the [`REVOKED_KEPT`] most recently revoked ones.
     async fn list_api_keys(&self, user: UserId) -> Result<Vec<ApiKeyRecord>, StoreError>;
@@ -94,6 +116,23 @@ pub trait UserStore: Send + Sync + std::fmt::Debug {
         new: &ApiKeyRecord,
         now: DateTime<Utc>,
     ) -> Result<Result<ApiKeyRecord, KeyRefused>, StoreError>;
+    /// Revokes every active key of `user` at `now`, the last one too (an administrator's
+    /// kill switch); they stop authenticating at once. How many were revoked, or
+    /// [`KeyRefused::NotFound`] for an unknown user.
+    async fn revoke_all_api_keys(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Result<usize, KeyRefused>, StoreError>;
+    /// Stores `user`'s active key `id` under `hash` instead (the same secret hashed with the
+    /// current pepper, after it matched under the previous one), atomically: it authenticates
+    /// under the new hash and no longer under the old one. [`KeyRing::rehash`]'s refusals.
+    async fn rehash_api_key(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        hash: &str,
+    ) -> Result<Result<(), KeyRefused>, StoreError>;
 }
 
 /// System-managed data sources.

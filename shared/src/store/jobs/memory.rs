@@ -32,11 +32,20 @@ struct GroupEntry {
     progressed_at: Option<DateTime<Utc>>,
     jobs: BTreeMap<JobId, Job>,
     first_error: Option<String>,
+    /// Jobs charged to the owner's active jobs, released when the group ends.
+    charge: u32,
+}
+
+/// Per-user quota state: jobs charged to groups not ended, fixed-window counters.
+#[derive(Debug, Default)]
+struct Quotas {
+    active: HashMap<UserId, u64>,
+    windows: HashMap<(UserId, &'static str, i64), u32>,
 }
 
 /// Job groups and jobs in memory.
 #[derive(Debug, Default)]
-pub struct MemoryJobs(Mutex<HashMap<JobGroupId, GroupEntry>>);
+pub struct MemoryJobs(Mutex<HashMap<JobGroupId, GroupEntry>>, Mutex<Quotas>);
 
 #[async_trait]
 impl FanOutStore for MemoryJobs {
@@ -391,7 +400,82 @@ impl GroupControl for MemoryJobs {
         let Some(g) = entry.group.as_mut() else {
             return Ok(None);
         };
-        Ok(g.finish(now, first_error.as_deref()).then_some(g.status))
+        if !g.finish(now, first_error.as_deref()) {
+            return Ok(None);
+        }
+        let charge = std::mem::take(&mut entry.charge);
+        if charge > 0 {
+            let mut quotas = lock(&self.1);
+            let active = quotas.active.entry(g.user_id).or_default();
+            *active = active.saturating_sub(u64::from(charge));
+        }
+        Ok(Some(g.status))
+    }
+}
+
+#[async_trait]
+impl UserQuotas for MemoryJobs {
+    async fn create_group_within(
+        &self,
+        group: &JobGroup,
+        symbols: &[Option<IssueCode>],
+        quota: &GroupQuota,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), QuotaExceeded>, StoreError> {
+        let charge = charge(group);
+        let mut all = lock(&self.0);
+        let mut quotas = lock(&self.1);
+        if all.get(&group.id).is_some_and(|e| e.group.is_some()) {
+            return Err(StoreError::AlreadyExists);
+        }
+        let active = quotas.active.get(&group.user_id).copied().unwrap_or(0);
+        if active + u64::from(charge) > quota.max_active_jobs {
+            return Ok(Err(QuotaExceeded::ActiveJobs {
+                limit: quota.max_active_jobs,
+                charge,
+            }));
+        }
+        let window = (
+            group.user_id,
+            quota.groups.name,
+            quota.groups.window_start(now),
+        );
+        if quotas.windows.get(&window).copied().unwrap_or(0) >= quota.groups.max {
+            return Ok(Err(QuotaExceeded::Window(quota.groups)));
+        }
+        *quotas.windows.entry(window).or_default() += 1;
+        *quotas.active.entry(group.user_id).or_default() += u64::from(charge);
+        let entry = all.entry(group.id).or_default();
+        entry.group = Some(group.clone());
+        entry.fan_out = FanOut {
+            plan: FanOutPlan::new(group.split, symbols),
+            written: 0,
+            enqueued: 0,
+        };
+        entry.charge = charge;
+        Ok(Ok(()))
+    }
+
+    async fn take(
+        &self,
+        user: UserId,
+        limit: &WindowLimit,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut quotas = lock(&self.1);
+        let count = quotas
+            .windows
+            .entry((user, limit.name, limit.window_start(now)))
+            .or_default();
+        if *count >= limit.max {
+            return Ok(false);
+        }
+        *count += 1;
+        Ok(true)
+    }
+
+    async fn active_jobs(&self, user: UserId) -> Result<u64, StoreError> {
+        Ok(lock(&self.1).active.get(&user).copied().unwrap_or(0))
     }
 }
 

@@ -11,11 +11,13 @@ mod dynamo;
 mod listing;
 #[cfg(feature = "test-util")]
 mod memory;
+mod quota;
 
 pub use dynamo::DynamoJobs;
 pub use listing::{GroupCursor, JobCursor};
 #[cfg(feature = "test-util")]
 pub use memory::MemoryJobs;
+pub use quota::{GroupQuota, LISTED_ISSUES_CHARGE, QuotaExceeded, WindowLimit, charge};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -388,6 +390,34 @@ pub trait GroupControl: Send + Sync + std::fmt::Debug {
         group: JobGroupId,
         now: DateTime<Utc>,
     ) -> Result<Option<JobGroupStatus>, StoreError>;
+}
+
+/// Per-user quotas ([`quota`]): a group created within its owner's limits, fixed-window
+/// counters, the jobs charged to a user's groups not ended. A group created this way releases
+/// its charge when [`GroupControl::finalize_group`] ends it (a group created with
+/// [`FanOutStore::create_group`] is charged nothing and releases nothing).
+#[async_trait]
+pub trait UserQuotas: Send + Sync + std::fmt::Debug {
+    /// [`FanOutStore::create_group`], charging the group ([`charge`]) to its owner's active
+    /// jobs and counting it in the owner's `quota.groups` window, all in one atomic write:
+    /// refused (nothing stored, nothing counted) when either would go over its limit.
+    async fn create_group_within(
+        &self,
+        group: &JobGroup,
+        symbols: &[Option<IssueCode>],
+        quota: &GroupQuota,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), QuotaExceeded>, StoreError>;
+    /// Counts one event in `user`'s window of `limit` at `now`: `false` (nothing counted)
+    /// when the window holds [`WindowLimit::max`] already.
+    async fn take(
+        &self,
+        user: UserId,
+        limit: &WindowLimit,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Jobs charged to `user`'s groups that have not ended.
+    async fn active_jobs(&self, user: UserId) -> Result<u64, StoreError>;
 }
 
 /// Every capability of the jobs table, for the consumers that use them all.

@@ -20,7 +20,23 @@ pub(super) fn user_item(u: &User) -> Item {
         ("name".into(), s(&u.name)),
         ("is_admin".into(), AttributeValue::Bool(u.is_admin)),
         ("created_at".into(), ts(u.created_at)),
+        ("disabled".into(), AttributeValue::Bool(u.disabled)),
+        // The users listing (index gsi1), in id order.
+        ("gsi1pk".into(), s(USERS_GSI_PK)),
+        ("gsi1sk".into(), s(u.id.to_string())),
     ])
+}
+
+/// The `gsi1pk` of user items: one partition listing every user (a few thousand small keys
+/// at most; read only by the administrators' listing).
+pub(super) const USERS_GSI_PK: &str = "USERS";
+
+/// A flag absent from items written before it existed reads `false`.
+fn flag(item: &Item, k: &str) -> bool {
+    item.get(k)
+        .and_then(|v| v.as_bool().ok())
+        .copied()
+        .unwrap_or(false)
 }
 
 pub(super) fn user_from(item: &Item) -> Result<User, StoreError> {
@@ -29,6 +45,7 @@ pub(super) fn user_from(item: &Item) -> Result<User, StoreError> {
         name: item.str("name")?.to_owned(),
         is_admin: item.bool("is_admin")?,
         created_at: item.time("created_at")?,
+        disabled: flag(item, "disabled"),
     })
 }
 
@@ -44,6 +61,7 @@ pub(super) fn key_item(k: &ApiKeyRecord, owner: &User) -> Item {
         ("user_name".into(), s(&owner.name)),
         ("user_is_admin".into(), AttributeValue::Bool(owner.is_admin)),
         ("user_created_at".into(), ts(owner.created_at)),
+        ("user_disabled".into(), AttributeValue::Bool(owner.disabled)),
     ]);
     if let Some(name) = &k.name {
         item.insert("name".into(), s(name));
@@ -67,6 +85,7 @@ pub(super) fn key_from(item: &Item) -> Result<(ApiKeyRecord, User), StoreError> 
         name: item.str("user_name")?.to_owned(),
         is_admin: item.bool("user_is_admin")?,
         created_at: item.time("user_created_at")?,
+        disabled: flag(item, "user_disabled"),
     };
     Ok((key, user))
 }

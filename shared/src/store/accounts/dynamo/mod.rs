@@ -2,8 +2,9 @@
 //!
 //! | item | pk | sk |
 //! |---|---|---|
-//! | user, with its keys (`api_keys`, `keys_version`) | `USER#<user id>` | `USER` |
-//! | active API key, as authentication finds it | `APIKEY#<hmac hex>` | `APIKEY` |
+//! | user, with its keys (`api_keys`, `keys_version`) and `disabled`; gsi1 `USERS` / `<user id>` | `USER#<user id>` | `USER` |
+//! | active API key, as authentication finds it (owner's fields copied, `user_disabled` too) | `APIKEY#<hmac hex>` | `APIKEY` |
+//! | the first administrator's bootstrap, done | `BOOTSTRAP` | `BOOTSTRAP` |
 //! | credential | `USER#<user id>` | `CREDENTIAL#<data source id>` |
 //! | data source | `DATASOURCE` | `<data source id>` |
 
@@ -26,8 +27,8 @@ use crate::store::dynamo::item::{Item, n, s};
 use crate::store::dynamo::unavailable;
 
 use item::{
-    credential_from, credential_item, ds_from, ds_item, key_from, key_item, ring_entry, ring_from,
-    user_from, user_item,
+    USERS_GSI_PK, credential_from, credential_item, ds_from, ds_item, key_from, key_item,
+    ring_entry, ring_from, user_from, user_item,
 };
 
 /// Attempts of a change of a user's keys that lost a race with another change of them.
@@ -50,12 +51,28 @@ impl DynamoAccounts {
     }
 
     async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+        self.read(pk, sk, false).await
+    }
+
+    /// A strongly consistent read: what authentication and the kill switches rely on (a key
+    /// revoked or a user disabled a moment ago is seen so).
+    async fn get_consistent(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+        self.read(pk, sk, true).await
+    }
+
+    async fn read(
+        &self,
+        pk: String,
+        sk: String,
+        consistent: bool,
+    ) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
             .key("pk", s(pk))
             .key("sk", s(sk))
+            .consistent_read(consistent)
             .send()
             .await
             .map_err(unavailable)?;
@@ -73,41 +90,159 @@ fn put_new(table: &str, item: Item) -> TransactWriteItem {
     TransactWriteItem::builder().put(put).build()
 }
 
-#[async_trait]
-impl UserStore for DynamoAccounts {
-    async fn create_user(&self, user: &User, key: &ApiKeyRecord) -> Result<(), StoreError> {
+impl DynamoAccounts {
+    /// Writes a new user with its first key, and (`bootstrap`) the marker of the first
+    /// administrator's bootstrap, in one transaction. `Ok(false)` when the marker existed.
+    async fn put_user(
+        &self,
+        user: &User,
+        key: &ApiKeyRecord,
+        bootstrap: bool,
+    ) -> Result<bool, StoreError> {
         let mut with_keys = user_item(user);
         with_keys.insert("api_keys".into(), AttributeValue::L(vec![ring_entry(key)]));
         with_keys.insert("keys_version".into(), n(1));
-        let res = self
+        let mut tx = self
             .client
             .transact_write_items()
             .transact_items(put_new(&self.table, with_keys))
-            .transact_items(put_new(&self.table, key_item(key, user)))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_transaction_canceled_exception()) =>
-            {
-                Err(StoreError::AlreadyExists)
-            }
-            Err(e) => Err(unavailable(e)),
+            .transact_items(put_new(&self.table, key_item(key, user)));
+        if bootstrap {
+            let marker = Item::from([
+                ("pk".into(), s("BOOTSTRAP")),
+                ("sk".into(), s("BOOTSTRAP")),
+                ("user_id".into(), s(user.id.to_string())),
+                (
+                    "created_at".into(),
+                    crate::store::dynamo::item::ts(user.created_at),
+                ),
+            ]);
+            tx = tx.transact_items(put_new(&self.table, marker));
         }
+        match tx.send().await {
+            Ok(_) => Ok(true),
+            Err(e) => match e.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
+                    let failed = |i: usize| {
+                        c.cancellation_reasons().get(i).and_then(|r| r.code())
+                            == Some("ConditionalCheckFailed")
+                    };
+                    if bootstrap && failed(2) {
+                        Ok(false)
+                    } else if failed(0) || failed(1) {
+                        Err(StoreError::AlreadyExists)
+                    } else {
+                        Err(unavailable(e))
+                    }
+                }
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl UserStore for DynamoAccounts {
+    async fn create_user(&self, user: &User, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        self.put_user(user, key, false).await.map(|_| ())
+    }
+
+    async fn create_first_admin(
+        &self,
+        user: &User,
+        key: &ApiKeyRecord,
+    ) -> Result<bool, StoreError> {
+        self.put_user(user, key, true).await
     }
 
     async fn get_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        self.get(format!("USER#{id}"), "USER".into())
+        self.get_consistent(format!("USER#{id}"), "USER".into())
             .await?
             .as_ref()
             .map(user_from)
             .transpose()
     }
 
+    async fn list_users(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<(Vec<User>, Option<UserId>), StoreError> {
+        let mut q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :p")
+            .expression_attribute_values(":p", s(USERS_GSI_PK))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        if let Some(id) = after {
+            q = q.set_exclusive_start_key(Some(Item::from([
+                ("pk".into(), s(format!("USER#{id}"))),
+                ("sk".into(), s("USER")),
+                ("gsi1pk".into(), s(USERS_GSI_PK)),
+                ("gsi1sk".into(), s(id.to_string())),
+            ])));
+        }
+        let out = q.send().await.map_err(unavailable)?;
+        let page = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(user_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = match out.last_evaluated_key {
+            Some(_) => page.last().map(|u| u.id),
+            None => None,
+        };
+        Ok((page, next))
+    }
+
+    async fn set_disabled(&self, id: UserId, disabled: bool) -> Result<Option<User>, StoreError> {
+        for _ in 0..KEY_CHANGE_ATTEMPTS {
+            let Some((mut user, ring, version)) = self.user_with_keys(id).await? else {
+                return Ok(None);
+            };
+            user.disabled = disabled;
+            let mut items: Vec<TransactWriteItem> = ring
+                .keys()
+                .iter()
+                .filter(|k| k.revoked_at.is_none())
+                .map(|k| {
+                    let update = Update::builder()
+                        .table_name(&self.table)
+                        .key("pk", s(format!("APIKEY#{}", k.hash)))
+                        .key("sk", s("APIKEY"))
+                        .update_expression("SET user_disabled = :d")
+                        .condition_expression("attribute_exists(pk)")
+                        .expression_attribute_values(":d", AttributeValue::Bool(disabled))
+                        .build()
+                        .expect("table, key and expression are set");
+                    TransactWriteItem::builder().update(update).build()
+                })
+                .collect();
+            items.push(self.user_update(id, &ring, version, Some(disabled)));
+            let res = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await;
+            match res {
+                Ok(_) => return Ok(Some(user)),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|se| se.is_transaction_canceled_exception()) => {}
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        Err(StoreError::Unavailable(anyhow::anyhow!(
+            "the keys of user {id} kept changing during {KEY_CHANGE_ATTEMPTS} attempts"
+        )))
+    }
+
     async fn find_api_key(&self, hash: &str) -> Result<Option<(ApiKeyRecord, User)>, StoreError> {
-        self.get(format!("APIKEY#{hash}"), "APIKEY".into())
+        self.get_consistent(format!("APIKEY#{hash}"), "APIKEY".into())
             .await?
             .as_ref()
             .map(key_from)
@@ -144,6 +279,24 @@ impl UserStore for DynamoAccounts {
     ) -> Result<Result<ApiKeyRecord, KeyRefused>, StoreError> {
         self.change_keys(user, |ring| ring.rotate(id, new.clone(), now))
             .await
+    }
+
+    async fn revoke_all_api_keys(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Result<usize, KeyRefused>, StoreError> {
+        self.change_keys(user, |ring| Ok(ring.revoke_all(now)))
+            .await
+    }
+
+    async fn rehash_api_key(
+        &self,
+        user: UserId,
+        id: ApiKeyId,
+        hash: &str,
+    ) -> Result<Result<(), KeyRefused>, StoreError> {
+        self.change_keys(user, |ring| ring.rehash(id, hash)).await
     }
 }
 
@@ -213,7 +366,7 @@ impl DynamoAccounts {
                 items.push(TransactWriteItem::builder().delete(delete).build());
             }
             let new_keys = items.len();
-            items.push(self.keys_update(user, &changed, version));
+            items.push(self.user_update(user, &changed, version, None));
             let res = self
                 .client
                 .transact_write_items()
@@ -244,13 +397,25 @@ impl DynamoAccounts {
         )))
     }
 
-    /// Writes the user item's keys over `version` (the one read).
-    fn keys_update(&self, user: UserId, ring: &KeyRing, version: u64) -> TransactWriteItem {
+    /// Writes the user item's keys (and `disabled`, when given) over `version` (the one
+    /// read): a change of the keys and a change of the flag never pass each other, so a key
+    /// added while its owner is being disabled carries the flag too.
+    fn user_update(
+        &self,
+        user: UserId,
+        ring: &KeyRing,
+        version: u64,
+        disabled: Option<bool>,
+    ) -> TransactWriteItem {
         let update = Update::builder()
             .table_name(&self.table)
             .key("pk", s(format!("USER#{user}")))
             .key("sk", s("USER"))
-            .update_expression("SET api_keys = :keys, keys_version = :next")
+            .update_expression(if disabled.is_some() {
+                "SET api_keys = :keys, keys_version = :next, disabled = :d"
+            } else {
+                "SET api_keys = :keys, keys_version = :next"
+            })
             .condition_expression(if version == 0 {
                 "attribute_exists(pk) AND attribute_not_exists(keys_version)"
             } else {
@@ -261,6 +426,10 @@ impl DynamoAccounts {
                 AttributeValue::L(ring.keys().iter().map(ring_entry).collect()),
             )
             .expression_attribute_values(":next", n(version + 1));
+        let update = match disabled {
+            Some(d) => update.expression_attribute_values(":d", AttributeValue::Bool(d)),
+            None => update,
+        };
         let update = if version == 0 {
             update
         } else {

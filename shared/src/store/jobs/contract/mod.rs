@@ -6,11 +6,13 @@ mod control;
 mod lifecycle;
 mod listing;
 mod parked;
+mod quota;
 
 pub use control::job_cancel_and_retry;
 pub use lifecycle::{job_batches, job_store};
 pub use listing::{group_job_listing, group_listing};
 pub use parked::parked_jobs;
+pub use quota::user_quotas;
 
 use std::collections::BTreeMap;
 
@@ -89,5 +91,6 @@ mod tests {
         job_cancel_and_retry(&MemoryJobs::default()).await;
         group_listing(&MemoryJobs::default()).await;
         group_job_listing(&MemoryJobs::default()).await;
+        user_quotas(&MemoryJobs::default()).await;
     }
 }

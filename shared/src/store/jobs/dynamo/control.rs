@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{JobGroup, JobGroupId, JobGroupStatus, JobId, JobStatus};
 use crate::store::StoreError;
-use crate::store::dynamo::item::{ItemExt, n, s, ts};
-use crate::store::dynamo::unavailable;
+use crate::store::dynamo::item::{Item, ItemExt, n, s, ts};
+use crate::store::dynamo::{send_transaction, unavailable};
 use crate::store::jobs::{GroupControl, JobQueries};
 
 use super::*;
@@ -109,31 +109,68 @@ impl GroupControl for DynamoJobs {
         if !g.finish(now, item.opt_str("first_error")) {
             return Ok(None);
         }
-        let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(group_key(group)))
-            .condition_expression(
-                "#s IN (:pending, :running) AND completed_jobs = :c AND failed_jobs = :f",
-            )
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":running", s("running"))
-            .expression_attribute_values(":c", n(completed))
-            .expression_attribute_values(":f", n(failed))
-            .expression_attribute_values(":st", s(g.status.as_str()))
-            .expression_attribute_values(":now", ts(now));
-        req = match &g.error_message {
-            Some(m) => req
-                .update_expression("SET #s = :st, completed_at = :now, started_at = if_not_exists(started_at, :now), error_message = :m REMOVE active_pk, active_sk")
-                .expression_attribute_values(":m", s(m)),
-            None => req.update_expression("SET #s = :st, completed_at = :now, started_at = if_not_exists(started_at, :now) REMOVE active_pk, active_sk"),
+        let names = std::collections::HashMap::from([("#s".to_owned(), "status".to_owned())]);
+        let mut values = Item::from([
+            (":pending".into(), s("pending")),
+            (":running".into(), s("running")),
+            (":c".into(), n(completed)),
+            (":f".into(), n(failed)),
+            (":st".into(), s(g.status.as_str())),
+            (":now".into(), ts(now)),
+        ]);
+        // The charge goes with the group's end (released once: a retried group is not
+        // charged again).
+        let set = match &g.error_message {
+            Some(m) => {
+                values.insert(":m".into(), s(m));
+                "SET #s = :st, completed_at = :now, started_at = if_not_exists(started_at, :now), error_message = :m REMOVE active_pk, active_sk, quota_charge"
+            }
+            None => {
+                "SET #s = :st, completed_at = :now, started_at = if_not_exists(started_at, :now) REMOVE active_pk, active_sk, quota_charge"
+            }
         };
-        match req.send().await {
+        let condition = "#s IN (:pending, :running) AND completed_jobs = :c AND failed_jobs = :f";
+        let Some(release) = super::quota::release(&self.table, &item)? else {
+            let res = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(group_key(group)))
+                .update_expression(set)
+                .condition_expression(condition)
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .send()
+                .await;
+            return match res {
+                Ok(_) => Ok(Some(g.status)),
+                Err(e) if is_condition_failure(&e).is_some() => Ok(None),
+                Err(e) => Err(unavailable(e)),
+            };
+        };
+        let end = update(&self.table, group_key(group))
+            .update_expression(set)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .expect("key and expression are set");
+        let tx = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(end).build())
+            .transact_items(release);
+        match send_transaction(tx).await {
             Ok(_) => Ok(Some(g.status)),
-            Err(e) if is_condition_failure(&e).is_some() => Ok(None),
-            Err(e) => Err(unavailable(e)),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c))
+                    if c.cancellation_reasons().first().and_then(|r| r.code())
+                        == Some("ConditionalCheckFailed") =>
+                {
+                    Ok(None)
+                }
+                _ => Err(unavailable(e)),
+            },
         }
     }
 }

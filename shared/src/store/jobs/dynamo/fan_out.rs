@@ -20,26 +20,7 @@ impl FanOutStore for DynamoJobs {
         group: &JobGroup,
         symbols: &[Option<IssueCode>],
     ) -> Result<(), StoreError> {
-        let list = symbols
-            .iter()
-            .map(|s| s.as_ref().map_or("", IssueCode::as_str))
-            .collect::<Vec<_>>()
-            .join(",");
-        let mut fan_out = fan_out_key(group.id);
-        fan_out.extend([
-            ("symbols".to_owned(), s(list)),
-            ("total".to_owned(), n(symbols.len())),
-            (
-                "per_day".to_owned(),
-                AttributeValue::Bool(group.split == Split::PerTradingDay),
-            ),
-            (
-                "per_issue".to_owned(),
-                AttributeValue::Bool(group.split == Split::PerListedIssue),
-            ),
-            ("written".to_owned(), n(0)),
-            ("enqueued".to_owned(), n(0)),
-        ]);
+        let fan_out = fan_out_item(group, symbols);
         let put = |item: Item| {
             let p = Put::builder()
                 .table_name(&self.table)
@@ -222,4 +203,29 @@ impl FanOutStore for DynamoJobs {
             .await;
         applied(res)
     }
+}
+
+/// The fan-out item of a new group: its symbols, its kind, both cursors at 0.
+pub(super) fn fan_out_item(group: &JobGroup, symbols: &[Option<IssueCode>]) -> Item {
+    let list = symbols
+        .iter()
+        .map(|s| s.as_ref().map_or("", IssueCode::as_str))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut fan_out = fan_out_key(group.id);
+    fan_out.extend([
+        ("symbols".to_owned(), s(list)),
+        ("total".to_owned(), n(symbols.len())),
+        (
+            "per_day".to_owned(),
+            AttributeValue::Bool(group.split == Split::PerTradingDay),
+        ),
+        (
+            "per_issue".to_owned(),
+            AttributeValue::Bool(group.split == Split::PerListedIssue),
+        ),
+        ("written".to_owned(), n(0)),
+        ("enqueued".to_owned(), n(0)),
+    ]);
+    fan_out
 }

@@ -14,6 +14,7 @@ mod item;
 mod lifecycle;
 mod parking;
 mod queries;
+mod quota;
 mod sweep;
 
 use aws_sdk_dynamodb::Client;
