@@ -105,11 +105,22 @@ pub(crate) async fn read_capped(mut response: Response, cap: u64) -> Result<Byte
     if declared > cap {
         return Err(ProviderError::BodyTooLarge { cap });
     }
-    let mut body = BytesMut::with_capacity(usize::try_from(declared).unwrap_or(0));
+    // Chunks are kept as they come and joined at the end: a growing buffer would hold its
+    // old and new copies at once, half as much again as the cap while a bomb is read.
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total = 0u64;
     while let Some(chunk) = response.chunk().await.map_err(|e| transient(&e))? {
-        if (body.len() + chunk.len()) as u64 > cap {
+        total += chunk.len() as u64;
+        if total > cap {
             return Err(ProviderError::BodyTooLarge { cap });
         }
+        chunks.push(chunk);
+    }
+    if chunks.len() == 1 {
+        return Ok(chunks.swap_remove(0));
+    }
+    let mut body = BytesMut::with_capacity(usize::try_from(total).unwrap_or(0));
+    for chunk in chunks {
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
