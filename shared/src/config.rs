@@ -53,6 +53,10 @@ pub struct Config {
     pub stalled_after_secs: u32,
     /// The API's per-user limits.
     pub limits: UserLimits,
+    /// Fetcher: shared provider budgets are split fairly between their tenants
+    /// (`shared::limiter::fair`); `FAIR_SHARE=off` makes them first come, first served (only
+    /// to measure what fairness buys).
+    pub fair_share: bool,
 }
 
 /// Per-user limits the API enforces (429 with `Retry-After` and the limit named when one is
@@ -132,6 +136,7 @@ impl Config {
             max_attempts: number("MAX_ATTEMPTS", 5)?,
             provider_timeout_secs: number("PROVIDER_TIMEOUT_SECS", 20)?,
             stalled_after_secs: number("STALLED_AFTER_SECS", 1800)?,
+            fair_share: !matches!(get("FAIR_SHARE").as_deref(), Some("off" | "false" | "0")),
             limits: UserLimits {
                 max_active_jobs: number("MAX_ACTIVE_JOBS_PER_USER", d.max_active_jobs)?,
                 groups_per_minute: number("MAX_GROUPS_PER_MINUTE", d.groups_per_minute)?,

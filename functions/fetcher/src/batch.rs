@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use futures::StreamExt;
 use shared::domain::{IssueCode, JobGroupId, JobId};
-use shared::limiter::{Decision, Scope};
+use shared::limiter::Scope;
 use shared::metrics::BatchMetrics;
 use shared::queue::JobMessage;
 use shared::store::{FinishOutcome, JobResult, StartOutcome};
@@ -110,17 +110,17 @@ async fn take_permits(
     ended: &mut Vec<(Position, Step)>,
     deps: &Deps,
 ) -> Vec<Waiting> {
-    let mut by_budget: HashMap<(Scope, &'static str), Vec<Waiting>> = HashMap::new();
+    let mut by_budget: HashMap<(Scope, &'static str, String), Vec<Waiting>> = HashMap::new();
     for (i, r) in ready {
         by_budget
-            .entry((r.ctx.scope.clone(), r.ctx.endpoint.id))
+            .entry((r.ctx.scope.clone(), r.ctx.endpoint.id, r.ctx.tenant.clone()))
             .or_default()
             .push((i, r));
     }
     let mut runnable = Vec::new();
     for (_, mut jobs) in by_budget {
         let ctx = &jobs[0].1.ctx;
-        let (scope, demands) = (ctx.scope.clone(), ctx.demands.clone());
+        let (scope, tenant, demands) = (ctx.scope.clone(), ctx.tenant.clone(), ctx.demands.clone());
         // A coalescing endpoint's jobs share requests: permits for the requests (and the
         // session they open first), not for the jobs.
         let per_request = ctx.endpoint.coalesce.map_or(1, usize::from);
@@ -130,13 +130,18 @@ async fn take_permits(
             0
         };
         let requests = jobs.len().div_ceil(per_request) as u32 + renewals;
-        let granted = match deps
+        let taken = match deps
             .limiter
-            .acquire_within(&scope, &demands, requests, crate::request::PATIENCE)
+            .acquire_within(
+                &scope,
+                &tenant,
+                &demands,
+                requests,
+                crate::request::PATIENCE,
+            )
             .await
         {
-            Ok(Decision::Granted(n)) => n.saturating_sub(renewals) as usize * per_request,
-            Ok(Decision::Wait { .. }) => 0,
+            Ok(taken) => taken,
             Err(e) => {
                 tracing::warn!(error.message = %e, "rate limiter unavailable; redelivered");
                 ended.extend(
@@ -146,18 +151,15 @@ async fn take_permits(
                 continue;
             }
         };
+        let granted = taken.granted.saturating_sub(renewals) as usize * per_request;
         let refused = jobs.split_off(granted.min(jobs.len()));
         runnable.extend(jobs);
         if refused.is_empty() {
             continue;
         }
-        // When the next permit frees, asked once for all the refused jobs of this account
-        // without taking it (a permit taken here would be wasted).
-        let until = deps
-            .limiter
-            .next_free(&scope, &demands)
-            .await
-            .unwrap_or_else(|_| deps.clock.now() + chrono::TimeDelta::seconds(1));
+        let until = taken
+            .next
+            .unwrap_or_else(|| deps.clock.now() + chrono::TimeDelta::seconds(1));
         tracing::info!(
             jobs = refused.len(),
             %until,

@@ -70,6 +70,8 @@ pub struct Deps {
     pub emit_metrics: bool,
     /// The provider requests' timeout (the deadline margin allows for one more).
     pub provider_timeout: Duration,
+    /// Split shared budgets fairly between tenants (`Config::fair_share`).
+    pub fair_share: bool,
     /// The provider clients and their warm sessions.
     pub(crate) providers: Providers,
 }
@@ -91,6 +93,7 @@ impl Deps {
             lease: JOB_LEASE,
             emit_metrics: false,
             provider_timeout,
+            fair_share: true,
         }
     }
 
@@ -139,6 +142,9 @@ impl Deps {
             )),
         };
         let timeout = Duration::from_secs(config.provider_timeout_secs.into());
-        Self::new(ports, clock, config.max_attempts, timeout)
+        Self {
+            fair_share: config.fair_share,
+            ..Self::new(ports, clock, config.max_attempts, timeout)
+        }
     }
 }

@@ -357,6 +357,11 @@ pub(crate) async fn context_for(
     }
     Ok(Context {
         scope: Scope::for_request(&source, group.user_id),
+        tenant: if deps.fair_share {
+            Scope::tenant(&source, group.user_id, group.id)
+        } else {
+            String::new()
+        },
         demands: limiter::demands(plan, &source, endpoint),
         endpoint,
         source,

@@ -7,7 +7,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use shared::catalog::Endpoint;
 use shared::domain::{Checkpoint, DataSource, IssueCode};
-use shared::limiter::{Decision, Demand, Scope};
+use shared::limiter::{Demand, Scope, Taken};
 use shared::metrics::BatchMetrics;
 use shared::provider::{Page, ProviderError};
 
@@ -26,6 +26,8 @@ pub(crate) struct Context {
     pub(crate) source: DataSource,
     pub(crate) access: Access,
     pub(crate) scope: Scope,
+    /// Whose fair share of the scope the requests spend (`Scope::tenant`).
+    pub(crate) tenant: String,
     pub(crate) demands: Vec<Demand>,
 }
 
@@ -55,14 +57,17 @@ pub(crate) async fn permits(
 ) -> Result<(), Stop> {
     match deps
         .limiter
-        .acquire_within(&ctx.scope, &ctx.demands, n, PATIENCE)
+        .acquire_within(&ctx.scope, &ctx.tenant, &ctx.demands, n, PATIENCE)
         .await
     {
-        Ok(Decision::Granted(_)) => Ok(()),
-        Ok(Decision::Wait { until, .. }) => Err(Stop::Paused {
+        Ok(Taken {
+            next: Some(until),
+            granted: 0,
+        }) => Err(Stop::Paused {
             at: at.cloned(),
             until,
         }),
+        Ok(_) => Ok(()),
         Err(e) => Err(Stop::Failed {
             failure: Failure::Infrastructure(e),
             at: at.cloned(),

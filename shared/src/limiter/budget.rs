@@ -15,6 +15,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::adaptive::{Adaptive, Gate, RateStatus};
+use super::fair::Tenants;
 
 /// The provider's 60 s plus a guard for the time between our grant and the request's arrival.
 pub const MINUTE_WINDOW: TimeDelta = TimeDelta::seconds(61);
@@ -82,6 +83,8 @@ pub enum WaitReason {
     SlowStart,
     /// After a 429: another fetcher's probe is out.
     Probing,
+    /// Other tenants of the scope wait under their fair share ([`super::fair`]).
+    FairShare,
 }
 
 /// The answer to a request for permits.
@@ -130,6 +133,9 @@ pub struct ScopeState {
     /// The limit learned from the provider's answers.
     #[serde(default)]
     pub adaptive: Adaptive,
+    /// Who shares the budget, for fair shares.
+    #[serde(default, skip_serializing_if = "Tenants::is_empty")]
+    pub tenants: Tenants,
 }
 
 const HOUR_MS: i64 = 3_600_000;
@@ -197,13 +203,29 @@ impl BucketState {
 impl ScopeState {
     /// Takes up to `want` (at least one) permits from every bucket of `demands` at once, or none.
     pub fn decide(&mut self, demands: &[Demand], now: DateTime<Utc>, want: u32) -> Decision {
+        self.decide_for(None, demands, now, want).0
+    }
+
+    /// [`ScopeState::decide`] on behalf of `tenant`, within its fair share of the scope
+    /// ([`super::fair`]) when others want the budget too; and whether a refusal changed what
+    /// must be stored (the tenant now waits for its share).
+    pub fn decide_for(
+        &mut self,
+        tenant: Option<&str>,
+        demands: &[Demand],
+        now: DateTime<Utc>,
+        want: u32,
+    ) -> (Decision, bool) {
         let now_ms = now.timestamp_millis();
         if let Some(until) = self.cool_down_until {
             if until > now_ms {
-                return Decision::Wait {
-                    until: at(until),
-                    reason: WaitReason::CoolingDown,
-                };
+                return (
+                    Decision::Wait {
+                        until: at(until),
+                        reason: WaitReason::CoolingDown,
+                    },
+                    false,
+                );
             }
             self.cool_down_until = None;
         }
@@ -218,10 +240,13 @@ impl ScopeState {
         let gate = self.adaptive.gate(bound, used, now_ms);
         let (mut grant, cap) = match gate {
             Gate::Wait(until, reason) => {
-                return Decision::Wait {
-                    until: at(until),
-                    reason,
-                };
+                return (
+                    Decision::Wait {
+                        until: at(until),
+                        reason,
+                    },
+                    false,
+                );
             }
             Gate::Probe(cap) => (1, cap),
             Gate::Cap(cap) => (want.max(1), cap),
@@ -232,6 +257,7 @@ impl ScopeState {
             ),
         };
         let mut wait: Option<(i64, WaitReason)> = None;
+        let mut limit = u32::MAX;
         for d in demands {
             let bucket = self.buckets.entry(d.bucket.clone()).or_default();
             bucket.prune(now_ms);
@@ -239,6 +265,7 @@ impl ScopeState {
             if let Some(cap) = cap {
                 limits.per_minute = limits.per_minute.min(cap);
             }
+            limit = limit.min(limits.per_minute);
             let (free, w) = bucket.available(&limits, now_ms);
             grant = grant.min(free);
             if let Some((t, r)) = w
@@ -247,12 +274,28 @@ impl ScopeState {
                 wait = Some((t, r));
             }
         }
+        let mut news = false;
+        if let Some(tenant) = tenant {
+            let (allowed, turn) = self.tenants.allowance(tenant, limit, grant, now_ms);
+            if let Some(turn) = turn {
+                wait = Some((turn, WaitReason::FairShare));
+            }
+            grant = allowed;
+            if grant == 0 {
+                news = self.tenants.refused(tenant, now_ms);
+            } else {
+                self.tenants.granted(tenant, grant, want.max(1), now_ms);
+            }
+        }
         if grant == 0 {
             let (until, reason) = wait.unwrap_or((now_ms, WaitReason::Minute));
-            return Decision::Wait {
-                until: at(until),
-                reason,
-            };
+            return (
+                Decision::Wait {
+                    until: at(until),
+                    reason,
+                },
+                news,
+            );
         }
         for d in demands {
             let bucket = self.buckets.entry(d.bucket.clone()).or_default();
@@ -263,7 +306,7 @@ impl ScopeState {
             bucket.day.count += grant;
         }
         self.adaptive.granted(gate, now_ms);
-        Decision::Granted(grant)
+        (Decision::Granted(grant), false)
     }
 
     /// A scope with a grant at `at`: recent history, so no slow start (where tests begin).

@@ -17,6 +17,7 @@
 
 pub mod adaptive;
 pub mod budget;
+pub mod fair;
 pub mod store;
 
 use std::collections::HashMap;
@@ -32,7 +33,7 @@ pub use store::LimiterStore;
 
 use crate::catalog::{Endpoint, RateBucket};
 use crate::clock::Clock;
-use crate::domain::{DataSource, Plan, ProviderType, UserId};
+use crate::domain::{DataSource, JobGroupId, Plan, ProviderType, UserId};
 use crate::store::StoreError;
 
 /// The J-Quants add-on (minute bars) bucket, on every plan (jquants-api.md §4.1).
@@ -57,6 +58,15 @@ impl Scope {
     /// The stored key.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Who shares the scope of `source` fairly ([`fair`]): the users of a deployment-wide
+    /// budget, the groups (one-off or scheduled) of an account.
+    pub fn tenant(source: &DataSource, user: UserId, group: JobGroupId) -> String {
+        match source.provider_type {
+            ProviderType::Jquants => group.to_string(),
+            _ => user.to_string(),
+        }
     }
 }
 
@@ -98,6 +108,22 @@ pub fn demands(plan: Plan, source: &DataSource, endpoint: &Endpoint) -> Vec<Dema
         out.push(Demand::per_minute(endpoint.id, cap));
     }
     out
+}
+
+/// What [`Limiter::acquire_within`] took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Taken {
+    /// Permits taken, at most the number asked for (possibly none).
+    pub granted: u32,
+    /// When the rest may be asked for; `None`: all were granted.
+    pub next: Option<DateTime<Utc>>,
+}
+
+/// A refusal: until when, and why.
+#[derive(Debug, Clone, Copy)]
+struct Wait {
+    until: DateTime<Utc>,
+    reason: WaitReason,
 }
 
 /// Takes permits from the shared state.
@@ -220,19 +246,46 @@ impl Limiter {
         demands: &[Demand],
         want: u32,
     ) -> Result<Decision, StoreError> {
+        Ok(self.take(scope, None, demands, want).await?.0)
+    }
+
+    /// [`Limiter::acquire`], and for a grant of fewer than `want`, the wait for the rest
+    /// (decided on a copy of the new state that is never written: nothing more is taken).
+    async fn take(
+        &self,
+        scope: &Scope,
+        tenant: Option<&str>,
+        demands: &[Demand],
+        want: u32,
+    ) -> Result<(Decision, Option<Wait>), StoreError> {
         let lock = self.local_lock(scope).await;
         let _turn = lock.lock().await;
-        let (decision, settled) = self
+        let ((decision, rest), settled) = self
             .update(scope, |state, now| {
-                let decision = state.decide(demands, now, want);
-                (decision, matches!(decision, Decision::Granted(_)))
+                let (decision, news) = state.decide_for(tenant, demands, now, want);
+                let rest = match decision {
+                    Decision::Granted(n) if n < want => {
+                        match state.clone().decide_for(tenant, demands, now, 1).0 {
+                            Decision::Wait { until, reason } => Some(Wait { until, reason }),
+                            Decision::Granted(_) => None,
+                        }
+                    }
+                    _ => None,
+                };
+                (
+                    (decision, rest),
+                    news || matches!(decision, Decision::Granted(_)),
+                )
             })
             .await?;
         let Some(state) = settled else {
-            return Ok(Decision::Wait {
-                until: self.clock.now() + TimeDelta::seconds(1),
-                reason: WaitReason::Contention,
-            });
+            return Ok((
+                Decision::Wait {
+                    until: self.clock.now() + TimeDelta::seconds(1),
+                    reason: WaitReason::Contention,
+                },
+                None,
+            ));
         };
         // The grant was the scope's probe: its answer is written at once.
         let probe = state.adaptive.probe.and_then(|p| p.sent_at);
@@ -242,47 +295,56 @@ impl Limiter {
         {
             self.reports().entry(scope.clone()).or_default().probing = true;
         }
-        Ok(decision)
+        Ok((decision, rest))
     }
 
     /// Like [`Limiter::acquire`], but a refusal for the current slice's share
     /// ([`WaitReason::Spread`], a fraction of a second) is waited out in process, for up to
     /// `patience` in all, gathering up to `want` permits: deferring through the queue for a
-    /// wait that short would cost more calls than the wait.
+    /// wait that short would cost more calls than the wait. Says how many were taken and,
+    /// if fewer than `want`, when to ask for the rest. `tenant` (a user of a shared
+    /// deployment budget, a group of an account) gets its fair share when others wait too.
     pub async fn acquire_within(
         &self,
         scope: &Scope,
+        tenant: &str,
         demands: &[Demand],
         want: u32,
         patience: Duration,
-    ) -> Result<Decision, StoreError> {
+    ) -> Result<Taken, StoreError> {
         let started = tokio::time::Instant::now();
-        let mut got = 0;
+        let mut granted = 0;
         loop {
-            let decision = self.acquire(scope, demands, want - got).await?;
+            let (decision, rest) = self
+                .take(scope, Some(tenant), demands, want - granted)
+                .await?;
             let wait = match decision {
                 Decision::Granted(n) => {
-                    got += n;
-                    if got >= want {
-                        return Ok(Decision::Granted(got));
+                    granted += n;
+                    match rest {
+                        None => {
+                            // All granted, or a race freed more: ask again for what is missing.
+                            if granted >= want {
+                                return Ok(Taken {
+                                    granted,
+                                    next: None,
+                                });
+                            }
+                            continue;
+                        }
+                        Some(wait) => wait,
                     }
-                    continue;
                 }
-                Decision::Wait {
-                    until,
-                    reason: WaitReason::Spread,
-                } => (until - self.clock.now()).to_std().unwrap_or_default(),
-                Decision::Wait { .. } if got > 0 => return Ok(Decision::Granted(got)),
-                Decision::Wait { .. } => return Ok(decision),
+                Decision::Wait { until, reason } => Wait { until, reason },
             };
-            if started.elapsed() + wait > patience {
-                return Ok(if got > 0 {
-                    Decision::Granted(got)
-                } else {
-                    decision
+            let pause = (wait.until - self.clock.now()).to_std().unwrap_or_default();
+            if wait.reason != WaitReason::Spread || started.elapsed() + pause > patience {
+                return Ok(Taken {
+                    granted,
+                    next: Some(wait.until),
                 });
             }
-            tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+            tokio::time::sleep(pause.max(Duration::from_millis(1))).await;
         }
     }
 
@@ -348,21 +410,6 @@ impl Limiter {
     ) -> Result<RateStatus, StoreError> {
         let (state, _) = self.store.load_scope(scope.as_str()).await?;
         Ok(state.status(demands, self.clock.now()))
-    }
-
-    /// When the next permit of `demands` frees, without taking it: now if one is free.
-    pub async fn next_free(
-        &self,
-        scope: &Scope,
-        demands: &[Demand],
-    ) -> Result<DateTime<Utc>, StoreError> {
-        let (mut state, _) = self.store.load_scope(scope.as_str()).await?;
-        let now = self.clock.now();
-        // Decided on a copy that is never written back: nothing is taken.
-        Ok(match state.decide(demands, now, 1) {
-            Decision::Granted(_) => now,
-            Decision::Wait { until, .. } => until,
-        })
     }
 
     /// The provider answered 429 to a request of `demands` for `scope`: pauses every fetcher

@@ -32,9 +32,14 @@ use super::budget::{COOL_DOWN, MINUTE_WINDOW, WaitReason};
 
 /// The slow start's opening limit: the Free plan's 5 a minute, the least any J-Quants key has.
 pub const START_PER_MINUTE: u32 = 5;
-/// Requests slow start may run ahead of the provider's confirmations (or an eighth of them,
-/// if more: the ramp grows by an eighth a round trip once past 32).
+/// Requests slow start may run ahead of the provider's confirmations (or a
+/// [`SLOW_START_SHARE`]th of them, if more).
 pub const SLOW_START_STEP: u32 = 4;
+/// Past `SLOW_START_STEP * SLOW_START_SHARE` confirmations, the ramp grows by this share a
+/// round trip: a quarter, so a 500-a-minute plan opens in about a dozen round trips (every
+/// refused job is a deferral, a call or three), while an overshoot stays a quarter of what the
+/// provider confirmed, far below the lockout at twice its limit.
+pub const SLOW_START_SHARE: u32 = 2;
 /// How long a limit learned from a 429 holds before it is raised again.
 pub const PLATEAU: TimeDelta = TimeDelta::minutes(10);
 /// After the plateau, the limit rises by one request a minute per this much time.
@@ -177,7 +182,8 @@ impl Adaptive {
             Pace::Open => Gate::Cap(None),
             Pace::SlowStart => {
                 let confirmed = self.confirmed.len() as u32;
-                let allowed = START_PER_MINUTE.max(confirmed + SLOW_START_STEP.max(confirmed / 8));
+                let allowed = START_PER_MINUTE
+                    .max(confirmed + SLOW_START_STEP.max(confirmed / SLOW_START_SHARE));
                 if allowed >= bound {
                     self.pace = Pace::Open;
                     self.confirmed.clear();
@@ -260,7 +266,8 @@ impl Adaptive {
             // than its step ahead of them, so `used - step` is confirmed too.
             Pace::SlowStart => {
                 let confirmed = self.confirmed.len() as u32;
-                confirmed.max(used.saturating_sub(SLOW_START_STEP.max(used / 9)))
+                confirmed
+                    .max(used.saturating_sub(SLOW_START_STEP.max(used / (SLOW_START_SHARE + 1))))
             }
             Pace::Open => bound / 2,
             Pace::Learned { limit, since } => {

@@ -7,6 +7,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod adaptive;
+mod fair;
 mod parse;
 mod rate;
 mod rss;
@@ -24,7 +25,7 @@ const JOBS: usize = 1000;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     shared::telemetry::init_with_default("error");
-    // BENCH_ONLY=calls,rate,adaptive,economy,rss,parse,sizes runs some sections; all by default.
+    // BENCH_ONLY=calls,rate,adaptive,fair,economy,rss,parse,sizes runs some sections; all by default.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let wants = |s: &str| only.is_empty() || only.split(',').any(|o| o == s);
     if wants("calls") {
@@ -35,6 +36,17 @@ async fn main() -> anyhow::Result<()> {
     }
     if wants("adaptive") {
         adaptive_limits().await?;
+    }
+    if wants("fair") {
+        println!(
+            "\n## Fair shares of the Yahoo budget (60/min): one user with 500 one-request jobs, two with 10 each starting 10 s later"
+        );
+        println!(
+            "| mode | small user A | small user B | fair-share bound (10 x 3 / 60 a minute) | worse / bound |"
+        );
+        println!("|---|---|---|---|---|");
+        fair::scenario(true).await?;
+        fair::scenario(false).await?;
     }
     if wants("economy") {
         economy().await?;

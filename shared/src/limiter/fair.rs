@@ -1,0 +1,245 @@
+//! Sharing one scope's budget between the tenants that want it: the deployment-wide Yahoo
+//! budget between users, a J-Quants account between the groups (schedules) of its owner.
+//! Without it the budget goes to whoever asks first, and the queue delivers one user's
+//! backlog of thousands of jobs before another user's ten.
+//!
+//! Max-min fairness over the minute window, decided on the same stored state as the budget:
+//! each tenant that wanted permits in the last [`CONTENDING`] is entitled to an equal share of
+//! the minute's limit. A tenant under its share takes what the buckets allow; one at or over
+//! it takes only what no other tenant waiting under its share is owed, so the budget is never
+//! left idle while someone waits (work conserving) and a tenant that asks for little gets it
+//! at once. A tenant is owed its share only while it waits: refused within [`CONTENDING`].
+
+use std::collections::{BTreeMap, VecDeque};
+
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+
+use super::budget::MINUTE_WINDOW;
+
+/// A tenant counts towards the shares, and is owed its own while refused, for this long after
+/// it last asked: longer than a refused job's deferral, so a tenant stays counted between
+/// deliveries of its jobs.
+pub const CONTENDING: TimeDelta = TimeDelta::seconds(20);
+/// The longest a tenant over its share is told to wait before asking again.
+pub const MAX_FAIR_WAIT: TimeDelta = TimeDelta::seconds(30);
+
+/// One tenant's use of the scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    /// Its grants inside the minute window (ms), oldest first.
+    #[serde(default)]
+    pub recent: VecDeque<i64>,
+    /// When it last asked (ms).
+    pub asked_at: i64,
+    /// When it was last refused (ms), if it has not been granted everything since.
+    #[serde(default)]
+    pub waiting_since: Option<i64>,
+}
+
+/// Every tenant of a scope that asked recently.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Tenants(BTreeMap<String, Tenant>);
+
+impl Tenants {
+    fn prune(&mut self, now: i64) {
+        let horizon = now - MINUTE_WINDOW.num_milliseconds();
+        let quiet = now - CONTENDING.num_milliseconds();
+        self.0.retain(|_, t| {
+            while t.recent.front().is_some_and(|&g| g <= horizon) {
+                t.recent.pop_front();
+            }
+            if t.waiting_since.is_some_and(|w| w <= quiet) || t.asked_at <= quiet {
+                t.waiting_since = None;
+            }
+            !t.recent.is_empty() || t.asked_at > quiet
+        });
+    }
+
+    /// Of the `free` permits the buckets allow now, how many `tenant` may take under a minute
+    /// limit of `limit`, and if none, until when (ms) it should wait for its turn.
+    pub(crate) fn allowance(
+        &mut self,
+        tenant: &str,
+        limit: u32,
+        free: u32,
+        now: i64,
+    ) -> (u32, Option<i64>) {
+        self.prune(now);
+        self.0.entry(tenant.to_owned()).or_default().asked_at = now;
+        let quiet = now - CONTENDING.num_milliseconds();
+        let contending = self.0.values().filter(|t| t.asked_at > quiet).count() as u32;
+        if contending <= 1 {
+            return (free, None);
+        }
+        let share = (limit / contending).max(1);
+        let used = |t: &Tenant| t.recent.len() as u32;
+        let owed: u32 = self
+            .0
+            .iter()
+            .filter(|(name, t)| name.as_str() != tenant && t.waiting_since.is_some())
+            .map(|(_, t)| share.saturating_sub(used(t)))
+            .sum();
+        let mine = share.saturating_sub(used(&self.0[tenant]));
+        let allowed = free.min(mine.max(free.saturating_sub(owed)));
+        if allowed > 0 || free == 0 {
+            return (allowed, None);
+        }
+        // The others' owed permits go out at the limit's pace before this tenant's turn.
+        let pace = 60_000 / i64::from(limit.max(1));
+        let wait = (i64::from(owed) * pace).clamp(pace, MAX_FAIR_WAIT.num_milliseconds());
+        (0, Some(now + wait))
+    }
+
+    /// `tenant` was granted `n` of the `want` permits it asked for at `now`.
+    pub(crate) fn granted(&mut self, tenant: &str, n: u32, want: u32, now: i64) {
+        let t = self.0.entry(tenant.to_owned()).or_default();
+        t.asked_at = now;
+        t.recent.extend(std::iter::repeat_n(now, n as usize));
+        t.waiting_since = if n >= want { None } else { Some(now) };
+    }
+
+    /// `tenant` asked at `now` and got nothing. Whether that is news worth storing (it now
+    /// waits, or its last stored ask is getting old), since a refusal is otherwise not written.
+    pub(crate) fn refused(&mut self, tenant: &str, now: i64) -> bool {
+        let t = self.0.entry(tenant.to_owned()).or_default();
+        let news =
+            t.waiting_since.is_none() || now - t.asked_at > CONTENDING.num_milliseconds() / 4;
+        t.asked_at = now;
+        t.waiting_since.get_or_insert(now);
+        news
+    }
+
+    /// Whether no tenant is recorded (nothing to store).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use super::super::budget::{Decision, Demand, ScopeState, WaitReason};
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, 0).unwrap()
+    }
+
+    fn plan(per_minute: u32) -> Vec<Demand> {
+        vec![Demand::per_minute("plan", per_minute)]
+    }
+
+    /// Tenants asking for their work (`(name, requests, starts after ms)`), each asking again
+    /// when told; the instant (ms from the start) each finished. `fair`: asks as a tenant.
+    fn run(limit: u32, tenants: &[(&str, u32, i64)], fair: bool) -> Vec<i64> {
+        let mut state = ScopeState::warm(t0());
+        let demands = plan(limit);
+        let mut left: Vec<u32> = tenants.iter().map(|t| t.1).collect();
+        let mut next: Vec<i64> = tenants.iter().map(|t| t.2).collect();
+        let mut done = vec![0; tenants.len()];
+        let mut now = 0;
+        while left.iter().any(|&n| n > 0) {
+            assert!(now < 3_600_000, "never finished");
+            for i in 0..tenants.len() {
+                if left[i] == 0 || next[i] > now {
+                    continue;
+                }
+                let at = t0() + chrono::TimeDelta::milliseconds(now);
+                // A fetcher's batch asks for up to ten.
+                let want = left[i].min(10);
+                let tenant = fair.then_some(tenants[i].0);
+                match state.decide_for(tenant, &demands, at, want).0 {
+                    Decision::Granted(n) => {
+                        left[i] -= n;
+                        if left[i] == 0 {
+                            done[i] = now;
+                        }
+                        next[i] = now + 200;
+                    }
+                    Decision::Wait { until, .. } => {
+                        // A deferred job comes back after its delay (at least a second).
+                        next[i] = (until - t0()).num_milliseconds().max(now + 1000);
+                    }
+                }
+            }
+            now += 100;
+        }
+        done
+    }
+
+    #[test]
+    fn one_tenant_alone_uses_the_whole_budget() {
+        let fair = run(60, &[("big", 120, 0)], true);
+        let fcfs = run(60, &[("big", 120, 0)], false);
+        assert_eq!(fair, fcfs, "nothing changes for a lone tenant");
+    }
+
+    #[test]
+    fn small_tenants_behind_a_backlog_finish_within_their_fair_share() {
+        // One user asks for 50 times the work of two others, who start ten seconds later.
+        let work = [
+            ("big", 1000, 0),
+            ("small-a", 20, 10_000),
+            ("small-b", 20, 10_000),
+        ];
+        let fair = run(60, &work, true);
+        let fcfs = run(60, &work, false);
+        // Their requests x 3 / the rate: 20 x 3 / 60 a minute = one minute.
+        let bound = 60_000.0;
+        for (i, name) in [(1, "small-a"), (2, "small-b")] {
+            let took = (fair[i] - 10_000) as f64;
+            assert!(
+                took <= bound * 1.2,
+                "{name}: {took} ms for a fair-share bound of {bound}"
+            );
+            assert!(
+                (fcfs[i] - 10_000) as f64 > bound * 5.0,
+                "first come first served makes {name} wait for the backlog: {} ms",
+                fcfs[i] - 10_000
+            );
+        }
+        // The budget never idled: the last request goes out when it would have anyway.
+        let last = |done: &[i64]| done.iter().copied().max().unwrap_or_default();
+        assert!(last(&fair) <= last(&fcfs) + 2_000, "{fair:?} vs {fcfs:?}");
+    }
+
+    #[test]
+    fn a_tenant_over_its_share_waits_its_turn_while_another_is_owed() {
+        let mut s = ScopeState::warm(t0());
+        let p = plan(60);
+        let at = |ms: i64| t0() + chrono::TimeDelta::milliseconds(ms);
+        // "big" takes the whole minute, slice by slice.
+        let mut taken = 0;
+        let mut ms = 0;
+        while taken < 60 {
+            if let Decision::Granted(n) = s.decide_for(Some("big"), &p, at(ms), 10).0 {
+                taken += n;
+            }
+            ms += 200;
+        }
+        // "small" arrives: nothing is free, it is refused and now waits (stored).
+        let (d, news) = s.decide_for(Some("small"), &p, at(ms), 5);
+        assert!(matches!(d, Decision::Wait { .. }));
+        assert!(news, "a new waiter is stored");
+        // Its job comes back while the window is still full: refused, still waiting.
+        let (d, _) = s.decide_for(Some("small"), &p, at(55_000), 5);
+        assert!(matches!(d, Decision::Wait { .. }));
+        // When the window frees, the freed permits are small's, not big's.
+        let later = at(61_000 + 200);
+        let (d, _) = s.decide_for(Some("big"), &p, later, 5);
+        assert!(
+            matches!(
+                d,
+                Decision::Wait {
+                    reason: WaitReason::FairShare,
+                    ..
+                }
+            ),
+            "{d:?}"
+        );
+        let (d, _) = s.decide_for(Some("small"), &p, later, 5);
+        assert!(matches!(d, Decision::Granted(_)), "{d:?}");
+    }
+}
