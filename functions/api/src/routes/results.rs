@@ -287,7 +287,7 @@ impl Pages {
                         .as_object()
                         .map(|o| o.keys().cloned().collect())
                         .unwrap_or_default();
-                    w.write_record(&columns)?;
+                    w.write_record(columns.iter().map(|c| guarded(c)))?;
                     self.header = Some(columns);
                 }
                 let columns = self.header.as_deref().unwrap_or_default();
@@ -338,11 +338,53 @@ fn page_rows(
     )
 }
 
-/// A JSON value as a CSV cell: text as is, null as empty, numbers and flags as JSON writes them.
+/// A JSON value as a CSV cell: text as is (guarded, [`guarded`]), null as empty, numbers and
+/// flags as JSON writes them.
 fn cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => guarded(s),
         other => other.to_string(),
+    }
+}
+
+/// Text a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return: OWASP's CSV injection) gets a leading `'`, which makes it text. A number
+/// written as text (`-12.5`, as J-Quants sends some) is a number to a spreadsheet, not a
+/// formula, and stays byte for byte.
+fn guarded(s: &str) -> String {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = s.parse::<f64>().is_ok() && s.chars().all(|c| "0123456789+-.eE".contains(c));
+    if risky && !number {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_become_text_and_numbers_stay_numbers() {
+        for (given, shown) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("-12.5", "-12.5"),
+            ("+3", "+3"),
+            ("-1.2e-3", "-1.2e-3"),
+            ("-", "'-"),
+            ("Toyota", "Toyota"),
+            ("", ""),
+        ] {
+            assert_eq!(guarded(given), shown, "{given}");
+        }
+        assert_eq!(cell(&serde_json::json!(-12.5)), "-12.5");
+        assert_eq!(cell(&serde_json::json!("=1")), "'=1");
     }
 }
