@@ -14,7 +14,9 @@ Configuration:
   MOOMOO_API_URL   the API's base URL, e.g. https://abc123.execute-api.ap-northeast-1.amazonaws.com
   MOOMOO_API_KEY   your API key
   Both may instead be set as api_url and api_key in ~/.config/moomoo/config.toml (or the file
-  named by MOOMOO_CONFIG); the environment wins.
+  named by MOOMOO_CONFIG); the environment wins. The URL must be https:// unless the API is
+  on this machine (localhost, 127.0.0.1, ::1): the key would cross the network in clear.
+  MOOMOO_ADMIN_SECRET  the admin bootstrap secret, for `moomoo admin bootstrap` only
 
 ";
 
@@ -64,6 +66,60 @@ pub enum Command {
     /// Your API keys for this API: list, create, revoke, rotate.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Administration: the first administrator's bootstrap; users (an administrator's key).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+impl Cli {
+    /// Whether the command authenticates with the admin bootstrap secret
+    /// (`MOOMOO_ADMIN_SECRET`) instead of an API key.
+    pub fn bootstraps(&self) -> bool {
+        matches!(self.command, Command::Admin(AdminCommand::Bootstrap { .. }))
+    }
+}
+
+/// `moomoo admin …`.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create the first administrator, once per deployment, with the admin secret in
+    /// MOOMOO_ADMIN_SECRET; its API key is printed once.
+    Bootstrap {
+        /// The administrator's name.
+        #[arg(long, default_value = "admin")]
+        name: String,
+    },
+    /// Users: list them; disable or enable one; revoke all their keys; issue them a key.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+/// `moomoo admin users …`.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Every user: id, name, role, disabled or not, creation.
+    #[command(alias = "list")]
+    Ls,
+    /// Refuse every request of the user's keys at once (nothing is deleted).
+    Disable {
+        /// The user's id (`moomoo admin users ls`).
+        id: String,
+    },
+    /// Undo `disable`: the user's keys work again.
+    Enable {
+        /// The user's id.
+        id: String,
+    },
+    /// Revoke every API key of the user, the last one too, at once.
+    RevokeKeys {
+        /// The user's id.
+        id: String,
+    },
+    /// A new API key for the user, printed once, to hand over (after `revoke-keys`).
+    IssueKey {
+        /// The user's id.
+        id: String,
+    },
 }
 
 /// `moomoo credentials …`.

@@ -64,6 +64,26 @@ impl Config {
         Self::from_parts(text.as_deref(), path.as_deref(), env)
     }
 
+    /// [`Config::load`] for `moomoo admin bootstrap`: the bearer is the admin bootstrap
+    /// secret from `MOOMOO_ADMIN_SECRET` (the environment only: a deployment's secret does not
+    /// belong in a user's config file).
+    ///
+    /// # Errors
+    /// As [`Config::load`], and [`CliError::Usage`] when `MOOMOO_ADMIN_SECRET` is not set.
+    pub fn load_bootstrap(env: impl Fn(&str) -> Option<String>) -> Result<Self, CliError> {
+        let secret = env("MOOMOO_ADMIN_SECRET")
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| {
+                CliError::Usage(
+                    "no admin secret: set MOOMOO_ADMIN_SECRET to the admin bootstrap secret (Secrets Manager)".into(),
+                )
+            })?;
+        Self::load(|k| match k {
+            "MOOMOO_API_KEY" => Some(secret.clone()),
+            _ => env(k),
+        })
+    }
+
     /// Resolves the file's text (if any) with the environment over it.
     fn from_parts(
         file: Option<&str>,
@@ -84,9 +104,11 @@ impl Config {
                     "no API URL: set MOOMOO_API_URL, or api_url in {shown}"
                 ))
             })?;
-        if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
+        if !(api_url.starts_with("https://")
+            || (api_url.starts_with("http://") && loopback(&api_url)))
+        {
             return Err(CliError::Usage(format!(
-                "the API URL `{api_url}` must start with https:// (or http:// for a local API)"
+                "the API URL `{api_url}` must start with https:// (http:// only for an API on this machine: localhost, 127.0.0.1, ::1), or the key would cross the network in clear"
             )));
         }
         let api_key = match set(env("MOOMOO_API_KEY")) {
@@ -101,6 +123,21 @@ impl Config {
             api_url: api_url.trim_end_matches('/').to_owned(),
             api_key,
         })
+    }
+}
+
+/// Whether `url`'s host is this machine (a loopback address, or `localhost`).
+fn loopback(url: &str) -> bool {
+    let Some(host) = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+    else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
     }
 }
 
@@ -169,6 +206,51 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("must start with https://"), "{e}");
+    }
+
+    #[test]
+    fn plain_http_is_for_this_machine_only() {
+        let with = |url: &str| {
+            Config::from_parts(
+                None,
+                None,
+                env(&[("MOOMOO_API_URL", url), ("MOOMOO_API_KEY", "k")]),
+            )
+        };
+        for ok in [
+            "https://api.example.com",
+            "http://127.0.0.1:3000",
+            "http://localhost:8080/",
+            "http://[::1]:9",
+            "http://127.0.0.2",
+        ] {
+            assert!(with(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.example.com",
+            "http://10.0.0.5",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.nip.io",
+        ] {
+            let e = with(bad).unwrap_err();
+            assert!(e.to_string().contains("in clear"), "{bad}: {e}");
+            assert_eq!(e.exit_code(), 2);
+        }
+    }
+
+    #[test]
+    fn bootstrap_sends_the_admin_secret_from_the_environment_only() {
+        let vars = [("MOOMOO_API_URL", "https://x"), ("MOOMOO_CONFIG", "")];
+        let e = Config::load_bootstrap(env(&vars)).unwrap_err();
+        assert!(e.to_string().contains("MOOMOO_ADMIN_SECRET"), "{e}");
+        let c = Config::load_bootstrap(env(&[
+            ("MOOMOO_API_URL", "https://x"),
+            ("MOOMOO_API_KEY", "a user's key"),
+            ("MOOMOO_ADMIN_SECRET", "s3cret"),
+            ("HOME", "/nonexistent"),
+        ]))
+        .unwrap();
+        assert_eq!(c.api_key.expose_secret(), "s3cret");
     }
 
     #[test]

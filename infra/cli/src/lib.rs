@@ -1,6 +1,6 @@
 //! `moomoo`, the command-line client of the moomoo-markets API: store a provider key, fetch a
 //! dataset for many issues with a live progress bar, and write the rows as CSV, NDJSON or
-//! Parquet; manage schedules and the user's own API keys.
+//! Parquet; manage schedules and the user's own API keys; administer users.
 //!
 //! # Layout
 //! - [`args`]: the command line (clap derive); `moomoo --help` shows the exit codes.
@@ -43,5 +43,6 @@ pub async fn run(cli: &Cli, config: &Config) -> Result<(), CliError> {
         Command::Export(args) => commands::export::run(&api, args, cli.json).await,
         Command::Schedules(s) => commands::schedules::run(&api, s, cli.json).await,
         Command::Keys(k) => commands::keys::run(&api, k, cli.json).await,
+        Command::Admin(a) => commands::admin::run(&api, a, cli.json).await,
     }
 }

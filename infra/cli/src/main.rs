@@ -9,7 +9,13 @@ use moomoo_cli::{Cli, CliError, Config};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match Config::load(|name| std::env::var(name).ok()) {
+    let env = |name: &str| std::env::var(name).ok();
+    let config = if cli.bootstraps() {
+        Config::load_bootstrap(env)
+    } else {
+        Config::load(env)
+    };
+    let result = match config {
         Ok(config) => moomoo_cli::run(&cli, &config).await,
         Err(e) => Err(e),
     };

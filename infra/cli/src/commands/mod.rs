@@ -1,5 +1,6 @@
 //! One file per command: each calls the API, then prints text (or `--json`) for the user.
 
+pub mod admin;
 pub mod credentials;
 pub mod export;
 pub mod fetch;
