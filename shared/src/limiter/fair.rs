@@ -18,9 +18,10 @@ use serde::{Deserialize, Serialize};
 use super::budget::MINUTE_WINDOW;
 
 /// A tenant counts towards the shares, and is owed its own while refused, for this long after
-/// it last asked: longer than a refused job's deferral, so a tenant stays counted between
-/// deliveries of its jobs.
-pub const CONTENDING: TimeDelta = TimeDelta::seconds(20);
+/// it last asked: longer than a refused job's deferral (up to a minute window, when the
+/// budget is used up), so a tenant stays counted between deliveries of its jobs. A tenant that
+/// went away leaves at most its share idle for that long.
+pub const CONTENDING: TimeDelta = TimeDelta::seconds(2 * 61);
 /// The longest a tenant over its share is told to wait before asking again.
 pub const MAX_FAIR_WAIT: TimeDelta = TimeDelta::seconds(30);
 
