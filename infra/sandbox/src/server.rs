@@ -183,6 +183,11 @@ impl Sandbox {
         self.shared.v1.add_user(mail, password, plan);
     }
 
+    /// Every V1 refresh and id token issued so far (secrets a test searches the system for).
+    pub fn issued_v1_tokens(&self) -> Vec<String> {
+        self.shared.v1.issued_tokens()
+    }
+
     /// The sandbox clock's current time.
     pub fn now(&self) -> DateTime<Utc> {
         self.shared.clock.now()

@@ -67,6 +67,20 @@ impl Accounts {
             .insert(mail.to_owned(), user);
     }
 
+    /// Every refresh and id token issued.
+    pub(crate) fn issued_tokens(&self) -> Vec<String> {
+        [&self.refresh_tokens, &self.id_tokens]
+            .iter()
+            .flat_map(|t| {
+                t.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     pub(crate) fn is_user(&self, mail: &str) -> bool {
         self.users
             .read()
