@@ -193,19 +193,26 @@ pub(crate) async fn open(
         auth = auth.with_login(login);
     }
     let auth = Arc::new(auth);
-    deps.providers
-        .v1_sessions
-        .lock()
-        .await
-        .insert((user, ds.clone()), (record.updated_at, Arc::clone(&auth)));
+    deps.providers.v1_sessions.lock().await.insert(
+        (user, ds.clone()),
+        (record.updated_at, Instant::now(), Arc::clone(&auth)),
+    );
     Ok((plan, Access::V1(auth)))
 }
 
-/// The process's session of this V1 account, unless the credential was replaced since.
+/// The process's session of this V1 account, unless the credential was replaced since or the
+/// session is older than the vault's cache rule (`shared::vault::CACHE_TTL`): it holds the
+/// password, which no process keeps longer than any other opened secret. An old session is
+/// dropped here, its tokens sealed in the credential already.
 async fn cached_v1(record: &DataSourceCredential, deps: &Deps) -> Option<Arc<V1Auth>> {
-    let sessions = deps.providers.v1_sessions.lock().await;
-    let (updated_at, auth) = sessions.get(&(record.user_id, record.data_source_id.clone()))?;
-    (*updated_at == record.updated_at).then(|| Arc::clone(auth))
+    let mut sessions = deps.providers.v1_sessions.lock().await;
+    let key = (record.user_id, record.data_source_id.clone());
+    let (updated_at, opened, auth) = sessions.get(&key)?;
+    if *updated_at == record.updated_at && opened.elapsed() < shared::vault::CACHE_TTL {
+        return Some(Arc::clone(auth));
+    }
+    sessions.remove(&key);
+    None
 }
 
 /// One client per Yahoo base URL in the process, so every job shares its crumb.
@@ -231,6 +238,27 @@ pub(crate) async fn data_source(group: &JobGroup, deps: &Deps) -> Result<DataSou
         )));
     }
     Ok(ds)
+}
+
+/// Fails unless the group's owner may have work done (an administrator disabled them), from
+/// the process's copy when it is less than [`SOURCE_TTL`] old.
+pub(crate) async fn owner_active(group: &JobGroup, deps: &Deps) -> Result<(), Failure> {
+    let mut cache = deps.providers.users.lock().await;
+    let active = match cache.get(&group.user_id) {
+        Some((at, active)) if at.elapsed() < SOURCE_TTL => *active,
+        _ => {
+            let active = deps.ports.users.user_is_active(group.user_id).await?;
+            cache.insert(group.user_id, (Instant::now(), active));
+            active
+        }
+    };
+    if active {
+        Ok(())
+    } else {
+        Err(Failure::Permanent(
+            "the group's owner is disabled by an administrator".into(),
+        ))
+    }
 }
 
 async fn cached_data_source(group: &JobGroup, deps: &Deps) -> Result<DataSource, Failure> {

@@ -15,7 +15,7 @@ use shared::limiter::LimiterStore;
 use shared::limiter::store::DynamoLimits;
 use shared::queue::{JobQueue, MessageControl, SqsJobQueue, SqsMessageControl};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
-use shared::store::{DataSourceStore, JobStore, ParkedJobs, RowStore, ScheduleStore};
+use shared::store::{DataSourceStore, JobStore, ParkedJobs, RowStore, ScheduleStore, UserStore};
 use shared::vault::Vault;
 
 use crate::providers::Providers;
@@ -33,6 +33,8 @@ pub struct Ports {
     pub jobs: Arc<dyn JobStore>,
     /// Data sources.
     pub sources: Arc<dyn DataSourceStore>,
+    /// Users: whether an administrator disabled one (no work starts for them).
+    pub users: Arc<dyn UserStore>,
     /// Users' credentials.
     pub vault: Arc<Vault>,
     /// Where rows go.
@@ -117,6 +119,7 @@ impl Deps {
             parked: jobs.clone(),
             schedules: jobs,
             sources: accounts.clone(),
+            users: accounts.clone(),
             vault: Arc::new(Vault::new(accounts, keys, clock.clone())),
             rows: Arc::new(DynamoRows::new(
                 clients.dynamodb.clone(),

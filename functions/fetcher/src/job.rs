@@ -336,6 +336,7 @@ pub(crate) async fn context_for(
     memo: &Memo,
     deps: &Deps,
 ) -> Result<Context, Failure> {
+    crate::access::owner_active(group, deps).await?;
     let source = crate::access::data_source(group, deps).await?;
     let (plan, access) = {
         let mut opened = memo.0.lock().await;

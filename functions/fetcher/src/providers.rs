@@ -14,18 +14,21 @@ use tokio::sync::Mutex;
 /// How long a data source definition is reused before it is read again.
 pub(crate) const SOURCE_TTL: Duration = Duration::from_secs(60);
 
-/// A V1 token session and the credential's `updated_at` it was opened from.
-pub(crate) type V1Session = (DateTime<Utc>, Arc<V1Auth>);
+/// A V1 token session, the credential's `updated_at` it was opened from, and when it was
+/// opened (it holds the password: reused for at most the vault's cache rule).
+pub(crate) type V1Session = (DateTime<Utc>, std::time::Instant, Arc<V1Auth>);
 
 /// The provider clients and what a warm process keeps of each provider between invocations:
 /// the J-Quants client (one connection pool), V1 token sessions per account, a Yahoo client
-/// (its cookie and crumb) per base URL, and data source definitions for [`SOURCE_TTL`].
+/// (its cookie and crumb) per base URL, and data source definitions and users' standing (an
+/// administrator may disable a user) for [`SOURCE_TTL`].
 #[derive(Debug)]
 pub(crate) struct Providers {
     pub(crate) jquants: JQuantsClient,
     pub(crate) v1_sessions: Mutex<HashMap<(UserId, DataSourceId), V1Session>>,
     pub(crate) yahoo: Mutex<HashMap<String, Arc<YahooClient>>>,
     pub(crate) sources: Mutex<HashMap<DataSourceId, (Instant, DataSource)>>,
+    pub(crate) users: Mutex<HashMap<UserId, (Instant, bool)>>,
 }
 
 impl Providers {
@@ -36,6 +39,7 @@ impl Providers {
             v1_sessions: Mutex::default(),
             yahoo: Mutex::default(),
             sources: Mutex::default(),
+            users: Mutex::default(),
         }
     }
 }

@@ -16,13 +16,16 @@ use shared::clock::{Clock, SystemClock};
 use shared::crypto::LocalKeys;
 use shared::dataset::DatasetKind;
 use shared::domain::{
-    DataSource, DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus, JobId,
-    JobStatus, Plan, UserId,
+    ApiKeyId, DataSource, DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus,
+    JobId, JobStatus, Plan, User, UserId,
 };
 use shared::limiter::store::MemoryLimits;
 use shared::queue::{JobMessage, MemoryJobQueue, RecordingControl};
 use shared::store::memory::{MemoryAccounts, MemoryJobs, MemoryRows, MemorySchedules};
-use shared::store::{DataSourceStore, FanOutCursor, FanOutStore, JobQueries, RowScope, RowStore};
+use shared::store::{
+    ApiKeyRecord, DataSourceStore, FanOutCursor, FanOutStore, JobQueries, RowScope, RowStore,
+    UserStore,
+};
 use shared::vault::Vault;
 
 const KEY: &str = "hermetic-key";
@@ -72,7 +75,7 @@ async fn rig(plan: sandbox::Plan) -> Rig {
         .put_data_source(&DataSource::jquants_v2(sandbox.base_url()))
         .await
         .unwrap();
-    let user = UserId::new();
+    let user = new_user(&accounts).await;
     let ours: Plan = plan_name.parse().unwrap();
     vault
         .store_api_key(user, &jquants(), ours, KEY.into())
@@ -82,6 +85,7 @@ async fn rig(plan: sandbox::Plan) -> Rig {
         jobs: jobs.clone(),
         parked: jobs.clone(),
         sources: accounts.clone(),
+        users: accounts.clone(),
         vault,
         rows: rows.clone(),
         control: control.clone(),
@@ -101,6 +105,29 @@ async fn rig(plan: sandbox::Plan) -> Rig {
         accounts,
         user,
     }
+}
+
+/// A user of the accounts store (the fetcher starts work only for users that exist and are not
+/// disabled).
+async fn new_user(accounts: &MemoryAccounts) -> UserId {
+    let user = User {
+        id: UserId::new(),
+        name: "quant".into(),
+        is_admin: false,
+        created_at: Utc::now(),
+        disabled: false,
+    };
+    let key = ApiKeyRecord {
+        id: ApiKeyId::new(),
+        user_id: user.id,
+        hash: format!("hash-of-{}", user.id),
+        display_prefix: "mmk_abcdef".into(),
+        name: None,
+        created_at: Utc::now(),
+        revoked_at: None,
+    };
+    accounts.create_user(&user, &key).await.unwrap();
+    user.id
 }
 
 fn jquants() -> DataSourceId {
@@ -327,6 +354,27 @@ async fn a_disabled_data_source_fails_its_jobs_without_a_request() {
 }
 
 #[tokio::test]
+async fn a_disabled_user_gets_no_request_sent() {
+    let r = rig(sandbox::Plan::Premium).await;
+    let g = group(&r, r.user, &codes(1)).await;
+    r.accounts.set_disabled(r.user, true).await.unwrap();
+    let resp = fetcher::handle_records(vec![record("m0", g.id, 0, 1)], &r.deps)
+        .await
+        .unwrap();
+    assert!(resp.batch_item_failures.is_empty(), "settled, not retried");
+    let job = job_0(&r, g.id).await;
+    assert!(
+        job.error_message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("disabled by an administrator"),
+        "{:?}",
+        job.error_message
+    );
+    assert_eq!(r.sandbox.stats().requests(KEY), 0, "no request for them");
+}
+
+#[tokio::test]
 async fn a_429_defers_the_job_by_a_delayed_copy_without_spending_an_attempt() {
     let r = rig(sandbox::Plan::Premium).await;
     r.sandbox.set_faults(
@@ -396,7 +444,7 @@ async fn a_transient_failure_is_a_partial_batch_failure_and_the_last_attempt_fai
     // A second user on a healthy key, in the same batch.
     r.sandbox
         .add_key("healthy-key", sandbox::Plan::Premium, false);
-    let healthy = UserId::new();
+    let healthy = new_user(&r.accounts).await;
     r.deps
         .ports
         .vault

@@ -27,7 +27,7 @@ use shared::config::Config;
 use shared::queue::{JobMessage, JobQueue, SqsJobQueue};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs};
 use shared::store::{
-    CredentialStore, DataSourceStore, JobStore, ParkedJobs, ScheduleStore, StalledGroups,
+    CredentialStore, DataSourceStore, JobStore, ParkedJobs, ScheduleStore, StalledGroups, UserStore,
 };
 
 pub use sweep::STALLED_AFTER;
@@ -48,6 +48,8 @@ pub struct Deps {
     pub credentials: Arc<dyn CredentialStore>,
     /// Data sources: a disabled one gets no fire and no calendar read.
     pub sources: Arc<dyn DataSourceStore>,
+    /// Users: a disabled one's schedules do not fire.
+    pub users: Arc<dyn UserStore>,
     /// Parked jobs.
     pub parked: Arc<dyn ParkedJobs>,
     /// Groups that stopped moving.
@@ -75,7 +77,8 @@ impl Deps {
             schedules: jobs.clone(),
             jobs: jobs.clone(),
             credentials: accounts.clone(),
-            sources: accounts,
+            sources: accounts.clone(),
+            users: accounts,
             parked: jobs.clone(),
             stalled: jobs,
             stalled_after: chrono::TimeDelta::seconds(config.stalled_after_secs.into()),
@@ -215,6 +218,7 @@ mod tests {
             jobs: jobs.clone(),
             credentials: Arc::new(shared::store::memory::MemoryAccounts::default()),
             sources: Arc::new(shared::store::memory::MemoryAccounts::default()),
+            users: Arc::new(shared::store::memory::MemoryAccounts::default()),
             parked: jobs.clone(),
             stalled: jobs.clone(),
             // Job 1 has no message in this set-up: the sweep would send it (tests/tests/sweep.rs).

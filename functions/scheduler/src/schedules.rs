@@ -162,6 +162,11 @@ async fn fire_one(
     if let Some(why) = unusable_source(&t.data_source, deps).await? {
         return Ok(Fired::Refused(why));
     }
+    if !deps.users.user_is_active(s.user_id).await? {
+        return Ok(Fired::Refused(
+            "the schedule's owner is disabled by an administrator".into(),
+        ));
+    }
     let Some(credential) = deps
         .credentials
         .get_credential(s.user_id, &t.data_source)
@@ -395,7 +400,7 @@ mod tests {
     use shared::store::memory::{MemoryAccounts, MemoryJobs, MemorySchedules};
     use shared::store::{
         CredentialStore, DataSourceStore, FanOutStore, GroupControl, JobLifecycle, JobQueries,
-        JobResult, ScheduleStore,
+        JobResult, ScheduleStore, UserStore,
     };
 
     use super::*;
@@ -435,6 +440,27 @@ mod tests {
         let user = UserId::new();
         let ds = DataSourceId::parse("jquants-v2").unwrap();
         let accounts = Arc::new(MemoryAccounts::default());
+        accounts
+            .create_user(
+                &shared::domain::User {
+                    id: user,
+                    name: "quant".into(),
+                    is_admin: false,
+                    created_at: Utc::now(),
+                    disabled: false,
+                },
+                &shared::store::ApiKeyRecord {
+                    id: shared::domain::ApiKeyId::new(),
+                    user_id: user,
+                    hash: format!("hash-of-{user}"),
+                    display_prefix: "mmk_abcdef".into(),
+                    name: None,
+                    created_at: Utc::now(),
+                    revoked_at: None,
+                },
+            )
+            .await
+            .unwrap();
         accounts
             .put_data_source(&shared::domain::DataSource::jquants_v2(
                 "https://api.jquants.com",
@@ -504,6 +530,7 @@ mod tests {
                 jobs: jobs.clone(),
                 credentials: accounts.clone(),
                 sources: accounts.clone(),
+                users: accounts.clone(),
                 parked: jobs.clone(),
                 stalled: jobs.clone(),
                 stalled_after: crate::STALLED_AFTER,
@@ -630,6 +657,22 @@ mod tests {
         f.clock.set(six_pm("2026-06-01") + TimeDelta::minutes(1));
         let r = tick(&f.deps).await.unwrap();
         assert_eq!((r.refused, r.groups_created), (0, 3));
+    }
+
+    #[tokio::test]
+    async fn a_disabled_owner_gets_no_fire() {
+        let f = fixture().await;
+        f.accounts.set_disabled(f.user, true).await.unwrap();
+        let (r, s) = f.fire("2026-06-01").await;
+        assert_eq!((r.groups_created, r.refused), (0, 1));
+        assert!(
+            s.last_error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("disabled by an administrator"),
+            "{:?}",
+            s.last_error
+        );
     }
 
     #[tokio::test]
