@@ -408,3 +408,36 @@ fn the_document_declares_the_optional_rate() {
     assert_eq!(p["throttled_total"]["type"], "integer");
     assert_eq!(p["configured_per_minute"]["minimum"], 0);
 }
+
+#[tokio::test]
+async fn a_credential_check_takes_its_permit_from_the_account_s_limiter() {
+    let w = World::new(None).await;
+    w.store_light_key().await;
+    // The fetchers' last request on the account got a 429: the account is paused.
+    let until = w.throttled().await;
+    let (status, body) = w
+        .call(
+            "PUT",
+            "/v1/credentials/jquants-v2?verify=true",
+            Some(json!({"api_key": "other", "plan": "standard"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("rate limit for this account"), "{detail}");
+    assert!(detail.contains("nothing was stored"), "{detail}");
+    let stored = w
+        .expect("GET", "/v1/credentials/jquants-v2", None, 200)
+        .await;
+    assert_eq!(stored["plan"], "light", "nothing stored: {stored}");
+    // Once the pause is over the check goes to the provider (here unreachable: 503).
+    w.clock.set(until + TimeDelta::seconds(1));
+    let (status, body) = w
+        .call(
+            "PUT",
+            "/v1/credentials/jquants-v2?verify=true",
+            Some(json!({"api_key": "other", "plan": "standard"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+}

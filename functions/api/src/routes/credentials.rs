@@ -9,11 +9,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use shared::crypto::CryptoError;
 use shared::domain::{
-    ApiVersion, CredentialSecret, DataSourceCredential, DataSourceId, Plan, ProviderType, User,
-    UserId,
+    ApiVersion, CredentialSecret, DataSource, DataSourceCredential, DataSourceId, Plan,
+    ProviderType, User, UserId,
 };
 use shared::jquants::{Login, Token, V1Auth};
-use shared::limiter::RateStatus;
+use shared::limiter::{RateStatus, Scope, plan_demands};
 use shared::provider::{Auth, ProviderError};
 use shared::vault::VaultError;
 use utoipa::ToSchema;
@@ -130,6 +130,47 @@ impl std::fmt::Debug for CredentialBody {
         f.debug_struct("CredentialBody")
             .field("plan", &self.plan)
             .finish_non_exhaustive()
+    }
+}
+
+/// A credential check's requests (a V2 key: one; a V1 sign-in: two, the refresh token then the
+/// id token) take their permits from the account's rate limiter like any fetch, so checks
+/// cannot push a busy account into 429s or a lockout. 429 when the budget is spent now.
+async fn provider_permits(
+    state: &AppState,
+    source: &DataSource,
+    user: UserId,
+    plan: Plan,
+    secret: &CredentialSecret,
+) -> Result<(Scope, Vec<shared::limiter::Demand>), ApiError> {
+    let requests = match secret {
+        CredentialSecret::ApiKey(_) => 1,
+        CredentialSecret::V1Login { .. } => 2,
+        CredentialSecret::V1RefreshTokenOnly => 1,
+    };
+    let scope = Scope::for_request(source, user);
+    let demands = plan_demands(plan, source);
+    let taken = state
+        .limiter
+        .acquire_within(
+            &scope,
+            "credential-check",
+            &demands,
+            requests,
+            std::time::Duration::from_secs(1),
+        )
+        .await?;
+    match taken.next {
+        Some(until) if taken.granted < requests => {
+            let secs = (until - state.clock.now()).num_seconds().max(1);
+            Err(ApiError::TooManyRequests {
+                detail: format!(
+                    "the provider's rate limit for this account is in use (plan {plan}): verify again in {secs} s; nothing was stored"
+                ),
+                retry_after_secs: u64::try_from(secs).unwrap_or(1),
+            })
+        }
+        _ => Ok((scope, demands)),
     }
 }
 
@@ -260,6 +301,7 @@ pub async fn put(
         if !state.quotas.take(user.id, &window, now).await? {
             return Err(crate::limits::window_full(window, now));
         }
+        let (scope, demands) = provider_permits(&state, &source, user.id, plan, &secret).await?;
         let checked = match &secret {
             CredentialSecret::ApiKey(key) => {
                 state
@@ -274,6 +316,15 @@ pub async fn put(
                 signed_in
             }
         };
+        // The limiter hears the answer as from a fetcher: a 429 pauses the account.
+        if let Err(ProviderError::RateLimited { retry_after }) = &checked {
+            state
+                .limiter
+                .throttled(&scope, &demands, *retry_after)
+                .await?;
+        } else if let Err(e) = state.limiter.answered(&scope).await {
+            tracing::warn!(error.message = %e, "could not report an answer to the rate limiter");
+        }
         match checked {
             Ok(()) => {}
             Err(e @ (ProviderError::Auth { .. } | ProviderError::Plan(_))) => {
