@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use futures::StreamExt;
 use shared::domain::{IssueCode, JobGroupId, JobId};
-use shared::limiter::Scope;
+use shared::limiter::{Ask, Scope, WaitReason};
 use shared::metrics::BatchMetrics;
 use shared::queue::JobMessage;
 use shared::store::{FinishOutcome, JobResult, StartOutcome};
@@ -103,6 +103,9 @@ async fn prepare(
         .await)
 }
 
+/// The longest a refused job's turn is spread over: inside SQS's 15-minute delay.
+const MAX_TURN_SECS: u64 = 600;
+
 /// Asks the limiter once per account and endpoint for the first requests of all its ready
 /// jobs; those it refuses are deferred (into `ended`), the rest returned.
 async fn take_permits(
@@ -121,6 +124,8 @@ async fn take_permits(
     for (_, mut jobs) in by_budget {
         let ctx = &jobs[0].1.ctx;
         let (scope, tenant, demands) = (ctx.scope.clone(), ctx.tenant.clone(), ctx.demands.clone());
+        // The most any of these jobs' groups has left (a tenant's jobs may span groups).
+        let backlog = jobs.iter().map(|(_, r)| r.ctx.backlog).max().unwrap_or(0);
         // A coalescing endpoint's jobs share requests: permits for the requests (and the
         // session they open first), not for the jobs.
         let per_request = ctx.endpoint.coalesce.map_or(1, usize::from);
@@ -134,7 +139,10 @@ async fn take_permits(
             .limiter
             .acquire_within(
                 &scope,
-                &tenant,
+                Ask {
+                    tenant: &tenant,
+                    backlog,
+                },
                 &demands,
                 requests,
                 crate::request::PATIENCE,
@@ -160,6 +168,24 @@ async fn take_permits(
         let until = taken
             .next
             .unwrap_or_else(|| deps.clock.now() + chrono::TimeDelta::seconds(1));
+        // The budget is spent for now (or others wait under their fair share): the tenant's
+        // backlog comes back spread over the time the whole budget needs for it, rather than
+        // all at the next free permit, so it does not churn through the queue ahead of other
+        // users' jobs (every refusal is a message in their way, and a few AWS calls).
+        let turn = if matches!(
+            taken.reason,
+            Some(WaitReason::FairShare | WaitReason::Minute | WaitReason::Quarter)
+        ) {
+            let limit = demands
+                .iter()
+                .map(|d| d.limits.per_minute)
+                .min()
+                .unwrap_or(1);
+            let secs = u64::from(backlog) * 60 / u64::from(limit.max(1));
+            std::time::Duration::from_secs(secs.min(MAX_TURN_SECS))
+        } else {
+            std::time::Duration::ZERO
+        };
         tracing::info!(
             jobs = refused.len(),
             %until,
@@ -168,7 +194,7 @@ async fn take_permits(
         ended.extend(
             refused
                 .into_iter()
-                .map(|(i, r)| (i, job::refused(&r, until, deps))),
+                .map(|(i, r)| (i, job::refused(&r, until, turn, deps))),
         );
     }
     runnable

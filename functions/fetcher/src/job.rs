@@ -153,9 +153,17 @@ pub(crate) async fn prepare(
     .await
 }
 
-/// The limiter refused the job's first permit: a delayed copy, nothing written.
-pub(crate) fn refused(ready: &Ready, until: DateTime<Utc>, deps: &Deps) -> Step {
-    Step::Settled(defer(ready.msg, until, deps))
+/// The limiter refused the job's first permit: a delayed copy for `until`, nothing written.
+/// `turn`: how much later still it may come back, at random (the refused jobs of a backlog
+/// spread over the time the budget needs for them, rather than all asking again at `until`).
+pub(crate) fn refused(
+    ready: &Ready,
+    until: DateTime<Utc>,
+    turn: std::time::Duration,
+    deps: &Deps,
+) -> Step {
+    let later = turn.mul_f64(crate::retry::unit_random());
+    Step::Settled(defer(ready.msg, until + later, deps))
 }
 
 /// Fetches the pages of a job whose first permit the batch holds, once the batch has tried to
@@ -358,6 +366,9 @@ pub(crate) async fn context_for(
     }
     Ok(Context {
         scope: Scope::for_request(&source, group.user_id),
+        backlog: group
+            .total_jobs
+            .saturating_sub(group.completed_jobs + group.failed_jobs),
         tenant: if deps.fair_share {
             Scope::tenant(&source, group.user_id, group.id)
         } else {

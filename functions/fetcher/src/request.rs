@@ -7,7 +7,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use shared::catalog::Endpoint;
 use shared::domain::{Checkpoint, DataSource, IssueCode};
-use shared::limiter::{Demand, Scope, Taken};
+use shared::limiter::{Ask, Demand, Scope, Taken};
 use shared::metrics::BatchMetrics;
 use shared::provider::{Page, ProviderError};
 
@@ -28,7 +28,19 @@ pub(crate) struct Context {
     pub(crate) scope: Scope,
     /// Whose fair share of the scope the requests spend (`Scope::tenant`).
     pub(crate) tenant: String,
+    /// The group's jobs not ended when the context was made: what the tenant has yet to ask.
+    pub(crate) backlog: u32,
     pub(crate) demands: Vec<Demand>,
+}
+
+impl Context {
+    /// The limiter's view of who asks.
+    pub(crate) fn ask(&self) -> Ask<'_> {
+        Ask {
+            tenant: &self.tenant,
+            backlog: self.backlog,
+        }
+    }
 }
 
 /// Why fetching stopped before the last page.
@@ -57,12 +69,13 @@ pub(crate) async fn permits(
 ) -> Result<(), Stop> {
     match deps
         .limiter
-        .acquire_within(&ctx.scope, &ctx.tenant, &ctx.demands, n, PATIENCE)
+        .acquire_within(&ctx.scope, ctx.ask(), &ctx.demands, n, PATIENCE)
         .await
     {
         Ok(Taken {
             next: Some(until),
             granted: 0,
+            ..
         }) => Err(Stop::Paused {
             at: at.cloned(),
             until,

@@ -15,7 +15,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::adaptive::{Adaptive, Gate, RateStatus};
-use super::fair::Tenants;
+use super::fair::{Ask, Tenants};
 
 /// The provider's 60 s plus a guard for the time between our grant and the request's arrival.
 pub const MINUTE_WINDOW: TimeDelta = TimeDelta::seconds(61);
@@ -47,7 +47,14 @@ pub struct Demand {
     pub bucket: String,
     /// Its limits.
     pub limits: Limits,
+    /// A budget many users share (a provider without accounts): no [`QUARTER_MS`] holds more
+    /// than a quarter of the minute's limit, so whoever comes finds part of it freeing within
+    /// a quarter minute, never a whole minute spent in one burst just before.
+    pub shared: bool,
 }
+
+/// The span of which a shared budget's minute holds at most a quarter ([`Demand::shared`]).
+pub const QUARTER_MS: i64 = 15_000;
 
 impl Demand {
     /// A bucket with a minute limit only (an endpoint's own cap).
@@ -59,6 +66,7 @@ impl Demand {
                 per_hour: None,
                 per_day: None,
             },
+            shared: false,
         }
     }
 }
@@ -85,6 +93,8 @@ pub enum WaitReason {
     Probing,
     /// Other tenants of the scope wait under their fair share ([`super::fair`]).
     FairShare,
+    /// A shared budget's quarter minute holds its quarter of the limit ([`Demand::shared`]).
+    Quarter,
 }
 
 /// The answer to a request for permits.
@@ -160,7 +170,12 @@ impl BucketState {
     }
 
     /// Permits available now, and if none, when the first frees and which limit holds it.
-    fn available(&self, limits: &Limits, now: i64) -> (u32, Option<(i64, WaitReason)>) {
+    fn available(
+        &self,
+        limits: &Limits,
+        shared: bool,
+        now: i64,
+    ) -> (u32, Option<(i64, WaitReason)>) {
         let minute = limits.per_minute.max(1);
         let used = self.recent.len() as u32;
         let mut free = minute.saturating_sub(used);
@@ -180,6 +195,22 @@ impl BucketState {
             if free == 0 {
                 let oldest = self.recent[self.recent.len() - per_slice as usize];
                 wait = Some((oldest + SLICE_MS, WaitReason::Spread));
+            }
+            if shared {
+                let per_quarter = minute.div_ceil(4);
+                let quarter = now - QUARTER_MS;
+                let in_quarter = self
+                    .recent
+                    .iter()
+                    .rev()
+                    .take_while(|&&t| t > quarter)
+                    .count() as u32;
+                let left = per_quarter.saturating_sub(in_quarter);
+                if left == 0 {
+                    let oldest = self.recent[self.recent.len() - per_quarter as usize];
+                    wait = Some((oldest + QUARTER_MS, WaitReason::Quarter));
+                }
+                free = free.min(left);
             }
         }
         for (counter, limit, size, reason) in [
@@ -206,12 +237,12 @@ impl ScopeState {
         self.decide_for(None, demands, now, want).0
     }
 
-    /// [`ScopeState::decide`] on behalf of `tenant`, within its fair share of the scope
+    /// [`ScopeState::decide`] on behalf of `ask`'s tenant, within its fair share of the scope
     /// ([`super::fair`]) when others want the budget too; and whether a refusal changed what
     /// must be stored (the tenant now waits for its share).
     pub fn decide_for(
         &mut self,
-        tenant: Option<&str>,
+        ask: Option<Ask<'_>>,
         demands: &[Demand],
         now: DateTime<Utc>,
         want: u32,
@@ -266,7 +297,7 @@ impl ScopeState {
                 limits.per_minute = limits.per_minute.min(cap);
             }
             limit = limit.min(limits.per_minute);
-            let (free, w) = bucket.available(&limits, now_ms);
+            let (free, w) = bucket.available(&limits, d.shared, now_ms);
             grant = grant.min(free);
             if let Some((t, r)) = w
                 && wait.is_none_or(|(old, _)| t > old)
@@ -275,16 +306,16 @@ impl ScopeState {
             }
         }
         let mut news = false;
-        if let Some(tenant) = tenant {
-            let (allowed, turn) = self.tenants.allowance(tenant, limit, grant, now_ms);
+        if let Some(ask) = ask {
+            let (allowed, turn) = self.tenants.allowance(ask.tenant, limit, grant, now_ms);
             if let Some(turn) = turn {
                 wait = Some((turn, WaitReason::FairShare));
             }
             grant = allowed;
             if grant == 0 {
-                news = self.tenants.refused(tenant, now_ms);
+                news = self.tenants.refused(ask, want.max(1), now_ms);
             } else {
-                self.tenants.granted(tenant, grant, want.max(1), now_ms);
+                self.tenants.granted(ask, grant, want.max(1), now_ms);
             }
         }
         if grant == 0 {
@@ -539,6 +570,7 @@ mod tests {
                 per_hour: Some(4),
                 per_day: Some(6),
             },
+            shared: false,
         }];
         let mut s = warm();
         assert_eq!(s.decide(&capped, t0(), 10), Decision::Granted(4));

@@ -23,7 +23,17 @@ use super::budget::MINUTE_WINDOW;
 /// went away leaves at most its share idle for that long.
 pub const CONTENDING: TimeDelta = TimeDelta::seconds(2 * 61);
 /// The longest a tenant over its share is told to wait before asking again.
-pub const MAX_FAIR_WAIT: TimeDelta = TimeDelta::seconds(30);
+pub const MAX_FAIR_WAIT: TimeDelta = TimeDelta::seconds(15);
+
+/// Who asks for permits, and how many requests it still has to make (the jobs of its group
+/// not ended): what it is owed of its share is no more than that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ask<'a> {
+    /// The tenant (`Scope::tenant`).
+    pub tenant: &'a str,
+    /// Requests it has yet to make, this one included.
+    pub backlog: u32,
+}
 
 /// One tenant's use of the scope.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +46,9 @@ pub struct Tenant {
     /// When it was last refused (ms), if it has not been granted everything since.
     #[serde(default)]
     pub waiting_since: Option<i64>,
+    /// What it had yet to ask for when last refused: it is owed no more than that of its share.
+    #[serde(default)]
+    pub wanted: u32,
 }
 
 /// Every tenant of a scope that asked recently.
@@ -80,7 +93,7 @@ impl Tenants {
             .0
             .iter()
             .filter(|(name, t)| name.as_str() != tenant && t.waiting_since.is_some())
-            .map(|(_, t)| share.saturating_sub(used(t)))
+            .map(|(_, t)| share.saturating_sub(used(t)).min(t.wanted.max(1)))
             .sum();
         let mine = share.saturating_sub(used(&self.0[tenant]));
         let allowed = free.min(mine.max(free.saturating_sub(owed)));
@@ -93,20 +106,24 @@ impl Tenants {
         (0, Some(now + wait))
     }
 
-    /// `tenant` was granted `n` of the `want` permits it asked for at `now`.
-    pub(crate) fn granted(&mut self, tenant: &str, n: u32, want: u32, now: i64) {
-        let t = self.0.entry(tenant.to_owned()).or_default();
+    /// `ask` was granted `n` of the `want` permits it asked for at `now`.
+    pub(crate) fn granted(&mut self, ask: Ask<'_>, n: u32, want: u32, now: i64) {
+        let t = self.0.entry(ask.tenant.to_owned()).or_default();
         t.asked_at = now;
         t.recent.extend(std::iter::repeat_n(now, n as usize));
+        t.wanted = want.max(ask.backlog).saturating_sub(n);
         t.waiting_since = if n >= want { None } else { Some(now) };
     }
 
-    /// `tenant` asked at `now` and got nothing. Whether that is news worth storing (it now
+    /// `ask` asked for `want` at `now` and got nothing. Whether that is news worth storing (it now
     /// waits, or its last stored ask is getting old), since a refusal is otherwise not written.
-    pub(crate) fn refused(&mut self, tenant: &str, now: i64) -> bool {
-        let t = self.0.entry(tenant.to_owned()).or_default();
-        let news =
-            t.waiting_since.is_none() || now - t.asked_at > CONTENDING.num_milliseconds() / 4;
+    pub(crate) fn refused(&mut self, ask: Ask<'_>, want: u32, now: i64) -> bool {
+        let t = self.0.entry(ask.tenant.to_owned()).or_default();
+        let wanted = want.max(ask.backlog);
+        let news = t.waiting_since.is_none()
+            || t.wanted != wanted
+            || now - t.asked_at > CONTENDING.num_milliseconds() / 4;
+        t.wanted = wanted;
         t.asked_at = now;
         t.waiting_since.get_or_insert(now);
         news
@@ -123,6 +140,15 @@ mod tests {
     use chrono::{DateTime, TimeZone, Utc};
 
     use super::super::budget::{Decision, Demand, ScopeState, WaitReason};
+    use super::Ask;
+
+    /// A tenant with much left to do.
+    fn ask(tenant: &str) -> Option<Ask<'_>> {
+        Some(Ask {
+            tenant,
+            backlog: 100,
+        })
+    }
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, 0).unwrap()
@@ -132,11 +158,18 @@ mod tests {
         vec![Demand::per_minute("plan", per_minute)]
     }
 
+    /// A budget many users share (paced by quarter minutes).
+    fn shared(per_minute: u32) -> Vec<Demand> {
+        vec![Demand {
+            shared: true,
+            ..Demand::per_minute("plan", per_minute)
+        }]
+    }
+
     /// Tenants asking for their work (`(name, requests, starts after ms)`), each asking again
     /// when told; the instant (ms from the start) each finished. `fair`: asks as a tenant.
-    fn run(limit: u32, tenants: &[(&str, u32, i64)], fair: bool) -> Vec<i64> {
+    fn run(demands: &[Demand], tenants: &[(&str, u32, i64)], fair: bool) -> Vec<i64> {
         let mut state = ScopeState::warm(t0());
-        let demands = plan(limit);
         let mut left: Vec<u32> = tenants.iter().map(|t| t.1).collect();
         let mut next: Vec<i64> = tenants.iter().map(|t| t.2).collect();
         let mut done = vec![0; tenants.len()];
@@ -150,8 +183,11 @@ mod tests {
                 let at = t0() + chrono::TimeDelta::milliseconds(now);
                 // A fetcher's batch asks for up to ten.
                 let want = left[i].min(10);
-                let tenant = fair.then_some(tenants[i].0);
-                match state.decide_for(tenant, &demands, at, want).0 {
+                let ask = fair.then_some(Ask {
+                    tenant: tenants[i].0,
+                    backlog: left[i],
+                });
+                match state.decide_for(ask, demands, at, want).0 {
                     Decision::Granted(n) => {
                         left[i] -= n;
                         if left[i] == 0 {
@@ -172,38 +208,44 @@ mod tests {
 
     #[test]
     fn one_tenant_alone_uses_the_whole_budget() {
-        let fair = run(60, &[("big", 120, 0)], true);
-        let fcfs = run(60, &[("big", 120, 0)], false);
+        let fair = run(&shared(60), &[("big", 120, 0)], true);
+        let fcfs = run(&shared(60), &[("big", 120, 0)], false);
         assert_eq!(fair, fcfs, "nothing changes for a lone tenant");
     }
 
     #[test]
     fn small_tenants_behind_a_backlog_finish_within_their_fair_share() {
-        // One user asks for 50 times the work of two others, who start ten seconds later.
-        let work = [
-            ("big", 1000, 0),
-            ("small-a", 20, 10_000),
-            ("small-b", 20, 10_000),
-        ];
-        let fair = run(60, &work, true);
-        let fcfs = run(60, &work, false);
-        // Their requests x 3 / the rate: 20 x 3 / 60 a minute = one minute.
-        let bound = 60_000.0;
-        for (i, name) in [(1, "small-a"), (2, "small-b")] {
-            let took = (fair[i] - 10_000) as f64;
+        // One user asks for 50 times the work of two others, who start later: while the big
+        // one's first minute goes out, or any time after, at every phase of its pacing.
+        for start in (5_000..=120_000).step_by(5_000) {
+            let work = [
+                ("big", 500, 0),
+                ("small-a", 10, start),
+                ("small-b", 10, start),
+            ];
+            let fair = run(&shared(60), &work, true);
+            let fcfs = run(&shared(60), &work, false);
+            // Their requests x 3 / the rate: 10 x 3 / 60 a minute = 30 s.
+            let bound = 30_000.0;
+            for (i, name) in [(1, "small-a"), (2, "small-b")] {
+                let took = (fair[i] - start) as f64;
+                assert!(
+                    took <= bound * 1.2,
+                    "{name} from {start} ms: {took} ms for a fair-share bound of {bound}"
+                );
+                assert!(
+                    (fcfs[i] - start) as f64 > bound * 5.0,
+                    "first come first served makes {name} wait for the backlog: {} ms",
+                    fcfs[i] - start
+                );
+            }
+            // The budget never idled: the last request goes out when it would have anyway.
+            let last = |done: &[i64]| done.iter().copied().max().unwrap_or_default();
             assert!(
-                took <= bound * 1.2,
-                "{name}: {took} ms for a fair-share bound of {bound}"
-            );
-            assert!(
-                (fcfs[i] - 10_000) as f64 > bound * 5.0,
-                "first come first served makes {name} wait for the backlog: {} ms",
-                fcfs[i] - 10_000
+                last(&fair) <= last(&fcfs) + 5_000,
+                "from {start} ms: {fair:?} vs {fcfs:?}"
             );
         }
-        // The budget never idled: the last request goes out when it would have anyway.
-        let last = |done: &[i64]| done.iter().copied().max().unwrap_or_default();
-        assert!(last(&fair) <= last(&fcfs) + 2_000, "{fair:?} vs {fcfs:?}");
     }
 
     #[test]
@@ -215,21 +257,21 @@ mod tests {
         let mut taken = 0;
         let mut ms = 0;
         while taken < 60 {
-            if let Decision::Granted(n) = s.decide_for(Some("big"), &p, at(ms), 10).0 {
+            if let Decision::Granted(n) = s.decide_for(ask("big"), &p, at(ms), 10).0 {
                 taken += n;
             }
             ms += 200;
         }
         // "small" arrives: nothing is free, it is refused and now waits (stored).
-        let (d, news) = s.decide_for(Some("small"), &p, at(ms), 5);
+        let (d, news) = s.decide_for(ask("small"), &p, at(ms), 5);
         assert!(matches!(d, Decision::Wait { .. }));
         assert!(news, "a new waiter is stored");
         // Its job comes back while the window is still full: refused, still waiting.
-        let (d, _) = s.decide_for(Some("small"), &p, at(55_000), 5);
+        let (d, _) = s.decide_for(ask("small"), &p, at(55_000), 5);
         assert!(matches!(d, Decision::Wait { .. }));
         // When the window frees, the freed permits are small's, not big's.
         let later = at(61_000 + 200);
-        let (d, _) = s.decide_for(Some("big"), &p, later, 5);
+        let (d, _) = s.decide_for(ask("big"), &p, later, 5);
         assert!(
             matches!(
                 d,
@@ -240,7 +282,7 @@ mod tests {
             ),
             "{d:?}"
         );
-        let (d, _) = s.decide_for(Some("small"), &p, later, 5);
+        let (d, _) = s.decide_for(ask("small"), &p, later, 5);
         assert!(matches!(d, Decision::Granted(_)), "{d:?}");
     }
 }

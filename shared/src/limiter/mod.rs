@@ -29,6 +29,7 @@ use tokio::sync::Mutex;
 
 pub use adaptive::RateStatus;
 pub use budget::{Decision, Demand, Limits, ScopeState, WaitReason};
+pub use fair::Ask;
 pub use store::LimiterStore;
 
 use crate::catalog::{Endpoint, RateBucket};
@@ -84,6 +85,7 @@ pub fn plan_demands(plan: Plan, source: &DataSource) -> Vec<Demand> {
 /// Bucket `bucket` at `per_minute`, under the data source's hour and day quotas.
 fn source_bucket(bucket: &str, per_minute: u32, source: &DataSource) -> Demand {
     Demand {
+        shared: source.provider_type != ProviderType::Jquants,
         bucket: bucket.into(),
         limits: Limits {
             per_minute,
@@ -117,6 +119,8 @@ pub struct Taken {
     pub granted: u32,
     /// When the rest may be asked for; `None`: all were granted.
     pub next: Option<DateTime<Utc>>,
+    /// Which limit held the rest back.
+    pub reason: Option<WaitReason>,
 }
 
 /// A refusal: until when, and why.
@@ -254,7 +258,7 @@ impl Limiter {
     async fn take(
         &self,
         scope: &Scope,
-        tenant: Option<&str>,
+        ask: Option<Ask<'_>>,
         demands: &[Demand],
         want: u32,
     ) -> Result<(Decision, Option<Wait>), StoreError> {
@@ -262,10 +266,10 @@ impl Limiter {
         let _turn = lock.lock().await;
         let ((decision, rest), settled) = self
             .update(scope, |state, now| {
-                let (decision, news) = state.decide_for(tenant, demands, now, want);
+                let (decision, news) = state.decide_for(ask, demands, now, want);
                 let rest = match decision {
                     Decision::Granted(n) if n < want => {
-                        match state.clone().decide_for(tenant, demands, now, 1).0 {
+                        match state.clone().decide_for(ask, demands, now, 1).0 {
                             Decision::Wait { until, reason } => Some(Wait { until, reason }),
                             Decision::Granted(_) => None,
                         }
@@ -302,12 +306,12 @@ impl Limiter {
     /// ([`WaitReason::Spread`], a fraction of a second) is waited out in process, for up to
     /// `patience` in all, gathering up to `want` permits: deferring through the queue for a
     /// wait that short would cost more calls than the wait. Says how many were taken and,
-    /// if fewer than `want`, when to ask for the rest. `tenant` (a user of a shared
+    /// if fewer than `want`, when to ask for the rest. `ask`'s tenant (a user of a shared
     /// deployment budget, a group of an account) gets its fair share when others wait too.
     pub async fn acquire_within(
         &self,
         scope: &Scope,
-        tenant: &str,
+        ask: Ask<'_>,
         demands: &[Demand],
         want: u32,
         patience: Duration,
@@ -315,9 +319,7 @@ impl Limiter {
         let started = tokio::time::Instant::now();
         let mut granted = 0;
         loop {
-            let (decision, rest) = self
-                .take(scope, Some(tenant), demands, want - granted)
-                .await?;
+            let (decision, rest) = self.take(scope, Some(ask), demands, want - granted).await?;
             let wait = match decision {
                 Decision::Granted(n) => {
                     granted += n;
@@ -328,6 +330,7 @@ impl Limiter {
                                 return Ok(Taken {
                                     granted,
                                     next: None,
+                                    reason: None,
                                 });
                             }
                             continue;
@@ -342,6 +345,7 @@ impl Limiter {
                 return Ok(Taken {
                     granted,
                     next: Some(wait.until),
+                    reason: Some(wait.reason),
                 });
             }
             tokio::time::sleep(pause.max(Duration::from_millis(1))).await;

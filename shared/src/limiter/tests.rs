@@ -46,6 +46,7 @@ fn the_plan_bucket_alone_is_the_plan_limit_under_the_data_source() {
                 per_hour: Some(30_000),
                 per_day: Some(720_000),
             },
+            shared: false,
         }]
     );
     let daily = catalog::find(&source.id, "eq-bars-daily").expect("catalog entry");

@@ -154,7 +154,10 @@ async fn provider_permits(
         .limiter
         .acquire_within(
             &scope,
-            "credential-check",
+            shared::limiter::Ask {
+                tenant: "credential-check",
+                backlog: requests,
+            },
             &demands,
             requests,
             std::time::Duration::from_secs(1),

@@ -22,6 +22,7 @@ pub async fn limiter_store(store: &dyn LimiterStore) {
             per_hour: Some(100),
             per_day: Some(1000),
         },
+        shared: false,
     }];
     assert_eq!(state.decide(&plan, t0(), 2), Decision::Granted(2));
     assert!(store.save_scope(&scope, &state, 0).await.unwrap());

@@ -39,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
     }
     if wants("fair") {
         println!(
-            "\n## Fair shares of the Yahoo budget (60/min): one user with 500 one-request jobs, two with 10 each starting 10 s later"
+            "\n## Fair shares of the Yahoo budget (60/min): one user with 500 one-request jobs, two with 10 each asking 75 s later"
         );
         println!(
             "| mode | small user A | small user B | fair-share bound (10 x 3 / 60 a minute) | worse / bound |"
