@@ -286,3 +286,63 @@ async fn an_administrator_disables_revokes_and_rekeys_a_user() {
     let other = add_user(&w.api, &w.admin, KEY, "light").await.unwrap();
     assert_eq!(whoami(&other).await, 200);
 }
+
+/// A data source the operator disables gets no new work from the API: no group, and no retry
+/// of an existing one (the fetcher and the scheduler refuse it too: their own tests).
+#[tokio::test]
+async fn a_disabled_data_source_gets_no_new_group_and_no_retry() {
+    let w = World::new(100, Default::default()).await;
+    let today = chrono::Utc::now().date_naive();
+    let body = json!({"data_source": "yahoo", "endpoint": "chart", "symbols": ["7203"],
+        "params": {"from": (today - chrono::Days::new(20)).to_string(), "to": (today - chrono::Days::new(10)).to_string()}});
+    let g = w
+        .user
+        .expect(Method::POST, "/v1/job-groups", Some(&body), 202)
+        .await
+        .unwrap();
+    let id = g["id"].as_str().unwrap().to_owned();
+    let put = |enabled: bool| {
+        let ds = json!({
+            "name": "Yahoo Finance", "description": "Yahoo Finance charts and quotes (no account)",
+            "provider_type": "yfinance", "is_enabled": enabled, "base_url": w.sandbox.yahoo_base_url(),
+            "api_version": "v2", "rate_limit_per_minute": 60, "rate_limit_per_hour": 2000,
+            "rate_limit_per_day": 20000,
+        });
+        let admin = w.admin.clone();
+        async move {
+            admin
+                .expect(Method::PUT, "/v1/admin/data-sources/yahoo", Some(&ds), 200)
+                .await
+                .unwrap()
+        }
+    };
+    put(false).await;
+    let refused = w
+        .user
+        .call(Method::POST, "/v1/job-groups", Some(&body))
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    let retry = w
+        .user
+        .call(Method::POST, &format!("/v1/job-groups/{id}/retry"), None)
+        .await
+        .unwrap();
+    assert_eq!(retry.status, 409, "{}", retry.body);
+    assert!(
+        retry.body["detail"].as_str().unwrap().contains("disabled"),
+        "{}",
+        retry.body
+    );
+    put(true).await;
+    let retry = w
+        .user
+        .call(Method::POST, &format!("/v1/job-groups/{id}/retry"), None)
+        .await
+        .unwrap();
+    assert!(
+        !retry.body.to_string().contains("disabled"),
+        "enabled again: {}",
+        retry.body
+    );
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use shared::catalog;
 use shared::domain::{IssueCode, JobGroupId, Split};
+use shared::provider::{Disposition, PageKeys, ProviderError};
 use shared::schedule::TradingCalendar;
 
 use crate::deps::Deps;
@@ -70,6 +71,14 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
     };
     let mut records = Vec::new();
     let mut next: Option<String> = None;
+    let mut keys = PageKeys::default();
+    // An answer that fails the same way however often it is asked (a redirect, a body past
+    // its cap, a page key given twice) ends the fan-out at once instead of after every
+    // redelivery the queue allows.
+    let refused = |e: &ProviderError| {
+        tracing::warn!(job_group_id = %group, endpoint = listing.id, error.message = %e, "the provider's answer cannot be planned from");
+        Outcome::DeadLetter("the provider's calendar or master answer cannot be planned from")
+    };
     loop {
         let request = crate::request::Request {
             ctx: &ctx,
@@ -79,6 +88,7 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
         };
         let page = match request.send(false, None, None, deps).await {
             Ok(Ok(page)) => page,
+            Ok(Err(e)) if e.disposition() == Disposition::Fail => return Err(refused(&e)),
             Ok(Err(e)) => return Err(redeliver(&e)),
             Err(Stop::Paused { until, .. }) => {
                 let wait = (until - deps.clock.now()).to_std().unwrap_or_default();
@@ -92,7 +102,10 @@ pub(crate) async fn plan(group: JobGroupId, deps: &Deps) -> Result<(), Outcome> 
         crate::calendar::remember(listing, &query, &page.records, deps).await;
         records.extend(page.records);
         match page.next {
-            Some(key) => next = Some(key),
+            Some(key) => {
+                keys.record(&key).map_err(|e| refused(&e))?;
+                next = Some(key);
+            }
             None => break,
         }
     }

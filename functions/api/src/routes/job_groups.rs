@@ -290,6 +290,18 @@ pub async fn retry(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<JobGroupView>), ApiError> {
     let group = owned_group(&state, &user, &id).await?;
+    // A kill switch holds for retries too: no new work for a disabled data source.
+    if state
+        .sources
+        .get_data_source(&group.data_source_id)
+        .await?
+        .is_none_or(|ds| !ds.is_enabled)
+    {
+        return Err(ApiError::Conflict(format!(
+            "data source `{}` is disabled: retry once it is enabled again",
+            group.data_source_id
+        )));
+    }
     // A fan-out that never started or stopped (the create call's message was lost) resumes.
     if let Some(f) = state.jobs.fan_out(group.id).await?
         && !f.is_done()
