@@ -19,6 +19,11 @@ use crate::failure::Failure;
 /// (`shared::limiter::budget::SLICE_MS`) before the job is deferred.
 pub(crate) const PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The longest `Retry-After` a job waits on: longer is no rate limit of these providers (a
+/// J-Quants lockout lasts about five minutes), so the job fails instead.
+pub(crate) const MAX_HONOURED_RETRY_AFTER: std::time::Duration =
+    std::time::Duration::from_secs(3600);
+
 /// Everything a request to an endpoint on behalf of a user needs.
 #[derive(Debug)]
 pub(crate) struct Context {
@@ -139,6 +144,20 @@ impl Request<'_> {
             metrics.provider_latency(asked.elapsed().as_secs_f64() * 1000.0);
         }
         match answer {
+            Err(ProviderError::RateLimited {
+                retry_after: Some(wait),
+            }) if wait > MAX_HONOURED_RETRY_AFTER => {
+                // No rate limit of these providers lasts this long: a broken or hostile answer.
+                // The account pauses an hour at most, and the job fails saying why.
+                let _ = throttled(ctx, Some(MAX_HONOURED_RETRY_AFTER), None, deps).await;
+                Err(Stop::Failed {
+                    failure: Failure::Permanent(format!(
+                        "the provider answered 429 asking to wait {} s, more than an hour: failed rather than holding the account that long; retry the group later",
+                        wait.as_secs()
+                    )),
+                    at: at.cloned(),
+                })
+            }
             Err(ProviderError::RateLimited { retry_after }) => {
                 Err(throttled(ctx, retry_after, at.cloned(), deps).await)
             }
