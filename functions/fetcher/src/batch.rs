@@ -168,14 +168,17 @@ async fn take_permits(
         let until = taken
             .next
             .unwrap_or_else(|| deps.clock.now() + chrono::TimeDelta::seconds(1));
-        // The budget is spent for now (or others wait under their fair share): the tenant's
-        // backlog comes back spread over the time the whole budget needs for it, rather than
-        // all at the next free permit, so it does not churn through the queue ahead of other
-        // users' jobs (every refusal is a message in their way, and a few AWS calls).
-        let turn = if matches!(
-            taken.reason,
-            Some(WaitReason::FairShare | WaitReason::Minute | WaitReason::Quarter)
-        ) {
+        // Others wait under their fair share, or a budget many users share is spent for now:
+        // the tenant's backlog comes back spread over the time the whole budget needs for it,
+        // rather than all at the next free permit, so it does not churn through the queue
+        // ahead of other users' jobs (every refusal is a message in their way). An account
+        // of one user keeps asking at the next free permit: spreading its own backlog would
+        // only leave its budget idle (measured: a Free account's run 1.22x its physical time
+        // instead of 1.02x).
+        let shared = demands.iter().any(|d| d.shared);
+        let turn = if taken.reason == Some(WaitReason::FairShare)
+            || (shared && matches!(taken.reason, Some(WaitReason::Minute | WaitReason::Quarter)))
+        {
             let limit = demands
                 .iter()
                 .map(|d| d.limits.per_minute)
