@@ -239,10 +239,11 @@ mod tests {
                     fcfs[i] - start
                 );
             }
-            // The budget never idled: the last request goes out when it would have anyway.
+            // The budget hardly idled: the last request goes out within 1 % of when it would
+            // have anyway.
             let last = |done: &[i64]| done.iter().copied().max().unwrap_or_default();
             assert!(
-                last(&fair) <= last(&fcfs) + 5_000,
+                last(&fair) <= last(&fcfs) * 101 / 100,
                 "from {start} ms: {fair:?} vs {fcfs:?}"
             );
         }
@@ -270,7 +271,7 @@ mod tests {
         let (d, _) = s.decide_for(ask("small"), &p, at(55_000), 5);
         assert!(matches!(d, Decision::Wait { .. }));
         // When the window frees, the freed permits are small's, not big's.
-        let later = at(61_000 + 200);
+        let later = at(62_000 + 200);
         let (d, _) = s.decide_for(ask("big"), &p, later, 5);
         assert!(
             matches!(
