@@ -330,19 +330,8 @@ async fn poison_messages_go_to_the_dlq_at_once_and_can_be_redriven() {
         "both poison messages dead-lettered on the first receive"
     );
 
-    let admin_secret = w.stack.admin_secret().await.unwrap();
-    let admin = w
-        .api
-        .with_key(&admin_secret)
-        .expect(
-            Method::POST,
-            "/v1/admin/bootstrap",
-            Some(&json!({"name": "ops"})),
-            201,
-        )
-        .await
-        .unwrap();
-    let admin = w.api.with_key(admin["api_key"].as_str().unwrap());
+    // The world's administrator (the deployment is bootstrapped once).
+    let admin = &w.admin;
     let moved = admin
         .expect(Method::POST, "/v1/admin/dlq/redrive", Some(&json!({})), 200)
         .await
@@ -373,19 +362,8 @@ async fn transient_failures_are_deferred_with_backoff() {
     let id = create(&w, &["72030"]).await;
     w.run_fan_outs(1).await;
     // The provider becomes unreachable: a closed port.
-    let admin_secret = w.stack.admin_secret().await.unwrap();
-    let admin = w
-        .api
-        .with_key(&admin_secret)
-        .expect(
-            Method::POST,
-            "/v1/admin/bootstrap",
-            Some(&json!({"name": "ops"})),
-            201,
-        )
-        .await
-        .unwrap();
-    let admin = w.api.with_key(admin["api_key"].as_str().unwrap());
+    // The world's administrator (the deployment is bootstrapped once).
+    let admin = &w.admin;
     let ds = json!({"name": "J-Quants", "description": "down", "provider_type": "jquants", "is_enabled": true,
         "base_url": "http://127.0.0.1:9/v2", "api_version": "v2", "rate_limit_per_minute": 500, "rate_limit_per_hour": 30000, "rate_limit_per_day": 720000});
     admin
