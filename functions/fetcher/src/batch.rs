@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use futures::StreamExt;
 use shared::domain::{IssueCode, JobGroupId, JobId};
-use shared::limiter::{Ask, Scope, WaitReason};
+use shared::limiter::{Ask, Scope, fair};
 use shared::metrics::BatchMetrics;
 use shared::queue::JobMessage;
 use shared::store::{FinishOutcome, JobResult, StartOutcome};
@@ -103,9 +103,6 @@ async fn prepare(
         .await)
 }
 
-/// The longest a refused job's turn is spread over: inside SQS's 15-minute delay.
-const MAX_TURN_SECS: u64 = 600;
-
 /// Asks the limiter once per account and endpoint for the first requests of all its ready
 /// jobs; those it refuses are deferred (into `ended`), the rest returned.
 async fn take_permits(
@@ -168,27 +165,7 @@ async fn take_permits(
         let until = taken
             .next
             .unwrap_or_else(|| deps.clock.now() + chrono::TimeDelta::seconds(1));
-        // Others wait under their fair share, or a budget many users share is spent for now:
-        // the tenant's backlog comes back spread over the time the whole budget needs for it,
-        // rather than all at the next free permit, so it does not churn through the queue
-        // ahead of other users' jobs (every refusal is a message in their way). An account
-        // of one user keeps asking at the next free permit: spreading its own backlog would
-        // only leave its budget idle (measured: a Free account's run 1.22x its physical time
-        // instead of 1.02x).
-        let shared = demands.iter().any(|d| d.shared);
-        let turn = if taken.reason == Some(WaitReason::FairShare)
-            || (shared && matches!(taken.reason, Some(WaitReason::Minute | WaitReason::Quarter)))
-        {
-            let limit = demands
-                .iter()
-                .map(|d| d.limits.per_minute)
-                .min()
-                .unwrap_or(1);
-            let secs = u64::from(backlog) * 60 / u64::from(limit.max(1));
-            std::time::Duration::from_secs(secs.min(MAX_TURN_SECS))
-        } else {
-            std::time::Duration::ZERO
-        };
+        let turn = fair::turn(&demands, taken.reason, backlog);
         tracing::info!(
             jobs = refused.len(),
             %until,

@@ -105,13 +105,20 @@ async fn apply(
 ) -> anyhow::Result<Option<NaiveDate>> {
     let mut handled = d.handled_until;
     let mut outcome = Ok(None);
+    // Read once per schedule and tick, at its first fire that runs.
+    let mut switched_off = None;
     for (i, fire) in d.fires.iter().enumerate() {
         if !fire.runs {
             s.skipped_closed += 1;
             report.skipped_closed += 1;
             continue;
         }
-        match fire_one(&s, fire, calendar, now, deps).await {
+        let fired = match switched_off_by(&s, &mut switched_off, deps).await {
+            Ok(Some(why)) => Ok(Fired::Refused(why)),
+            Ok(None) => fire_one(&s, fire, calendar, now, deps).await,
+            Err(e) => Err(e.into()),
+        };
+        match fired {
             Ok(Fired::Created(run, made)) => {
                 report.groups_created += made;
                 tracing::info!(schedule_id = %s.id, fire_at = %fire.at, groups = run.groups.len(), created = made, "schedule fired");
@@ -159,14 +166,6 @@ async fn fire_one(
     deps: &Deps,
 ) -> anyhow::Result<Fired> {
     let t = &s.template;
-    if let Some(why) = unusable_source(&t.data_source, deps).await? {
-        return Ok(Fired::Refused(why));
-    }
-    if !deps.users.user_is_active(s.user_id).await? {
-        return Ok(Fired::Refused(
-            "the schedule's owner is disabled by an administrator".into(),
-        ));
-    }
     let Some(credential) = deps
         .credentials
         .get_credential(s.user_id, &t.data_source)
@@ -318,6 +317,27 @@ async fn create(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Which kill switch refuses `s`'s fires, if one does: its data source's or its owner's
+/// (`memo` keeps the answer for the schedule's other fires of the tick).
+async fn switched_off_by(
+    s: &Schedule,
+    memo: &mut Option<Option<String>>,
+    deps: &Deps,
+) -> Result<Option<String>, StoreError> {
+    if let Some(why) = memo {
+        return Ok(why.clone());
+    }
+    let why = match unusable_source(&s.template.data_source, deps).await? {
+        Some(why) => Some(why),
+        None if !deps.users.user_is_active(s.user_id).await? => {
+            Some("the schedule's owner is disabled by an administrator".into())
+        }
+        None => None,
+    };
+    *memo = Some(why.clone());
+    Ok(why)
 }
 
 /// Why no fire may use `id` (it no longer exists, or the operator disabled it), if so.

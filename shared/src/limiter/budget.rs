@@ -352,7 +352,7 @@ impl ScopeState {
     }
 
     /// The tightest configured minute limit of `demands`.
-    fn bound(demands: &[Demand]) -> u32 {
+    pub(crate) fn bound(demands: &[Demand]) -> u32 {
         demands
             .iter()
             .map(|d| d.limits.per_minute.max(1))
