@@ -201,6 +201,16 @@ pub async fn provision(
                 | "AWS::S3::Bucket"
                 | "AWS::Serverless::Function"
                 | "AWS::Serverless::HttpApi"
+                // Operations only: nothing the functions read or write goes through these
+                // (logs, alarms and the dashboard watch the stack; the bucket policy refuses
+                // plain HTTP, which moto would not enforce), so they are not created here.
+                | "AWS::Logs::LogGroup"
+                | "AWS::Logs::MetricFilter"
+                | "AWS::SNS::Topic"
+                | "AWS::SNS::Subscription"
+                | "AWS::CloudWatch::Alarm"
+                | "AWS::CloudWatch::Dashboard"
+                | "AWS::S3::BucketPolicy"
         );
         if !handled {
             bail!(

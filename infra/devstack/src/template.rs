@@ -1,11 +1,15 @@
 //! `template.yaml` as data: resources by logical id and a resolver for `!Ref`, `!Sub` and
-//! `!GetAtt` against what was provisioned.
+//! `!GetAtt` against what was provisioned. The local stack deploys the template with every
+//! parameter at its default: `!Ref` of a parameter, `!If` (with the template's `Conditions`),
+//! `!Ref AWS::NoValue` and `${Parameter}` in `!Sub` are resolved when the template is read, and
+//! a resource whose `Condition` is false is left out, so the rest sees literal values.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use serde_norway::Value;
+use serde_norway::value::TaggedValue;
+use serde_norway::{Mapping, Value};
 
 /// The parsed template.
 #[derive(Debug)]
@@ -45,6 +49,7 @@ impl Template {
     /// Parses template text.
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let doc: Value = serde_norway::from_str(text).context("template is not YAML")?;
+        let defaults = Defaults::read(&doc);
         let Some(Value::Mapping(res)) = doc.get("Resources") else {
             bail!("template has no Resources")
         };
@@ -54,15 +59,25 @@ impl Template {
                 .as_str()
                 .context("resource id is not a string")?
                 .to_owned();
+            if let Some(condition) = body.get("Condition").and_then(Value::as_str)
+                && !defaults.condition(condition)?
+            {
+                continue;
+            }
             let kind = body
                 .get("Type")
                 .and_then(Value::as_str)
                 .context("resource without Type")?
                 .to_owned();
             let properties = body.get("Properties").cloned().unwrap_or(Value::Null);
+            let properties = defaults
+                .apply(properties)
+                .with_context(|| format!("resource {id}"))?
+                .unwrap_or(Value::Null);
             resources.insert(id, Resource { kind, properties });
         }
         let globals = doc.get("Globals").cloned().unwrap_or(Value::Null);
+        let globals = defaults.apply(globals)?.unwrap_or(Value::Null);
         Ok(Self { resources, globals })
     }
 
@@ -127,6 +142,131 @@ impl Template {
             }
         }
         Ok(env)
+    }
+}
+
+/// The template's parameters at their defaults, and its conditions.
+struct Defaults<'a> {
+    parameters: BTreeMap<String, Value>,
+    conditions: &'a Value,
+}
+
+impl<'a> Defaults<'a> {
+    fn read(doc: &'a Value) -> Self {
+        let mut parameters = BTreeMap::new();
+        if let Some(Value::Mapping(params)) = doc.get("Parameters") {
+            for (name, p) in params {
+                let (Some(name), Some(default)) = (name.as_str(), p.get("Default")) else {
+                    continue;
+                };
+                // A `Number` parameter is a number wherever it is used (`MemorySize`, ...).
+                let value = match (p["Type"].as_str(), default) {
+                    (Some("Number"), Value::String(s)) => {
+                        serde_norway::from_str::<Value>(s).unwrap_or_else(|_| default.clone())
+                    }
+                    _ => default.clone(),
+                };
+                parameters.insert(name.to_owned(), value);
+            }
+        }
+        Self {
+            parameters,
+            conditions: &doc["Conditions"],
+        }
+    }
+
+    fn condition(&self, name: &str) -> anyhow::Result<bool> {
+        let c = &self.conditions[name];
+        anyhow::ensure!(!c.is_null(), "no condition {name}");
+        self.truth(c).with_context(|| format!("condition {name}"))
+    }
+
+    fn truth(&self, v: &Value) -> anyhow::Result<bool> {
+        let Value::Tagged(t) = v else {
+            bail!("{v:?} is not a condition function")
+        };
+        let args = t.value.as_sequence().map(Vec::as_slice).unwrap_or_default();
+        match (t.tag.to_string().trim_start_matches('!'), args) {
+            ("Equals", [a, b]) => Ok(self.text(a)? == self.text(b)?),
+            ("Not", [a]) => Ok(!self.truth(a)?),
+            ("And", all) => all
+                .iter()
+                .try_fold(true, |acc, c| Ok(acc && self.truth(c)?)),
+            ("Or", any) => any
+                .iter()
+                .try_fold(false, |acc, c| Ok(acc || self.truth(c)?)),
+            ("Condition", []) => self.condition(t.value.as_str().context("condition name")?),
+            (other, _) => bail!("!{other} is not supported locally in a condition"),
+        }
+    }
+
+    fn text(&self, v: &Value) -> anyhow::Result<String> {
+        match self.apply(v.clone())? {
+            Some(Value::String(s)) => Ok(s),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            Some(Value::Bool(b)) => Ok(b.to_string()),
+            other => bail!("cannot compare {other:?}"),
+        }
+    }
+
+    /// `v` with parameters, `!If` and `${Parameter}` in `!Sub` resolved; `None` for
+    /// `AWS::NoValue` (its key or list item is dropped).
+    fn apply(&self, v: Value) -> anyhow::Result<Option<Value>> {
+        Ok(Some(match v {
+            Value::Tagged(t) => {
+                let TaggedValue { tag, value } = *t;
+                match (tag.to_string().trim_start_matches('!'), value) {
+                    ("Ref", Value::String(r)) if r == "AWS::NoValue" => return Ok(None),
+                    ("Ref", Value::String(r)) if self.parameters.contains_key(&r) => {
+                        self.parameters[&r].clone()
+                    }
+                    ("If", Value::Sequence(s)) => {
+                        let [c, yes, no] = <[Value; 3]>::try_from(s)
+                            .map_err(|_| anyhow::anyhow!("!If takes three arguments"))?;
+                        let c = c.as_str().context("!If condition name")?;
+                        return self.apply(if self.condition(c)? { yes } else { no });
+                    }
+                    ("Sub", Value::String(text)) => Value::Tagged(Box::new(TaggedValue {
+                        tag,
+                        value: Value::String(self.sub(&text)?),
+                    })),
+                    (_, value) => Value::Tagged(Box::new(TaggedValue { tag, value })),
+                }
+            }
+            Value::Mapping(m) => {
+                let mut out = Mapping::new();
+                for (k, v) in m {
+                    if let Some(v) = self.apply(v)? {
+                        out.insert(k, v);
+                    }
+                }
+                Value::Mapping(out)
+            }
+            Value::Sequence(s) => Value::Sequence(
+                s.into_iter()
+                    .filter_map(|v| self.apply(v).transpose())
+                    .collect::<anyhow::Result<_>>()?,
+            ),
+            other => other,
+        }))
+    }
+
+    /// `${Parameter}` replaced by its default; every other `${...}` kept for [`resolve`].
+    fn sub(&self, text: &str) -> anyhow::Result<String> {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            let end = rest[start..].find('}').context("unclosed ${ in !Sub")? + start;
+            let name = &rest[start + 2..end];
+            out.push_str(&rest[..start]);
+            match self.parameters.get(name) {
+                Some(v) => out.push_str(&self.text(v)?),
+                None => out.push_str(&rest[start..=end]),
+            }
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
     }
 }
 
@@ -199,5 +339,51 @@ mod tests {
             t.function_env("F", &Bindings::default()).is_err(),
             "unprovisioned refs are errors"
         );
+    }
+
+    #[test]
+    fn parameters_resolve_to_their_defaults() {
+        let t = Template::parse(
+            r#"
+Parameters:
+  Memory: {Type: Number, Default: "512"}
+  Reserved: {Type: Number, Default: 0}
+  Stage: {Type: String, Default: v1stage}
+  Mail: {Type: String, Default: ""}
+Conditions:
+  IsReserved: !Not [!Equals [!Ref Reserved, 0]]
+  HasMail: !Not [!Equals [!Ref Mail, ""]]
+  Either: !Or [!Condition IsReserved, !Condition HasMail]
+Globals: {Function: {Environment: {Variables: {S: !Sub "${Stage}-${AWS::StackName}"}}}}
+Resources:
+  Api: {Type: AWS::Serverless::HttpApi, Properties: {StageName: !Ref Stage}}
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      MemorySize: !Ref Memory
+      ReservedConcurrentExecutions: !If [IsReserved, !Ref Reserved, !Ref AWS::NoValue]
+      Tags: [!If [Either, a, !Ref AWS::NoValue], b]
+  Sub: {Type: AWS::SNS::Subscription, Condition: HasMail, Properties: {Endpoint: !Ref Mail}}
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            t.function_property("F", "MemorySize")
+                .and_then(Value::as_u64),
+            Some(512)
+        );
+        assert!(
+            t.function_property("F", "ReservedConcurrentExecutions")
+                .is_none()
+        );
+        assert_eq!(t.resources["F"].properties["Tags"], Value::from(vec!["b"]));
+        assert_eq!(t.resources["Api"].properties["StageName"], "v1stage");
+        assert!(
+            !t.resources.contains_key("Sub"),
+            "a false Condition leaves it out"
+        );
+        let mut b = Bindings::default();
+        b.refs.insert("AWS::StackName".into(), "s".into());
+        assert_eq!(t.function_env("F", &b).unwrap()["S"], "v1stage-s");
     }
 }
