@@ -48,6 +48,9 @@ pub trait RawArchive: Send + Sync + std::fmt::Debug {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ArchiveError>;
     /// `s3://bucket/` + `prefix`, as a job's `response_data` points to it.
     fn uri(&self, prefix: &JobPrefix) -> String;
+    /// Deletes every object whose key starts with `prefix` (any prefix of the bucket: a
+    /// job's pages, a user's archive, a user's exports); how many.
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, ArchiveError>;
 }
 
 /// Gzip at the default level: about a tenth of the JSON's size for market data.
@@ -126,6 +129,54 @@ impl RawArchive for S3Archive {
     fn uri(&self, prefix: &JobPrefix) -> String {
         format!("s3://{}/{}", self.bucket, prefix.as_str())
     }
+
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, ArchiveError> {
+        use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+        let mut deleted = 0;
+        loop {
+            // Listed afresh after each deletion: at most a thousand keys a round.
+            let listed = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .send()
+                .await
+                .map_err(|e| ArchiveError(e.into()))?;
+            let keys: Vec<ObjectIdentifier> = listed
+                .contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .filter_map(|k| ObjectIdentifier::builder().key(k).build().ok())
+                .collect();
+            if keys.is_empty() {
+                return Ok(deleted);
+            }
+            let n = keys.len() as u64;
+            let out = self
+                .client
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(
+                    Delete::builder()
+                        .set_objects(Some(keys))
+                        .quiet(true)
+                        .build()
+                        .map_err(|e| ArchiveError(e.into()))?,
+                )
+                .send()
+                .await
+                .map_err(|e| ArchiveError(e.into()))?;
+            if let Some(e) = out.errors().first() {
+                return Err(ArchiveError(anyhow::anyhow!(
+                    "could not delete {}: {}",
+                    e.key().unwrap_or_default(),
+                    e.message().unwrap_or_default()
+                )));
+            }
+            deleted += n;
+        }
+    }
 }
 
 /// The archive in memory (compressed like the real one).
@@ -156,6 +207,16 @@ impl RawArchive for MemoryArchive {
 
     fn uri(&self, prefix: &JobPrefix) -> String {
         format!("memory://{}", prefix.as_str())
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, ArchiveError> {
+        let mut all = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let before = all.len();
+        all.retain(|k, _| !k.starts_with(prefix));
+        Ok((before - all.len()) as u64)
     }
 }
 

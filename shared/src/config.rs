@@ -57,6 +57,10 @@ pub struct Config {
     /// (`shared::limiter::fair`); `FAIR_SHARE=off` makes them first come, first served (only
     /// to measure what fairness buys).
     pub fair_share: bool,
+    /// How long fetched data is kept (`DATA_RETENTION_DAYS`; unset or 0: for ever). Older
+    /// pieces of a holding count as missing and are never served; the bucket's lifecycle rule
+    /// on `raw/` removes their pages with the same period.
+    pub data_retention_days: Option<u32>,
 }
 
 /// Per-user limits the API enforces (429 with `Retry-After` and the limit named when one is
@@ -93,6 +97,12 @@ impl Default for UserLimits {
 }
 
 impl Config {
+    /// [`Config::data_retention_days`] as a duration.
+    pub fn retention(&self) -> Option<chrono::TimeDelta> {
+        self.data_retention_days
+            .map(|d| chrono::TimeDelta::days(i64::from(d)))
+    }
+
     /// Reads the process environment.
     #[allow(clippy::disallowed_methods)]
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -137,6 +147,13 @@ impl Config {
             provider_timeout_secs: number("PROVIDER_TIMEOUT_SECS", 20)?,
             stalled_after_secs: number("STALLED_AFTER_SECS", 1800)?,
             fair_share: !matches!(get("FAIR_SHARE").as_deref(), Some("off" | "false" | "0")),
+            data_retention_days: match get("DATA_RETENTION_DAYS").as_deref() {
+                None | Some("" | "0") => None,
+                Some(v) => Some(v.parse::<u32>().map_err(|_| ConfigError::Invalid {
+                    name: "DATA_RETENTION_DAYS",
+                    reason: format!("`{v}` is not a number of days"),
+                })?),
+            },
             limits: UserLimits {
                 max_active_jobs: number("MAX_ACTIVE_JOBS_PER_USER", d.max_active_jobs)?,
                 groups_per_minute: number("MAX_GROUPS_PER_MINUTE", d.groups_per_minute)?,

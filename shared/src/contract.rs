@@ -10,6 +10,7 @@ pub use crate::store::accounts::contract::{
     api_keys, credential_listing, credential_store, data_source_store, kill_switches, user_listing,
     user_store,
 };
+pub use crate::store::holdings::contract::holding_store;
 pub use crate::store::jobs::contract::{
     group_job_listing, group_listing, job_batches, job_cancel_and_retry, job_store, parked_jobs,
     user_quotas,

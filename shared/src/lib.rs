@@ -43,6 +43,7 @@ pub mod dataset;
 pub mod domain;
 pub mod export;
 pub mod fanout;
+pub mod holdings;
 pub mod jquants;
 pub mod limiter;
 pub mod metrics;

@@ -56,6 +56,11 @@ async fn dynamodb_jobs_keep_the_contract() {
         &s.api_config.jobs_table,
     ))
     .await;
+    contract::holding_store(&DynamoJobs::new(
+        s.aws.dynamodb.clone(),
+        &s.api_config.jobs_table,
+    ))
+    .await;
     contract::parked_jobs(&DynamoJobs::new(
         s.aws.dynamodb.clone(),
         &s.api_config.jobs_table,

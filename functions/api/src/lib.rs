@@ -31,8 +31,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The API's routes over `state`.
 pub fn router(state: AppState) -> Router {
     use routes::{
-        admin, api_keys, credentials, data_sources, group_list, health, job_groups, job_list,
-        results, schedules, users, whoami,
+        admin, api_keys, credentials, data, data_delete, data_sources, group_list, health,
+        job_groups, job_list, results, schedules, users, whoami,
     };
     Router::new()
         .route("/v1/health", get(health::get))
@@ -45,6 +45,19 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/users/{id}/api-keys", post(users::issue_key))
         .route("/v1/admin/data-sources/{id}", put(admin::put_data_source))
         .route("/v1/admin/key-rotation", post(admin::key_rotation))
+        .route(
+            "/v1/admin/users/{id}/data",
+            delete(data_delete::delete_user_data),
+        )
+        .route("/v1/data", get(data::list))
+        .route(
+            "/v1/data/{data_source}/{endpoint}",
+            get(data::read).delete(data_delete::delete),
+        )
+        .route(
+            "/v1/data/{data_source}/{endpoint}/partitions",
+            get(data::partitions),
+        )
         .route("/v1/whoami", get(whoami::get))
         .route("/v1/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/v1/api-keys/{id}", delete(api_keys::revoke))

@@ -16,7 +16,7 @@ use shared::queue::{JobQueue, SqsJobQueue};
 use shared::secrets::{CachedSecrets, SecretSource, SecretsManager};
 use shared::store::dynamo::{DynamoAccounts, DynamoJobs};
 use shared::store::jobs::UserQuotas;
-use shared::store::{DataSourceStore, JobStore, ScheduleStore, UserStore};
+use shared::store::{DataSourceStore, HoldingStore, JobStore, ScheduleStore, UserStore};
 use shared::vault::Vault;
 
 /// Shared state of the router. Every field is a cheap handle.
@@ -50,7 +50,11 @@ pub struct AppState {
     /// The rate limiter's shared state, read (never written) for the rate shown beside a
     /// credential and a job group.
     pub limiter: Arc<Limiter>,
-    /// Raw provider pages (results export).
+    /// What each user holds.
+    pub holdings: Arc<dyn HoldingStore>,
+    /// How long fetched data is kept (`None`: for ever).
+    pub retention: Option<chrono::TimeDelta>,
+    /// Raw provider pages (results export, held data).
     pub archive: Arc<dyn RawArchive>,
     /// Where exports are written and linked from.
     pub exports: Arc<dyn ExportStore>,
@@ -84,6 +88,8 @@ impl AppState {
             sources: accounts.clone(),
             vault: Arc::new(Vault::new(accounts, keys, clock.clone())),
             jobs: jobs.clone(),
+            holdings: jobs.clone(),
+            retention: config.retention(),
             quotas: jobs.clone(),
             schedules: jobs,
             queue: Arc::new(SqsJobQueue::new(

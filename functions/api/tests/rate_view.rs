@@ -121,6 +121,8 @@ impl World {
                 clock.clone(),
             )),
             jobs: jobs.clone(),
+            holdings: jobs.clone(),
+            retention: None,
             quotas: jobs,
             limits: Default::default(),
             fresh_secrets: Arc::new(StaticSecrets::default()),

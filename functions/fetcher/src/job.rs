@@ -13,6 +13,7 @@ use shared::catalog::{self, Endpoint};
 use shared::domain::{
     Checkpoint, DataSourceId, Job, JobGroup, JobGroupId, JobId, Plan, Release, UserId,
 };
+use shared::holdings::Held;
 use shared::limiter::{self, Scope};
 use shared::metrics::BatchMetrics;
 use shared::provider::{Disposition, Page, PageKeys, ProviderError};
@@ -399,6 +400,8 @@ async fn fetch(
     let (mut rows, mut pages, mut next) = job.checkpoint.as_ref().map_or((0, 0, None), |c| {
         (c.rows, c.pages, Some(c.next_page.clone()))
     });
+    let resumed_pages = pages;
+    let (mut events, mut bytes) = (Vec::new(), 0u64);
     let mut resumed = next.is_some();
     // Every key the provider gave this run: one given again would loop for ever.
     let mut keys = PageKeys::default();
@@ -468,6 +471,15 @@ async fn fetch(
             });
         }
         crate::calendar::remember(ctx.endpoint, &query, &page.records, deps).await;
+        events.extend(shared::holdings::actions(
+            ctx.endpoint,
+            &page.records,
+            &page.raw,
+            job.symbol.as_ref(),
+            &query,
+            deps.clock.now(),
+        ));
+        bytes += page.raw.len() as u64;
         rows += page.records.len() as u64;
         pages += 1;
         slowest = slowest.max(page_started.elapsed());
@@ -497,11 +509,50 @@ async fn fetch(
             None => break,
         }
     }
+    if resumed_pages > 0 {
+        events.extend(earlier_actions(ctx.endpoint, &prefix, resumed_pages, deps).await);
+    }
+    let fetched_at = job.started_at.unwrap_or_else(|| deps.clock.now());
+    let held = Held::of(ctx.endpoint, group, job, fetched_at, pages, rows, bytes).map(|mut h| {
+        events.sort_unstable();
+        events.dedup();
+        h.events = events;
+        h
+    });
     Ok(shared::domain::ResponseData {
         rows,
         pages,
         archive: Some(deps.ports.archive.uri(&prefix)),
+        held,
     })
+}
+
+/// The corporate actions of the pages an earlier run of a resumed job archived (J-Quants
+/// pages: a Yahoo answer is one page). Unreadable pages are skipped: the job's result stands.
+async fn earlier_actions(
+    endpoint: &Endpoint,
+    prefix: &JobPrefix,
+    pages: u32,
+    deps: &Deps,
+) -> Vec<chrono::NaiveDate> {
+    let mut out = Vec::new();
+    for i in 0..pages {
+        let Ok(Some(body)) = deps.ports.archive.get(&prefix.page(i)).await else {
+            continue;
+        };
+        if let Ok(page) = endpoint.dataset.parse_page(&body) {
+            let records = page.records.unwrap_or_default();
+            out.extend(shared::holdings::actions(
+                endpoint,
+                &records,
+                &body,
+                None,
+                &[],
+                deps.clock.now(),
+            ));
+        }
+    }
+    out
 }
 
 fn query(group: &JobGroup, job: &Job, endpoint: &Endpoint) -> Vec<(String, String)> {

@@ -112,6 +112,39 @@ impl ApiClient {
         }
     }
 
+    /// `GET /v1/data/...` as `moomoo data get` does it: while the API answers 202, waits for
+    /// the groups it started and asks again. The rows (NDJSON) and every 202 answer met.
+    pub async fn read_data(&self, path: &str) -> anyhow::Result<(Vec<Value>, Vec<Value>)> {
+        let mut fetching = Vec::new();
+        for _ in 0..5 {
+            let (status, _, body) = self.text(path).await?;
+            match status {
+                200 => {
+                    let rows = body
+                        .lines()
+                        .map(serde_json::from_str)
+                        .collect::<Result<Vec<Value>, _>>()?;
+                    return Ok((rows, fetching));
+                }
+                202 => {
+                    let answer: Value = serde_json::from_str(&body)?;
+                    for g in answer["groups"].as_array().cloned().unwrap_or_default() {
+                        let id = g["id"].as_str().unwrap_or_default().to_owned();
+                        let ended = self
+                            .wait_for_group(&id, std::time::Duration::from_secs(300))
+                            .await?;
+                        if ended["status"] != "completed" {
+                            bail!("group {id} did not complete: {ended}");
+                        }
+                    }
+                    fetching.push(answer);
+                }
+                other => bail!("GET {path}: {other}: {body}"),
+            }
+        }
+        bail!("GET {path}: still fetching after five rounds")
+    }
+
     /// Like [`ApiClient::call`], failing unless the status is `want`.
     pub async fn expect(
         &self,

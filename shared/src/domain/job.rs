@@ -60,6 +60,10 @@ pub struct ResponseData {
     /// page), so nothing is cut by DynamoDB's 400 KB item limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive: Option<String>,
+    /// The range the job fetched whole, added to its owner's holdings when it ends (not part
+    /// of the job's own item).
+    #[serde(skip)]
+    pub held: Option<crate::holdings::Held>,
 }
 
 impl ResponseData {
@@ -69,6 +73,7 @@ impl ResponseData {
             rows,
             pages,
             archive: None,
+            held: None,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! - [`accounts`]: users and their API keys, data sources, sealed credentials.
 //! - [`jobs`]: job groups and jobs, one port per capability (fan-out, queries, a job's run,
 //!   group control; parked jobs and stalled groups for the scheduler).
+//! - [`holdings`]: what each user holds (ranges fetched whole, corporate actions seen).
 //! - [`rows`]: fetched rows by natural key. [`schedules`]: schedules, calendar, watermarks.
 //!
 //! [`dynamo`] holds what the DynamoDB adapters share, [`memory`] gathers the fakes. The table
@@ -12,6 +13,7 @@
 
 pub mod accounts;
 pub mod dynamo;
+pub mod holdings;
 pub mod jobs;
 #[cfg(feature = "test-util")]
 pub mod memory;
@@ -22,6 +24,7 @@ pub use accounts::{
     ApiKeyRecord, CredentialStore, DataSourceStore, KeyRefused, KeyRing, MAX_ACTIVE_KEYS,
     REVOKED_KEPT, UserStore,
 };
+pub use holdings::HoldingStore;
 pub use jobs::{
     FanOut, FanOutCursor, FanOutPlan, FanOutStore, FinishOutcome, GroupControl, GroupCursor,
     JOBS_EXAMINED, JobCursor, JobLifecycle, JobQueries, JobResult, JobStore, Parked, ParkedJobs,

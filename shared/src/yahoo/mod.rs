@@ -15,7 +15,7 @@ mod symbol;
 pub use chart::{Bar, Chart, ChartRequest, Dividend, Interval, Split, parse_chart};
 pub use client::{USER_AGENT, YahooClient, YahooConfig};
 pub use error::COOL_DOWN;
-pub use pages::records_of;
+pub use pages::{actions_of, records_of};
 pub use quote::{Quote, parse_quotes};
 pub use session::{CrumbAuth, DEFAULT_CRUMB_TTL};
 pub use symbol::{jquants_code, yahoo_symbol};

@@ -75,6 +75,36 @@ impl YahooClient {
     }
 }
 
+/// The days of the dividends and splits a daily chart answer shows: Yahoo's `adjclose` before
+/// each of them changes when it happens. Empty for intraday charts (no `adjclose`) and other
+/// answers.
+pub fn actions_of(
+    endpoint: &Endpoint,
+    body: &[u8],
+    code: &IssueCode,
+    query: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Vec<chrono::NaiveDate> {
+    if endpoint.dataset != DatasetKind::YahooChart {
+        return Vec::new();
+    }
+    let Ok(request) = chart_request(query) else {
+        return Vec::new();
+    };
+    if request.interval != super::Interval::Day {
+        return Vec::new();
+    }
+    parse_chart(body, code, &request, now).map_or_else(
+        |_| Vec::new(),
+        |chart| {
+            let dividends = chart.dividends.iter().map(|d| d.ex_date);
+            dividends
+                .chain(chart.splits.iter().map(|s| s.ex_date))
+                .collect()
+        },
+    )
+}
+
 /// The records of a Yahoo answer to a job of `endpoint` for `code` with `query`, as parsed at
 /// `now` (a chart drops the bar still open then).
 ///

@@ -96,6 +96,16 @@ pub async fn create(
     Caller(user): Caller,
     ApiJson(req): ApiJson<NewJobGroup>,
 ) -> Result<(StatusCode, Json<JobGroupView>), ApiError> {
+    let group = create_group(&state, &user, &req).await?;
+    Ok((StatusCode::ACCEPTED, Json(group.into())))
+}
+
+/// Validates `req`, stores the group within the owner's quotas and starts its fan-out.
+pub(crate) async fn create_group(
+    state: &AppState,
+    user: &shared::domain::User,
+    req: &NewJobGroup,
+) -> Result<JobGroup, ApiError> {
     let max_symbols = state.limits.symbols_per_group;
     if req.symbols.len() > max_symbols as usize {
         return Err(crate::limits::static_limit(
@@ -134,7 +144,7 @@ pub async fn create(
     let valid = validate(endpoint, &req.symbols, req.all_listed_issues, &req.params)?;
     catalog::check_yahoo_limits(endpoint, &valid.params, state.clock.now())
         .map_err(|e| ApiError::BadRequest(e.0))?;
-    if let Some(plan) = plan_for(&state, &user, &ds, endpoint).await? {
+    if let Some(plan) = plan_for(state, user, &ds, endpoint).await? {
         let today = state
             .clock
             .now()
@@ -157,7 +167,7 @@ pub async fn create(
     let now = state.clock.now();
     state
         .quotas
-        .create_group_within(&group, &symbols, &crate::limits::group_quota(&state), now)
+        .create_group_within(&group, &symbols, &crate::limits::group_quota(state), now)
         .await?
         .map_err(|e| crate::limits::exceeded(e, now))?;
     state.queue.start_fan_out(group.id).await.map_err(|e| {
@@ -167,7 +177,7 @@ pub async fn create(
         ))
     })?;
     tracing::info!(job_group_id = %group.id, total_jobs = group.total_jobs, "job group created");
-    Ok((StatusCode::ACCEPTED, Json(group.into())))
+    Ok(group)
 }
 
 /// `symbols`, or every listed issue, with `params`, checked against `endpoint`.

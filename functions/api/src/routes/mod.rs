@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod api_keys;
 pub mod credentials;
+pub mod data;
+pub mod data_delete;
 pub mod data_sources;
 pub mod group_list;
 pub mod health;

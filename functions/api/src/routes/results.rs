@@ -340,7 +340,7 @@ fn page_rows(
 
 /// A JSON value as a CSV cell: text as is (guarded, [`guarded`]), null as empty, numbers and
 /// flags as JSON writes them.
-fn cell(v: &Value) -> String {
+pub(crate) fn cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => guarded(s),
@@ -352,7 +352,7 @@ fn cell(v: &Value) -> String {
 /// carriage return: OWASP's CSV injection) gets a leading `'`, which makes it text. A number
 /// written as text (`-12.5`, as J-Quants sends some) is a number to a spreadsheet, not a
 /// formula, and stays byte for byte.
-fn guarded(s: &str) -> String {
+pub(crate) fn guarded(s: &str) -> String {
     let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
     let number = s.parse::<f64>().is_ok() && s.chars().all(|c| "0123456789+-.eE".contains(c));
     if risky && !number {

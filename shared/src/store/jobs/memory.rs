@@ -17,6 +17,8 @@ use crate::store::{
 };
 
 use super::*;
+use crate::holdings::{Coverage, HoldingKey};
+use crate::store::HoldingStore;
 use crate::store::jobs::FanOutPlan;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -45,7 +47,11 @@ struct Quotas {
 
 /// Job groups and jobs in memory.
 #[derive(Debug, Default)]
-pub struct MemoryJobs(Mutex<HashMap<JobGroupId, GroupEntry>>, Mutex<Quotas>);
+pub struct MemoryJobs(
+    Mutex<HashMap<JobGroupId, GroupEntry>>,
+    Mutex<Quotas>,
+    Mutex<BTreeMap<HoldingKey, Coverage>>,
+);
 
 #[async_trait]
 impl FanOutStore for MemoryJobs {
@@ -333,7 +339,53 @@ impl JobLifecycle for MemoryJobs {
         *j = next;
         *g = counted;
         entry.progressed_at = Some(now);
+        if let JobResult::Completed(ResponseData {
+            held: Some(held), ..
+        }) = result
+        {
+            let mut holdings = lock(&self.2);
+            let c = holdings
+                .entry(held.key.clone())
+                .or_insert_with(|| Coverage::empty(held.key.clone()));
+            c.pieces.push(held.piece.clone());
+            for day in &held.events {
+                c.events.entry(*day).or_insert(held.piece.at);
+            }
+        }
         Ok(FinishOutcome::Recorded)
+    }
+}
+
+#[async_trait]
+impl HoldingStore for MemoryJobs {
+    async fn holdings(&self, keys: &[HoldingKey]) -> Result<Vec<Coverage>, StoreError> {
+        let all = lock(&self.2);
+        Ok(keys
+            .iter()
+            .map(|k| {
+                all.get(k)
+                    .cloned()
+                    .unwrap_or_else(|| Coverage::empty(k.clone()))
+            })
+            .collect())
+    }
+
+    async fn user_holdings(&self, user: UserId) -> Result<Vec<Coverage>, StoreError> {
+        Ok(lock(&self.2)
+            .values()
+            .filter(|c| c.key.user == user)
+            .cloned()
+            .collect())
+    }
+
+    async fn replace(&self, coverage: &Coverage) -> Result<(), StoreError> {
+        let mut all = lock(&self.2);
+        if coverage.pieces.is_empty() {
+            all.remove(&coverage.key);
+        } else {
+            all.insert(coverage.key.clone(), coverage.clone());
+        }
+        Ok(())
     }
 }
 

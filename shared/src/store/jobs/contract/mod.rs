@@ -59,7 +59,7 @@ pub fn group(total: u32) -> (JobGroup, Vec<Job>) {
 }
 
 /// Creates a group and writes its jobs as a finished fan-out would.
-pub(super) async fn create_with_jobs(store: &dyn JobStore, g: &JobGroup, jobs: &[Job]) {
+pub(crate) async fn create_with_jobs(store: &dyn JobStore, g: &JobGroup, jobs: &[Job]) {
     let symbols: Vec<_> = jobs.iter().map(|j| j.symbol.clone()).collect();
     store.create_group(g, &symbols).await.unwrap();
     store.write_jobs(jobs).await.unwrap();

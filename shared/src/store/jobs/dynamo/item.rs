@@ -101,6 +101,7 @@ pub(super) fn job_from(item: &Item) -> Result<Job, StoreError> {
                 rows: m.num("rows")?,
                 pages: m.num("pages")?,
                 archive: m.opt_str("archive").map(str::to_owned),
+                held: None,
             })
         }
         _ => None,

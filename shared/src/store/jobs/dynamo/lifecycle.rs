@@ -278,8 +278,7 @@ impl JobLifecycle for DynamoJobs {
         now: DateTime<Utc>,
     ) -> Result<Vec<FinishOutcome>, StoreError> {
         let mut outcomes = Vec::with_capacity(results.len());
-        // A transaction holds 100 items: 99 jobs and their group's counters.
-        for chunk in results.chunks(99) {
+        for chunk in transactions(results) {
             match self.finish_together(group, chunk, now).await? {
                 Some(o) => outcomes.extend(std::iter::repeat_n(o, chunk.len())),
                 // One of them was finished already (a duplicate): one at a time, each counted
@@ -294,4 +293,31 @@ impl JobLifecycle for DynamoJobs {
         }
         Ok(outcomes)
     }
+}
+
+/// `results` cut into transactions: at most 100 items (the jobs, their group's counters and
+/// the holdings completed jobs add to), no holding twice in one (a transaction may touch an
+/// item once).
+fn transactions(results: &[(JobId, JobResult)]) -> Vec<&[(JobId, JobResult)]> {
+    let mut out = Vec::new();
+    let (mut start, mut items) = (0, 1);
+    let mut keys = std::collections::HashSet::new();
+    for (i, (_, result)) in results.iter().enumerate() {
+        let held = match result {
+            JobResult::Completed(d) => d.held.as_ref().map(|h| &h.key),
+            JobResult::Failed(_) => None,
+        };
+        let cost = 1 + usize::from(held.is_some());
+        if items + cost > 100 || held.is_some_and(|k| keys.contains(k)) {
+            out.push(&results[start..i]);
+            (start, items) = (i, 1);
+            keys.clear();
+        }
+        items += cost;
+        keys.extend(held);
+    }
+    if start < results.len() {
+        out.push(&results[start..]);
+    }
+    out
 }

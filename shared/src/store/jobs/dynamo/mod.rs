@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::domain::{Job, JobGroupId, JobId, StartRefused};
+use crate::domain::{Job, JobGroupId, JobId, ResponseData, StartRefused};
 use crate::store::StoreError;
 use crate::store::dynamo::item::{Item, n, s, ts, ts_text};
 use crate::store::dynamo::{send_transaction, unavailable};
@@ -208,7 +208,7 @@ impl DynamoJobs {
             expression.push_str(", first_error = if_not_exists(first_error, :msg)");
             counters = counters.expression_attribute_values(":msg", s(msg));
         }
-        let tx = tx.transact_items(
+        let mut tx = tx.transact_items(
             TransactWriteItem::builder()
                 .update(
                     counters
@@ -218,6 +218,19 @@ impl DynamoJobs {
                 )
                 .build(),
         );
+        // After the jobs, whose conditions the cancellation reasons are read for.
+        for (_, result) in results {
+            if let JobResult::Completed(ResponseData {
+                held: Some(held), ..
+            }) = result
+            {
+                tx = tx.transact_items(
+                    TransactWriteItem::builder()
+                        .update(crate::store::holdings::held_update(&self.table, held))
+                        .build(),
+                );
+            }
+        }
         match send_transaction(tx).await {
             Ok(_) => Ok(Some(FinishOutcome::Recorded)),
             Err(e) => {
