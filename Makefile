@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 WITH_MOTO := infra/local/with-moto.sh
 
-.PHONY: chaos demo test fmt-check clippy import-loops deny unit-and-e2e lint-template bench venv clean lambda-watch lambda-build
+.PHONY: chaos demo test fmt-check clippy import-loops deny unit-and-e2e lint-template bench venv clean lambda-watch lambda-build deploy
 
 ## Python tools (moto server, cfn-lint) in a project-local virtualenv, pinned.
 venv: $(STAMP)
@@ -44,8 +44,38 @@ clippy:
 unit-and-e2e: $(STAMP)
 	$(WITH_MOTO) bash -c 'cargo build --locked -p api -p fetcher -p scheduler && cargo test --locked --workspace'
 
-lint-template: $(STAMP)
-	$(VENV)/bin/cfn-lint template.yaml
+## The SAM CLI (PyPI aws-sam-cli, pinned) in a virtualenv of its own: it pins boto3, botocore
+## and click, which would move the emulator's own (moto serves botocore's service models).
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+$(SAM_STAMP): infra/local/requirements-sam.txt
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements-sam.txt
+	touch $(SAM_STAMP)
+## The SAM CLI as the targets run it: cargo-lambda (and zig) from .venv for `sam build`, no
+## telemetry.
+SAM := PATH=$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(SAM_VENV)/bin:$$PATH SAM_CLI_TELEMETRY=0 sam
+
+## The template, offline: cfn-lint with its informational checks too (any finding fails: fix
+## it, or ignore it on its resource with the reason written there), samconfig.toml's parameter
+## values against the template's constraints, and `sam validate --lint` (SAM's translation,
+## then cfn-lint).
+## sam validate wants a region and credentials to exist, not to be used: dummies here.
+lint-template: $(STAMP) $(SAM_STAMP)
+	$(VENV)/bin/cfn-lint --include-checks I -- template.yaml
+	$(VENV)/bin/python infra/local/check-samconfig.py template.yaml samconfig.toml
+	AWS_DEFAULT_REGION=ap-northeast-1 AWS_ACCESS_KEY_ID=offline AWS_SECRET_ACCESS_KEY=offline \
+		$(SAM) validate --lint --template template.yaml
+
+## Deploys to the AWS account of your credentials (README, "Deploying"): `sam build` builds the
+## three functions for arm64 (cargo lambda build --arm64, zig from .venv), then `sam deploy`
+## with samconfig.toml (stack, region, parameters), which shows the change set and asks before
+## applying it. GUIDED=1 asks for every setting instead and saves the answers to
+## samconfig.toml; SAM_DEPLOY_ARGS='...' adds options (e.g. --parameter-overrides ...).
+deploy: $(STAMP) $(SAM_STAMP)
+	rustup target add aarch64-unknown-linux-gnu
+	$(SAM) build
+	$(SAM) deploy $(if $(GUIDED),--guided) $(SAM_DEPLOY_ARGS)
 
 ## Every function under `cargo lambda watch` (PyPI cargo-lambda, pinned), wired to a stack
 ## provisioned in the emulator and to the sandbox; drive it with `cargo lambda invoke` and the
@@ -54,8 +84,8 @@ lambda-watch: $(STAMP)
 	cargo build --locked -p devstack
 	$(WITH_MOTO) target/debug/devstack lambda-watch
 
-## Release builds of every function as Lambda deploys them (x86_64, plain cargo; arm64 needs
-## `--target aarch64-unknown-linux-gnu` and its linker, or zig: see README).
+## Release builds of every function (x86_64, plain cargo: the machine's own target). The
+## template deploys arm64, which `sam build` (make deploy) builds with `--arm64` and zig.
 lambda-build: $(STAMP)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --compiler cargo --locked \
 		--bin api --bin fetcher --bin scheduler
@@ -78,4 +108,4 @@ bench: $(STAMP) .venv-bench/.installed
 	touch .venv-bench/.installed
 
 clean:
-	rm -rf $(VENV) .venv-bench target
+	rm -rf $(VENV) .venv-bench $(SAM_VENV) .aws-sam target
