@@ -28,8 +28,6 @@ pub struct Config {
     pub accounts_table: String,
     /// Job groups and jobs.
     pub jobs_table: String,
-    /// Fetched rows.
-    pub market_data_table: String,
     /// Rate-limit state.
     pub rate_limits_table: String,
     /// Where raw provider payloads are archived.
@@ -135,7 +133,6 @@ impl Config {
         Ok(Self {
             accounts_table: req("ACCOUNTS_TABLE")?,
             jobs_table: req("JOBS_TABLE")?,
-            market_data_table: req("MARKET_DATA_TABLE")?,
             rate_limits_table: req("RATE_LIMITS_TABLE")?,
             raw_payload_bucket: req("RAW_PAYLOAD_BUCKET")?,
             jobs_queue_url: req("JOBS_QUEUE_URL")?,
@@ -181,7 +178,6 @@ mod tests {
         let mut vars: HashMap<String, String> = [
             "ACCOUNTS_TABLE",
             "JOBS_TABLE",
-            "MARKET_DATA_TABLE",
             "RATE_LIMITS_TABLE",
             "RAW_PAYLOAD_BUCKET",
             "JOBS_QUEUE_URL",

@@ -15,5 +15,4 @@ pub use crate::store::jobs::contract::{
     group_job_listing, group_listing, job_batches, job_cancel_and_retry, job_store, parked_jobs,
     user_quotas,
 };
-pub use crate::store::rows::contract::row_store;
 pub use crate::store::schedules::contract::schedule_store;

@@ -258,3 +258,31 @@ impl World {
         panic!("fan-out message not found");
     }
 }
+
+/// Every row the completed jobs of group `id` fetched, job after job, each with its job's
+/// symbol: read back from the raw payload archive (where rows live) as exports and data reads
+/// read them.
+pub async fn group_rows(
+    stack: &LocalStack,
+    id: &str,
+) -> Vec<(Option<String>, serde_json::Map<String, serde_json::Value>)> {
+    use shared::store::JobQueries;
+    let c = &stack.fetcher_config;
+    let jobs = DynamoJobs::new(stack.aws.dynamodb.clone(), &c.jobs_table);
+    let archive = shared::archive::S3Archive::new(stack.aws.s3.clone(), &c.raw_payload_bucket);
+    let id = shared::domain::JobGroupId::parse(id).expect("a group id");
+    let group = jobs.get_group(id).await.unwrap().expect("the group");
+    let endpoint = shared::catalog::find(&group.data_source_id, &group.endpoint_id).unwrap();
+    let mut out = Vec::new();
+    for job in jobs.list_jobs(id).await.unwrap() {
+        if job.status != shared::domain::JobStatus::Completed {
+            continue;
+        }
+        let symbol = job.symbol.as_ref().map(|s| s.as_str().to_owned());
+        let rows = shared::holdings::read::job_rows(&archive, endpoint, &group, &job)
+            .await
+            .unwrap();
+        out.extend(rows.into_iter().map(|r| (symbol.clone(), r)));
+    }
+    out
+}

@@ -20,10 +20,9 @@ use devstack::stack::Counters;
 use integration_tests::{KEY, World, to_record};
 use reqwest::Method;
 use serde_json::json;
-use shared::dataset::DatasetKind;
-use shared::domain::{JobGroupId, JobStatus, UserId};
+
+use shared::domain::{JobGroupId, JobStatus};
 use shared::queue::JobMessage;
-use shared::store::{RowScope, RowStore, dynamo::DynamoRows};
 
 /// A tiny deterministic generator, so a failing run can be repeated.
 struct Lcg(u64);
@@ -418,22 +417,20 @@ async fn verify(
         .expect(Method::GET, "/v1/whoami", None, 200)
         .await
         .unwrap();
-    let scope = RowScope {
-        user_id: UserId::parse(me["user_id"].as_str().unwrap()).unwrap(),
-        dataset: DatasetKind::EqBarsDaily,
-    };
-    let rows = DynamoRows::new(
-        w.stack.aws.dynamodb.clone(),
-        &w.stack.fetcher_config.market_data_table,
-    );
+    assert!(me["user_id"].is_string());
+    let rows = integration_tests::group_rows(&w.stack, &id.to_string()).await;
     let expected_days = sandbox::trading_days(from, to).count();
     for j in listed.iter().filter(|j| j.status == JobStatus::Completed) {
         let code = j.symbol.as_ref().unwrap().as_str();
-        let stored = rows
-            .query_rows(scope, code, Some(&from.to_string()), Some(&to.to_string()))
-            .await
-            .unwrap();
-        let dates: HashSet<_> = stored.iter().map(|r| r.sort.clone()).collect();
+        let stored: Vec<_> = rows
+            .iter()
+            .filter(|(s, _)| s.as_deref() == Some(code))
+            .map(|(_, r)| r)
+            .collect();
+        let dates: HashSet<_> = stored
+            .iter()
+            .map(|r| r["Date"].clone().to_string())
+            .collect();
         assert_eq!(dates.len(), stored.len(), "no duplicate rows for {code}");
         let want = (from.iter_days().take_while(|d| *d <= to))
             .filter_map(|d| sandbox::daily_bar(code, d, w.plan))

@@ -5,7 +5,7 @@ use integration_tests::{require_emulator, unique};
 use shared::contract;
 use shared::crypto::KmsKeys;
 use shared::limiter::store::DynamoLimits;
-use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
+use shared::store::dynamo::{DynamoAccounts, DynamoJobs};
 
 async fn stack() -> devstack::stack::LocalStack {
     require_emulator();
@@ -84,16 +84,6 @@ async fn dynamodb_jobs_keep_the_contract() {
     contract::group_job_listing(&DynamoJobs::new(
         s.aws.dynamodb.clone(),
         &s.api_config.jobs_table,
-    ))
-    .await;
-}
-
-#[tokio::test]
-async fn dynamodb_rows_keep_the_contract() {
-    let s = stack().await;
-    contract::row_store(&DynamoRows::new(
-        s.aws.dynamodb.clone(),
-        &s.api_config.market_data_table,
     ))
     .await;
 }

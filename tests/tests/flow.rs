@@ -12,10 +12,9 @@ use integration_tests::World;
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::archive::RawArchive;
-use shared::dataset::{DatasetKind, Record};
 use shared::domain::{JobGroupId, UserId};
-use shared::store::dynamo::{DynamoJobs, DynamoRows};
-use shared::store::{JobQueries, RowScope, RowStore};
+use shared::store::JobQueries;
+use shared::store::dynamo::DynamoJobs;
 
 /// The deployed API alone: no fetcher takes what a test leaves in the queue.
 fn api_only() -> Options {
@@ -104,22 +103,13 @@ async fn stored_rows_equal_the_sandbox_data_across_page_boundaries() {
     );
     assert!(g["started_at"].is_string() && g["completed_at"].is_string());
 
-    let rows = DynamoRows::new(
-        w.stack.aws.dynamodb.clone(),
-        &w.stack.fetcher_config.market_data_table,
-    );
-    let scope = RowScope {
-        user_id: user_id(&w.user).await,
-        dataset: DatasetKind::EqBarsDaily,
-    };
+    let rows = integration_tests::group_rows(&w.stack, &id).await;
     let mut total = 0;
     for code in &symbols {
         let stored: Vec<_> = rows
-            .query_rows(scope, code, Some(&from.to_string()), Some(&to.to_string()))
-            .await
-            .unwrap()
             .iter()
-            .map(Record::to_json)
+            .filter(|(s, _)| s.as_deref() == Some(*code))
+            .map(|(_, r)| r.clone())
             .collect();
         let expected: Vec<_> = sandbox::trading_days(from, to)
             .filter_map(|d| sandbox::daily_bar(code, d, w.plan))
@@ -159,8 +149,11 @@ async fn stored_rows_equal_the_sandbox_data_across_page_boundaries() {
     );
     let first = &listed[0];
     let data = first.response_data.as_ref().unwrap();
-    let prefix =
-        shared::archive::JobPrefix::new(scope.user_id, JobGroupId::parse(&id).unwrap(), first.id);
+    let prefix = shared::archive::JobPrefix::new(
+        user_id(&w.user).await,
+        JobGroupId::parse(&id).unwrap(),
+        first.id,
+    );
     assert_eq!(
         data.archive.as_deref(),
         Some(
@@ -588,21 +581,13 @@ async fn every_issue_over_a_week_costs_one_request_per_trading_day() {
         .map(|j| j.response_data.as_ref().unwrap().rows)
         .sum();
     assert_eq!(stored as usize, expected_rows);
-    let rows = DynamoRows::new(
-        w.stack.aws.dynamodb.clone(),
-        &w.stack.fetcher_config.market_data_table,
-    );
-    let scope = RowScope {
-        user_id: user_id(&w.user).await,
-        dataset: DatasetKind::EqBarsDaily,
-    };
+    let mut rows = integration_tests::group_rows(&w.stack, &id).await;
+    rows.sort_by_key(|(_, r)| r["Date"].as_str().map(str::to_owned));
     for code in sandbox::issue_codes().iter().step_by(997) {
         let got: Vec<_> = rows
-            .query_rows(scope, code, Some(&from.to_string()), Some(&to.to_string()))
-            .await
-            .unwrap()
             .iter()
-            .map(Record::to_json)
+            .filter(|(_, r)| r["Code"] == code.as_str())
+            .map(|(_, r)| r.clone())
             .collect();
         let want: Vec<_> = days
             .iter()

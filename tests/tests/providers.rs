@@ -12,10 +12,7 @@ use integration_tests::World;
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::clock::SystemClock;
-use shared::dataset::{DatasetKind, Record};
-use shared::domain::{IssueCode, UserId};
-use shared::store::dynamo::DynamoRows;
-use shared::store::{RowScope, RowStore};
+use shared::domain::IssueCode;
 use shared::yahoo::{ChartRequest, Interval, YahooClient, YahooConfig};
 
 const MAIL: &str = "v1-quant@example.com";
@@ -40,19 +37,15 @@ async fn wait_until_done(user: &ApiClient, id: &str) -> Value {
         .unwrap()
 }
 
-async fn user_id(user: &ApiClient) -> UserId {
-    let me = user
-        .expect(Method::GET, "/v1/whoami", None, 200)
+/// The rows group `id`'s job for `code` fetched (read back from the archive).
+async fn stored(w: &World, id: &str, code: &str) -> Vec<serde_json::Map<String, Value>> {
+    let code = IssueCode::parse(code).unwrap();
+    integration_tests::group_rows(&w.stack, id)
         .await
-        .unwrap();
-    UserId::parse(me["user_id"].as_str().unwrap()).unwrap()
-}
-
-fn rows(w: &World) -> DynamoRows {
-    DynamoRows::new(
-        w.stack.aws.dynamodb.clone(),
-        &w.stack.fetcher_config.market_data_table,
-    )
+        .into_iter()
+        .filter(|(s, _)| s.as_deref() == Some(code.as_str()))
+        .map(|(_, r)| r)
+        .collect()
 }
 
 /// The group's export as NDJSON rows.
@@ -228,25 +221,16 @@ async fn v1_jobs_sign_in_once_and_share_stored_tokens() {
     );
 
     // Rows: the sandbox's V1 daily quotes for each issue, across pages of 10.
-    let user = user_id(&w.user).await;
-    let scope = RowScope {
-        user_id: user,
-        dataset: DatasetKind::V1DailyQuotes,
-    };
-    let store = rows(&w);
     let exported = export(&w.user, &id).await;
     let mut expected_export = Vec::new();
     for code in symbols {
         let code5 = IssueCode::parse(code).unwrap();
-        let stored = store
-            .query_rows(scope, code5.as_str(), None, None)
-            .await
-            .unwrap();
-        expected_export.extend(stored.iter().map(Record::to_json));
+        let stored = stored(&w, &id, code).await;
+        expected_export.extend(stored.iter().cloned());
         let days = sandbox::trading_days(from, to).count();
         assert!(days > 10, "the range spans pages");
         assert_eq!(stored.len(), days, "rows of {code}");
-        let first = stored[0].to_json();
+        let first = &stored[0];
         assert_eq!(first["Code"], code5.as_str(), "{first:?}");
         assert!(first.contains_key("AdjustmentClose"), "V1 names: {first:?}");
     }
@@ -345,35 +329,10 @@ async fn yahoo_jobs_need_no_credential_and_share_one_crumb() {
         &YahooConfig::for_base_url(&w.sandbox.yahoo_base_url()),
         Arc::new(SystemClock),
     );
-    let user = user_id(&w.user).await;
-    let store = rows(&w);
-    let stored = |dataset, code: &str| {
-        let code = IssueCode::parse(code).unwrap();
-        let store = &store;
-        async move {
-            store
-                .query_rows(
-                    RowScope {
-                        user_id: user,
-                        dataset,
-                    },
-                    code.as_str(),
-                    None,
-                    None,
-                )
-                .await
-                .unwrap()
-        }
-    };
     let exported = export(&w.user, &bars).await;
     let mut expected_export = Vec::new();
     for code in ["7203", "6758"] {
-        expected_export.extend(
-            stored(DatasetKind::YahooChart, code)
-                .await
-                .iter()
-                .map(Record::to_json),
-        );
+        expected_export.extend(stored(&w, &bars, code).await);
         let chart = direct
             .chart(
                 &IssueCode::parse(code).unwrap(),
@@ -385,11 +344,11 @@ async fn yahoo_jobs_need_no_credential_and_share_one_crumb() {
             )
             .await
             .unwrap();
-        let got = stored(DatasetKind::YahooChart, code).await;
+        let got = stored(&w, &bars, code).await;
         assert!(chart.bars.len() > 15, "{code}: a month of bars");
         assert_eq!(got.len(), chart.bars.len(), "{code}");
         for (row, bar) in got.iter().zip(&chart.bars) {
-            let j = row.to_json();
+            let j = row;
             assert_eq!(j["date"], bar.date.to_string());
             assert_eq!(j["close"].as_f64(), bar.close);
             // Stored numbers are numbers, whatever their Rust type.
@@ -413,12 +372,7 @@ async fn yahoo_jobs_need_no_credential_and_share_one_crumb() {
         )
         .await
         .unwrap();
-    let got: Vec<serde_json::Map<String, Value>> =
-        stored(DatasetKind::YahooChartEvents, &split_code)
-            .await
-            .iter()
-            .map(Record::to_json)
-            .collect();
+    let got = stored(&w, &events, &split_code).await;
     assert_eq!(chart.splits.len(), 1, "the split is in the span");
     assert_eq!(got.len(), chart.splits.len() + chart.dividends.len());
     let s = got
@@ -431,9 +385,9 @@ async fn yahoo_jobs_need_no_credential_and_share_one_crumb() {
         (Some(f64::from(split.to)), Some(f64::from(split.from)))
     );
     for code in ["7203", "6758", "9984"] {
-        let q = stored(DatasetKind::YahooQuote, code).await;
+        let q = stored(&w, &quotes, code).await;
         assert_eq!(q.len(), 1, "{code}: one quote row");
-        assert!(q[0].to_json()["regularMarketPrice"].as_f64().is_some());
+        assert!(q[0]["regularMarketPrice"].as_f64().is_some());
     }
 }
 
@@ -492,24 +446,11 @@ async fn quote_jobs_of_one_batch_share_one_request() {
         (Some("completed"), Some(10)),
         "{g}"
     );
-    let user = user_id(&w.user).await;
-    let store = rows(&w);
     for code in &symbols {
+        let got = stored(&w, &id, code).await;
         let code = IssueCode::parse(code).unwrap();
-        let got = store
-            .query_rows(
-                RowScope {
-                    user_id: user,
-                    dataset: DatasetKind::YahooQuote,
-                },
-                code.as_str(),
-                None,
-                None,
-            )
-            .await
-            .unwrap();
         assert_eq!(got.len(), 1, "{code}: its own quote, once");
-        assert_eq!(got[0].to_json()["code"], code.as_str());
+        assert_eq!(got[0]["code"], code.as_str());
     }
     // The export gives each job its own issue's quote from the shared answer.
     let exported = export(&w.user, &id).await;

@@ -16,11 +16,11 @@ use integration_tests::World;
 use reqwest::Method;
 use serde_json::json;
 use shared::clock::ManualClock;
-use shared::dataset::DatasetKind;
+
 use shared::domain::{DataSourceId, JobGroupId, JobGroupStatus, UserId};
 use shared::schedule::{CronSpec, Schedule, Template, TradingCalendar, Window};
-use shared::store::dynamo::{DynamoJobs, DynamoRows};
-use shared::store::{JobQueries, RowScope, RowStore, ScheduleStore};
+use shared::store::dynamo::DynamoJobs;
+use shared::store::{JobQueries, ScheduleStore};
 
 /// The deployed API alone: no fetcher takes the fan-outs the ticks send, no scheduler ticks.
 fn api_only() -> Options {
@@ -351,6 +351,7 @@ async fn ten_simulated_days_make_one_group_per_trading_day() {
     ]
     .into();
     let mut created = 0;
+    let mut fired = Vec::new();
     let mut calendar_reads = 0;
     let began = Instant::now();
     for day in days {
@@ -415,11 +416,16 @@ async fn ten_simulated_days_make_one_group_per_trading_day() {
                     .unwrap();
                 assert_eq!(view["status"], "completed", "{day}: {view}");
                 assert_eq!(view["total_jobs"], 1, "{day}: one date-only job: {view}");
+                fired.push(g.id.to_string());
             }
             None => assert!(group.is_none(), "{day}: the market is closed, no group"),
         }
     }
     assert_eq!(created, want.len(), "exactly one group per trading day");
+    let mut rows = Vec::new();
+    for id in &fired {
+        rows.extend(integration_tests::group_rows(&w.stack, id).await);
+    }
     assert!(
         calendar_reads >= 1,
         "the calendar was read through the provider"
@@ -442,26 +448,21 @@ async fn ten_simulated_days_make_one_group_per_trading_day() {
         "{key:?}"
     );
     // ... and its rows are stored once each, equal to the provider's.
-    let rows = DynamoRows::new(
-        w.stack.aws.dynamodb.clone(),
-        &w.stack.fetcher_config.market_data_table,
-    );
-    let scope = RowScope {
-        user_id: user,
-        dataset: DatasetKind::EqBarsDaily,
-    };
     for code in ["72030", "67580", "13010"] {
-        let stored = rows
-            .query_rows(scope, code, Some("2026-04-20"), Some("2026-05-10"))
-            .await
-            .unwrap();
-        let dates: Vec<&str> = stored.iter().map(|r| r.sort.as_str()).collect();
+        let mut stored: Vec<&serde_json::Map<String, serde_json::Value>> = rows
+            .iter()
+            .map(|(_, r)| r)
+            .filter(|r| r["Code"] == code)
+            .collect();
+        stored.sort_by_key(|r| r["Date"].as_str().map(str::to_owned));
+        let dates: Vec<&str> = stored.iter().map(|r| r["Date"].as_str().unwrap()).collect();
         let mut fetched: Vec<&str> = want.values().copied().collect();
         fetched.sort_unstable();
         assert_eq!(dates, fetched, "{code}");
         for r in &stored {
-            let truth = sandbox::daily_bar(code, d(&r.sort), sandbox::Plan::Premium).unwrap();
-            assert_eq!(r.to_json(), truth, "{code} {}", r.sort);
+            let day = r["Date"].as_str().unwrap();
+            let truth = sandbox::daily_bar(code, d(day), sandbox::Plan::Premium).unwrap();
+            assert_eq!(**r, truth, "{code} {day}");
         }
     }
     eprintln!(

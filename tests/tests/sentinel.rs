@@ -80,7 +80,6 @@ async fn leaks(stack: &LocalStack, secrets: &[String]) -> (Vec<String>, usize, u
     for table in [
         &stack.api_config.accounts_table,
         &stack.api_config.jobs_table,
-        &stack.api_config.market_data_table,
         &stack.api_config.rate_limits_table,
     ] {
         let mut pages = stack

@@ -14,8 +14,8 @@ use shared::limiter::Limiter;
 use shared::limiter::LimiterStore;
 use shared::limiter::store::DynamoLimits;
 use shared::queue::{JobQueue, MessageControl, SqsJobQueue, SqsMessageControl};
-use shared::store::dynamo::{DynamoAccounts, DynamoJobs, DynamoRows};
-use shared::store::{DataSourceStore, JobStore, ParkedJobs, RowStore, ScheduleStore, UserStore};
+use shared::store::dynamo::{DynamoAccounts, DynamoJobs};
+use shared::store::{DataSourceStore, JobStore, ParkedJobs, ScheduleStore, UserStore};
 use shared::vault::Vault;
 
 use crate::providers::Providers;
@@ -37,8 +37,6 @@ pub struct Ports {
     pub users: Arc<dyn UserStore>,
     /// Users' credentials.
     pub vault: Arc<Vault>,
-    /// Where rows go.
-    pub rows: Arc<dyn RowStore>,
     /// Deferral and dead-lettering of messages.
     pub control: Arc<dyn MessageControl>,
     /// The job queue, for fan-out.
@@ -121,10 +119,6 @@ impl Deps {
             sources: accounts.clone(),
             users: accounts.clone(),
             vault: Arc::new(Vault::new(accounts, keys, clock.clone())),
-            rows: Arc::new(DynamoRows::new(
-                clients.dynamodb.clone(),
-                &config.market_data_table,
-            )),
             control: Arc::new(SqsMessageControl::new(
                 clients.sqs.clone(),
                 &config.jobs_queue_url,

@@ -13,12 +13,11 @@ use shared::catalog::{self, Endpoint};
 use shared::domain::{
     Checkpoint, DataSourceId, Job, JobGroup, JobGroupId, JobId, Plan, Release, UserId,
 };
-use shared::holdings::Held;
 use shared::limiter::{self, Scope};
 use shared::metrics::BatchMetrics;
 use shared::provider::{Disposition, Page, PageKeys, ProviderError};
 use shared::queue::JobMessage;
-use shared::store::{JobResult, RowScope, StartOutcome, StoreError};
+use shared::store::{JobResult, StartOutcome, StoreError};
 use tracing::Instrument;
 
 use crate::access::Access;
@@ -393,10 +392,6 @@ async fn fetch(
     deps: &Deps,
 ) -> Result<shared::domain::ResponseData, Stop> {
     let query = query(group, job, ctx.endpoint);
-    let scope = RowScope {
-        user_id: group.user_id,
-        dataset: ctx.endpoint.dataset,
-    };
     let (mut rows, mut pages, mut next) = job.checkpoint.as_ref().map_or((0, 0, None), |c| {
         (c.rows, c.pages, Some(c.next_page.clone()))
     });
@@ -456,17 +451,11 @@ async fn fetch(
             }
         };
         resumed = false;
-        // Each page is archived and stored before the next is fetched: memory stays bounded
-        // by one page.
+        // Each page is archived before the next is fetched: memory stays bounded by one page.
+        // The archive is where rows live (`shared::holdings`): nothing is written per row.
         if let Err(e) = deps.ports.archive.put(&prefix.page(pages), &page.raw).await {
             return Err(Stop::Failed {
                 failure: e.into(),
-                at,
-            });
-        }
-        if let Err(e) = deps.ports.rows.put_rows(scope, &page.records).await {
-            return Err(Stop::Failed {
-                failure: Failure::Infrastructure(e),
                 at,
             });
         }
@@ -513,12 +502,13 @@ async fn fetch(
         events.extend(earlier_actions(ctx.endpoint, &prefix, resumed_pages, deps).await);
     }
     let fetched_at = job.started_at.unwrap_or_else(|| deps.clock.now());
-    let held = Held::of(ctx.endpoint, group, job, fetched_at, pages, rows, bytes).map(|mut h| {
-        events.sort_unstable();
-        events.dedup();
-        h.events = events;
-        h
-    });
+    let held = shared::holdings::held_of(ctx.endpoint, group, job, fetched_at, pages, rows, bytes)
+        .map(|mut h| {
+            events.sort_unstable();
+            events.dedup();
+            h.events = events;
+            h
+        });
     Ok(shared::domain::ResponseData {
         rows,
         pages,

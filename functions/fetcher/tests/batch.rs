@@ -19,12 +19,13 @@ use shared::domain::{
     ApiKeyId, DataSource, DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus,
     JobId, JobStatus, Plan, User, UserId,
 };
+use shared::holdings::HoldingKey;
+use shared::holdings::read::holding_rows;
 use shared::limiter::store::MemoryLimits;
 use shared::queue::{JobMessage, MemoryJobQueue, RecordingControl};
-use shared::store::memory::{MemoryAccounts, MemoryJobs, MemoryRows, MemorySchedules};
+use shared::store::memory::{MemoryAccounts, MemoryJobs, MemorySchedules};
 use shared::store::{
-    ApiKeyRecord, DataSourceStore, FanOutCursor, FanOutStore, JobQueries, RowScope, RowStore,
-    UserStore,
+    ApiKeyRecord, DataSourceStore, FanOutCursor, FanOutStore, HoldingStore, JobQueries, UserStore,
 };
 use shared::vault::Vault;
 
@@ -35,7 +36,7 @@ struct Rig {
     sandbox: Sandbox,
     deps: Deps,
     jobs: Arc<MemoryJobs>,
-    rows: Arc<MemoryRows>,
+    archive: Arc<shared::archive::MemoryArchive>,
     queue: Arc<MemoryJobQueue>,
     control: Arc<RecordingControl>,
     accounts: Arc<MemoryAccounts>,
@@ -58,9 +59,9 @@ async fn rig(plan: sandbox::Plan) -> Rig {
     .await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let accounts = Arc::new(MemoryAccounts::default());
-    let (jobs, rows) = (
+    let (jobs, archive) = (
         Arc::new(MemoryJobs::default()),
-        Arc::new(MemoryRows::default()),
+        Arc::new(shared::archive::MemoryArchive::default()),
     );
     let (queue, control) = (
         Arc::new(MemoryJobQueue::default()),
@@ -87,11 +88,10 @@ async fn rig(plan: sandbox::Plan) -> Rig {
         sources: accounts.clone(),
         users: accounts.clone(),
         vault,
-        rows: rows.clone(),
         control: control.clone(),
         queue: queue.clone(),
         limits: Arc::new(MemoryLimits::default()),
-        archive: Arc::new(shared::archive::MemoryArchive::default()),
+        archive: archive.clone(),
         schedules: Arc::new(MemorySchedules::default()),
     };
     let deps = Deps::new(ports, clock, 5, Duration::from_secs(5));
@@ -99,7 +99,7 @@ async fn rig(plan: sandbox::Plan) -> Rig {
         sandbox,
         deps,
         jobs,
-        rows,
+        archive,
         queue,
         control,
         accounts,
@@ -263,20 +263,29 @@ fn expected_rows(code: &str) -> usize {
 }
 
 async fn stored_rows(r: &Rig, user: UserId, code: &str) -> usize {
+    // Read back as the data route reads them: the user's holding of the issue, its pieces'
+    // archived pages.
     let (from, to) = window();
-    r.rows
-        .query_rows(
-            RowScope {
-                user_id: user,
-                dataset: DatasetKind::EqBarsDaily,
-            },
-            code,
-            Some(&from.to_string()),
-            Some(&to.to_string()),
-        )
-        .await
-        .unwrap()
-        .len()
+    let endpoint = shared::catalog::find(&jquants(), "eq-bars-daily").unwrap();
+    let key = HoldingKey {
+        user,
+        data_source: jquants(),
+        series: "eq-bars-daily".into(),
+        symbol: code.into(),
+    };
+    let held = r.jobs.holdings(&[key]).await.unwrap().remove(0);
+    holding_rows(
+        r.archive.as_ref(),
+        endpoint,
+        &BTreeMap::new(),
+        &held,
+        (from, to),
+        Utc::now(),
+        None,
+    )
+    .await
+    .unwrap()
+    .len()
 }
 
 #[tokio::test]

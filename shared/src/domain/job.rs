@@ -63,7 +63,7 @@ pub struct ResponseData {
     /// The range the job fetched whole, added to its owner's holdings when it ends (not part
     /// of the job's own item).
     #[serde(skip)]
-    pub held: Option<crate::holdings::Held>,
+    pub held: Option<super::holding::Held>,
 }
 
 impl ResponseData {

@@ -6,6 +6,7 @@ mod credential;
 mod data_source;
 mod date;
 mod envelope;
+pub mod holding;
 mod ids;
 mod job;
 mod job_group;

@@ -124,3 +124,33 @@ pub async fn holding_rows(
     }
     Ok(merged.into_values().map(day_and_code_first).collect())
 }
+
+/// Every row a completed `job` of `group` fetched, page after page, as exports give them.
+///
+/// # Errors
+/// An archived page missing or unreadable.
+pub async fn job_rows(
+    archive: &dyn RawArchive,
+    endpoint: &Endpoint,
+    group: &crate::domain::JobGroup,
+    job: &crate::domain::Job,
+) -> anyhow::Result<Vec<Row>> {
+    let prefix = JobPrefix::new(group.user_id, group.id, job.id);
+    let at = job.completed_at.unwrap_or_else(Utc::now);
+    let mut out = Vec::new();
+    for page in 0..job.response_data.as_ref().map_or(0, |d| d.pages) {
+        let key = prefix.page(page);
+        let body = archive
+            .get(&key)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("archived page {key} is missing"))?;
+        out.extend(page_rows(
+            endpoint,
+            &group.params,
+            job.symbol.as_ref(),
+            at,
+            &body,
+        )?);
+    }
+    Ok(out)
+}

@@ -2,5 +2,4 @@
 
 pub use super::accounts::MemoryAccounts;
 pub use super::jobs::MemoryJobs;
-pub use super::rows::MemoryRows;
 pub use super::schedules::MemorySchedules;

@@ -6,7 +6,7 @@
 //! - [`jobs`]: job groups and jobs, one port per capability (fan-out, queries, a job's run,
 //!   group control; parked jobs and stalled groups for the scheduler).
 //! - [`holdings`]: what each user holds (ranges fetched whole, corporate actions seen).
-//! - [`rows`]: fetched rows by natural key. [`schedules`]: schedules, calendar, watermarks.
+//! - [`schedules`]: schedules, calendar, watermarks.
 //!
 //! [`dynamo`] holds what the DynamoDB adapters share, [`memory`] gathers the fakes. The table
 //! design and access patterns are documented in `infra/TABLES.md`.
@@ -17,7 +17,6 @@ pub mod holdings;
 pub mod jobs;
 #[cfg(feature = "test-util")]
 pub mod memory;
-pub mod rows;
 pub mod schedules;
 
 pub use accounts::{
@@ -30,7 +29,6 @@ pub use jobs::{
     JOBS_EXAMINED, JobCursor, JobLifecycle, JobQueries, JobResult, JobStore, Parked, ParkedJobs,
     StalledGroups, StartOutcome,
 };
-pub use rows::{RowScope, RowStore};
 pub use schedules::ScheduleStore;
 
 /// A store operation failed.

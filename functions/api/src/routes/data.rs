@@ -54,7 +54,7 @@ pub(crate) struct Read {
 
 impl Read {
     pub(crate) fn series(&self) -> String {
-        HoldingKey::series_of(self.endpoint, &self.params)
+        HoldingKey::series_of(self.endpoint.id, &self.params)
     }
 
     pub(crate) fn key(&self, user: &User, symbol: &str) -> HoldingKey {

@@ -1,15 +1,14 @@
 //! What every DynamoDB adapter shares: item helpers ([`item`]), error mapping, transactions
 //! retried on conflicts, batched writes; and the adapters, each beside its port, gathered here.
-//! Four tables (see `infra/TABLES.md`): accounts (users, API keys, credentials, data sources),
+//! Three tables (see `infra/TABLES.md`): accounts (users, API keys, credentials, data sources),
 //! jobs (groups and their jobs, kept small and apart so the per-job transactions stay cheap;
-//! schedules too), market data (fetched rows) and rate limits (one small item per scope, the
+//! schedules and holdings too) and rate limits (one small item per scope, the
 //! limiter's own adapter).
 
 pub(crate) mod item;
 
 pub use super::accounts::DynamoAccounts;
 pub use super::jobs::DynamoJobs;
-pub use super::rows::DynamoRows;
 
 use aws_sdk_dynamodb::error::SdkError;
 

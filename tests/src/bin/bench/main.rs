@@ -7,6 +7,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod adaptive;
+mod data;
 mod fair;
 mod parse;
 mod rate;
@@ -25,7 +26,7 @@ const JOBS: usize = 1000;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     shared::telemetry::init_with_default("error");
-    // BENCH_ONLY=calls,rate,adaptive,fair,economy,rss,parse,sizes runs some sections; all by default.
+    // BENCH_ONLY=calls,rate,adaptive,fair,economy,data,rss,parse,sizes runs some sections; all by default.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let wants = |s: &str| only.is_empty() || only.split(',').any(|o| o == s);
     if wants("calls") {
@@ -50,6 +51,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wants("economy") {
         economy().await?;
+    }
+    if wants("data") {
+        data::section().await?;
     }
     if wants("rss") {
         memory().await?;
