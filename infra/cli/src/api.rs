@@ -103,6 +103,8 @@ impl Api {
     pub fn new(config: &Config) -> Result<Self, CliError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
+            // A 303 names a presigned link, fetched without the API key (`fetch_link`).
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("moomoo-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| CliError::Unexpected(format!("cannot build the HTTP client: {e}")))?;
@@ -123,6 +125,24 @@ impl Api {
         body: Option<&Value>,
         timeout: Option<Duration>,
     ) -> Result<Response, CliError> {
+        let resp = self.request(method, path, body, timeout).await?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        Err(Self::refusal(resp).await)
+    }
+
+    /// Sends `method path` and returns the answer whatever its status (a redirect too).
+    ///
+    /// # Errors
+    /// [`CliError::Unreachable`] when no answer came.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        timeout: Option<Duration>,
+    ) -> Result<Response, CliError> {
         let url = format!("{}{path}", self.config.api_url);
         let mut req = self
             .http
@@ -134,20 +154,26 @@ impl Api {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.map_err(|e| CliError::Unreachable {
+        req.send().await.map_err(|e| CliError::Unreachable {
             url: self.config.api_url.clone(),
             cause: chain(&e),
-        })?;
+        })
+    }
+
+    /// The error an unsuccessful answer stands for, with its problem+json `detail`.
+    pub async fn refusal(resp: Response) -> CliError {
         let status = resp.status();
-        if status.is_success() {
-            return Ok(resp);
-        }
         let text = resp.text().await.unwrap_or_default();
-        Err(CliError::Api {
+        CliError::Api {
             status: status.as_u16(),
             detail: problem_detail(&text)
                 .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
-        })
+        }
+    }
+
+    /// The API's URL, for errors about its answers.
+    pub fn url(&self) -> &str {
+        &self.config.api_url
     }
 
     /// A JSON call; the answer parsed as `T`.

@@ -69,6 +69,10 @@ pub enum Command {
     /// Administration: the first administrator's bootstrap; users (an administrator's key).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Market data you hold: get rows (fetching only what is missing), list, delete, and
+    /// mirror a dataset as Parquet files.
+    #[command(subcommand)]
+    Data(DataCommand),
 }
 
 impl Cli {
@@ -505,6 +509,119 @@ pub struct ExportArgs {
     pub output: OutputArgs,
 }
 
+/// `moomoo data …`.
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Rows of a dataset for symbols and dates, answered from what you hold; what is missing
+    /// is fetched first (with a progress bar), and only that.
+    Get(DataGetArgs),
+    /// What you hold: per data source and series, each symbol's date ranges, rows and bytes.
+    #[command(alias = "list")]
+    Ls,
+    /// Delete what you hold of a dataset: all of it, some symbols, or a date range.
+    Rm(DataRmArgs),
+    /// Mirror what you hold of a dataset as Hive-partitioned Parquet files in a directory
+    /// (DIR/dataset=ENDPOINT/year=YYYY/part-0.parquet); only changed years travel.
+    Sync(DataSyncArgs),
+}
+
+/// A dataset as `data` commands name it: `<data_source>/<endpoint>`, e.g.
+/// `jquants-v2/eq-bars-daily`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dataset {
+    /// The data source, e.g. `jquants-v2`.
+    pub data_source: String,
+    /// The endpoint of its catalog, e.g. `eq-bars-daily`.
+    pub endpoint: String,
+}
+
+impl std::fmt::Display for Dataset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.data_source, self.endpoint)
+    }
+}
+
+fn dataset(s: &str) -> Result<Dataset, String> {
+    let bad = |part: &str| part.is_empty() || part.contains(['/', '?', '#', '%', ' ', '&', '=']);
+    match s.split_once('/') {
+        Some((ds, ep)) if !bad(ds) && !bad(ep) => Ok(Dataset {
+            data_source: ds.to_owned(),
+            endpoint: ep.to_owned(),
+        }),
+        _ => Err(format!(
+            "`{s}` is not DATA_SOURCE/ENDPOINT, e.g. jquants-v2/eq-bars-daily"
+        )),
+    }
+}
+
+/// Parameters the `data` commands set themselves; `--param` cannot name them.
+const DATA_QUERY_KEYS: [&str; 6] = ["symbols", "from", "to", "format", "refresh", "held"];
+
+fn data_param(s: &str) -> Result<(String, String), String> {
+    let (k, v) = key_value(s)?;
+    if DATA_QUERY_KEYS.contains(&k.as_str()) {
+        return Err(format!("`{k}` has its own option: use --{k}"));
+    }
+    Ok((k, v))
+}
+
+/// `moomoo data get …`.
+#[derive(Debug, Args)]
+pub struct DataGetArgs {
+    /// DATA_SOURCE/ENDPOINT, e.g. jquants-v2/eq-bars-daily.
+    #[arg(value_parser = dataset)]
+    pub dataset: Dataset,
+    /// Issue codes or symbols, comma-separated, e.g. 72030,67580.
+    #[arg(long, value_delimiter = ',')]
+    pub symbols: Vec<String>,
+    /// First day, YYYY-MM-DD.
+    #[arg(long)]
+    pub from: NaiveDate,
+    /// Last day, YYYY-MM-DD (days not over yet at the exchange are left out).
+    #[arg(long)]
+    pub to: NaiveDate,
+    /// Another endpoint parameter, KEY=VALUE (repeatable).
+    #[arg(long = "param", value_parser = data_param)]
+    pub params: Vec<(String, String)>,
+    /// Fetch the whole range from the provider again, even what you hold.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Where and how to write the rows.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `moomoo data rm …`.
+#[derive(Debug, Args)]
+pub struct DataRmArgs {
+    /// DATA_SOURCE/ENDPOINT, e.g. jquants-v2/eq-bars-daily.
+    #[arg(value_parser = dataset)]
+    pub dataset: Dataset,
+    /// Only these issue codes or symbols, comma-separated (all when absent).
+    #[arg(long, value_delimiter = ',')]
+    pub symbols: Vec<String>,
+    /// Only from this day, YYYY-MM-DD (with --to).
+    #[arg(long, requires = "to")]
+    pub from: Option<NaiveDate>,
+    /// Only up to this day, YYYY-MM-DD (with --from).
+    #[arg(long, requires = "from")]
+    pub to: Option<NaiveDate>,
+}
+
+/// `moomoo data sync …`.
+#[derive(Debug, Args)]
+pub struct DataSyncArgs {
+    /// DATA_SOURCE/ENDPOINT, e.g. jquants-v2/eq-bars-daily.
+    #[arg(value_parser = dataset)]
+    pub dataset: Dataset,
+    /// The directory to mirror into (created if missing).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Another endpoint parameter naming the series, KEY=VALUE (repeatable).
+    #[arg(long = "param", value_parser = data_param)]
+    pub params: Vec<(String, String)>,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -580,6 +697,50 @@ mod tests {
         ] {
             assert!(window(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn data_get_parses_its_dataset_and_refuses_reserved_params() {
+        let cli = Cli::try_parse_from([
+            "moomoo",
+            "data",
+            "get",
+            "jquants-v2/eq-bars-daily",
+            "--symbols",
+            "72030,67580",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-01-31",
+            "--refresh",
+            "--param",
+            "x=1",
+        ])
+        .unwrap();
+        let Command::Data(DataCommand::Get(g)) = cli.command else {
+            panic!("not data get")
+        };
+        assert_eq!(g.dataset.to_string(), "jquants-v2/eq-bars-daily");
+        assert_eq!(g.symbols, ["72030", "67580"]);
+        assert!(g.refresh);
+        assert_eq!(g.params, [("x".to_owned(), "1".to_owned())]);
+        let range = ["--from", "2024-01-01", "--to", "2024-01-31"];
+        for bad in ["eq-bars-daily", "/eq", "a/b/c", "a/b?c=1", "jquants-v2/"] {
+            let e = Cli::try_parse_from(["moomoo", "data", "get", bad].into_iter().chain(range))
+                .unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+        }
+        let e = Cli::try_parse_from(["moomoo", "data", "get", "a/b", "--from", "2024-01-01"])
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 2, "--to is required");
+        let e = Cli::try_parse_from(["moomoo", "data", "rm", "a/b", "--from", "2024-01-01"])
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 2, "a range has both ends");
+        let e = Cli::try_parse_from([
+            "moomoo", "data", "sync", "a/b", "--dir", "d", "--param", "held=all",
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("has its own option"), "{e}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ Exit codes:
   4    not found (404): no such job group, schedule, API key or credential for this key
   5    the API rejected the request (400, 409, other 4xx): the message says what to change
   6    the API is unreachable or unavailable (network, 5xx): retrying later may help
-  7    the job group ended failed (fetch, groups watch)
+  7    the job group ended failed (fetch, groups watch, data get)
   130  interrupted by Ctrl-C: the job group keeps running on the server";
 
 /// Why a command failed.
@@ -57,6 +57,13 @@ pub enum CliError {
         /// The group's id.
         id: String,
     },
+    /// Ctrl-C during `moomoo data get`: nothing written; the job groups fetching what was
+    /// missing go on.
+    #[error("{}", interrupted_read(groups))]
+    InterruptedRead {
+        /// The groups created for the missing rows so far.
+        groups: Vec<String>,
+    },
     /// A local file could not be read or written.
     #[error("{context}: {source}")]
     Io {
@@ -84,7 +91,7 @@ impl CliError {
             },
             CliError::Unreachable { .. } => 6,
             CliError::GroupFailed { .. } => 7,
-            CliError::Interrupted { .. } => 130,
+            CliError::Interrupted { .. } | CliError::InterruptedRead { .. } => 130,
             CliError::Io { .. } | CliError::Unexpected(_) => 1,
         }
     }
@@ -94,6 +101,19 @@ impl CliError {
         let context = context.into();
         move |source| CliError::Io { context, source }
     }
+}
+
+fn interrupted_read(groups: &[String]) -> String {
+    let Some(first) = groups.first() else {
+        return "interrupted; nothing was written".to_owned();
+    };
+    format!(
+        "interrupted; nothing was written. The job groups fetching what you did not hold ({}) \
+         were not cancelled: they keep running on the server.\n\
+         Follow one:  moomoo groups watch {first}\n\
+         Run the same command again: it reads what they fetched, or waits for them",
+        groups.join(", ")
+    )
 }
 
 /// An error and its causes on one line, as `a: b: c`.
@@ -142,12 +162,13 @@ mod tests {
                 hint: "h".into(),
             },
             CliError::Interrupted { id: "g".into() },
+            CliError::InterruptedRead { groups: vec![] },
             CliError::Unexpected("x".into()),
         ]
         .iter()
         .map(CliError::exit_code)
         .collect();
-        assert_eq!(codes, [2, 3, 3, 4, 5, 5, 6, 6, 7, 130, 1]);
+        assert_eq!(codes, [2, 3, 3, 4, 5, 5, 6, 6, 7, 130, 130, 1]);
     }
 
     #[test]
@@ -165,5 +186,13 @@ mod tests {
         let text = CliError::Interrupted { id: "g1".into() }.to_string();
         assert!(text.contains("moomoo groups watch g1"), "{text}");
         assert!(text.contains("moomoo export g1"), "{text}");
+        let text = CliError::InterruptedRead {
+            groups: vec!["g1".into(), "g2".into()],
+        }
+        .to_string();
+        assert!(
+            text.contains("(g1, g2)") && text.contains("moomoo groups watch g1"),
+            "{text}"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! `moomoo`, the command-line client of the moomoo-markets API: store a provider key, fetch a
 //! dataset for many issues with a live progress bar, and write the rows as CSV, NDJSON or
-//! Parquet; manage schedules and the user's own API keys; administer users.
+//! Parquet; read, list, delete and mirror the data the user holds; manage schedules and the
+//! user's own API keys; administer users.
 //!
 //! # Layout
 //! - [`args`]: the command line (clap derive); `moomoo --help` shows the exit codes.
@@ -10,6 +11,11 @@
 //! - [`progress`]: follows a job group with a progress bar; Ctrl-C handling.
 //! - [`output`]: writes an export to a file (complete or not at all) or stdout.
 //! - [`to_parquet`]: NDJSON rows → Parquet, schema built from the export's columns.
+//! - [`schema`]: a dataset's typed schema (dates, doubles, the rows' column order), one across
+//!   a synced dataset's files.
+//! - [`rows`]: reading stored rows (`/v1/data`), waiting on the groups that fetch what is
+//!   missing.
+//! - [`sync`]: mirroring a dataset as Hive-partitioned Parquet, only changed years travelling.
 //! - [`commands`]: one file per command.
 
 pub mod api;
@@ -19,6 +25,9 @@ pub mod config;
 pub mod error;
 pub mod output;
 pub mod progress;
+pub mod rows;
+pub mod schema;
+pub mod sync;
 pub mod to_parquet;
 
 pub use args::Cli;
@@ -44,5 +53,6 @@ pub async fn run(cli: &Cli, config: &Config) -> Result<(), CliError> {
         Command::Schedules(s) => commands::schedules::run(&api, s, cli.json).await,
         Command::Keys(k) => commands::keys::run(&api, k, cli.json).await,
         Command::Admin(a) => commands::admin::run(&api, a, cli.json).await,
+        Command::Data(d) => commands::data::run(&api, d, cli.json).await,
     }
 }

@@ -1,8 +1,9 @@
-//! Writing a group's rows: `POST /v1/job-groups/{id}/exports` writes them to a file in the
-//! deployment's object storage and answers with a link, which is downloaded (with a progress
-//! bar on a terminal) into a file or stdout. CSV and NDJSON are written as exported; Parquet is
-//! built here from the NDJSON export ([`crate::to_parquet`]). A download is checked against
-//! the export's byte and row counts, so a transfer cut short is an error, never a short file.
+//! Writing rows to a file or stdout. A group's rows: `POST /v1/job-groups/{id}/exports` writes
+//! them to a file in the deployment's object storage and answers with a link, which is
+//! downloaded (with a progress bar on a terminal). Other sources of rows (`moomoo data get`)
+//! plug in as a [`Source`]. CSV and NDJSON are written as downloaded; Parquet is built here
+//! from the NDJSON rows ([`crate::to_parquet`]). A download is checked against the byte and
+//! row counts its answer gave, so a transfer cut short is an error, never a short file.
 //!
 //! A file is written beside its final name and renamed once complete, so `--out FILE` never
 //! holds half an export, even after Ctrl-C.
@@ -89,32 +90,64 @@ fn suffixed(path: &Path, suffix: &str) -> PathBuf {
 /// # Errors
 /// The API's error (404 for an unknown group), [`CliError::Io`] for local files.
 pub async fn write(api: &Api, id: &str, dest: &Destination) -> Result<u64, CliError> {
+    write_from(dest, id, &GroupExport { api, id }).await
+}
+
+/// Where rows come from: something that downloads them in a text format.
+pub(crate) trait Source {
+    /// Writes the rows in `format` (CSV or NDJSON) into `sink`; returns how many.
+    async fn download<W: Write>(&self, format: Format, sink: &mut W) -> Result<u64, CliError>;
+
+    /// Writes the NDJSON rows in `ndjson` to `out` as Parquet; returns how many.
+    fn to_parquet<W: Write + Send>(&self, ndjson: File, out: W) -> Result<u64, CliError> {
+        crate::to_parquet::convert(ndjson, out)
+    }
+}
+
+/// Writes the rows of `source` to `dest` (`tag` names its scratch file); returns how many rows
+/// were written. Removes its partial files when it fails or is dropped halfway (Ctrl-C).
+///
+/// # Errors
+/// The source's error, [`CliError::Io`] for local files.
+pub(crate) async fn write_from(
+    dest: &Destination,
+    tag: &str,
+    source: &impl Source,
+) -> Result<u64, CliError> {
     let part = dest.partial();
     let scratch = match dest.format {
         Format::Parquet => Some(match &dest.path {
             Some(p) => suffixed(p, ".ndjson.part"),
-            None => std::env::temp_dir().join(format!("moomoo-{}-{id}.ndjson", std::process::id())),
+            None => {
+                std::env::temp_dir().join(format!("moomoo-{}-{tag}.ndjson", std::process::id()))
+            }
         }),
         _ => None,
     };
     let _cleanup = Cleanup(part.iter().chain(&scratch).cloned().collect());
     let rows = match (&scratch, &part) {
         (Some(ndjson), _) => {
-            download(api, id, Format::Ndjson, &mut create(ndjson)?).await?;
+            source
+                .download(Format::Ndjson, &mut create(ndjson)?)
+                .await?;
             let input = File::open(ndjson).map_err(CliError::io("reading the downloaded rows"))?;
             match &part {
-                Some(p) => to_file(p, |f| crate::to_parquet::convert(input, f))?,
-                None => crate::to_parquet::convert(input, std::io::stdout())?,
+                Some(p) => to_file(p, |f| source.to_parquet(input, f))?,
+                None => source.to_parquet(input, std::io::stdout())?,
             }
         }
         (None, Some(p)) => {
             let mut file = create(p)?;
-            let rows = download(api, id, dest.format, &mut file).await?;
+            let rows = source.download(dest.format, &mut file).await?;
             file.sync_all()
                 .map_err(CliError::io(format!("writing {}", p.display())))?;
             rows
         }
-        (None, None) => download(api, id, dest.format, &mut std::io::stdout().lock()).await?,
+        (None, None) => {
+            source
+                .download(dest.format, &mut std::io::stdout().lock())
+                .await?
+        }
     };
     if let (Some(p), Some(path)) = (&part, &dest.path) {
         std::fs::rename(p, path).map_err(CliError::io(format!("writing {}", path.display())))?;
@@ -123,7 +156,8 @@ pub async fn write(api: &Api, id: &str, dest: &Destination) -> Result<u64, CliEr
 }
 
 /// Removes its files when dropped (those already renamed are gone and ignored).
-struct Cleanup(Vec<PathBuf>);
+#[derive(Debug, Default)]
+pub(crate) struct Cleanup(pub(crate) Vec<PathBuf>);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
@@ -159,27 +193,61 @@ struct ExportLink {
 /// How long the API may take to write an export before it answers.
 const EXPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// Exports the group in `format` (CSV or NDJSON) and downloads it into `sink`; returns the
-/// rows it held.
-async fn download(
-    api: &Api,
-    id: &str,
+/// A group's rows, through an export.
+struct GroupExport<'a> {
+    api: &'a Api,
+    id: &'a str,
+}
+
+impl Source for GroupExport<'_> {
+    /// Exports the group in `format` and downloads it.
+    async fn download<W: Write>(&self, format: Format, sink: &mut W) -> Result<u64, CliError> {
+        let path = format!("/v1/job-groups/{}/exports", segment(self.id)?);
+        let link: ExportLink = self
+            .api
+            .call_within(
+                Method::POST,
+                &path,
+                Some(&serde_json::json!({ "format": format.as_str() })),
+                EXPORT_TIMEOUT,
+            )
+            .await?;
+        let resp = self.api.fetch_link(&link.url).await?;
+        let expected = Expected {
+            bytes: Some(link.bytes),
+            rows: Some(link.rows),
+        };
+        stream(resp, &link.url, expected, format, sink).await
+    }
+}
+
+/// What an answer says it holds, to check the download against.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Expected {
+    /// Bytes of the body.
+    pub(crate) bytes: Option<u64>,
+    /// Rows in it.
+    pub(crate) rows: Option<u64>,
+}
+
+/// Streams the body of `resp` (from `url`), rows in `format`, into `sink`, with a progress bar
+/// when its size is known; returns the rows it held.
+///
+/// # Errors
+/// [`CliError::Unreachable`] when the transfer stops halfway or falls short of `expected`.
+pub(crate) async fn stream<W: Write>(
+    mut resp: reqwest::Response,
+    url: &str,
+    expected: Expected,
     format: Format,
-    sink: &mut impl Write,
+    sink: &mut W,
 ) -> Result<u64, CliError> {
-    let path = format!("/v1/job-groups/{}/exports", segment(id)?);
-    let link: ExportLink = api
-        .call_within(
-            Method::POST,
-            &path,
-            Some(&serde_json::json!({ "format": format.as_str() })),
-            EXPORT_TIMEOUT,
-        )
-        .await?;
-    let mut resp = api.fetch_link(&link.url).await?;
-    let bar = crate::progress::download_bar(link.bytes);
+    let bar = match expected.bytes {
+        Some(total) => crate::progress::download_bar(total),
+        None => indicatif::ProgressBar::hidden(),
+    };
     let cut = |cause: String| CliError::Unreachable {
-        url: link.url.split('?').next().unwrap_or_default().to_owned(),
+        url: url.split('?').next().unwrap_or_default().to_owned(),
         cause,
     };
     let mut rows = RowCounter::new(format);
@@ -199,15 +267,16 @@ async fn download(
     }
     bar.finish_and_clear();
     sink.flush().map_err(CliError::io("writing the rows"))?;
-    if got != link.bytes || rows.rows() != link.rows {
+    if expected.bytes.is_some_and(|b| b != got) || expected.rows.is_some_and(|r| r != rows.rows()) {
+        let of = |n: Option<u64>| n.map_or_else(|| "?".to_owned(), |n| n.to_string());
         return Err(cut(format!(
             "the download is incomplete: {got} of {} bytes, {} of {} rows",
-            link.bytes,
+            of(expected.bytes),
             rows.rows(),
-            link.rows
+            of(expected.rows)
         )));
     }
-    Ok(link.rows)
+    Ok(rows.rows())
 }
 
 /// Counts the rows of a CSV or NDJSON stream as it passes, chunk by chunk.

@@ -1,5 +1,6 @@
-//! Following a job group: polls `GET /v1/job-groups/{id}` and draws a progress bar on stderr
-//! (done/total, failures, rate, ETA) until the group ends. The bar is drawn only when stderr is
+//! Following job groups: polls `GET /v1/job-groups/{id}` and draws a progress bar on stderr
+//! (done/total, failures, rate, ETA) until the group ends (or all the groups of a `data get`
+//! have, as one bar). The bar is drawn only when stderr is
 //! a terminal, so scripts and logs get no control sequences. While the group waits on the
 //! provider's limit (paused after a 429, or running below the declared plan's limit) the bar
 //! says so, and the API's warning about the plan is printed once.
@@ -25,14 +26,45 @@ const POLL_ATTEMPTS: u32 = 5;
 /// The API's error when the group cannot be read (404, 401, …), or when polling failed
 /// [`POLL_ATTEMPTS`] times in a row.
 pub async fn watch(api: &Api, id: &str) -> Result<GroupView, CliError> {
+    let mut views = watch_all(api, &[id.to_owned()]).await?;
+    views
+        .pop()
+        .ok_or_else(|| CliError::Unexpected(format!("job group {id}: no view")))
+}
+
+/// Polls the groups until every one has ended, drawing their progress as one bar (their jobs
+/// added up); returns their last views, in the order of `ids`.
+///
+/// # Errors
+/// As [`watch`].
+pub async fn watch_all(api: &Api, ids: &[String]) -> Result<Vec<GroupView>, CliError> {
     let bar = new_bar();
+    let mut views: Vec<Option<GroupView>> = vec![None; ids.len()];
     let mut failures = 0;
     let mut warned = false;
     loop {
-        match api.group(id).await {
-            Ok(g) => {
+        let mut polled = Ok(());
+        for (id, view) in ids.iter().zip(&mut views) {
+            if view.as_ref().is_some_and(GroupView::has_ended) {
+                continue;
+            }
+            match api.group(id).await {
+                Ok(g) => *view = Some(g),
+                Err(e) => {
+                    polled = Err(e);
+                    break;
+                }
+            }
+        }
+        match polled {
+            Ok(()) => {
                 failures = 0;
-                let rate = g.rate();
+                let seen: Vec<&GroupView> = views.iter().flatten().collect();
+                let rate = seen
+                    .iter()
+                    .filter(|g| !g.has_ended())
+                    .chain(&seen)
+                    .find_map(|g| g.rate());
                 if let Some(warning) = rate.as_ref().and_then(|r| r.warning.as_deref())
                     && !warned
                 {
@@ -40,10 +72,11 @@ pub async fn watch(api: &Api, id: &str) -> Result<GroupView, CliError> {
                     // Printed above the bar, and also when no bar is drawn (not a terminal).
                     bar.suspend(|| eprintln!("warning: {warning}"));
                 }
-                show(&bar, &g, rate.as_ref(), Utc::now());
-                if g.has_ended() {
+                let all = combined(&seen);
+                show(&bar, &all, rate.as_ref(), Utc::now());
+                if all.has_ended() {
                     bar.finish();
-                    return Ok(g);
+                    return Ok(views.into_iter().flatten().collect());
                 }
             }
             Err(e) if transient(&e) && failures + 1 < POLL_ATTEMPTS => {
@@ -56,6 +89,34 @@ pub async fn watch(api: &Api, id: &str) -> Result<GroupView, CliError> {
             }
         }
         tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+/// One view of several groups for the bar: their jobs added up; ended when all have, failed
+/// when one has; running while one runs. One group is shown as itself.
+fn combined(groups: &[&GroupView]) -> GroupView {
+    if let [one] = groups {
+        return (*one).clone();
+    }
+    let ended = groups.iter().all(|g| g.has_ended());
+    let status = if ended && groups.iter().all(|g| g.status == "completed") {
+        "completed"
+    } else if ended {
+        "failed"
+    } else if groups.iter().any(|g| g.status == "running") {
+        "running"
+    } else {
+        "pending"
+    };
+    GroupView {
+        id: String::new(),
+        status: status.to_owned(),
+        total_jobs: groups.iter().map(|g| g.total_jobs).sum(),
+        completed_jobs: groups.iter().map(|g| g.completed_jobs).sum(),
+        failed_jobs: groups.iter().map(|g| g.failed_jobs).sum(),
+        error_message: None,
+        params: Default::default(),
+        rest: Default::default(),
     }
 }
 
@@ -165,6 +226,29 @@ mod tests {
             paused_until,
             warning: None,
         }
+    }
+
+    fn group(status: &str, total: u64, completed: u64, failed: u64) -> GroupView {
+        serde_json::from_value(serde_json::json!({
+            "id": status, "status": status, "total_jobs": total,
+            "completed_jobs": completed, "failed_jobs": failed,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn several_groups_show_as_one_bar() {
+        let (a, b) = (group("running", 3, 1, 0), group("completed", 2, 2, 0));
+        let all = combined(&[&a, &b]);
+        assert_eq!(
+            (all.status.as_str(), all.total_jobs, all.finished_jobs()),
+            ("running", 5, 3)
+        );
+        let failed = group("failed", 4, 3, 1);
+        let all = combined(&[&failed, &b]);
+        assert_eq!((all.status.as_str(), all.has_ended()), ("failed", true));
+        assert_eq!(combined(&[&b, &b]).status, "completed");
+        assert_eq!(combined(&[&a]).id, "running", "one group is itself");
     }
 
     #[test]

@@ -3,15 +3,17 @@
 //!
 //! Two passes over the rows: the first builds the schema from the export's columns (first-seen
 //! order, each column the narrowest type that holds all its values, every column nullable),
-//! the second writes row groups of [`ROW_GROUP_ROWS`], so memory holds one row group however
-//! large the export.
+//! the second ([`write_rows`]) writes row groups of [`ROW_GROUP_ROWS`], so memory holds one row
+//! group however large the export. [`crate::schema`] chooses a dataset's schema differently
+//! (dates, doubles, the rows' own column order) and writes with [`write_rows`] too.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use parquet::basic::{Compression, LogicalType, Repetition, Type as PhysicalType};
-use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int64Type};
+use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type};
 use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
@@ -24,7 +26,8 @@ use crate::error::CliError;
 pub const ROW_GROUP_ROWS: usize = 65_536;
 
 /// A column's Parquet type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// Every value an integer that fits `i64`.
     Int64,
@@ -34,14 +37,18 @@ pub enum Kind {
     Boolean,
     /// Text: strings, and any column whose values mix kinds (non-strings as their JSON).
     Text,
+    /// Every value a `YYYY-MM-DD` string: a Parquet DATE (days since 1970-01-01). Chosen by
+    /// [`crate::schema`] only.
+    Date,
 }
 
 /// A column of the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Column {
     /// The field name, as in the export.
     pub name: String,
     /// Its type.
+    #[serde(rename = "type")]
     pub kind: Kind,
 }
 
@@ -137,16 +144,36 @@ pub fn convert<R: Read + Seek, W: Write + Send>(mut ndjson: R, out: W) -> Result
     ndjson
         .seek(SeekFrom::Start(0))
         .map_err(CliError::io("rereading the export"))?;
+    write_rows(ndjson, &columns, out)
+}
 
+/// Writes the NDJSON rows in `ndjson` to `out` as Parquet with exactly `columns` (a column a
+/// row lacks is null there); returns the number of rows.
+///
+/// # Errors
+/// As [`convert`]; [`CliError::Unexpected`] too for a row with a field `columns` lacks, or a
+/// value its column's kind cannot hold.
+pub fn write_rows<R: Read, W: Write + Send>(
+    mut ndjson: R,
+    columns: &[Column],
+    out: W,
+) -> Result<u64, CliError> {
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_created_by(concat!("moomoo-cli ", env!("CARGO_PKG_VERSION")).into())
         .build();
-    let mut writer = SerializedFileWriter::new(out, Arc::new(schema(&columns)?), Arc::new(props))?;
-    let mut batch = Batch::new(&columns);
+    let mut writer = SerializedFileWriter::new(out, Arc::new(schema(columns)?), Arc::new(props))?;
+    let mut batch = Batch::new(columns);
+    let known: std::collections::HashSet<&str> = columns.iter().map(|c| c.name.as_str()).collect();
     let mut rows = 0;
     for_each_row(&mut ndjson, |row| {
-        batch.push(&columns, &row);
+        if let Some(extra) = row.keys().find(|k| !known.contains(k.as_str())) {
+            return Err(CliError::Unexpected(format!(
+                "writing Parquet: row {} has a field `{extra}` the schema lacks",
+                rows + 1
+            )));
+        }
+        batch.push(columns, &row)?;
         rows += 1;
         if batch.rows == ROW_GROUP_ROWS {
             batch.write(&mut writer)?;
@@ -191,6 +218,7 @@ fn schema(columns: &[Column]) -> Result<Type, CliError> {
                 Kind::Double => (PhysicalType::DOUBLE, None),
                 Kind::Boolean => (PhysicalType::BOOLEAN, None),
                 Kind::Text => (PhysicalType::BYTE_ARRAY, Some(LogicalType::String)),
+                Kind::Date => (PhysicalType::INT32, Some(LogicalType::Date)),
             };
             Type::primitive_type_builder(&c.name, physical)
                 .with_repetition(Repetition::OPTIONAL)
@@ -223,6 +251,7 @@ struct Buffer {
 }
 
 enum Values {
+    Int32(Vec<i32>),
     Int64(Vec<i64>),
     Double(Vec<f64>),
     Boolean(Vec<bool>),
@@ -240,29 +269,37 @@ impl Batch {
                     Kind::Double => Values::Double(Vec::new()),
                     Kind::Boolean => Values::Boolean(Vec::new()),
                     Kind::Text => Values::Text(Vec::new()),
+                    Kind::Date => Values::Int32(Vec::new()),
                 },
             })
             .collect();
         Self { rows: 0, columns }
     }
 
-    fn push(&mut self, columns: &[Column], row: &Map<String, Value>) {
+    fn push(&mut self, columns: &[Column], row: &Map<String, Value>) -> Result<(), CliError> {
         self.rows += 1;
         for (column, buffer) in columns.iter().zip(&mut self.columns) {
             let value = row.get(&column.name).filter(|v| !v.is_null());
             buffer.defs.push(i16::from(value.is_some()));
             let Some(v) = value else { continue };
-            // The first pass chose each kind to hold every value of its column.
+            let misfit = || {
+                CliError::Unexpected(format!(
+                    "writing Parquet: `{v}` does not fit column {} ({:?})",
+                    column.name, column.kind
+                ))
+            };
             match &mut buffer.values {
-                Values::Int64(x) => x.push(v.as_i64().expect("an Int64 column holds i64s")),
-                Values::Double(x) => x.push(v.as_f64().expect("a Double column holds numbers")),
-                Values::Boolean(x) => x.push(v.as_bool().expect("a Boolean column holds flags")),
+                Values::Int32(x) => x.push(days_since_epoch(v).ok_or_else(misfit)?),
+                Values::Int64(x) => x.push(v.as_i64().ok_or_else(misfit)?),
+                Values::Double(x) => x.push(v.as_f64().ok_or_else(misfit)?),
+                Values::Boolean(x) => x.push(v.as_bool().ok_or_else(misfit)?),
                 Values::Text(x) => x.push(match v {
                     Value::String(s) => ByteArray::from(s.as_str()),
                     other => ByteArray::from(other.to_string().into_bytes()),
                 }),
             }
         }
+        Ok(())
     }
 
     fn write<W: Write + Send>(
@@ -277,6 +314,7 @@ impl Batch {
                 .ok_or_else(|| CliError::Unexpected("writing Parquet: a column too many".into()))?;
             let defs = Some(buffer.defs.as_slice());
             match &buffer.values {
+                Values::Int32(v) => column.typed::<Int32Type>().write_batch(v, defs, None),
                 Values::Int64(v) => column.typed::<Int64Type>().write_batch(v, defs, None),
                 Values::Double(v) => column.typed::<DoubleType>().write_batch(v, defs, None),
                 Values::Boolean(v) => column.typed::<BoolType>().write_batch(v, defs, None),
@@ -285,6 +323,7 @@ impl Batch {
             column.close()?;
             buffer.defs.clear();
             match &mut buffer.values {
+                Values::Int32(v) => v.clear(),
                 Values::Int64(v) => v.clear(),
                 Values::Double(v) => v.clear(),
                 Values::Boolean(v) => v.clear(),
@@ -295,6 +334,26 @@ impl Batch {
         self.rows = 0;
         Ok(())
     }
+}
+
+/// A `YYYY-MM-DD` value as a Parquet DATE: days since 1970-01-01.
+fn days_since_epoch(v: &Value) -> Option<i32> {
+    let date = parse_date(v.as_str()?)?;
+    i32::try_from((date - NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days()).ok()
+}
+
+/// `text` as a date when it is exactly `YYYY-MM-DD` (not `2024-1-5`, not a timestamp).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    shape
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
 }
 
 #[cfg(test)]
@@ -315,9 +374,11 @@ mod tests {
 
     #[test]
     fn each_column_gets_the_narrowest_type_that_holds_all_its_values() {
+        // Keys in alphabetical order, so the order is the same whether or not serde_json
+        // keeps the text's order (`preserve_order`).
         let rows = rows(&[
-            json!({"Code": "72030", "O": 3000.5, "Vo": 100, "Flag": true, "Mixed": 1, "Gone": null}),
-            json!({"Code": "67580", "O": 12, "Vo": null, "Flag": false, "Mixed": "x", "New": [1]}),
+            json!({"Code": "72030", "Flag": true, "Gone": null, "Mixed": 1, "O": 3000.5, "Vo": 100}),
+            json!({"Code": "67580", "Flag": false, "Mixed": "x", "New": [1], "O": 12, "Vo": null}),
         ]);
         let kinds: Vec<(String, Kind)> = infer_columns(&rows)
             .into_iter()
@@ -335,7 +396,7 @@ mod tests {
         assert_eq!(
             kinds,
             want.map(|(n, k)| (n.to_owned(), k)),
-            "first-seen order; serde_json sorts an object's keys"
+            "first-seen order"
         );
     }
 
@@ -357,8 +418,8 @@ mod tests {
 
     #[test]
     fn rows_round_trip_through_a_parquet_reader_with_nulls_kept() {
-        let ndjson = "{\"Code\":\"72030\",\"C\":3000.5,\"Vo\":100}\n\
-                      {\"Code\":\"67580\",\"C\":null,\"Vo\":7,\"Extra\":\"e\"}\n";
+        let ndjson = "{\"C\":3000.5,\"Code\":\"72030\",\"Vo\":100}\n\
+                      {\"C\":null,\"Code\":\"67580\",\"Extra\":\"e\",\"Vo\":7}\n";
         let mut out = Vec::new();
         let n = convert(Cursor::new(ndjson), &mut out).unwrap();
         assert_eq!(n, 2);

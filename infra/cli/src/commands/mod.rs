@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod credentials;
+pub mod data;
 pub mod export;
 pub mod fetch;
 pub mod groups;
