@@ -23,6 +23,8 @@ pub mod args;
 pub mod commands;
 pub mod config;
 pub mod error;
+#[cfg(test)]
+mod fake_api;
 pub mod output;
 pub mod progress;
 pub mod rows;

@@ -276,46 +276,9 @@ impl Source for DataRows<'_> {
 mod tests {
     use std::sync::{Arc, Mutex};
 
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
     use super::*;
     use crate::config::Config;
-
-    /// A request the fake API saw: its path and query, and whether it carried the API key.
-    type Seen = Arc<Mutex<Vec<(String, bool)>>>;
-
-    /// An answer of the fake API: status, extra header lines, body.
-    type Answer = (u16, String, String);
-
-    /// A fake API on a loopback port answering each request with `answer(path, base_url)`.
-    async fn fake(answer: impl Fn(&str, &str) -> Answer + Send + 'static) -> (String, Seen) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let seen = Seen::default();
-        let (url, log) = (base.clone(), seen.clone());
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && socket.read(&mut byte).await.unwrap() == 1 {
-                    head.push(byte[0]);
-                }
-                let head = String::from_utf8_lossy(&head).to_lowercase();
-                let path = head.split(' ').nth(1).unwrap_or_default().to_owned();
-                log.lock()
-                    .unwrap()
-                    .push((path.clone(), head.contains("\nauthorization: bearer ")));
-                let (status, headers, body) = answer(&path, &url);
-                let text = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n{body}",
-                    body.len()
-                );
-                socket.write_all(text.as_bytes()).await.unwrap();
-                let _ = socket.shutdown().await;
-            }
-        });
-        (base, seen)
-    }
+    use crate::fake_api::fake;
 
     fn group(status: &str) -> String {
         format!(
