@@ -38,7 +38,7 @@ async fn wait_until_done(user: &ApiClient, id: &str) -> Value {
 }
 
 /// The rows group `id`'s job for `code` fetched (read back from the archive).
-async fn stored(w: &World, id: &str, code: &str) -> Vec<serde_json::Map<String, Value>> {
+async fn rows_of(w: &World, id: &str, code: &str) -> Vec<serde_json::Map<String, Value>> {
     let code = IssueCode::parse(code).unwrap();
     integration_tests::group_rows(&w.stack, id)
         .await
@@ -225,7 +225,7 @@ async fn v1_jobs_sign_in_once_and_share_stored_tokens() {
     let mut expected_export = Vec::new();
     for code in symbols {
         let code5 = IssueCode::parse(code).unwrap();
-        let stored = stored(&w, &id, code).await;
+        let stored = rows_of(&w, &id, code).await;
         expected_export.extend(stored.iter().cloned());
         let days = sandbox::trading_days(from, to).count();
         assert!(days > 10, "the range spans pages");
@@ -332,7 +332,7 @@ async fn yahoo_jobs_need_no_credential_and_share_one_crumb() {
     let exported = export(&w.user, &bars).await;
     let mut expected_export = Vec::new();
     for code in ["7203", "6758"] {
-        expected_export.extend(stored(&w, &bars, code).await);
+        expected_export.extend(rows_of(&w, &bars, code).await);
         let chart = direct
             .chart(
                 &IssueCode::parse(code).unwrap(),
@@ -344,7 +344,7 @@ async fn yahoo_jobs_need_no_credential_and_share_one_crumb() {
             )
             .await
             .unwrap();
-        let got = stored(&w, &bars, code).await;
+        let got = rows_of(&w, &bars, code).await;
         assert!(chart.bars.len() > 15, "{code}: a month of bars");
         assert_eq!(got.len(), chart.bars.len(), "{code}");
         for (row, bar) in got.iter().zip(&chart.bars) {
@@ -372,7 +372,7 @@ async fn yahoo_jobs_need_no_credential_and_share_one_crumb() {
         )
         .await
         .unwrap();
-    let got = stored(&w, &events, &split_code).await;
+    let got = rows_of(&w, &events, &split_code).await;
     assert_eq!(chart.splits.len(), 1, "the split is in the span");
     assert_eq!(got.len(), chart.splits.len() + chart.dividends.len());
     let s = got
@@ -385,7 +385,7 @@ async fn yahoo_jobs_need_no_credential_and_share_one_crumb() {
         (Some(f64::from(split.to)), Some(f64::from(split.from)))
     );
     for code in ["7203", "6758", "9984"] {
-        let q = stored(&w, &quotes, code).await;
+        let q = rows_of(&w, &quotes, code).await;
         assert_eq!(q.len(), 1, "{code}: one quote row");
         assert!(q[0]["regularMarketPrice"].as_f64().is_some());
     }
@@ -447,7 +447,7 @@ async fn quote_jobs_of_one_batch_share_one_request() {
         "{g}"
     );
     for code in &symbols {
-        let got = stored(&w, &id, code).await;
+        let got = rows_of(&w, &id, code).await;
         let code = IssueCode::parse(code).unwrap();
         assert_eq!(got.len(), 1, "{code}: its own quote, once");
         assert_eq!(got[0]["code"], code.as_str());

@@ -14,7 +14,6 @@ use fetcher::deps::{Deps, Ports};
 use sandbox::{FaultSpec, Limits, Sandbox, SandboxConfig};
 use shared::clock::{Clock, SystemClock};
 use shared::crypto::LocalKeys;
-use shared::dataset::DatasetKind;
 use shared::domain::{
     ApiKeyId, DataSource, DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus,
     JobId, JobStatus, Plan, User, UserId,
@@ -576,6 +575,11 @@ impl shared::archive::RawArchive for DownArchive {
     }
     fn uri(&self, _prefix: &shared::archive::JobPrefix) -> String {
         "s3://down/".into()
+    }
+    async fn delete_prefix(&self, _prefix: &str) -> Result<u64, shared::archive::ArchiveError> {
+        Err(shared::archive::ArchiveError(anyhow::anyhow!(
+            "S3 unavailable"
+        )))
     }
 }
 

