@@ -7,8 +7,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    admin, api_keys, credentials, data_sources, group_list, health, job_groups, job_list, results,
-    schedules, users, whoami,
+    admin, api_keys, credentials, data, data_delete, data_sources, group_list, health, job_groups,
+    job_list, results, schedules, users, whoami,
 };
 
 /// The document.
@@ -28,6 +28,7 @@ use crate::routes::{
         admin::bootstrap, admin::create_user, admin::put_data_source, admin::key_rotation,
         admin::redrive,
         users::list, users::disable, users::enable, users::revoke_keys, users::issue_key,
+        data::list, data::read, data::partitions, data_delete::delete, data_delete::delete_user_data,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth),

@@ -28,7 +28,7 @@ use shared::holdings::read::{Row, holding_rows};
 use shared::holdings::{Coverage, HoldingKey, NO_SYMBOL, Span, exchange_date};
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, Errors};
 use crate::extract::ApiQuery;
 use crate::routes::job_groups::{JobGroupView, NewJobGroup, create_group};
 use crate::routes::results::{cell, guarded};
@@ -214,6 +214,8 @@ pub struct RangeView {
 }
 
 /// `GET /v1/data`: every holding of the caller.
+#[utoipa::path(get, path = "/v1/data", tag = "data",
+    responses((status = 200, description = "`{\"holdings\": [HoldingView]}`: per data source, series and symbol, the days held fresh", body = Object), Errors))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -247,6 +249,20 @@ pub async fn list(
 }
 
 /// `GET /v1/data/{data_source}/{endpoint}`.
+#[utoipa::path(get, path = "/v1/data/{data_source}/{endpoint}", tag = "data",
+    params(("data_source" = String, Path, description = "data source id, e.g. `jquants-v2`"),
+           ("endpoint" = String, Path, description = "an endpoint read by symbol and date range, e.g. `eq-bars-daily`"),
+           ("symbols" = Option<String>, Query, description = "issue codes or symbols, comma-separated (optional with `held=only`)"),
+           ("from" = String, Query, description = "first day, YYYY-MM-DD"),
+           ("to" = String, Query, description = "last day, YYYY-MM-DD"),
+           ("format" = Option<String>, Query, description = "`ndjson` (default) or `csv`"),
+           ("refresh" = Option<bool>, Query, description = "fetch again even what is held"),
+           ("held" = Option<String>, Query, description = "`only`: answer from what is held, never fetch")),
+    responses(
+        (status = 200, description = "the rows: NDJSON, or CSV with a header row; `x-moomoo-rows` counts them", content_type = "application/x-ndjson"),
+        (status = 202, description = "`{status: fetching, groups, missing}`: job groups fetch the missing pieces; read again once they end", body = Object),
+        (status = 303, description = "`{url, expires_at, bytes, rows}`: a large answer, at `Location`", body = Object),
+        Errors))]
 pub async fn read(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -534,6 +550,10 @@ pub struct PartitionView {
 }
 
 /// `GET /v1/data/{data_source}/{endpoint}/partitions`.
+#[utoipa::path(get, path = "/v1/data/{data_source}/{endpoint}/partitions", tag = "data",
+    params(("data_source" = String, Path, description = "data source id"),
+           ("endpoint" = String, Path, description = "endpoint id")),
+    responses((status = 200, description = "`{partitions: [{year, version, symbols}]}`", body = Object), Errors))]
 pub async fn partitions(
     State(state): State<AppState>,
     Caller(user): Caller,

@@ -16,7 +16,7 @@ use shared::domain::{JobId, UserId};
 use shared::holdings::{Coverage, Piece, subtract};
 
 use crate::auth::{Admin, Caller};
-use crate::error::ApiError;
+use crate::error::{ApiError, Errors};
 use crate::extract::ApiQuery;
 use crate::routes::data::parse_read;
 use crate::state::AppState;
@@ -34,6 +34,13 @@ pub struct Deleted {
 
 /// `DELETE /v1/data/{data_source}/{endpoint}?symbols=&from=&to=`: without `symbols`, every
 /// symbol held of the series; without `from`/`to`, every day.
+#[utoipa::path(delete, path = "/v1/data/{data_source}/{endpoint}", tag = "data",
+    params(("data_source" = String, Path, description = "data source id"),
+           ("endpoint" = String, Path, description = "endpoint id"),
+           ("symbols" = Option<String>, Query, description = "comma-separated; every held symbol when absent"),
+           ("from" = Option<String>, Query, description = "first day, YYYY-MM-DD (with `to`)"),
+           ("to" = Option<String>, Query, description = "last day, YYYY-MM-DD (with `from`)")),
+    responses((status = 200, body = Deleted), Errors))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -56,6 +63,9 @@ pub async fn delete(
 
 /// `DELETE /v1/admin/users/{id}/data`: every holding of the user, the user's whole archive and
 /// exports.
+#[utoipa::path(delete, path = "/v1/admin/users/{id}/data", tag = "admin",
+    params(("id" = String, Path, description = "user id")),
+    responses((status = 200, body = Deleted), Errors))]
 pub async fn delete_user_data(
     State(state): State<AppState>,
     Admin(admin): Admin,
