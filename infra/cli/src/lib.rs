@@ -1,7 +1,7 @@
 //! `moomoo`, the command-line client of the moomoo-markets API: store a provider key, fetch a
 //! dataset for many issues with a live progress bar, and write the rows as CSV, NDJSON or
 //! Parquet; read, list, delete and mirror the data the user holds; manage schedules and the
-//! user's own API keys; administer users.
+//! user's own API keys; administer users and data sources.
 //!
 //! # Layout
 //! - [`args`]: the command line (clap derive); `moomoo --help` shows the exit codes.
