@@ -297,6 +297,7 @@ pub async fn read(
         )));
     }
     let holdings = read.holdings(&state, &user).await?;
+    compact(&state, &holdings).await;
     if !held_only {
         let missing: Vec<(String, Span)> = holdings
             .iter()
@@ -315,6 +316,28 @@ pub async fn read(
         }
     }
     answer(&state, &user, &read, &holdings, want, format).await
+}
+
+/// Pieces a holding keeps before its shadowed ones are dropped.
+const COMPACT_AFTER: usize = 32;
+
+/// Rewrites holdings grown past [`COMPACT_AFTER`] pieces without those a later fetch covers
+/// (or gone stale), so a series read again and again stays one small item. Best effort: a
+/// piece a job adds meanwhile may be lost, and is then fetched again.
+async fn compact(state: &AppState, holdings: &[Coverage]) {
+    let now = state.clock.now();
+    for c in holdings.iter().filter(|c| c.pieces.len() > COMPACT_AFTER) {
+        let pieces = c.compacted(now, state.retention);
+        if pieces.len() < c.pieces.len() {
+            let smaller = Coverage {
+                pieces,
+                ..c.clone()
+            };
+            if let Err(e) = state.holdings.replace(&smaller).await {
+                tracing::warn!(error = %e, "could not compact a holding");
+            }
+        }
+    }
 }
 
 /// One job group per distinct missing range, for the symbols missing exactly it: 202.

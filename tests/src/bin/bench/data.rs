@@ -91,13 +91,6 @@ pub(crate) async fn section() -> anyhow::Result<()> {
         year.len(),
         asked.join(", ")
     );
-    // The ops of fetching one year of 50 issues, for the cost model.
-    let ops: Vec<(String, u64)> = api
-        .snapshot()
-        .into_iter()
-        .chain(fetcher.snapshot())
-        .collect();
-    let rows = year.len() as u64;
 
     let before = requests(&w);
     let (_, fetching) = w
@@ -126,15 +119,42 @@ pub(crate) async fn section() -> anyhow::Result<()> {
         asked.join(", ")
     );
 
-    cost_model(&w, &ops, rows).await?;
     w.stack.stop_pollers();
+    drop(w);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    Ok(())
+    cost_model().await
 }
 
-/// Prices the counted operations and stored bytes of the year fetched, scaled to 20 years of
-/// every issue.
-async fn cost_model(w: &World, ops: &[(String, u64)], rows: u64) -> anyhow::Result<()> {
+/// Fetches 20 years of daily bars for 50 issues through `/v1/data` with the sandbox's default
+/// pages (1,000 rows; J-Quants' own are "thousands of rows"), counts every AWS operation and
+/// the bytes archived, and prices them scaled to every issue.
+async fn cost_model() -> anyhow::Result<()> {
+    let (api, fetcher) = (CallCounter::default(), CallCounter::default());
+    let counters = Counters {
+        api: Some(api.clone()),
+        fetcher: Some(fetcher.clone()),
+    };
+    let mut w = World::on_plan(1000, counters, &[], sandbox::Plan::Premium).await;
+    w.stack.start_pollers(4);
+    let codes = symbols();
+    let today = chrono::Utc::now().date_naive();
+    let (from, to) = (
+        today - chrono::Months::new(12 * 20) + chrono::Days::new(7),
+        today - chrono::Days::new(7),
+    );
+    api.reset();
+    fetcher.reset();
+    let (held, _) = w
+        .user
+        .read_data(&path(&codes, &from.to_string(), &to.to_string()))
+        .await?;
+    let rows = held.len() as u64;
+    let ops: Vec<(String, u64)> = api
+        .snapshot()
+        .into_iter()
+        .chain(fetcher.snapshot())
+        .collect();
+    w.stack.stop_pollers();
     let c = &w.stack.fetcher_config;
     let mut stored = 0u64;
     let mut token = None;
@@ -180,12 +200,12 @@ async fn cost_model(w: &World, ops: &[(String, u64)], rows: u64) -> anyhow::Resu
         .map(|i| format!("{i:?}").len() as u64)
         .sum();
 
-    // Every issue (the sandbox's universe, as J-Quants lists about 4,400), 20 years.
+    // Every issue (the sandbox's universe, as J-Quants lists about 4,400).
     let issues = sandbox::issue_codes().len() as f64;
-    let scale = issues / ISSUES as f64 * 20.0;
+    let scale = issues / ISSUES as f64;
     let target_rows = rows as f64 * scale;
     let (mut once, mut lines) = (0.0, Vec::new());
-    for (op, n) in ops {
+    for (op, n) in &ops {
         // Item sizes stay under 1 KB: a write is one unit, a transaction's item two.
         let each = match op.as_str() {
             o if o.ends_with(".TransactWriteItems") => 2.0 * 3.0 * price::DDB_WRITE,
@@ -194,7 +214,8 @@ async fn cost_model(w: &World, ops: &[(String, u64)], rows: u64) -> anyhow::Resu
                 price::DDB_WRITE
             }
             o if o.starts_with("DynamoDB.") => price::DDB_READ,
-            o if o.ends_with(".PutObject") || o.contains("List") => price::S3_PUT,
+            // PUT, COPY, POST and LIST requests, multipart ones included.
+            o if o.starts_with("S3.") && !o.ends_with(".GetObject") => price::S3_PUT,
             o if o.ends_with(".GetObject") => price::S3_GET,
             o if o.starts_with("SQS.") => price::SQS,
             _ => 0.0,
@@ -204,7 +225,7 @@ async fn cost_model(w: &World, ops: &[(String, u64)], rows: u64) -> anyhow::Resu
         lines.push(format!("{op} {n}"));
     }
     let s3_gb = stored as f64 * scale / 1e9;
-    let ddb_gb = holding_bytes as f64 * issues / ISSUES as f64 / 1e9;
+    let ddb_gb = holding_bytes as f64 * scale / 1e9;
     let monthly = s3_gb * price::S3_GB_MONTH + ddb_gb * price::DDB_GB_MONTH;
     // The design this replaces: every row an item of its own.
     let old_once = target_rows * price::DDB_WRITE;
@@ -216,7 +237,7 @@ async fn cost_model(w: &World, ops: &[(String, u64)], rows: u64) -> anyhow::Resu
         target_rows / 1e6
     );
     println!(
-        "Counted while {ISSUES} issues' 2024 was fetched ({rows} rows, {stored} bytes archived): {}; scaled by {scale:.0}. Lambda compute is not in it.",
+        "Counted while {ISSUES} issues' {from}..{to} was fetched and read back once ({rows} rows, {stored} bytes archived): {}; scaled by {scale:.1}. Lambda compute is not in it.",
         lines.join(", ")
     );
     println!("| design | one-off | per month | stored |");
