@@ -219,11 +219,10 @@ async fn data_sources(api: &Api, cmd: &DataSourcesCommand, json: bool) -> Result
             for ds in listing["data"].as_array().into_iter().flatten() {
                 let text = |f: &str| ds[f].as_str().unwrap_or("-");
                 let endpoints = ds["endpoints"].as_array().map_or(0, Vec::len);
+                let protocol = format!("{} {}", text("provider_type"), text("api_version"));
                 println!(
-                    "{:<10}  {} {}  {}  {endpoints} endpoints",
+                    "{:<10}  {protocol:<11}  {:<14}  {endpoints} endpoints",
                     text("id"),
-                    text("provider_type"),
-                    text("api_version"),
                     text("name"),
                 );
             }
