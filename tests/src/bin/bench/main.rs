@@ -9,6 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod adaptive;
 mod data;
 mod fair;
+mod init;
 mod parse;
 mod rate;
 mod rss;
@@ -26,7 +27,7 @@ const JOBS: usize = 1000;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     shared::telemetry::init_with_default("error");
-    // BENCH_ONLY=calls,rate,adaptive,fair,economy,data,rss,parse,sizes runs some sections; all by default.
+    // BENCH_ONLY=calls,rate,adaptive,fair,economy,data,rss,parse,sizes,init runs some sections; all by default.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let wants = |s: &str| only.is_empty() || only.split(',').any(|o| o == s);
     if wants("calls") {
@@ -66,6 +67,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wants("sizes") {
         sizes();
+    }
+    if wants("init") {
+        init::section().await?;
     }
     Ok(())
 }
