@@ -262,6 +262,14 @@ impl Vault {
         ))
     }
 
+    /// The key now behind the alias: the one every envelope should be wrapped by.
+    ///
+    /// # Errors
+    /// The key service unavailable.
+    pub async fn current_key_arn(&self) -> Result<String, VaultError> {
+        Ok(self.keys.current_key_arn().await?)
+    }
+
     /// Re-wraps every envelope not on the key now behind the alias, from `cursor`, reading at
     /// most `max_records` records. Idempotent (a second sweep re-wraps nothing), resumable
     /// (from `next_cursor`), safe beside readers (the data key does not change, so old and new

@@ -380,6 +380,7 @@ async fn a_used_up_day_quota_parks_jobs_for_the_scheduler() {
             &w.stack.fetcher_config.dead_letter_queue_url,
         )),
         clock: clock.clone(),
+        vault: None,
     };
     assert_eq!(scheduler::tick(&tick).await.unwrap().requeued, 0);
     clock.set(midnight + chrono::TimeDelta::seconds(2));

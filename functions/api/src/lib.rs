@@ -44,7 +44,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/users/{id}/revoke-keys", post(users::revoke_keys))
         .route("/v1/admin/users/{id}/api-keys", post(users::issue_key))
         .route("/v1/admin/data-sources/{id}", put(admin::put_data_source))
-        .route("/v1/admin/key-rotation", post(admin::key_rotation))
+        .route(
+            "/v1/admin/key-rotation",
+            post(admin::key_rotation).get(admin::key_rotation_progress),
+        )
         .route(
             "/v1/admin/users/{id}/data",
             delete(data_delete::delete_user_data),

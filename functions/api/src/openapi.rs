@@ -25,7 +25,7 @@ use crate::routes::{
         job_groups::create, group_list::list, job_groups::get, job_groups::cancel, job_groups::retry,
         job_list::list, results::export, results::create_export,
         schedules::create, schedules::list, schedules::get, schedules::replace, schedules::delete,
-        admin::bootstrap, admin::create_user, admin::put_data_source, admin::key_rotation,
+        admin::bootstrap, admin::create_user, admin::put_data_source, admin::key_rotation, admin::key_rotation_progress,
         admin::redrive,
         users::list, users::disable, users::enable, users::revoke_keys, users::issue_key,
         data::list, data::read, data::partitions, data_delete::delete, data_delete::delete_user_data,

@@ -13,6 +13,7 @@
 //! one tick creates it; a parked job sent twice is a duplicate delivery, which the fetcher
 //! counts once.
 
+pub mod rotation;
 mod schedules;
 pub mod sweep;
 
@@ -60,6 +61,9 @@ pub struct Deps {
     pub queue: Arc<dyn JobQueue>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Credentials' envelopes, for the re-wrap after a key rotation ([`rotation`]); `None`
+    /// leaves the sweep to `POST /v1/admin/key-rotation`.
+    pub vault: Option<Arc<shared::vault::Vault>>,
 }
 
 impl Deps {
@@ -73,6 +77,8 @@ impl Deps {
             clients.dynamodb.clone(),
             &config.accounts_table,
         ));
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let accounts_for_vault = accounts.clone();
         Self {
             schedules: jobs.clone(),
             jobs: jobs.clone(),
@@ -87,7 +93,15 @@ impl Deps {
                 &config.jobs_queue_url,
                 &config.dead_letter_queue_url,
             )),
-            clock: Arc::new(SystemClock),
+            vault: Some(Arc::new(shared::vault::Vault::new(
+                accounts_for_vault,
+                Arc::new(shared::crypto::KmsKeys::new(
+                    clients.kms.clone(),
+                    &config.credentials_key_id,
+                )),
+                clock.clone(),
+            ))),
+            clock,
         }
     }
 }
@@ -115,6 +129,8 @@ pub struct TickReport {
     pub stranded_requeued: usize,
     /// Groups whose counters did not match their jobs, set right.
     pub counters_reconciled: usize,
+    /// Credentials re-wrapped onto the current key.
+    pub rewrapped: usize,
 }
 
 /// Handles one scheduled event.
@@ -134,6 +150,7 @@ pub async fn tick(deps: &Deps) -> anyhow::Result<TickReport> {
     // stranded (unparked, its group still unmoved) and sent twice.
     let swept = sweep::run(deps, &mut report).await;
     let parked = requeue_parked(deps, &mut report).await;
+    let rewrapped = rotation::run(deps, &mut report).await;
     if report != TickReport::default() {
         tracing::info!(?report, "tick");
     }
@@ -141,7 +158,11 @@ pub async fn tick(deps: &Deps) -> anyhow::Result<TickReport> {
         // CloudWatch reads Embedded Metric Format lines from the function's stdout.
         println!("{}", sweep::emf(&report, deps.clock.now()));
     }
-    scheduled.and(parked).and(swept).map(|()| report)
+    scheduled
+        .and(parked)
+        .and(swept)
+        .and(rewrapped)
+        .map(|()| report)
 }
 
 async fn requeue_parked(deps: &Deps, report: &mut TickReport) -> anyhow::Result<()> {
@@ -225,6 +246,7 @@ mod tests {
             stalled_after: TimeDelta::days(365),
             queue: queue.clone(),
             clock: clock.clone(),
+            vault: None,
         };
         assert_eq!(tick(&deps).await.unwrap().requeued, 0, "nothing due yet");
         clock.advance(TimeDelta::hours(2));

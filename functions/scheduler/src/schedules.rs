@@ -556,6 +556,7 @@ mod tests {
                 stalled_after: crate::STALLED_AFTER,
                 queue: Arc::new(MemoryJobQueue::default()),
                 clock: clock.clone(),
+                vault: None,
             },
             jobs,
             accounts,

@@ -176,6 +176,23 @@ pub struct SweepBody {
 
 /// `POST /v1/admin/key-rotation`: re-wraps credentials to the KMS key now behind the alias.
 /// Call again with `next_cursor` until it is null; safe to repeat and to run beside fetchers.
+/// Where the scheduled re-wrap stands: the key it moves envelopes onto, how far it got, and
+/// when it finished (the scheduler runs a page a minute after the alias moves); 404 before
+/// its first run.
+#[utoipa::path(get, path = "/v1/admin/key-rotation", tag = "admin",
+    responses((status = 200, body = shared::store::schedules::RotationProgress), Errors))]
+pub async fn key_rotation_progress(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<Json<shared::store::schedules::RotationProgress>, ApiError> {
+    let (progress, _) = state
+        .schedules
+        .rotation()
+        .await?
+        .ok_or(ApiError::NotFound("key-rotation sweep"))?;
+    Ok(Json(progress))
+}
+
 #[utoipa::path(post, path = "/v1/admin/key-rotation", tag = "admin", request_body = SweepBody,
     responses((status = 200, body = shared::vault::SweepReport), Errors))]
 pub async fn key_rotation(

@@ -151,6 +151,29 @@ pub async fn schedule_store(store: &dyn ScheduleStore) {
         Some(d("2026-01-07"))
     );
     assert_eq!(store.watermark(UserId::new(), key).await.unwrap(), None);
+
+    // The key-rotation sweep's progress: versioned like a schedule.
+    assert_eq!(store.rotation().await.unwrap(), None);
+    let mut p = super::RotationProgress {
+        key_arn: "arn:aws:kms:ap-northeast-1:000000000000:key/one".into(),
+        cursor: Some("a#b".into()),
+        scanned: 3,
+        ..Default::default()
+    };
+    assert!(store.save_rotation(&p, 0).await.unwrap());
+    assert!(
+        !store.save_rotation(&p, 0).await.unwrap(),
+        "a second first write loses"
+    );
+    let (read, version) = store.rotation().await.unwrap().unwrap();
+    assert_eq!((read, version), (p.clone(), 1));
+    p.scanned = 7;
+    assert!(store.save_rotation(&p, 1).await.unwrap());
+    assert!(
+        !store.save_rotation(&p, 1).await.unwrap(),
+        "a stale version loses"
+    );
+    assert_eq!(store.rotation().await.unwrap().unwrap().0.scanned, 7);
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::RotationProgress;
 use crate::domain::{ScheduleId, UserId};
 use crate::schedule::{Schedule, TradingCalendar};
 use crate::store::dynamo::DynamoJobs;
@@ -229,6 +230,37 @@ impl ScheduleStore for DynamoJobs {
             .transpose()
     }
 
+    async fn rotation(&self) -> Result<Option<(RotationProgress, u64)>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(rotation_key()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item
+            .map(|i| {
+                let p = serde_json::from_str(i.str("body")?).map_err(corrupt)?;
+                Ok((p, i.num("version")?))
+            })
+            .transpose()
+    }
+
+    async fn save_rotation(
+        &self,
+        progress: &RotationProgress,
+        version: u64,
+    ) -> Result<bool, StoreError> {
+        let mut item = rotation_key();
+        item.insert(
+            "body".into(),
+            s(serde_json::to_string(progress).map_err(corrupt)?),
+        );
+        self.put_versioned(item, version).await
+    }
+
     async fn advance_watermark(
         &self,
         user: UserId,
@@ -253,6 +285,10 @@ impl ScheduleStore for DynamoJobs {
             Err(e) => Err(unavailable(e)),
         }
     }
+}
+
+fn rotation_key() -> Item {
+    key("SWEEP".into(), "KEY_ROTATION".into())
 }
 
 fn watermark_key(user: UserId, key: &str) -> Item {

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::RotationProgress;
 use crate::domain::ScheduleId;
 use crate::domain::UserId;
 use crate::schedule::{Schedule, TradingCalendar};
@@ -22,6 +23,7 @@ pub struct MemorySchedules {
     schedules: Mutex<BTreeMap<(UserId, ScheduleId), Schedule>>,
     calendar: Mutex<Option<TradingCalendar>>,
     watermarks: Mutex<HashMap<(UserId, String), NaiveDate>>,
+    rotation: Mutex<Option<(RotationProgress, u64)>>,
 }
 
 #[async_trait]
@@ -86,6 +88,23 @@ impl ScheduleStore for MemorySchedules {
                 .map_or_else(|| newer.clone(), |c| c.merged(newer)),
         );
         Ok(())
+    }
+
+    async fn rotation(&self) -> Result<Option<(RotationProgress, u64)>, StoreError> {
+        Ok(lock(&self.rotation).clone())
+    }
+
+    async fn save_rotation(
+        &self,
+        progress: &RotationProgress,
+        version: u64,
+    ) -> Result<bool, StoreError> {
+        let mut stored = lock(&self.rotation);
+        if stored.as_ref().map_or(0, |(_, v)| *v) != version {
+            return Ok(false);
+        }
+        *stored = Some((progress.clone(), version + 1));
+        Ok(true)
     }
 
     async fn watermark(&self, user: UserId, key: &str) -> Result<Option<NaiveDate>, StoreError> {

@@ -55,4 +55,39 @@ pub trait ScheduleStore: Send + Sync + std::fmt::Debug {
         key: &str,
         to: NaiveDate,
     ) -> Result<(), StoreError>;
+    /// The key-rotation sweep's progress, with the version it was written at.
+    async fn rotation(&self) -> Result<Option<(RotationProgress, u64)>, StoreError>;
+    /// Writes the sweep's progress over `version` (0: none yet); `false` when another write
+    /// came first, and nothing is written.
+    async fn save_rotation(
+        &self,
+        progress: &RotationProgress,
+        version: u64,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Where the scheduled re-wrap of credentials stands: every envelope onto the key behind the
+/// alias, a page of credentials a tick, resumed from `cursor`; a new key (the alias moved)
+/// starts it over.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RotationProgress {
+    /// The key every envelope is being moved onto.
+    pub key_arn: String,
+    /// Where the next page starts; `None` before the first and once finished.
+    pub cursor: Option<String>,
+    /// Credentials read.
+    pub scanned: u64,
+    /// Credentials whose envelopes were re-wrapped.
+    pub rewrapped: u64,
+    /// Credentials already on the key.
+    pub already_current: u64,
+    /// Credentials that changed meanwhile (their next write uses the key anyway).
+    pub changed_concurrently: u64,
+    /// Credentials whose re-wrap failed (left for the next sweep).
+    pub failed: u64,
+    /// When the sweep for this key began.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it reached the last credential.
+    pub finished_at: Option<DateTime<Utc>>,
 }
