@@ -447,3 +447,64 @@ async fn deleting_a_users_holdings_leaves_nothing_of_them() {
         .unwrap();
     assert_eq!(r.status, 202, "{}", r.body);
 }
+
+#[tokio::test]
+async fn a_yahoo_split_after_history_was_stored_makes_it_read_again() {
+    use shared::yahoo::{ChartRequest, Interval, YahooClient, YahooConfig};
+    let w = World::deployed(PAGE, sandbox::Plan::Premium, Options::default()).await;
+    let evening = |d: &str| -> DateTime<Utc> { format!("{d}T09:30:00Z").parse().unwrap() };
+    let chart = |from: &str, to: &str| {
+        format!("/v1/data/yahoo/chart?symbols=8697&interval=1d&from={from}&to={to}")
+    };
+
+    w.sandbox.set_clock(evening("2023-09-20"));
+    let (old, _) = w
+        .user
+        .read_data(&chart("2023-08-01", "2023-09-19"))
+        .await
+        .unwrap();
+    assert!(!old.is_empty());
+
+    w.sandbox.set_clock(evening("2023-10-10"));
+    let (rows, fetching) = w
+        .user
+        .read_data(&chart("2023-08-01", "2023-10-06"))
+        .await
+        .unwrap();
+    assert!(
+        fetching.len() >= 2,
+        "the new days, then the stale history: {fetching:?}"
+    );
+
+    // What Yahoo serves now for the whole range, read directly.
+    let direct = YahooClient::new(
+        &YahooConfig::for_base_url(&w.sandbox.yahoo_base_url()),
+        std::sync::Arc::new(shared::clock::SystemClock),
+    );
+    let now = direct
+        .chart(
+            &shared::domain::IssueCode::parse("8697").unwrap(),
+            &ChartRequest {
+                interval: Interval::Day,
+                from: day("2023-08-01"),
+                to: day("2023-10-06"),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), now.bars.len());
+    for (row, bar) in rows.iter().zip(&now.bars) {
+        assert_eq!(row["date"], bar.date.to_string());
+        assert_eq!(row["adjclose"].as_f64(), bar.adj_close, "{row}");
+        assert_eq!(row["close"].as_f64(), bar.close, "{row}");
+    }
+    let halved = rows
+        .iter()
+        .zip(&old)
+        .filter(|(new, was)| new["adjclose"] != was["adjclose"])
+        .count();
+    assert!(
+        halved > 0,
+        "the history read before the split was adjusted since"
+    );
+}

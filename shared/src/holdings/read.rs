@@ -98,6 +98,10 @@ pub async fn holding_rows(
     let symbol = IssueCode::parse(&holding.key.symbol).ok();
     let mut merged: BTreeMap<Vec<String>, Row> = BTreeMap::new();
     for (piece, (from, to)) in holding.to_read(want, now, retention) {
+        // The job's own range: a Yahoo chart is parsed against the request that fetched it.
+        let mut params = params.clone();
+        params.insert("from".into(), piece.from.to_string());
+        params.insert("to".into(), piece.to.to_string());
         let prefix = JobPrefix::new(holding.key.user, piece.group, JobId::new(piece.job));
         for page in 0..piece.pages {
             let key = prefix.page(page);
@@ -105,7 +109,7 @@ pub async fn holding_rows(
                 .get(&key)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("archived page {key} is missing"))?;
-            for row in page_rows(endpoint, params, symbol.as_ref(), piece.at, &body)? {
+            for row in page_rows(endpoint, &params, symbol.as_ref(), piece.at, &body)? {
                 if !row_day(endpoint, &row).is_some_and(|d| from <= d && d <= to) {
                     continue;
                 }
