@@ -1,5 +1,8 @@
 //! AWS SDK set-up shared by every function, and an interceptor that counts calls per operation
-//! so benchmarks can report AWS calls per job measured at the SDK layer.
+//! so benchmarks can report AWS calls per job measured at the SDK layer. [`actions`] records
+//! the IAM actions a function performs, for the least-privilege check (off unless asked for).
+
+pub mod actions;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -85,29 +88,59 @@ pub struct Clients {
 
 impl Clients {
     /// Builds every client from one configuration, each with `counter` attached when given.
+    /// When the IAM actions are being recorded ([`actions`]), the requests are recorded as
+    /// those of the function named by `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda, the
+    /// Lambda-shaped runtime and `cargo lambda watch`), if any.
+    // Lambda's own setting, read only to label recorded actions (like the log settings
+    // shared::telemetry reads), not the function's configuration.
+    #[allow(clippy::disallowed_methods)]
     pub fn new(sdk: &aws_config::SdkConfig, counter: Option<&CallCounter>) -> Self {
+        let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok();
+        Self::build(sdk, counter, function.as_deref())
+    }
+
+    /// Like [`Clients::new`], the requests recorded as `function`'s (its logical id in the
+    /// template): for a function's dependencies built in-process, as tests and the local
+    /// stack do.
+    pub fn for_function(
+        sdk: &aws_config::SdkConfig,
+        counter: Option<&CallCounter>,
+        function: &str,
+    ) -> Self {
+        Self::build(sdk, counter, Some(function))
+    }
+
+    fn build(
+        sdk: &aws_config::SdkConfig,
+        counter: Option<&CallCounter>,
+        function: Option<&str>,
+    ) -> Self {
+        let recorder = function.and_then(actions::ActionRecorder::for_function);
         macro_rules! client {
-            ($krate:ident) => {{
-                let mut b = $krate::config::Builder::from(sdk);
+            ($krate:ident, $builder:expr) => {{
+                let mut b = $builder;
                 if let Some(c) = counter {
                     b = b.interceptor(c.clone());
                 }
+                if let Some(r) = &recorder {
+                    b = b.interceptor(r.clone());
+                }
                 $krate::Client::from_conf(b.build())
             }};
+            ($krate:ident) => {
+                client!($krate, $krate::config::Builder::from(sdk))
+            };
         }
         Self {
             dynamodb: client!(aws_sdk_dynamodb),
             sqs: client!(aws_sdk_sqs),
             kms: client!(aws_sdk_kms),
             secrets: client!(aws_sdk_secretsmanager),
-            s3: {
-                let mut b = aws_sdk_s3::config::Builder::from(sdk)
-                    .force_path_style(sdk.endpoint_url().is_some());
-                if let Some(c) = counter {
-                    b = b.interceptor(c.clone());
-                }
-                aws_sdk_s3::Client::from_conf(b.build())
-            },
+            s3: client!(
+                aws_sdk_s3,
+                aws_sdk_s3::config::Builder::from(sdk)
+                    .force_path_style(sdk.endpoint_url().is_some())
+            ),
         }
     }
 }

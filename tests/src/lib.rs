@@ -150,17 +150,14 @@ impl World {
             .map_or(&self.stack.api_url, |d| &d.http.url)
     }
 
-    /// A scheduler as its Lambda wires it (the stack's tables and queue), on `clock`.
+    /// A scheduler as its Lambda wires it (the stack's tables and queue), on `clock`. Its
+    /// requests are the scheduler function's (for the least-privilege check).
     pub fn scheduler(&self, clock: Arc<ManualClock>) -> scheduler::Deps {
         let c = &self.stack.fetcher_config;
-        let jobs = Arc::new(DynamoJobs::new(
-            self.stack.aws.dynamodb.clone(),
-            &c.jobs_table,
-        ));
-        let accounts = Arc::new(DynamoAccounts::new(
-            self.stack.aws.dynamodb.clone(),
-            &c.accounts_table,
-        ));
+        let aws = self.stack.clients_for("SchedulerFunction");
+        let jobs = Arc::new(DynamoJobs::new(aws.dynamodb.clone(), &c.jobs_table));
+        let accounts = Arc::new(DynamoAccounts::new(aws.dynamodb.clone(), &c.accounts_table));
+        let accounts_for_vault = accounts.clone();
         scheduler::Deps {
             schedules: jobs.clone(),
             jobs: jobs.clone(),
@@ -171,10 +168,18 @@ impl World {
             stalled: jobs,
             stalled_after: scheduler::STALLED_AFTER,
             queue: Arc::new(SqsJobQueue::new(
-                self.stack.aws.sqs.clone(),
+                aws.sqs.clone(),
                 &c.jobs_queue_url,
                 &c.dead_letter_queue_url,
             )),
+            vault: Some(Arc::new(shared::vault::Vault::new(
+                accounts_for_vault,
+                Arc::new(shared::crypto::KmsKeys::new(
+                    aws.kms.clone(),
+                    &c.credentials_key_id,
+                )),
+                clock.clone(),
+            ))),
             clock,
         }
     }

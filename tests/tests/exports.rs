@@ -78,3 +78,36 @@ async fn a_group_with_a_no_content_job_exports_cleanly() {
         .unwrap();
     assert_eq!(bad.status, 400, "{}", bad.body);
 }
+
+/// An export given up after its first part (the API's answer to a failure halfway: 503, no
+/// link) leaves no unfinished upload in the bucket: the API's `AbortMultipartUpload`.
+#[tokio::test]
+async fn an_export_given_up_halfway_leaves_no_upload() {
+    use shared::export::{ExportStore, PART_BYTES, S3Exports, Upload};
+    integration_tests::require_emulator();
+    let s =
+        devstack::stack::LocalStack::start(&integration_tests::unique("x"), Counters::default())
+            .await
+            .unwrap();
+    let bucket = s.api_config.raw_payload_bucket.clone();
+    let exports = S3Exports::new(s.clients_for("ApiFunction").s3, &bucket);
+    let uploads = || async {
+        s.aws
+            .s3
+            .list_multipart_uploads()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap()
+            .uploads()
+            .len()
+    };
+    let mut upload = Upload::new("exports/u/g/given-up.csv".into(), "text/csv");
+    exports
+        .write(&mut upload, &vec![b'x'; PART_BYTES])
+        .await
+        .unwrap();
+    assert_eq!(uploads().await, 1, "a part was sent");
+    exports.abort(upload).await;
+    assert_eq!(uploads().await, 0, "the upload is gone");
+}

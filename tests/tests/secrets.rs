@@ -13,7 +13,7 @@ use shared::aws::Clients;
 /// A freshly started API container (nothing cached), at its URL.
 async fn fresh_api(cfg: &shared::config::Config) -> ApiClient {
     let sdk = shared::aws::load_sdk_config().await;
-    let state = api::AppState::from_aws(cfg, &Clients::new(&sdk, None));
+    let state = api::AppState::from_aws(cfg, &Clients::for_function(&sdk, None, "ApiFunction"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum_serve(listener, api::router(state)).await });

@@ -72,6 +72,21 @@ async fn a_ciphertext_copied_to_another_user_fails_to_decrypt() {
 async fn rotation_rewraps_every_record_while_readers_decrypt() {
     let (s, store, v) = vault().await;
     let kms = s.aws.kms.clone();
+    // The sweep is the API's (POST /v1/admin/key-rotation), the reader a fetcher's: their
+    // requests count as those functions' for the least-privilege check.
+    let api = s.clients_for("ApiFunction");
+    let sweeper = Vault::new(
+        Arc::new(DynamoAccounts::new(
+            api.dynamodb.clone(),
+            &s.api_config.accounts_table,
+        )),
+        Arc::new(KmsKeys::new(
+            api.kms.clone(),
+            &s.api_config.credentials_key_id,
+        )),
+        Arc::new(SystemClock),
+    );
+    let fetcher = s.clients_for("FetcherFunction");
     let alias = s.api_config.credentials_key_id.clone();
     let mut users = Vec::new();
     for i in 0..200 {
@@ -101,6 +116,9 @@ async fn rotation_rewraps_every_record_while_readers_decrypt() {
         .unwrap()
         .arn
         .unwrap();
+    // K2 stands for the template's key after a replacement (the old one is retained, the
+    // alias moves): the least-privilege check reads it as CredentialsKey.
+    shared::aws::actions::record_resource("CredentialsKey", &k2);
     kms.update_alias()
         .alias_name(&alias)
         .target_key_id(&k2)
@@ -112,7 +130,8 @@ async fn rotation_rewraps_every_record_while_readers_decrypt() {
     let stop = Arc::new(AtomicBool::new(false));
     let (reads, failures) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let reader = {
-        let (store, keys) = (store.clone(), KmsKeys::new(kms.clone(), &alias));
+        let store = DynamoAccounts::new(fetcher.dynamodb.clone(), &s.api_config.accounts_table);
+        let keys = KmsKeys::new(fetcher.kms.clone(), &alias);
         let (stop, reads, failures, users) =
             (stop.clone(), reads.clone(), failures.clone(), users.clone());
         tokio::spawn(async move {
@@ -135,7 +154,7 @@ async fn rotation_rewraps_every_record_while_readers_decrypt() {
     };
     let (mut cursor, mut rewrapped, mut calls) = (None, 0, 0);
     loop {
-        let r = v.rotation_sweep(cursor, 37).await.unwrap();
+        let r = sweeper.rotation_sweep(cursor, 37).await.unwrap();
         assert_eq!(r.current_key_arn, k2);
         assert_eq!(r.failed, 0);
         rewrapped += r.rewrapped;
@@ -165,7 +184,7 @@ async fn rotation_rewraps_every_record_while_readers_decrypt() {
         assert_eq!(rec.encrypted_credentials.key_arn, k2, "every record on K2");
     }
     assert_ne!(k1, k2);
-    let again = v.rotation_sweep(None, 1000).await.unwrap();
+    let again = sweeper.rotation_sweep(None, 1000).await.unwrap();
     assert_eq!(
         (again.scanned, again.rewrapped, again.already_current),
         (200, 0, 200),

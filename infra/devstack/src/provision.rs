@@ -219,6 +219,17 @@ pub async fn provision(
             );
         }
     }
+    // For the least-privilege check: what each resource is called here, so the actions the
+    // functions record (shared::aws::actions) map back to the template's resources.
+    for (id, physical) in &b.refs {
+        if !id.starts_with("AWS::") {
+            shared::aws::actions::record_resource(id, physical);
+        }
+    }
+    for (attr, physical) in &b.attrs {
+        let id = attr.split_once('.').map_or(attr.as_str(), |(id, _)| id);
+        shared::aws::actions::record_resource(id, physical);
+    }
     let mut function_env = BTreeMap::new();
     for (id, _) in template.of_kind("AWS::Serverless::Function") {
         function_env.insert(id.clone(), template.function_env(id, &b)?);

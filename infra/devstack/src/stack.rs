@@ -88,8 +88,10 @@ impl LocalStack {
         let fetcher_config =
             Config::from_map(&with_overrides(env_map(&provisioned, "FetcherFunction")?))?;
 
-        let api_state =
-            api::AppState::from_aws(&api_config, &Clients::new(&sdk, counters.api.as_ref()));
+        let api_state = api::AppState::from_aws(
+            &api_config,
+            &Clients::for_function(&sdk, counters.api.as_ref(), "ApiFunction"),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let api_url = format!("http://{}", listener.local_addr()?);
         let (stop, mut stopped) = watch::channel(false);
@@ -104,7 +106,7 @@ impl LocalStack {
         });
         let fetcher = Arc::new(fetcher::Deps::from_aws(
             &fetcher_config,
-            &Clients::new(&sdk, counters.fetcher.as_ref()),
+            &Clients::for_function(&sdk, counters.fetcher.as_ref(), "FetcherFunction"),
         ));
         Ok(Self {
             name: name.into(),
@@ -119,6 +121,13 @@ impl LocalStack {
             tasks: vec![server],
             pollers: Vec::new(),
         })
+    }
+
+    /// Uncounted clients whose requests are recorded as `function`'s (its logical id) when
+    /// the IAM actions are recorded (`shared::aws::actions`): for a function's dependencies
+    /// built by a test.
+    pub fn clients_for(&self, function: &str) -> Clients {
+        Clients::for_function(&self.sdk, None, function)
     }
 
     /// Starts `n` pollers: concurrent fetcher invocations, as the mapping's concurrency.
@@ -136,7 +145,7 @@ impl LocalStack {
             .map(|_| {
                 let deps = Arc::new(fetcher::Deps::from_aws(
                     &self.fetcher_config,
-                    &Clients::new(&self.sdk, None),
+                    &self.clients_for("FetcherFunction"),
                 ));
                 self.spawn_poller(deps.clone());
                 deps

@@ -185,8 +185,11 @@ impl FunctionConfig {
                 })
                 .transpose()
         };
+        // The IAM actions log too (shared::aws::actions), when the tests record them.
         env.extend(std::env::vars().filter(|(k, _)| {
-            k.starts_with("AWS_") && !k.starts_with("AWS_LAMBDA_") || k == "NO_PROXY"
+            k.starts_with("AWS_") && !k.starts_with("AWS_LAMBDA_")
+                || k == "NO_PROXY"
+                || k == shared::aws::actions::LOG_VAR
         }));
         Ok(Self {
             name: function.to_owned(),
