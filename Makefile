@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 WITH_MOTO := infra/local/with-moto.sh
 
-.PHONY: chaos demo test fmt-check clippy import-loops deny unit-and-e2e lint-template bench venv clean lambda-watch lambda-build deploy
+.PHONY: chaos demo test fmt-check clippy import-loops deny unit-and-e2e least-privilege lint-template bench venv clean lambda-watch lambda-build deploy
 
 ## Python tools (moto server, cfn-lint) in a project-local virtualenv, pinned.
 venv: $(STAMP)
@@ -18,8 +18,9 @@ $(STAMP): infra/local/requirements.txt
 demo: $(STAMP)
 	$(WITH_MOTO) bash -c 'cargo build --locked -p devstack -p api -p fetcher -p scheduler && target/debug/devstack demo'
 
-## Every test: format, lints, unit + contract + end-to-end tests on the emulator, template lint.
-test: fmt-check clippy import-loops deny unit-and-e2e lint-template
+## Every test: format, lints, unit + contract + end-to-end tests on the emulator, the roles held
+## against what the functions did in them (least privilege), template lint.
+test: fmt-check clippy import-loops deny unit-and-e2e least-privilege lint-template
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -40,9 +41,13 @@ clippy:
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 
 ## The function binaries first: the Lambda-shaped runtime's tests run them as Lambda does.
-## Both under one environment, so cargo builds the dependencies once.
+## Both under one environment, so cargo builds the dependencies once. Every AWS action the
+## functions perform (binaries and in-process handlers alike) is recorded at the SDK into
+## $(AWS_ACTIONS_LOG), started empty (shared/src/aws/actions.rs).
+AWS_ACTIONS_LOG := $(CURDIR)/target/aws-actions.log
 unit-and-e2e: $(STAMP)
-	$(WITH_MOTO) bash -c 'cargo build --locked -p api -p fetcher -p scheduler && cargo test --locked --workspace'
+	mkdir -p target && : > $(AWS_ACTIONS_LOG)
+	MOOMOO_AWS_ACTIONS_LOG=$(AWS_ACTIONS_LOG) $(WITH_MOTO) bash -c 'cargo build --locked -p api -p fetcher -p scheduler && cargo test --locked --workspace'
 
 ## The SAM CLI (PyPI aws-sam-cli, pinned) in a virtualenv of its own: it pins boto3, botocore
 ## and click, which would move the emulator's own (moto serves botocore's service models).
@@ -52,6 +57,13 @@ $(SAM_STAMP): infra/local/requirements-sam.txt
 	python3 -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements-sam.txt
 	touch $(SAM_STAMP)
+
+## Least privilege, proven (README): each function's role as SAM generates it (SAM's own
+## translator, from .venv-sam) against every action recorded by unit-and-e2e: the table, then
+## each statement of template.yaml removed in turn must fail the check.
+least-privilege: $(SAM_STAMP)
+	$(SAM_VENV)/bin/python infra/local/least_privilege.py --removals $(AWS_ACTIONS_LOG)
+
 ## The SAM CLI as the targets run it: cargo-lambda (and zig) from .venv for `sam build`, no
 ## telemetry.
 SAM := PATH=$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(SAM_VENV)/bin:$$PATH SAM_CLI_TELEMETRY=0 sam
