@@ -96,11 +96,14 @@ lambda-watch: $(STAMP)
 	cargo build --locked -p devstack
 	$(WITH_MOTO) target/debug/devstack lambda-watch
 
-## Release builds of every function (x86_64, plain cargo: the machine's own target). The
-## template deploys arm64, which `sam build` (make deploy) builds with `--arm64` and zig.
+## Release builds of every function as Lambda deploys them: arm64 (Graviton, the template's
+## architecture), linked by zig (PyPI `ziglang`, which the pinned cargo-lambda brings), zipped
+## as `target/lambda/<function>/bootstrap.zip`; prints each one's architecture and sizes.
 lambda-build: $(STAMP)
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --compiler cargo --locked \
-		--bin api --bin fetcher --bin scheduler
+	rustup target add aarch64-unknown-linux-gnu
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --arm64 --locked \
+		--output-format zip --bin api --bin fetcher --bin scheduler
+	@python3 infra/local/lambda-sizes.py
 
 ## The job-engine chaos tests (2,000 jobs under faults, duplicates and kills; in-process, then
 ## the fetcher binary on the Lambda-shaped runtime killed at its deadline; minutes on moto).

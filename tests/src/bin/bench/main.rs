@@ -54,7 +54,7 @@ async fn main() -> anyhow::Result<()> {
         economy().await?;
     }
     if wants("data") {
-        data::section().await?;
+        Box::pin(data::section()).await?;
     }
     if wants("rss") {
         memory().await?;
