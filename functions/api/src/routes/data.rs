@@ -208,6 +208,8 @@ pub struct HoldingView {
 /// An inclusive range of days.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RangeView {
+    /// The symbol missing the range (in a 202); absent in a holding's own ranges.
+    #[serde(skip_serializing_if = "Option::is_none")]
     symbol: Option<String>,
     from: NaiveDate,
     to: NaiveDate,
