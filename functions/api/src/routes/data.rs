@@ -31,7 +31,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, Errors};
 use crate::extract::ApiQuery;
 use crate::routes::job_groups::{JobGroupView, NewJobGroup, create_group};
-use crate::routes::results::{cell, guarded};
+use crate::routes::results::{Format, cell, guarded};
 use crate::state::AppState;
 
 /// Answers up to this size travel in the API's answer; larger ones through a link.
@@ -519,38 +519,6 @@ impl Rendered {
         }
         self.rows += rows.len() as u64;
         Ok(())
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Format {
-    Ndjson,
-    Csv,
-}
-
-impl Format {
-    fn parse(format: Option<&str>) -> Result<Self, ApiError> {
-        match format.unwrap_or("ndjson") {
-            "ndjson" => Ok(Format::Ndjson),
-            "csv" => Ok(Format::Csv),
-            other => Err(ApiError::BadRequest(format!(
-                "unknown format `{other}`: use `ndjson` or `csv`"
-            ))),
-        }
-    }
-
-    fn content_type(self) -> &'static str {
-        match self {
-            Format::Ndjson => "application/x-ndjson",
-            Format::Csv => "text/csv; charset=utf-8",
-        }
-    }
-
-    fn extension(self) -> &'static str {
-        match self {
-            Format::Ndjson => "ndjson",
-            Format::Csv => "csv",
-        }
     }
 }
 

@@ -25,8 +25,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use shared::archive::{JobPrefix, RawArchive};
 use shared::catalog::Endpoint;
-use shared::dataset::DatasetKind;
 use shared::domain::{Job, JobGroup, JobStatus};
+use shared::holdings::read::{Row, page_rows};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Errors};
@@ -42,14 +42,15 @@ pub struct ExportQuery {
     format: Option<String>,
 }
 
+/// The rows' text form, for exports and data reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Ndjson,
     Csv,
 }
 
 impl Format {
-    fn parse(format: Option<&str>) -> Result<Self, ApiError> {
+    pub(crate) fn parse(format: Option<&str>) -> Result<Self, ApiError> {
         match format.unwrap_or("ndjson") {
             "ndjson" => Ok(Format::Ndjson),
             "csv" => Ok(Format::Csv),
@@ -59,14 +60,14 @@ impl Format {
         }
     }
 
-    fn content_type(self) -> &'static str {
+    pub(crate) fn content_type(self) -> &'static str {
         match self {
             Format::Ndjson => "application/x-ndjson",
             Format::Csv => "text/csv; charset=utf-8",
         }
     }
 
-    fn extension(self) -> &'static str {
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             Format::Ndjson => "ndjson",
             Format::Csv => "csv",
@@ -262,7 +263,15 @@ impl Pages {
                 .get(&key)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("archived page {key} is missing"))?;
-            let rows = page_rows(self.endpoint, &self.group, job, &body)?;
+            // Parsed as at the job's end, so a bar still open when it ran stays out.
+            let at = job.completed_at.unwrap_or_else(chrono::Utc::now);
+            let rows = page_rows(
+                self.endpoint,
+                &self.group.params,
+                job.symbol.as_ref(),
+                at,
+                &body,
+            )?;
             if rows.is_empty() {
                 continue;
             }
@@ -270,7 +279,7 @@ impl Pages {
         }
     }
 
-    fn render(&mut self, rows: &[Value]) -> anyhow::Result<Bytes> {
+    fn render(&mut self, rows: &[Row]) -> anyhow::Result<Bytes> {
         match self.format {
             Format::Ndjson => {
                 let mut out = Vec::new();
@@ -283,59 +292,22 @@ impl Pages {
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(Vec::new());
                 if self.header.is_none() {
-                    let columns: Vec<String> = rows[0]
-                        .as_object()
-                        .map(|o| o.keys().cloned().collect())
-                        .unwrap_or_default();
+                    let columns: Vec<String> = rows[0].keys().cloned().collect();
                     w.write_record(columns.iter().map(|c| guarded(c)))?;
                     self.header = Some(columns);
                 }
                 let columns = self.header.as_deref().unwrap_or_default();
                 for row in rows {
-                    w.write_record(columns.iter().map(|c| cell(&row[c.as_str()])))?;
+                    w.write_record(
+                        columns
+                            .iter()
+                            .map(|c| row.get(c.as_str()).map_or_else(String::new, cell)),
+                    )?;
                 }
                 Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?.into())
             }
         }
     }
-}
-
-/// The rows an archived page of `job` holds.
-fn page_rows(
-    endpoint: &Endpoint,
-    group: &JobGroup,
-    job: &Job,
-    body: &[u8],
-) -> anyhow::Result<Vec<Value>> {
-    if matches!(
-        endpoint.dataset,
-        DatasetKind::YahooChart | DatasetKind::YahooChartEvents | DatasetKind::YahooQuote
-    ) {
-        let code = job
-            .symbol
-            .as_ref()
-            .ok_or_else(|| anyhow::anyhow!("a Yahoo job without a symbol"))?;
-        let query: Vec<(String, String)> = group
-            .params
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        // Parsed as at the job's end, so a bar still open when it ran stays out.
-        let at = job.completed_at.unwrap_or_else(chrono::Utc::now);
-        let records = shared::yahoo::records_of(endpoint, body, code, &query, at)?;
-        return Ok(records.iter().map(|r| Value::Object(r.to_json())).collect());
-    }
-    if body.is_empty() {
-        // The provider answered "no content" (J-Quants' 210): a page without rows.
-        return Ok(Vec::new());
-    }
-    let mut page: Value = serde_json::from_slice(body)?;
-    Ok(
-        match page.get_mut(endpoint.dataset.data_key()).map(Value::take) {
-            Some(Value::Array(rows)) => rows,
-            _ => Vec::new(),
-        },
-    )
 }
 
 /// A JSON value as a CSV cell: text as is (guarded, [`guarded`]), null as empty, numbers and

@@ -231,21 +231,7 @@ impl ScheduleStore for DynamoJobs {
     }
 
     async fn rotation(&self) -> Result<Option<(RotationProgress, u64)>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(rotation_key()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.item
-            .map(|i| {
-                let p = serde_json::from_str(i.str("body")?).map_err(corrupt)?;
-                Ok((p, i.num("version")?))
-            })
-            .transpose()
+        self.versioned_body(rotation_key()).await
     }
 
     async fn save_rotation(
@@ -297,19 +283,27 @@ fn watermark_key(user: UserId, key: &str) -> Item {
 
 impl DynamoJobs {
     async fn calendar_item(&self) -> Result<Option<(TradingCalendar, u64)>, StoreError> {
+        self.versioned_body(calendar_key()).await
+    }
+
+    /// A single item's JSON `body` and the `version` it was written at.
+    async fn versioned_body<T: serde::de::DeserializeOwned>(
+        &self,
+        key: Item,
+    ) -> Result<Option<(T, u64)>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(calendar_key()))
+            .set_key(Some(key))
             .consistent_read(true)
             .send()
             .await
             .map_err(unavailable)?;
         out.item
             .map(|i| {
-                let cal = serde_json::from_str(i.str("body")?).map_err(corrupt)?;
-                Ok((cal, i.num("version")?))
+                let body = serde_json::from_str(i.str("body")?).map_err(corrupt)?;
+                Ok((body, i.num("version")?))
             })
             .transpose()
     }
