@@ -2,6 +2,7 @@
 //! rows it returns and which plan it needs. A job group names an endpoint of this catalog and
 //! is validated against it before anything is stored.
 
+mod endpoint_ref;
 mod jquants_v1;
 mod jquants_v2;
 mod params;
@@ -9,11 +10,12 @@ pub mod yahoo;
 
 use std::collections::BTreeMap;
 
+pub use endpoint_ref::UnknownEndpoint;
 pub use params::{ParamKind, ParamSpec, Rule};
 pub use yahoo::check_limits as check_yahoo_limits;
 
 use crate::dataset::DatasetKind;
-use crate::domain::{DataSourceId, IssueCode, Plan, Split, parse_date};
+use crate::domain::{DataSourceId, EndpointRef, IssueCode, Plan, Split, parse_date};
 
 /// Whether an endpoint takes an issue code, and so whether a group has one job per symbol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,9 +108,9 @@ const fn concat<const N: usize>(a: &[Endpoint], b: &[Endpoint]) -> [Endpoint; N]
 
 /// Looks an endpoint up by data source and id.
 pub fn find(data_source: &DataSourceId, endpoint_id: &str) -> Option<&'static Endpoint> {
-    ENDPOINTS
-        .iter()
-        .find(|e| e.data_source == data_source.as_str() && e.id == endpoint_id)
+    EndpointRef::parse(data_source, endpoint_id)
+        .ok()
+        .map(EndpointRef::get)
 }
 
 /// A request that does not fit its endpoint. The message says what to change.

@@ -5,6 +5,7 @@
 mod credential;
 mod data_source;
 mod date;
+mod endpoint;
 mod envelope;
 pub mod holding;
 mod ids;
@@ -17,6 +18,7 @@ mod user;
 pub use credential::{CredentialSecret, DataSourceCredential};
 pub use data_source::{ApiVersion, BaseUrlError, DataSource, ProviderType};
 pub use date::{DateRange, parse_date};
+pub use endpoint::EndpointRef;
 pub use envelope::Envelope;
 pub use ids::{ApiKeyId, DataSourceId, JobGroupId, JobId, ScheduleId, UserId};
 pub use job::{Checkpoint, Job, JobStatus, Release, ResponseData, StartRefused};
