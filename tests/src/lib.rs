@@ -277,7 +277,7 @@ pub async fn group_rows(
     let archive = shared::archive::S3Archive::new(stack.aws.s3.clone(), &c.raw_payload_bucket);
     let id = shared::domain::JobGroupId::parse(id).expect("a group id");
     let group = jobs.get_group(id).await.unwrap().expect("the group");
-    let endpoint = shared::catalog::find(&group.data_source_id, &group.endpoint_id).unwrap();
+    let endpoint = group.endpoint.get();
     let mut out = Vec::new();
     for job in jobs.list_jobs(id).await.unwrap() {
         if job.status != shared::domain::JobStatus::Completed {

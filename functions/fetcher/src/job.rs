@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use shared::archive::JobPrefix;
-use shared::catalog::{self, Endpoint};
+use shared::catalog::Endpoint;
 use shared::domain::{
     Checkpoint, DataSourceId, Job, JobGroup, JobGroupId, JobId, Plan, Release, UserId,
 };
@@ -328,13 +328,7 @@ async fn release(deps: &Deps, job: &Job, why: Release) {
 }
 
 async fn context(group: &JobGroup, memo: &Memo, deps: &Deps) -> Result<Context, Failure> {
-    let endpoint = catalog::find(&group.data_source_id, &group.endpoint_id).ok_or_else(|| {
-        Failure::Permanent(format!(
-            "endpoint `{}` is no longer in the catalog",
-            group.endpoint_id
-        ))
-    })?;
-    context_for(group, endpoint, memo, deps).await
+    context_for(group, group.endpoint.get(), memo, deps).await
 }
 
 /// What a request to `endpoint` on behalf of `group`'s owner needs.

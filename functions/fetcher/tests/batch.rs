@@ -15,8 +15,8 @@ use sandbox::{FaultSpec, Limits, Sandbox, SandboxConfig};
 use shared::clock::{Clock, SystemClock};
 use shared::crypto::LocalKeys;
 use shared::domain::{
-    ApiKeyId, DataSource, DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus,
-    JobId, JobStatus, Plan, User, UserId,
+    ApiKeyId, DataSource, DataSourceId, EndpointRef, IssueCode, Job, JobGroup, JobGroupId,
+    JobGroupStatus, JobId, JobStatus, Plan, User, UserId,
 };
 use shared::holdings::HoldingKey;
 use shared::holdings::read::holding_rows;
@@ -154,11 +154,12 @@ async fn group_on(
     symbols: &[&str],
 ) -> JobGroup {
     let (from, to) = window();
+    let endpoint = EndpointRef::parse(&source, endpoint).unwrap();
     let g = JobGroup {
         id: JobGroupId::new(),
         user_id: user,
         data_source_id: source,
-        endpoint_id: endpoint.into(),
+        endpoint,
         params: BTreeMap::from([
             ("from".into(), from.to_string()),
             ("to".into(), to.to_string()),

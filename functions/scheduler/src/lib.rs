@@ -208,7 +208,7 @@ mod tests {
             id: JobGroupId::new(),
             user_id: UserId::new(),
             data_source_id: DataSourceId::parse("jquants-v2").unwrap(),
-            endpoint_id: "eq-bars-daily".into(),
+            endpoint: "eq-bars-daily".parse().unwrap(),
             params: Default::default(),
             status: JobGroupStatus::Pending,
             created_at: t0,

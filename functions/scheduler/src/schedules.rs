@@ -6,8 +6,8 @@
 //! tick.
 
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Timelike, Utc};
-use shared::catalog::{self, Endpoint};
-use shared::domain::{JobGroupId, JobGroupStatus};
+use shared::catalog;
+use shared::domain::{EndpointRef, JobGroupId, JobGroupStatus};
 use shared::schedule::{
     self, Due, Fire, Resolved, Run, RunGroup, Schedule, TradingCalendar, Window,
     chunk_trading_days, chunks,
@@ -176,7 +176,7 @@ async fn fire_one(
             t.data_source, t.data_source
         )));
     };
-    let Some(endpoint) = catalog::find(&t.data_source, &t.endpoint) else {
+    let Ok(endpoint) = EndpointRef::parse(&t.data_source, &t.endpoint) else {
         return Ok(Fired::Refused(format!(
             "endpoint `{}` is no longer in the catalog",
             t.endpoint
@@ -285,17 +285,12 @@ async fn create(
     id: JobGroupId,
     valid: catalog::ValidRequest,
     s: &Schedule,
-    endpoint: &Endpoint,
+    endpoint: EndpointRef,
     now: DateTime<Utc>,
     deps: &Deps,
 ) -> anyhow::Result<bool> {
-    let (group, symbols) = valid.into_group(
-        id,
-        s.user_id,
-        s.template.data_source.clone(),
-        endpoint.id,
-        now,
-    );
+    let (group, symbols) =
+        valid.into_group(id, s.user_id, s.template.data_source.clone(), endpoint, now);
     match deps.jobs.create_group(&group, &symbols).await {
         Ok(()) => {
             deps.queue.start_fan_out(id).await?;
@@ -364,7 +359,7 @@ async fn ask_for_calendar(
     now: DateTime<Utc>,
     deps: &Deps,
 ) -> bool {
-    let Some(endpoint) = catalog::find(&s.template.data_source, "mkt-cal") else {
+    let Ok(endpoint) = EndpointRef::parse(&s.template.data_source, "mkt-cal") else {
         return false;
     };
     if !matches!(

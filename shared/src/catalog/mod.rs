@@ -138,14 +138,14 @@ impl ValidRequest {
         id: crate::domain::JobGroupId,
         user_id: crate::domain::UserId,
         data_source_id: crate::domain::DataSourceId,
-        endpoint_id: &str,
+        endpoint: EndpointRef,
         now: chrono::DateTime<chrono::Utc>,
     ) -> (crate::domain::JobGroup, Vec<Option<IssueCode>>) {
         let group = crate::domain::JobGroup {
             id,
             user_id,
             data_source_id,
-            endpoint_id: endpoint_id.to_owned(),
+            endpoint,
             params: self.params,
             status: crate::domain::JobGroupStatus::Pending,
             created_at: now,

@@ -97,8 +97,9 @@ pub struct JobGroup {
     pub user_id: UserId,
     /// Which provider.
     pub data_source_id: DataSourceId,
-    /// Which endpoint of the catalog.
-    pub endpoint_id: String,
+    /// Which endpoint of the catalog (stored as its id, `endpoint_id`).
+    #[serde(rename = "endpoint_id")]
+    pub endpoint: super::EndpointRef,
     /// The endpoint parameters shared by every job (canonical text, validated by the catalog).
     pub params: BTreeMap<String, String>,
     /// Life-cycle status.
@@ -235,7 +236,7 @@ mod tests {
             id: JobGroupId::new(),
             user_id: UserId::new(),
             data_source_id: DataSourceId::parse("jquants-v2").unwrap(),
-            endpoint_id: "eq-bars-daily".into(),
+            endpoint: "eq-bars-daily".parse().unwrap(),
             params: BTreeMap::new(),
             status: JobGroupStatus::Pending,
             created_at: Utc::now(),
@@ -328,6 +329,21 @@ mod tests {
         g.count_terminal_job(true).unwrap();
         assert!(g.count_terminal_job(true).is_err());
         assert_eq!(g.completed_jobs + g.failed_jobs, g.total_jobs);
+    }
+
+    #[test]
+    fn the_endpoint_keeps_its_text_form() {
+        let g = group(1);
+        let json = serde_json::to_value(&g).unwrap();
+        assert_eq!(json["endpoint_id"], "eq-bars-daily");
+        assert_eq!(serde_json::from_value::<JobGroup>(json.clone()).unwrap(), g);
+        let mut gone = json;
+        gone["endpoint_id"] = "eq-bars-weekly".into();
+        let e = serde_json::from_value::<JobGroup>(gone).unwrap_err();
+        assert!(
+            e.to_string().contains("no endpoint `eq-bars-weekly`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::catalog;
-use shared::domain::{DataSourceId, JobGroup, JobGroupId, JobGroupStatus, Split};
+use shared::domain::{DataSourceId, EndpointRef, JobGroup, JobGroupId, JobGroupStatus, Split};
 use shared::limiter::RateStatus;
 use shared::queue::JobMessage;
 use utoipa::ToSchema;
@@ -72,7 +72,7 @@ impl From<JobGroup> for JobGroupView {
         Self {
             id: g.id,
             data_source: g.data_source_id,
-            endpoint: g.endpoint_id,
+            endpoint: g.endpoint.to_string(),
             params: g.params,
             status: g.status,
             created_at: g.created_at,
@@ -129,7 +129,7 @@ pub(crate) async fn create_group(
             "data source `{ds_id}` is disabled"
         )));
     }
-    let endpoint = catalog::find(&ds_id, &req.endpoint).ok_or_else(|| {
+    let endpoint = EndpointRef::parse(&ds_id, &req.endpoint).map_err(|_| {
         let ids: Vec<_> = catalog::ENDPOINTS
             .iter()
             .filter(|e| e.data_source == ds_id.as_str())
@@ -141,10 +141,10 @@ pub(crate) async fn create_group(
             ids.join(", ")
         ))
     })?;
-    let valid = validate(endpoint, &req.symbols, req.all_listed_issues, &req.params)?;
-    catalog::check_yahoo_limits(endpoint, &valid.params, state.clock.now())
+    let valid = validate(&endpoint, &req.symbols, req.all_listed_issues, &req.params)?;
+    catalog::check_yahoo_limits(&endpoint, &valid.params, state.clock.now())
         .map_err(|e| ApiError::BadRequest(e.0))?;
-    if let Some(plan) = plan_for(state, user, &ds, endpoint).await? {
+    if let Some(plan) = plan_for(state, user, &ds, &endpoint).await? {
         let today = state
             .clock
             .now()
@@ -158,7 +158,7 @@ pub(crate) async fn create_group(
         JobGroupId::new(),
         user.id,
         ds_id,
-        endpoint.id,
+        endpoint,
         state.clock.now(),
     );
     // A constant number of AWS calls whatever the size: the group, its symbol list and the

@@ -163,13 +163,7 @@ async fn pages(
     format: Option<&str>,
 ) -> Result<Pages, ApiError> {
     let group = owned_group(state, user, id).await?;
-    let endpoint =
-        shared::catalog::find(&group.data_source_id, &group.endpoint_id).ok_or_else(|| {
-            ApiError::Conflict(format!(
-                "endpoint `{}` is no longer in the catalog: its rows cannot be read back",
-                group.endpoint_id
-            ))
-        })?;
+    let endpoint = group.endpoint.get();
     let format = Format::parse(format)?;
     let jobs: VecDeque<Job> = state
         .jobs

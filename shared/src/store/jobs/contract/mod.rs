@@ -33,7 +33,7 @@ pub fn group(total: u32) -> (JobGroup, Vec<Job>) {
         id: JobGroupId::new(),
         user_id: UserId::new(),
         data_source_id: DataSourceId::parse("jquants-v2").unwrap(),
-        endpoint_id: "eq-bars-daily".into(),
+        endpoint: "eq-bars-daily".parse().unwrap(),
         params: BTreeMap::from([("from".into(), "2024-01-04".into())]),
         status: JobGroupStatus::Pending,
         created_at: t0(),

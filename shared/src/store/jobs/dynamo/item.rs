@@ -6,8 +6,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::NaiveDate;
 
 use crate::domain::{
-    Checkpoint, DataSourceId, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus, JobId,
-    JobStatus, ResponseData, Split, UserId,
+    Checkpoint, DataSourceId, EndpointRef, IssueCode, Job, JobGroup, JobGroupId, JobGroupStatus,
+    JobId, JobStatus, ResponseData, Split, UserId,
 };
 use crate::store::StoreError;
 use crate::store::dynamo::item::{Item, ItemExt, n, s, ts};
@@ -21,7 +21,7 @@ pub(super) fn group_item(g: &JobGroup) -> Item {
     item.extend([
         ("user_id".into(), s(g.user_id.to_string())),
         ("data_source_id".into(), s(g.data_source_id.as_str())),
-        ("endpoint_id".into(), s(&g.endpoint_id)),
+        ("endpoint_id".into(), s(g.endpoint.as_str())),
         ("params".into(), AttributeValue::M(params)),
         ("status".into(), s(g.status.as_str())),
         ("created_at".into(), ts(g.created_at)),
@@ -54,13 +54,17 @@ pub(super) fn group_from(item: &Item) -> Result<JobGroup, StoreError> {
             .collect::<Result<BTreeMap<_, _>, StoreError>>()?,
         _ => BTreeMap::new(),
     };
+    let data_source_id = item.parse("data_source_id", DataSourceId::parse)?;
+    // An endpoint the catalog no longer has leaves the group unreadable, as any other field
+    // that does not parse: endpoints stay in the catalog once shipped (catalog/endpoint_ref.rs).
+    let endpoint = item.parse("endpoint_id", |id| EndpointRef::parse(&data_source_id, id))?;
     Ok(JobGroup {
         id: item.parse("pk", |pk| {
             JobGroupId::parse(pk.trim_start_matches("GROUP#"))
         })?,
         user_id: item.parse("user_id", UserId::parse)?,
-        data_source_id: item.parse("data_source_id", DataSourceId::parse)?,
-        endpoint_id: item.str("endpoint_id")?.to_owned(),
+        data_source_id,
+        endpoint,
         params,
         status: item.parse("status", |v| {
             JobGroupStatus::parse(v).ok_or("unknown status")
@@ -169,7 +173,7 @@ mod tests {
             id: JobGroupId::new(),
             user_id: UserId::new(),
             data_source_id: DataSourceId::parse("jquants-v2").unwrap(),
-            endpoint_id: "eq-bars-daily".into(),
+            endpoint: "eq-bars-daily".parse().unwrap(),
             params: BTreeMap::from([
                 ("from".into(), "2026-01-05".into()),
                 ("to".into(), "2026-01-30".into()),
@@ -248,5 +252,28 @@ mod tests {
         let mut job = job_item(&Job::new(JobGroupId::new(), JobId::new(0), None));
         job.remove("status");
         assert!(matches!(job_from(&job), Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn the_endpoint_is_stored_as_its_id_and_one_the_catalog_lacks_does_not_read() {
+        let g = group();
+        let mut item = group_item(&g);
+        assert_eq!(item.str("endpoint_id").unwrap(), "eq-bars-daily");
+        let back = group_from(&item).unwrap();
+        assert_eq!(back.endpoint, g.endpoint);
+        assert_eq!(back.endpoint.path, "/equities/bars/daily");
+        // Removed from the catalog, or another data source's endpoint: the item names no
+        // endpoint the group could run or be read back with.
+        for (source, id) in [("jquants-v2", "eq-bars-weekly"), ("yahoo", "eq-bars-daily")] {
+            item.insert("data_source_id".into(), s(source));
+            item.insert("endpoint_id".into(), s(id));
+            let Err(StoreError::Corrupt(why)) = group_from(&item) else {
+                panic!("{source}/{id} read");
+            };
+            assert_eq!(
+                why,
+                format!("attribute `endpoint_id`: data source `{source}` has no endpoint `{id}`")
+            );
+        }
     }
 }
