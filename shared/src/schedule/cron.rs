@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
@@ -65,6 +65,9 @@ impl CronSpec {
 
     /// The first fire strictly after `t`; `None` when the expression never fires again.
     pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        // From the whole second: the search keeps its start's fraction, which would put every
+        // fire a fraction of a second past its minute.
+        let t = t.with_nanosecond(0).unwrap_or(t);
         self.cron
             .find_next_occurrence(&t.with_timezone(&self.zone), false)
             .ok()
@@ -127,6 +130,22 @@ mod tests {
         assert_eq!(
             spec.next_after(fire),
             Some(Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap())
+        );
+    }
+
+    /// A fire falls on its minute, whatever fraction of a second the search starts from.
+    #[test]
+    fn fires_on_the_whole_minute() {
+        let spec = CronSpec::parse("55 0 * * *", Some("UTC")).unwrap();
+        let fire = Utc.with_ymd_and_hms(2026, 12, 7, 0, 55, 0).unwrap();
+        let before = Utc.with_ymd_and_hms(2026, 12, 7, 0, 25, 7).unwrap()
+            + chrono::TimeDelta::nanoseconds(355_336_409);
+        assert_eq!(spec.next_after(before), Some(fire));
+        // A moment past the fire: the next day's.
+        let after = fire + chrono::TimeDelta::milliseconds(300);
+        assert_eq!(
+            spec.next_after(after),
+            Some(fire + chrono::TimeDelta::days(1))
         );
     }
 
