@@ -180,6 +180,18 @@ impl World {
                 )),
                 clock.clone(),
             ))),
+            renewal: Some(scheduler::tokens::Renewal {
+                jquants: Arc::new(shared::jquants::JQuantsClient::new(
+                    std::time::Duration::from_secs(c.provider_timeout_secs.into()),
+                )),
+                limiter: Arc::new(shared::limiter::Limiter::new(
+                    Arc::new(shared::limiter::store::DynamoLimits::new(
+                        aws.dynamodb.clone(),
+                        &c.rate_limits_table,
+                    )),
+                    clock.clone(),
+                )),
+            }),
             clock,
         }
     }

@@ -381,6 +381,7 @@ async fn a_used_up_day_quota_parks_jobs_for_the_scheduler() {
         )),
         clock: clock.clone(),
         vault: None,
+        renewal: None,
     };
     assert_eq!(scheduler::tick(&tick).await.unwrap().requeued, 0);
     clock.set(midnight + chrono::TimeDelta::seconds(2));

@@ -7,7 +7,10 @@
 //!   delay a message, such as for a used-up day quota);
 //! - sweeps for stranded work ([`sweep`]): a group that has not moved for [`STALLED_AFTER`]
 //!   gets its unfinished jobs' messages again (a lost message would otherwise keep it
-//!   `running` for ever) and its counters reconciled from its jobs.
+//!   `running` for ever) and its counters reconciled from its jobs;
+//! - re-wraps credentials after a key rotation ([`rotation`]);
+//! - renews J-Quants V1 tokens of accounts whose schedules fire soon ([`tokens`]), so a fire
+//!   never waits on a sign-in.
 //!
 //! A tick is safe to run twice at once: a fire's group id is derived from the fire, so only
 //! one tick creates it; a parked job sent twice is a duplicate delivery, which the fetcher
@@ -16,6 +19,7 @@
 pub mod rotation;
 mod schedules;
 pub mod sweep;
+pub mod tokens;
 
 use std::sync::Arc;
 
@@ -45,7 +49,7 @@ pub struct Deps {
     pub schedules: Arc<dyn ScheduleStore>,
     /// Groups (created by fires) and their jobs.
     pub jobs: Arc<dyn JobStore>,
-    /// Users' credentials: read for the plan only, never decrypted here.
+    /// Users' credentials: their plans; V1 ones are opened to renew tokens ([`tokens`]).
     pub credentials: Arc<dyn CredentialStore>,
     /// Data sources: a disabled one gets no fire and no calendar read.
     pub sources: Arc<dyn DataSourceStore>,
@@ -64,6 +68,9 @@ pub struct Deps {
     /// Credentials' envelopes, for the re-wrap after a key rotation ([`rotation`]); `None`
     /// leaves the sweep to `POST /v1/admin/key-rotation`.
     pub vault: Option<Arc<shared::vault::Vault>>,
+    /// The provider client and limiter for renewing V1 tokens before fires ([`tokens`]);
+    /// `None` (or no vault) leaves renewals to the fetcher.
+    pub renewal: Option<tokens::Renewal>,
 }
 
 impl Deps {
@@ -101,6 +108,18 @@ impl Deps {
                 )),
                 clock.clone(),
             ))),
+            renewal: Some(tokens::Renewal {
+                jquants: Arc::new(shared::jquants::JQuantsClient::new(
+                    std::time::Duration::from_secs(config.provider_timeout_secs.into()),
+                )),
+                limiter: Arc::new(shared::limiter::Limiter::new(
+                    Arc::new(shared::limiter::store::DynamoLimits::new(
+                        clients.dynamodb.clone(),
+                        &config.rate_limits_table,
+                    )),
+                    clock.clone(),
+                )),
+            }),
             clock,
         }
     }
@@ -131,6 +150,10 @@ pub struct TickReport {
     pub counters_reconciled: usize,
     /// Credentials re-wrapped onto the current key.
     pub rewrapped: usize,
+    /// Accounts whose V1 tokens were renewed ahead of a fire.
+    pub tokens_renewed: usize,
+    /// Renewals ahead of a fire that failed (the fire's jobs renew as they start).
+    pub token_renewals_failed: usize,
 }
 
 /// Handles one scheduled event.
@@ -151,6 +174,7 @@ pub async fn tick(deps: &Deps) -> anyhow::Result<TickReport> {
     let swept = sweep::run(deps, &mut report).await;
     let parked = requeue_parked(deps, &mut report).await;
     let rewrapped = rotation::run(deps, &mut report).await;
+    let renewed = tokens::run(deps, &mut report).await;
     if report != TickReport::default() {
         tracing::info!(?report, "tick");
     }
@@ -162,6 +186,7 @@ pub async fn tick(deps: &Deps) -> anyhow::Result<TickReport> {
         .and(parked)
         .and(swept)
         .and(rewrapped)
+        .and(renewed)
         .map(|()| report)
 }
 
@@ -247,6 +272,7 @@ mod tests {
             queue: queue.clone(),
             clock: clock.clone(),
             vault: None,
+            renewal: None,
         };
         assert_eq!(tick(&deps).await.unwrap().requeued, 0, "nothing due yet");
         clock.advance(TimeDelta::hours(2));

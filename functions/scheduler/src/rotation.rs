@@ -103,6 +103,7 @@ mod tests {
             queue: Arc::new(MemoryJobQueue::default()),
             clock: clock.clone(),
             vault: Some(vault),
+            renewal: None,
         };
         let tick = || async {
             let mut report = TickReport::default();
