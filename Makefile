@@ -112,8 +112,10 @@ chaos: $(STAMP)
 		cargo test --locked -p integration-tests --test chaos -- --ignored --nocapture --test-threads 1'
 
 ## Figures: AWS calls per job (counted at the SDK), rate-limit runs against the sandbox's
-## request log beside the official Python client, release binary sizes.
-bench: $(STAMP) .venv-bench/.installed
+## request log beside the official Python client, release binary sizes, init times (x86_64, and
+## the arm64 zips under qemu-user).
+bench: $(STAMP) .venv-bench/.installed lambda-build
+	python3 infra/local/arm64-runner.py
 	cargo build --locked --release -p api -p fetcher -p scheduler -p sandbox
 	$(WITH_MOTO) cargo run --locked --release -p integration-tests --bin bench
 
