@@ -30,6 +30,11 @@ async fn main() -> anyhow::Result<()> {
     // BENCH_ONLY=calls,rate,adaptive,fair,economy,data,rss,parse,sizes,init runs some sections; all by default.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let wants = |s: &str| only.is_empty() || only.split(',').any(|o| o == s);
+    // First: the fetcher's peak is this process's, and the sections after it leave their
+    // stacks resident (2 GB of this process after `data`, which a later peak would include).
+    if wants("rss") {
+        memory().await?;
+    }
     if wants("calls") {
         calls_per_job().await?;
     }
@@ -55,9 +60,6 @@ async fn main() -> anyhow::Result<()> {
     }
     if wants("data") {
         Box::pin(data::section()).await?;
-    }
-    if wants("rss") {
-        memory().await?;
     }
     if wants("parse") {
         println!("\n## Parsing one V2 daily-bars page (one issue, ~18 years), offline");
