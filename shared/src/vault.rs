@@ -19,6 +19,7 @@ use crate::clock::Clock;
 use crate::crypto::{self, CryptoError, EncryptionContext, KeyService};
 use crate::domain::Envelope;
 use crate::domain::{CredentialSecret, DataSourceCredential, DataSourceId, Plan, UserId};
+use crate::jquants::Token;
 use crate::store::{CredentialStore, StoreError};
 
 /// How long an opened secret may be reused.
@@ -238,6 +239,24 @@ impl Vault {
         }
         next.version = record.version + 1;
         Ok(self.store.replace_credential(&next, record.version).await?)
+    }
+
+    /// The record's V1 tokens opened, each with its stored expiry: (refresh, id).
+    pub async fn open_tokens(
+        &self,
+        record: &DataSourceCredential,
+    ) -> Result<(Option<Token>, Option<Token>), VaultError> {
+        let token = |value: Option<SecretString>, expires: Option<DateTime<Utc>>| {
+            value
+                .zip(expires)
+                .map(|(value, expires_at)| Token { value, expires_at })
+        };
+        let refresh = self.open_token(record, "refresh_token").await?;
+        let id = self.open_token(record, "id_token").await?;
+        Ok((
+            token(refresh, record.refresh_token_expired_at),
+            token(id, record.id_token_expired_at),
+        ))
     }
 
     /// Opens a sealed token of `record` (`purpose`: `refresh_token` or `id_token`).

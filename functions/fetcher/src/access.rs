@@ -11,13 +11,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
-use secrecy::SecretString;
 use shared::catalog::Endpoint;
 use shared::domain::{
     CredentialSecret, DataSource, DataSourceCredential, IssueCode, JobGroup, Plan, ProviderType,
 };
-use shared::jquants::{ApiKey, Login, Token, V1Auth};
+use shared::jquants::{ApiKey, Login, V1Auth};
 use shared::provider::{Auth, Page, ProviderError};
 use shared::yahoo::{YahooClient, YahooConfig};
 
@@ -163,21 +161,10 @@ pub(crate) async fn open(
         }),
         CredentialSecret::V1RefreshTokenOnly => None,
     };
-    let token = |value: Option<SecretString>, expires: Option<DateTime<Utc>>| {
-        value
-            .zip(expires)
-            .map(|(value, expires_at)| Token { value, expires_at })
-    };
-    let refresh = deps
+    let (refresh, id) = deps
         .ports
         .vault
-        .open_token(&record, "refresh_token")
-        .await
-        .map_err(Failure::from)?;
-    let id = deps
-        .ports
-        .vault
-        .open_token(&record, "id_token")
+        .open_tokens(&record)
         .await
         .map_err(Failure::from)?;
     let mut auth = V1Auth::new(
@@ -185,10 +172,7 @@ pub(crate) async fn open(
         &source.base_url,
         deps.clock.clone(),
     )
-    .with_tokens(
-        token(refresh, record.refresh_token_expired_at),
-        token(id, record.id_token_expired_at),
-    );
+    .with_tokens(refresh, id);
     if let Some(login) = login {
         auth = auth.with_login(login);
     }

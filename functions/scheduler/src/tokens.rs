@@ -17,11 +17,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use secrecy::SecretString;
 use shared::domain::{
     ApiVersion, CredentialSecret, DataSource, DataSourceId, ProviderType, UserId,
 };
-use shared::jquants::{JQuantsClient, Login, Token, V1Auth};
+use shared::jquants::{JQuantsClient, Login, V1Auth};
 use shared::limiter::{Ask, Limiter, Scope, plan_demands};
 use shared::provider::{Auth, ProviderError};
 use shared::vault::Vault;
@@ -165,20 +164,11 @@ async fn renew(
         }),
         CredentialSecret::V1RefreshTokenOnly => None,
     };
-    let token = |value: Option<SecretString>, expires: Option<DateTime<Utc>>| {
-        value
-            .zip(expires)
-            .map(|(value, expires_at)| Token { value, expires_at })
-    };
-    let refresh = vault.open_token(&record, "refresh_token").await?;
-    let id = vault.open_token(&record, "id_token").await?;
+    let (refresh, id) = vault.open_tokens(&record).await?;
     let now = deps.clock.now();
     // Renewed unless live `until`: the margin is the time from now to then.
     let mut auth = V1Auth::new(&renewal.jquants, &source.base_url, deps.clock.clone())
-        .with_tokens(
-            token(refresh, record.refresh_token_expired_at),
-            token(id, record.id_token_expired_at),
-        )
+        .with_tokens(refresh, id)
         .with_margin(until - now);
     if let Some(login) = login {
         auth = auth.with_login(login);
