@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 WITH_MOTO := infra/local/with-moto.sh
 
-.PHONY: chaos demo test fmt-check clippy import-loops deny unit-and-e2e least-privilege lint-template bench venv clean lambda-watch lambda-build deploy
+.PHONY: chaos demo test fmt-check clippy import-loops deny emulator-patches unit-and-e2e least-privilege lint-template bench venv clean lambda-watch lambda-build deploy
 
 ## Python tools (moto server, cfn-lint) in a project-local virtualenv, pinned.
 venv: $(STAMP)
@@ -18,9 +18,10 @@ $(STAMP): infra/local/requirements.txt
 demo: $(STAMP)
 	$(WITH_MOTO) bash -c 'cargo build --locked -p devstack -p api -p fetcher -p scheduler && target/debug/devstack demo'
 
-## Every test: format, lints, unit + contract + end-to-end tests on the emulator, the roles held
-## against what the functions did in them (least privilege), template lint.
-test: fmt-check clippy import-loops deny unit-and-e2e least-privilege lint-template
+## Every test: format, lints, the emulator's patches, unit + contract + end-to-end tests on the
+## emulator, the roles held against what the functions did in them (least privilege), template
+## lint.
+test: fmt-check clippy import-loops deny emulator-patches unit-and-e2e least-privilege lint-template
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -39,6 +40,11 @@ $(DENY):
 
 clippy:
 	cargo clippy --locked --workspace --all-targets -- -D warnings
+
+## What infra/local/moto_serve.py changes in moto's DynamoDB (atomic transactions that back up
+## only the items they write, no model objects kept), held to DynamoDB's behaviour.
+emulator-patches: $(STAMP)
+	$(VENV)/bin/python infra/local/test_moto_serve.py
 
 ## The function binaries first: the Lambda-shaped runtime's tests run them as Lambda does.
 ## Both under one environment, so cargo builds the dependencies once. Every AWS action the
