@@ -22,25 +22,77 @@ pub async fn load_sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
-/// Counts SDK operations (not HTTP attempts: a retried call counts once) by `Service.Operation`.
+/// Counts SDK operations (not HTTP attempts: a retried call counts once) by `Service.Operation`,
+/// and DynamoDB's single-table operations (get, put, update, delete, query) by table too: a
+/// figure can then tell the rate limiter's calls, whose number follows the run's timing, from the
+/// job engine's, which a run of the same jobs repeats exactly.
 #[derive(Debug, Clone, Default)]
-pub struct CallCounter(Arc<Mutex<BTreeMap<String, u64>>>);
+pub struct CallCounter(Arc<Mutex<Counts>>);
+
+#[derive(Debug, Default)]
+struct Counts {
+    by_operation: BTreeMap<String, u64>,
+    by_table: BTreeMap<String, u64>,
+}
 
 impl CallCounter {
+    fn counts(&self) -> std::sync::MutexGuard<'_, Counts> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Calls so far, by `Service.Operation`.
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.counts().by_operation.clone()
+    }
+
+    /// DynamoDB's single-table calls so far, by table name.
+    pub fn by_table(&self) -> BTreeMap<String, u64> {
+        self.counts().by_table.clone()
     }
 
     /// All calls so far.
     pub fn total(&self) -> u64 {
-        self.snapshot().values().sum()
+        self.counts().by_operation.values().sum()
     }
 
     /// Forgets the counts.
     pub fn reset(&self) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        *self.counts() = Counts::default();
     }
+}
+
+/// The table a DynamoDB single-table request names.
+fn dynamodb_table(
+    input: &aws_smithy_runtime_api::client::interceptors::context::Input,
+) -> Option<String> {
+    use aws_sdk_dynamodb::operation::{
+        delete_item::DeleteItemInput, get_item::GetItemInput, put_item::PutItemInput,
+        query::QueryInput, update_item::UpdateItemInput,
+    };
+    let name = input
+        .downcast_ref::<GetItemInput>()
+        .and_then(GetItemInput::table_name)
+        .or_else(|| {
+            input
+                .downcast_ref::<PutItemInput>()
+                .and_then(PutItemInput::table_name)
+        })
+        .or_else(|| {
+            input
+                .downcast_ref::<UpdateItemInput>()
+                .and_then(UpdateItemInput::table_name)
+        })
+        .or_else(|| {
+            input
+                .downcast_ref::<DeleteItemInput>()
+                .and_then(DeleteItemInput::table_name)
+        })
+        .or_else(|| {
+            input
+                .downcast_ref::<QueryInput>()
+                .and_then(QueryInput::table_name)
+        })?;
+    Some(name.to_owned())
 }
 
 impl Intercept for CallCounter {
@@ -52,7 +104,7 @@ impl Intercept for CallCounter {
     // operation's configuration (which carries its name) is applied.
     fn read_before_serialization(
         &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
@@ -60,12 +112,12 @@ impl Intercept for CallCounter {
             || "unknown".to_owned(),
             |m| format!("{}.{}", m.service(), m.name()),
         );
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(op)
-            .or_default() += 1;
+        let table = dynamodb_table(context.input());
+        let mut counts = self.counts();
+        *counts.by_operation.entry(op).or_default() += 1;
+        if let Some(table) = table {
+            *counts.by_table.entry(table).or_default() += 1;
+        }
         Ok(())
     }
 }

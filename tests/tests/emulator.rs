@@ -2,7 +2,8 @@
 //! TransactWriteItems must change nothing, including writes other requests made meanwhile:
 //! moto 5.2.5 restores the tables it copied before the transaction, so without
 //! `infra/local/moto_serve.py`'s lock a concurrent write is undone (a fetcher's finished job
-//! came back as a fresh pending item, its message gone, its group never ending).
+//! came back as a fresh pending item, its message gone, its group never ending). And the
+//! SDK-level call counter the benchmarks read, on real requests.
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
@@ -14,14 +15,9 @@ fn key(pk: &str) -> std::collections::HashMap<String, AttributeValue> {
     [("pk".to_owned(), AttributeValue::S(pk.to_owned()))].into()
 }
 
-#[tokio::test]
-async fn a_cancelled_transaction_never_undoes_another_requests_write() {
-    require_emulator();
-    let sdk = shared::aws::load_sdk_config().await;
-    let db = aws_sdk_dynamodb::Client::new(&sdk);
-    let table = unique("fidelity");
+async fn create_table(db: &aws_sdk_dynamodb::Client, table: &str) {
     db.create_table()
-        .table_name(&table)
+        .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
             AttributeDefinition::builder()
@@ -40,8 +36,18 @@ async fn a_cancelled_transaction_never_undoes_another_requests_write() {
         .send()
         .await
         .unwrap();
-    // The counter first, then a table big enough that moto's copy before each transaction
-    // takes a while: an increment landing while the rest is copied is undone by the rollback.
+}
+
+#[tokio::test]
+async fn a_cancelled_transaction_never_undoes_another_requests_write() {
+    require_emulator();
+    let sdk = shared::aws::load_sdk_config().await;
+    let db = aws_sdk_dynamodb::Client::new(&sdk);
+    let table = unique("fidelity");
+    create_table(&db, &table).await;
+    // The counter first, then a table big enough that plain moto's copy before each
+    // transaction takes a while: an increment landing while the rest is copied is undone by
+    // the rollback.
     db.put_item()
         .table_name(&table)
         .item("pk", AttributeValue::S("counter".into()))
@@ -138,4 +144,68 @@ async fn a_cancelled_transaction_never_undoes_another_requests_write() {
             .item
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn the_call_counter_counts_operations_and_single_table_calls_by_table() {
+    require_emulator();
+    let sdk = shared::aws::load_sdk_config().await;
+    let db = aws_sdk_dynamodb::Client::new(&sdk);
+    let (a, b) = (unique("counted-a"), unique("counted-b"));
+    create_table(&db, &a).await;
+    create_table(&db, &b).await;
+    let counter = shared::aws::CallCounter::default();
+    let counted = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(counter.clone())
+            .build(),
+    );
+    for table in [&a, &a, &b] {
+        counted
+            .put_item()
+            .table_name(table)
+            .item("pk", AttributeValue::S("x".into()))
+            .send()
+            .await
+            .unwrap();
+    }
+    counted
+        .get_item()
+        .table_name(&b)
+        .set_key(Some(key("x")))
+        .send()
+        .await
+        .unwrap();
+    let touch = |table: &str| {
+        TransactWriteItem::builder()
+            .update(
+                Update::builder()
+                    .table_name(table)
+                    .set_key(Some(key("x")))
+                    .update_expression("SET y = :one")
+                    .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    counted
+        .transact_write_items()
+        .transact_items(touch(&a))
+        .transact_items(touch(&b))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        counter.snapshot(),
+        [
+            ("DynamoDB.GetItem".to_owned(), 1),
+            ("DynamoDB.PutItem".to_owned(), 3),
+            ("DynamoDB.TransactWriteItems".to_owned(), 1),
+        ]
+        .into()
+    );
+    // A transaction spans tables: counted by operation only.
+    assert_eq!(counter.by_table(), [(a, 2), (b, 2)].into());
+    assert_eq!(counter.total(), 5);
 }

@@ -131,11 +131,29 @@ async fn calls_per_job() -> anyhow::Result<()> {
         processing.as_secs_f64()
     );
     println!("\nby operation:");
+    let create_total = create_calls.values().sum::<u64>();
     for (phase, calls) in [("create", create_calls), ("fetcher", fetcher.snapshot())] {
         for (op, n) in calls {
             println!("  {phase:8} {op:40} {n:6}  ({:.3}/job)", per(n));
         }
     }
+    // The limiter's reads and writes follow the run's timing (how many permits each read
+    // grants); every other call is the job engine's, which the same 1,000 jobs repeat exactly.
+    let limiter = fetcher
+        .by_table()
+        .get(&w.stack.fetcher_config.rate_limits_table)
+        .copied()
+        .unwrap_or(0);
+    let engine = create_total + fetcher.total() - limiter;
+    println!("\nDynamoDB single-table calls by table (fetcher):");
+    for (table, n) in fetcher.by_table() {
+        println!("  {table:40} {n:6}  ({:.3}/job)", per(n));
+    }
+    println!(
+        "\n## AWS calls per job, split: job engine {engine} ({:.3}/job, the same for the same jobs), rate limiter {limiter} ({:.3}/job, varies with timing)",
+        per(engine),
+        per(limiter)
+    );
     let kms: u64 = fetcher
         .snapshot()
         .iter()
