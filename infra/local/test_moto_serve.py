@@ -1,6 +1,7 @@
-"""moto_serve.py's changes to moto's DynamoDB, held to what DynamoDB does: a failed transaction
+"""moto_serve.py's changes to moto, held to what DynamoDB and SQS do: a failed transaction
 leaves every item it named as it was, a successful one applies every write, and transactions
-neither copy nor keep copies of the tables they touch. Run by `make test` (unittest, the venv's
+neither copy nor keep copies of the tables they touch; a queue hands out its messages within
+their retention period, and not the older ones, without computing its attributes for each. Run by `make test` (unittest, the venv's
 moto in-process)."""
 
 import gc
@@ -15,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import moto_serve  # noqa: E402,F401  (patches moto on import)
 from moto.dynamodb.models.dynamo_type import Item  # noqa: E402
 from moto.dynamodb.models.table import Table  # noqa: E402
+from moto.sqs.models import Queue, sqs_backends  # noqa: E402
 
 
 def _one(n):
@@ -120,6 +122,45 @@ class Transactions(unittest.TestCase):
         self.assertEqual(len(Item.instances_tracked), 0)
         got = self.db.get_item(TableName="jobs", Key={"pk": {"S": "B"}, "sk": {"S": "0"}})["Item"]
         self.assertEqual(got["v"], _one(10))
+
+
+class Queues(unittest.TestCase):
+    def setUp(self):
+        self.mock = mock_aws()
+        self.mock.start()
+        self.sqs = boto3.client("sqs", region_name="us-east-1")
+        self.url = self.sqs.create_queue(
+            QueueName="jobs", Attributes={"MessageRetentionPeriod": "600"}
+        )["QueueUrl"]
+        self.queue = sqs_backends["123456789012"]["us-east-1"].get_queue("jobs")
+
+    def tearDown(self):
+        self.mock.stop()
+
+    def test_messages_past_their_retention_are_not_handed_out(self):
+        for n in range(4):
+            self.sqs.send_message(QueueUrl=self.url, MessageBody=str(n))
+        self.queue._messages[-1].sent_timestamp -= 601 * 1000
+        got = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10)["Messages"]
+        self.assertEqual(sorted(m["Body"] for m in got), ["0", "1", "2"])
+
+    def test_handing_out_messages_does_not_compute_the_queues_attributes(self):
+        for n in range(50):
+            self.sqs.send_message(QueueUrl=self.url, MessageBody=str(n))
+        computed = []
+        attributes = Queue.attributes
+
+        def counted(queue):
+            computed.append(queue.name)
+            return attributes.fget(queue)
+
+        Queue.attributes = property(counted)
+        try:
+            got = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10)
+        finally:
+            Queue.attributes = attributes
+        self.assertEqual(len(got["Messages"]), 10)
+        self.assertEqual(computed, [])
 
 
 if __name__ == "__main__":
