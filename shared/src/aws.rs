@@ -24,8 +24,8 @@ pub async fn load_sdk_config() -> aws_config::SdkConfig {
 
 /// Counts SDK operations (not HTTP attempts: a retried call counts once) by `Service.Operation`,
 /// and DynamoDB's single-table operations (get, put, update, delete, query) by table too: a
-/// figure can then tell the rate limiter's calls, whose number follows the run's timing, from the
-/// job engine's, which a run of the same jobs repeats exactly.
+/// figure can then tell the rate limiter's calls, whose number follows the clock, from the job
+/// engine's, which are fixed per batch and per completed job.
 #[derive(Debug, Clone, Default)]
 pub struct CallCounter(Arc<Mutex<Counts>>);
 

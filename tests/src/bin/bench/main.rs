@@ -137,8 +137,9 @@ async fn calls_per_job() -> anyhow::Result<()> {
             println!("  {phase:8} {op:40} {n:6}  ({:.3}/job)", per(n));
         }
     }
-    // The limiter's reads and writes follow the run's timing (how many permits each read
-    // grants); every other call is the job engine's, which the same 1,000 jobs repeat exactly.
+    // The limiter's reads and writes follow the clock (how many permits each read grants);
+    // the job engine's calls are fixed per batch and per completed job (pinned in
+    // tests/tests/calls.rs), and how the 1,000 jobs fall into batches follows the timing too.
     let limiter = fetcher
         .by_table()
         .get(&w.stack.fetcher_config.rate_limits_table)
@@ -150,7 +151,7 @@ async fn calls_per_job() -> anyhow::Result<()> {
         println!("  {table:40} {n:6}  ({:.3}/job)", per(n));
     }
     println!(
-        "\n## AWS calls per job, split: job engine {engine} ({:.3}/job, the same for the same jobs), rate limiter {limiter} ({:.3}/job, varies with timing)",
+        "\n## AWS calls per job, split: job engine {engine} ({:.3}/job), rate limiter {limiter} ({:.3}/job)",
         per(engine),
         per(limiter)
     );
