@@ -224,6 +224,34 @@ pub fn to_record(m: aws_sdk_sqs::types::Message) -> aws_lambda_events::event::sq
 }
 
 impl World {
+    /// Receives up to `n` messages of `queue` (as Lambda's mapping would hand them over).
+    pub async fn receive(
+        &self,
+        queue: &str,
+        n: usize,
+    ) -> Vec<aws_lambda_events::event::sqs::SqsMessage> {
+        let mut out = Vec::new();
+        for _ in 0..20 {
+            if out.len() >= n {
+                break;
+            }
+            let r = self
+                .stack
+                .aws
+                .sqs
+                .receive_message()
+                .queue_url(queue)
+                .max_number_of_messages((n - out.len()).min(10) as i32)
+                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .expect("receive");
+            out.extend(r.messages.unwrap_or_default().into_iter().map(to_record));
+        }
+        out
+    }
+
     /// Runs the fan-out of every group created so far through the real fetcher handler (as
     /// the pollers would), so tests that drive job messages by hand find them queued. Other
     /// messages are put back untouched.

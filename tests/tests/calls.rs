@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_sqs::types::MessageSystemAttributeName;
 use chrono::{Days, Utc};
 use devstack::stack::Counters;
 use integration_tests::World;
@@ -39,30 +38,7 @@ async fn one_batch(
     n: usize,
 ) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
     let queue = &w.stack.fetcher_config.jobs_queue_url;
-    let mut records = Vec::new();
-    for _ in 0..20 {
-        if records.len() >= n {
-            break;
-        }
-        let r = w
-            .stack
-            .aws
-            .sqs
-            .receive_message()
-            .queue_url(queue)
-            .max_number_of_messages((n - records.len()).min(10) as i32)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        records.extend(
-            r.messages
-                .unwrap_or_default()
-                .into_iter()
-                .map(integration_tests::to_record),
-        );
-    }
+    let records = w.receive(queue, n).await;
     assert_eq!(records.len(), n, "messages waiting");
     counter.reset();
     let resp = fetcher::handle_records(records, &w.stack.fetcher)

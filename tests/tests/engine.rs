@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::QueueAttributeName;
 use chrono::{Days, Utc};
 use integration_tests::World;
 use reqwest::Method;
@@ -43,39 +43,6 @@ async fn group(w: &World, id: &str) -> Value {
         .expect(Method::GET, &format!("/v1/job-groups/{id}"), None, 200)
         .await
         .unwrap()
-}
-
-/// Receives up to `n` messages (as Lambda's mapping would hand them over).
-async fn receive(
-    w: &World,
-    queue: &str,
-    n: usize,
-) -> Vec<aws_lambda_events::event::sqs::SqsMessage> {
-    let mut out = Vec::new();
-    for _ in 0..20 {
-        if out.len() >= n {
-            break;
-        }
-        let r = w
-            .stack
-            .aws
-            .sqs
-            .receive_message()
-            .queue_url(queue)
-            .max_number_of_messages((n - out.len()).min(10) as i32)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        out.extend(
-            r.messages
-                .unwrap_or_default()
-                .into_iter()
-                .map(integration_tests::to_record),
-        );
-    }
-    out
 }
 
 async fn ack(
@@ -123,7 +90,7 @@ async fn cancel_skips_jobs_that_have_not_run() {
     let id = create(&w, &symbols).await;
     w.run_fan_outs(1).await;
     let q = w.stack.fetcher_config.jobs_queue_url.clone();
-    let first = receive(&w, &q, 3).await;
+    let first = w.receive(&q, 3).await;
     assert!(run_batch(&w, first[..3].to_vec()).await.is_empty());
     for r in &first[3..] {
         w.stack
@@ -148,7 +115,7 @@ async fn cancel_skips_jobs_that_have_not_run() {
         .await
         .unwrap();
     assert!(c["status"] == "running");
-    let rest = receive(&w, &q, 7).await;
+    let rest = w.receive(&q, 7).await;
     assert_eq!(rest.len(), 7);
     assert!(run_batch(&w, rest).await.is_empty());
     let g = group(&w, &id).await;
@@ -313,7 +280,7 @@ async fn poison_messages_go_to_the_dlq_at_once_and_can_be_redriven() {
             .await
             .unwrap();
     }
-    let recs = receive(&w, &q, 3).await;
+    let recs = w.receive(&q, 3).await;
     assert_eq!(recs.len(), 3);
     assert!(
         run_batch(&w, recs).await.is_empty(),
@@ -376,7 +343,7 @@ async fn transient_failures_are_deferred_with_backoff() {
         .await
         .unwrap();
     let q = w.stack.fetcher_config.jobs_queue_url.clone();
-    let recs = receive(&w, &q, 1).await;
+    let recs = w.receive(&q, 1).await;
     let resp = fetcher::handle_records(recs, &w.stack.fetcher)
         .await
         .unwrap();
@@ -423,7 +390,7 @@ async fn a_store_failure_sends_messages_back_within_seconds() {
     create(&w, &symbols).await;
     w.run_fan_outs(1).await;
     let q = w.stack.fetcher_config.jobs_queue_url.clone();
-    let mut recs = receive(&w, &q, 2).await;
+    let mut recs = w.receive(&q, 2).await;
     assert_eq!(recs.len(), 2);
     // The second as if delivered for the fourth time.
     recs[1]
